@@ -1,0 +1,287 @@
+//! Canonical forms: RDFC-1.0 N-Quads of a JSON-LD document, and RFC 8785 JCS.
+//!
+//! The RDF path is `json-ld` (expansion and RDF conversion) followed by `rdf-canon`
+//! (RDFC-1.0), both reproducing the W3C and Open Badges vectors byte-for-byte. Around them this
+//! module adds what interoperability needs:
+//! - a strict expansion policy: an undefined term or a type that does not expand to an absolute
+//!   IRI is an error, never silently dropped (it would otherwise go unsigned);
+//! - language tags lowercased, as jsonld.js (the Digital Bazaar stack) does;
+//! - integers beyond 2^53 rejected (JavaScript verifiers cannot represent them exactly), and
+//!   integral floats (`1.0`) treated as integers, as JavaScript does;
+//! - a cache of processed top-level contexts keyed by the exact `@context` value, so the large
+//!   VC 2.0 + Open Badges contexts are processed once per process rather than per credential;
+//! - a bound on RDFC-1.0's costly hash-n-degree-quads step against crafted blank-node graphs.
+
+use crate::contexts::ContextStore;
+use crate::error::ProofError;
+use json_ld::context_processing::Process;
+use json_ld::expansion::{Action, Policy};
+use json_ld::{Context, Expand, RdfQuads};
+use rdf_types::{Id, LiteralType, Term};
+use serde_json::Value;
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+
+/// Largest integer JavaScript represents exactly.
+const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
+/// Hash-n-degree-quads calls allowed per document. A real credential needs a handful; the
+/// bound turns a crafted many-blank-node input into an error instead of minutes of CPU.
+pub const DEFAULT_HNDQ_CALL_LIMIT: usize = 4_000;
+/// Processed contexts kept; distinct `@context` values in practice are a few dozen.
+const CONTEXT_CACHE_CAPACITY: usize = 256;
+
+/// Turns JSON-LD documents into canonical N-Quads using only a [`ContextStore`].
+pub struct Canonicalizer {
+    store: Arc<ContextStore>,
+    processed: RwLock<HashMap<String, Arc<Context>>>,
+    hndq_call_limit: usize,
+}
+
+impl std::fmt::Debug for Canonicalizer {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Canonicalizer")
+            .field("contexts", &self.store.iter().count())
+            .field("hndq_call_limit", &self.hndq_call_limit)
+            .finish()
+    }
+}
+
+impl Canonicalizer {
+    /// A canonicalizer reading contexts from `store`.
+    pub fn new(store: Arc<ContextStore>) -> Self {
+        Self {
+            store,
+            processed: RwLock::new(HashMap::new()),
+            hndq_call_limit: DEFAULT_HNDQ_CALL_LIMIT,
+        }
+    }
+
+    /// Overrides the hash-n-degree-quads call bound.
+    pub fn with_hndq_call_limit(mut self, limit: usize) -> Self {
+        self.hndq_call_limit = limit;
+        self
+    }
+
+    /// The context store in use.
+    pub fn store(&self) -> &ContextStore {
+        &self.store
+    }
+
+    /// RDFC-1.0 canonical N-Quads of `doc` (a JSON object with an `@context`).
+    pub fn rdfc(&self, doc: &Value) -> Result<String, ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("a JSON-LD document must be a JSON object"))?;
+        let context_value = obj.get("@context").cloned().unwrap_or(Value::Null);
+        let active = self.processed_context(&context_value)?;
+
+        // Expand the body under the cached active context: identical to processing the
+        // document's own `@context` first, without re-processing it.
+        let mut body = json_syntax::Object::new();
+        for (k, v) in obj {
+            if k != "@context" {
+                body.push(k.as_str().into(), to_json_syntax(v)?);
+            }
+        }
+        let body = json_syntax::Value::Object(body);
+        let loader = self.store.loader();
+        let expanded = futures::executor::block_on(body.expand_full(
+            &mut (),
+            (*active).clone(),
+            None,
+            &loader,
+            strict_options(),
+            (),
+        ));
+        let mut expanded = match expanded {
+            Ok(e) => e,
+            Err(e) => return Err(expansion_error(e, loader.missing.borrow().clone())),
+        };
+
+        let mut generator = rdf_types::generator::Blank::new();
+        expanded.relabel_and_canonicalize_with(&mut (), &mut generator);
+        let mut quads = Vec::new();
+        for quad in expanded.rdf_quads_full(&mut (), &mut generator, None, false) {
+            let rdf_types::Quad(s, p, o, g) = quad;
+            let subject = subject_of(s.as_ref())?;
+            let predicate = match p.as_ref() {
+                Id::Iri(i) => oxrdf::NamedNode::new_unchecked(i.as_str()),
+                Id::Blank(_) => continue, // generalized RDF is not produced
+            };
+            let object: oxrdf::Term = match o {
+                Term::Id(id) => subject_of(&id)?.into(),
+                Term::Literal(lit) => {
+                    let value = lit.value;
+                    match lit.type_ {
+                        LiteralType::Any(dt) => {
+                            oxrdf::Literal::new_typed_literal(value, oxrdf::NamedNode::new_unchecked(dt.as_str()))
+                        }
+                        LiteralType::LangString(tag) => oxrdf::Literal::new_language_tagged_literal_unchecked(
+                            value,
+                            tag.as_str().to_ascii_lowercase(),
+                        ),
+                    }
+                    .into()
+                }
+            };
+            let graph = match g {
+                None => oxrdf::GraphName::DefaultGraph,
+                Some(Id::Iri(i)) => oxrdf::NamedNode::new_unchecked(i.as_str()).into(),
+                Some(Id::Blank(b)) => oxrdf::BlankNode::new_unchecked(b.suffix()).into(),
+            };
+            quads.push(oxrdf::Quad::new(subject, predicate, object, graph));
+        }
+        let options = rdf_canon::CanonicalizationOptions {
+            hndq_call_limit: Some(self.hndq_call_limit),
+        };
+        rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
+            .map_err(|e| ProofError::Canonicalization(e.to_string()))
+    }
+
+    fn processed_context(&self, context_value: &Value) -> Result<Arc<Context>, ProofError> {
+        let key = serde_json::to_string(context_value).map_err(|e| ProofError::malformed(e.to_string()))?;
+        if let Some(hit) = self.processed.read().ok().and_then(|m| m.get(&key).cloned()) {
+            return Ok(hit);
+        }
+        // Name a missing top-level context before attempting anything else.
+        for url in context_urls(context_value) {
+            if !self.store.contains(url) {
+                return Err(ProofError::ContextMissing { url: url.to_owned() });
+            }
+        }
+        let active = if context_value.is_null() {
+            Context::new(None)
+        } else {
+            let local = json_ld::syntax::context::Context::try_from_json(to_json_syntax(context_value)?)
+                .map_err(|e| ProofError::malformed(format!("invalid @context: {e}")))?;
+            let loader = self.store.loader();
+            let processed = futures::executor::block_on(local.process_full(
+                &mut (),
+                &Context::new(None),
+                &loader,
+                None,
+                json_ld::context_processing::Options::default(),
+                (),
+            ));
+            match processed {
+                Ok(p) => p.into_processed(),
+                Err(e) => {
+                    if let Some(url) = loader.missing.borrow().clone() {
+                        return Err(ProofError::ContextMissing { url });
+                    }
+                    return Err(ProofError::Canonicalization(format!("context processing failed: {e}")));
+                }
+            }
+        };
+        let active = Arc::new(active);
+        if let Ok(mut map) = self.processed.write() {
+            if map.len() >= CONTEXT_CACHE_CAPACITY {
+                map.clear();
+            }
+            map.insert(key, active.clone());
+        }
+        Ok(active)
+    }
+}
+
+use json_ld::syntax::TryFromJson;
+
+fn strict_options() -> json_ld::expansion::Options {
+    json_ld::expansion::Options {
+        processing_mode: json_ld::ProcessingMode::JsonLd1_1,
+        ordered: false,
+        policy: Policy {
+            // A term that is not an absolute IRI after expansion (undefined, no @vocab) fails.
+            invalid: Action::Reject,
+            // Terms covered by a context's explicit @vocab are defined by that context.
+            vocab: Action::Keep,
+            allow_undefined: false,
+        },
+    }
+}
+
+fn expansion_error(e: json_ld::expansion::Error, missing: Option<String>) -> ProofError {
+    use json_ld::expansion::Error as E;
+    if let Some(url) = missing {
+        return ProofError::ContextMissing { url };
+    }
+    match e {
+        E::KeyExpansionFailed(term) => ProofError::UndefinedTerm { term },
+        E::InvalidTypeValue => ProofError::UndefinedTerm {
+            term: "a `type` value that is not defined by the contexts (relative @type reference)".into(),
+        },
+        E::InvalidIdValue => ProofError::malformed("an `id` is not an absolute IRI"),
+        other => ProofError::Canonicalization(format!("JSON-LD expansion failed: {other}")),
+    }
+}
+
+fn subject_of(id: &Id<iref::IriBuf, rdf_types::BlankIdBuf>) -> Result<oxrdf::Subject, ProofError> {
+    Ok(match id {
+        Id::Iri(i) => oxrdf::NamedNode::new_unchecked(i.as_str()).into(),
+        Id::Blank(b) => oxrdf::BlankNode::new_unchecked(b.suffix()).into(),
+    })
+}
+
+/// The remote context URLs named at the top of a `@context` value.
+pub fn context_urls(context: &Value) -> Vec<&str> {
+    match context {
+        Value::String(s) => vec![s.as_str()],
+        Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// Converts to the `json-ld` crate's JSON type, applying JavaScript's number semantics.
+fn to_json_syntax(v: &Value) -> Result<json_syntax::Value, ProofError> {
+    Ok(match v {
+        Value::Null => json_syntax::Value::Null,
+        Value::Bool(b) => json_syntax::Value::Boolean(*b),
+        Value::String(s) => json_syntax::Value::String(s.as_str().into()),
+        Value::Number(n) => number(n)?,
+        Value::Array(a) => json_syntax::Value::Array(a.iter().map(to_json_syntax).collect::<Result<_, _>>()?),
+        Value::Object(o) => {
+            let mut out = json_syntax::Object::new();
+            for (k, v) in o {
+                out.push(k.as_str().into(), to_json_syntax(v)?);
+            }
+            json_syntax::Value::Object(out)
+        }
+    })
+}
+
+fn number(n: &serde_json::Number) -> Result<json_syntax::Value, ProofError> {
+    let too_big = || {
+        ProofError::malformed(format!(
+            "the number {n} is beyond 2^53, which JavaScript verifiers cannot represent exactly"
+        ))
+    };
+    if let Some(u) = n.as_u64() {
+        if u > MAX_SAFE_INTEGER {
+            return Err(too_big());
+        }
+        return Ok(json_syntax::Value::from(u));
+    }
+    if let Some(i) = n.as_i64() {
+        if i.unsigned_abs() > MAX_SAFE_INTEGER {
+            return Err(too_big());
+        }
+        return Ok(json_syntax::Value::from(i));
+    }
+    let f = n.as_f64().ok_or_else(|| ProofError::malformed(format!("unreadable number {n}")))?;
+    if !f.is_finite() {
+        return Err(ProofError::malformed("non-finite number"));
+    }
+    if f.fract() == 0.0 && f.abs() <= MAX_SAFE_INTEGER as f64 {
+        // JavaScript has one number type: 1.0 is the integer 1 (xsd:integer in RDF).
+        return Ok(json_syntax::Value::from(f as i64));
+    }
+    if f.fract() == 0.0 {
+        return Err(too_big());
+    }
+    json_syntax::Value::try_from(f).map_err(|_| ProofError::malformed(format!("unrepresentable number {n}")))
+}
+
+/// RFC 8785 (JCS) canonical bytes of `v`.
+pub fn jcs(v: &Value) -> Result<Vec<u8>, ProofError> {
+    serde_json_canonicalizer::to_vec(v).map_err(|e| ProofError::malformed(format!("JCS: {e}")))
+}

@@ -1,0 +1,489 @@
+//! Creating and verifying Data Integrity proofs.
+//!
+//! Supported: `DataIntegrityProof` with `eddsa-rdfc-2022` (and its pre-standard name
+//! `eddsa-2022`, verify only) and `eddsa-jcs-2022`; `Ed25519Signature2020` (verify only).
+//! All three hash the same way: `SHA-256(canonical proof configuration) ||
+//! SHA-256(canonical document)`, signed with Ed25519; they differ in the canonical form
+//! (RDFC-1.0 N-Quads or RFC 8785 JCS) and in the proof's field names.
+
+use crate::canon::{context_urls, jcs, Canonicalizer};
+use crate::error::ProofError;
+use crate::keys::{multibase_decode, multibase_encode, KeyResolver, KeySource, ResolvedKey};
+use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
+use serde_json::{Map, Value};
+use sha2::{Digest, Sha256};
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// A proof suite.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Suite {
+    /// `DataIntegrityProof` + `eddsa-rdfc-2022` (what Open Badges verifiers accept).
+    EddsaRdfc2022,
+    /// `DataIntegrityProof` + `eddsa-jcs-2022` (cheap; for node-to-node records).
+    EddsaJcs2022,
+    /// Legacy `Ed25519Signature2020`; verification only.
+    Ed25519Signature2020,
+}
+
+impl Suite {
+    /// The name shown in reports (`cryptosuite` or proof `type`).
+    pub fn name(self) -> &'static str {
+        match self {
+            Suite::EddsaRdfc2022 => "eddsa-rdfc-2022",
+            Suite::EddsaJcs2022 => "eddsa-jcs-2022",
+            Suite::Ed25519Signature2020 => "Ed25519Signature2020",
+        }
+    }
+
+    fn of(proof: &Map<String, Value>) -> Result<Suite, ProofError> {
+        let ty = proof.get("type").and_then(Value::as_str).unwrap_or("");
+        match ty {
+            "DataIntegrityProof" => match proof.get("cryptosuite").and_then(Value::as_str) {
+                // `eddsa-2022` is the same algorithm under its pre-standard name, still found in
+                // credentials issued in 2023 (the 1EdTech validator accepts it).
+                Some("eddsa-rdfc-2022") | Some("eddsa-2022") => Ok(Suite::EddsaRdfc2022),
+                Some("eddsa-jcs-2022") => Ok(Suite::EddsaJcs2022),
+                Some(other) => Err(ProofError::UnsupportedSuite(format!("cryptosuite `{other}`"))),
+                None => Err(ProofError::malformed("DataIntegrityProof without `cryptosuite`")),
+            },
+            "Ed25519Signature2020" => Ok(Suite::Ed25519Signature2020),
+            "" => Err(ProofError::malformed("proof without `type`")),
+            other => Err(ProofError::UnsupportedSuite(format!("proof type `{other}`"))),
+        }
+    }
+}
+
+/// What to put in a new proof.
+#[derive(Debug, Clone)]
+pub struct SignOptions {
+    /// Suite to sign with (not `Ed25519Signature2020`).
+    pub suite: Suite,
+    /// Verification method id, e.g. `did:key:z6Mk...#z6Mk...`.
+    pub verification_method: String,
+    /// Proof purpose; `assertionMethod` for credentials.
+    pub proof_purpose: String,
+    /// `created`, as an XML Schema dateTime (`2026-11-22T10:00:00Z`). The caller supplies the
+    /// time: this crate reads no clock.
+    pub created: Option<String>,
+    /// Optional `expires`.
+    pub expires: Option<String>,
+}
+
+impl SignOptions {
+    /// `assertionMethod` options for `suite` and `method`, created at `created`.
+    pub fn assertion(suite: Suite, method: impl Into<String>, created: impl Into<String>) -> Self {
+        Self {
+            suite,
+            verification_method: method.into(),
+            proof_purpose: "assertionMethod".into(),
+            created: Some(created.into()),
+            expires: None,
+        }
+    }
+}
+
+/// What a verifier requires of a proof.
+#[derive(Debug, Clone)]
+pub struct VerifyOptions {
+    /// Required proof purpose.
+    pub proof_purpose: String,
+    /// The verification time; `None` skips `created`/`expires` checks.
+    pub now: Option<OffsetDateTime>,
+    /// Allowed clock skew for `created` in the future.
+    pub max_clock_skew: time::Duration,
+}
+
+impl Default for VerifyOptions {
+    fn default() -> Self {
+        Self {
+            proof_purpose: "assertionMethod".into(),
+            now: None,
+            max_clock_skew: time::Duration::minutes(5),
+        }
+    }
+}
+
+/// One proof that verified.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VerifiedProof {
+    /// Its suite.
+    pub suite: Suite,
+    /// The key that made it.
+    pub key: ResolvedKey,
+    /// Its `created`, if any.
+    pub created: Option<String>,
+    /// Whether the key's controller is the document's `issuer` (id), i.e. the issuer signed it.
+    pub signed_by_issuer: bool,
+}
+
+/// The outcome of verifying a document's proof set.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verification {
+    /// Proofs that verified (at least one).
+    pub proofs: Vec<VerifiedProof>,
+    /// Proofs of types this crate does not implement, skipped (type or cryptosuite names).
+    pub skipped: Vec<String>,
+}
+
+impl Verification {
+    /// The first proof made by the issuer's own key, if any.
+    pub fn issuer_proof(&self) -> Option<&VerifiedProof> {
+        self.proofs.iter().find(|p| p.signed_by_issuer)
+    }
+}
+
+/// Signs and verifies Data Integrity proofs. Cheap to share (`Arc`) across threads.
+#[derive(Debug)]
+pub struct DataIntegrity {
+    canon: Canonicalizer,
+    did_key_cache: RwLock<HashMap<String, VerifyingKey>>,
+}
+
+/// A proof reduced to the bytes Ed25519 checks: what batch verification consumes.
+struct Prepared {
+    message: [u8; 64],
+    signature: Signature,
+    verified: VerifiedProof,
+}
+
+impl DataIntegrity {
+    /// A signer/verifier over the contexts in `canon`'s store.
+    pub fn new(canon: Canonicalizer) -> Self {
+        Self {
+            canon,
+            did_key_cache: RwLock::new(HashMap::new()),
+        }
+    }
+
+    /// The canonicalizer (for reproducing intermediate values in tests and tools).
+    pub fn canonicalizer(&self) -> &Canonicalizer {
+        &self.canon
+    }
+
+    /// Returns `doc` with a new proof appended (a second proof makes a proof set).
+    pub fn sign(&self, doc: &Value, key: &SigningKey, options: &SignOptions) -> Result<Value, ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("only JSON objects can be signed"))?;
+        if options.suite == Suite::Ed25519Signature2020 {
+            return Err(ProofError::UnsupportedSuite(
+                "Ed25519Signature2020 is accepted for verification only".into(),
+            ));
+        }
+        let mut proof = Map::new();
+        proof.insert("type".into(), "DataIntegrityProof".into());
+        proof.insert("cryptosuite".into(), options.suite.name().into());
+        if let Some(c) = &options.created {
+            proof.insert("created".into(), c.clone().into());
+        }
+        if let Some(e) = &options.expires {
+            proof.insert("expires".into(), e.clone().into());
+        }
+        proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+        proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
+
+        let mut unsecured = obj.clone();
+        let existing = unsecured.remove("proof");
+        let message = self.hash_data(&unsecured, &proof, options.suite)?;
+        let signature = key.sign(&message);
+        proof.insert("proofValue".into(), multibase_encode(&signature.to_bytes()).into());
+
+        let mut out = obj.clone();
+        let proof = Value::Object(proof);
+        let new_proof = match existing {
+            None => proof,
+            Some(Value::Array(mut a)) => {
+                a.push(proof);
+                Value::Array(a)
+            }
+            Some(single) => Value::Array(vec![single, proof]),
+        };
+        out.insert("proof".into(), new_proof);
+        Ok(Value::Object(out))
+    }
+
+    /// Verifies every proof on `doc`. Fails if any supported proof fails, or if none is supported.
+    pub fn verify(&self, doc: &Value, resolver: &KeyResolver, options: &VerifyOptions) -> Result<Verification, ProofError> {
+        let (prepared, skipped) = self.prepare(doc, resolver, options)?;
+        let mut proofs = Vec::with_capacity(prepared.len());
+        for p in prepared {
+            p.verified
+                .key
+                .key
+                .verify_strict(&p.message, &p.signature)
+                .map_err(|_| ProofError::Signature)?;
+            proofs.push(p.verified);
+        }
+        Ok(Verification { proofs, skipped })
+    }
+
+    /// Verifies many documents, checking all their signatures with one Ed25519 batch
+    /// verification (falling back to one-by-one only to find the culprits when the batch fails).
+    /// Results are in input order.
+    pub fn verify_batch(
+        &self,
+        docs: &[Value],
+        resolver: &KeyResolver,
+        options: &VerifyOptions,
+    ) -> Vec<Result<Verification, ProofError>> {
+        let prepared: Vec<_> = docs.iter().map(|d| self.prepare(d, resolver, options)).collect();
+        let mut messages: Vec<&[u8]> = Vec::new();
+        let mut signatures = Vec::new();
+        let mut keys = Vec::new();
+        for (ps, _) in prepared.iter().flatten() {
+            for p in ps {
+                messages.push(&p.message);
+                signatures.push(p.signature);
+                keys.push(p.verified.key.key);
+            }
+        }
+        // Batch verification cannot reject weak (small-order) keys the way verify_strict does.
+        let any_weak = keys.iter().any(VerifyingKey::is_weak);
+        let batch_ok = !any_weak && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+        prepared
+            .into_iter()
+            .map(|r| {
+                let (ps, skipped) = r?;
+                let mut proofs = Vec::with_capacity(ps.len());
+                for p in ps {
+                    if !batch_ok {
+                        p.verified
+                            .key
+                            .key
+                            .verify_strict(&p.message, &p.signature)
+                            .map_err(|_| ProofError::Signature)?;
+                    }
+                    proofs.push(p.verified);
+                }
+                Ok(Verification { proofs, skipped })
+            })
+            .collect()
+    }
+
+    fn prepare(&self, doc: &Value, resolver: &KeyResolver, options: &VerifyOptions) -> Result<(Vec<Prepared>, Vec<String>), ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("a credential must be a JSON object"))?;
+        let proofs: Vec<&Map<String, Value>> = match obj.get("proof") {
+            None => return Err(ProofError::NoProof),
+            Some(Value::Object(p)) => vec![p],
+            Some(Value::Array(a)) => a
+                .iter()
+                .map(|p| p.as_object().ok_or_else(|| ProofError::malformed("a proof must be an object")))
+                .collect::<Result<_, _>>()?,
+            Some(_) => return Err(ProofError::malformed("`proof` must be an object or an array")),
+        };
+        let issuer = issuer_id(obj);
+        let mut unsecured = obj.clone();
+        unsecured.remove("proof");
+
+        let mut prepared = Vec::new();
+        let mut skipped = Vec::new();
+        for proof in &proofs {
+            let suite = match Suite::of(proof) {
+                Ok(s) => s,
+                Err(ProofError::UnsupportedSuite(what)) => {
+                    skipped.push(what);
+                    continue;
+                }
+                Err(e) => return Err(e),
+            };
+            prepared.push(self.prepare_one(&unsecured, &proofs, proof, suite, issuer, resolver, options)?);
+        }
+        if prepared.is_empty() {
+            return Err(ProofError::UnsupportedSuite(format!(
+                "no supported proof ({})",
+                skipped.join(", ")
+            )));
+        }
+        Ok((prepared, skipped))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    fn prepare_one(
+        &self,
+        unsecured: &Map<String, Value>,
+        all_proofs: &[&Map<String, Value>],
+        proof: &Map<String, Value>,
+        suite: Suite,
+        issuer: Option<&str>,
+        resolver: &KeyResolver,
+        options: &VerifyOptions,
+    ) -> Result<Prepared, ProofError> {
+        let purpose = str_field(proof, "proofPurpose")?;
+        if purpose != options.proof_purpose {
+            return Err(ProofError::WrongPurpose {
+                expected: options.proof_purpose.clone(),
+                found: purpose.to_owned(),
+            });
+        }
+        let method = str_field(proof, "verificationMethod")?;
+        let created = proof.get("created").and_then(Value::as_str).map(str::to_owned);
+        check_validity(proof, options)?;
+        let key = self.resolve(method, purpose, resolver)?;
+
+        let value = str_field(proof, "proofValue")?;
+        let sig_bytes = multibase_decode(value).map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
+        let sig_arr: [u8; 64] = sig_bytes
+            .as_slice()
+            .try_into()
+            .map_err(|_| ProofError::malformed(format!("proofValue must be 64 bytes, found {}", sig_bytes.len())))?;
+        let signature = Signature::from_bytes(&sig_arr);
+
+        let mut config = proof.clone();
+        config.remove("proofValue");
+        // A chained proof signs the document together with the proofs it names.
+        let mut document = unsecured.clone();
+        if let Some(prev) = config.get("previousProof") {
+            let wanted: Vec<&str> = match prev {
+                Value::String(s) => vec![s.as_str()],
+                Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
+                _ => return Err(ProofError::malformed("previousProof must be a string or array")),
+            };
+            let mut chained = Vec::new();
+            for id in wanted {
+                let found = all_proofs
+                    .iter()
+                    .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
+                    .ok_or_else(|| ProofError::malformed(format!("previousProof `{id}` is not in the proof set")))?;
+                chained.push(Value::Object((*found).clone()));
+            }
+            let value = if chained.len() == 1 { chained.remove(0) } else { Value::Array(chained) };
+            document.insert("proof".into(), value);
+        }
+        let message = self.hash_data(&document, &config, suite)?;
+        let signed_by_issuer = issuer.is_some_and(|i| i == key.controller);
+        Ok(Prepared {
+            message,
+            signature,
+            verified: VerifiedProof {
+                suite,
+                key,
+                created,
+                signed_by_issuer,
+            },
+        })
+    }
+
+    fn resolve(&self, method: &str, purpose: &str, resolver: &KeyResolver) -> Result<ResolvedKey, ProofError> {
+        // did:key decoding includes a curve point decompression; cache it, as records from
+        // a handful of issuers arrive by the thousand.
+        if method.starts_with("did:key:") {
+            if let Some(key) = self.did_key_cache.read().ok().and_then(|m| m.get(method).copied()) {
+                let controller = method.split('#').next().unwrap_or(method).to_owned();
+                return Ok(ResolvedKey {
+                    method: method.to_owned(),
+                    controller,
+                    key,
+                    source: KeySource::DidKey,
+                });
+            }
+            let resolved = resolver.resolve(method, purpose)?;
+            if let Ok(mut m) = self.did_key_cache.write() {
+                if m.len() > 10_000 {
+                    m.clear();
+                }
+                m.insert(method.to_owned(), resolved.key);
+            }
+            return Ok(resolved);
+        }
+        resolver.resolve(method, purpose)
+    }
+
+    /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite`.
+    pub fn hash_data(&self, unsecured: &Map<String, Value>, config: &Map<String, Value>, suite: Suite) -> Result<[u8; 64], ProofError> {
+        let (config_canon, doc_canon) = self.canonical_pair(unsecured, config, suite)?;
+        let mut out = [0u8; 64];
+        out[..32].copy_from_slice(&Sha256::digest(&config_canon));
+        out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
+        Ok(out)
+    }
+
+    /// The canonical proof configuration and canonical document, as the suite defines them.
+    pub fn canonical_pair(
+        &self,
+        unsecured: &Map<String, Value>,
+        config: &Map<String, Value>,
+        suite: Suite,
+    ) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
+        let mut config = config.clone();
+        match suite {
+            Suite::EddsaJcs2022 => {
+                if let Some(proof_ctx) = config.get("@context") {
+                    // The proof's contexts must be a prefix of the document's.
+                    let doc_ctx = unsecured.get("@context").map(context_urls).unwrap_or_default();
+                    let proof_ctx = context_urls(proof_ctx);
+                    if !doc_ctx.starts_with(&proof_ctx) {
+                        return Err(ProofError::malformed("the proof's @context is not a prefix of the document's"));
+                    }
+                }
+                if let Some(ctx) = unsecured.get("@context") {
+                    config.insert("@context".into(), ctx.clone());
+                }
+                let config_canon = jcs(&Value::Object(config))?;
+                let doc_canon = jcs(&Value::Object(unsecured.clone()))?;
+                Ok((config_canon, doc_canon))
+            }
+            Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
+                // The proof configuration is expanded with the document's contexts; without
+                // them it would expand to nothing and sign an empty configuration.
+                let ctx = unsecured
+                    .get("@context")
+                    .cloned()
+                    .ok_or_else(|| ProofError::malformed("a JSON-LD credential needs an @context"))?;
+                config.insert("@context".into(), ctx);
+                let config_canon = self.canon.rdfc(&Value::Object(config))?;
+                let doc_canon = self.canon.rdfc(&Value::Object(unsecured.clone()))?;
+                Ok((config_canon.into_bytes(), doc_canon.into_bytes()))
+            }
+        }
+    }
+}
+
+/// Shared handle.
+pub type SharedDataIntegrity = Arc<DataIntegrity>;
+
+fn issuer_id(doc: &Map<String, Value>) -> Option<&str> {
+    match doc.get("issuer")? {
+        Value::String(s) => Some(s),
+        Value::Object(o) => o.get("id").and_then(Value::as_str),
+        _ => None,
+    }
+}
+
+fn str_field<'a>(proof: &'a Map<String, Value>, name: &str) -> Result<&'a str, ProofError> {
+    proof
+        .get(name)
+        .and_then(Value::as_str)
+        .ok_or_else(|| ProofError::malformed(format!("proof has no string `{name}`")))
+}
+
+fn check_validity(proof: &Map<String, Value>, options: &VerifyOptions) -> Result<(), ProofError> {
+    let parse = |name: &str| -> Result<Option<OffsetDateTime>, ProofError> {
+        match proof.get(name) {
+            None => Ok(None),
+            Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
+                .map(Some)
+                .map_err(|_| ProofError::malformed(format!("proof `{name}` is not an RFC 3339 date-time: {s}"))),
+            Some(_) => Err(ProofError::malformed(format!("proof `{name}` must be a string"))),
+        }
+    };
+    let created = parse("created")?;
+    let expires = parse("expires")?;
+    if let Some(now) = options.now {
+        if let Some(c) = created {
+            if c > now + options.max_clock_skew {
+                return Err(ProofError::Validity(format!("it was created in the future ({c})")));
+            }
+        }
+        if let Some(e) = expires {
+            if e < now {
+                return Err(ProofError::Validity(format!("it expired at {e}")));
+            }
+        }
+    }
+    Ok(())
+}
