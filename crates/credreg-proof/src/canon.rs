@@ -72,15 +72,21 @@ impl Canonicalizer {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("a JSON-LD document must be a JSON object"))?;
-        let context_value = obj.get("@context").cloned().unwrap_or(Value::Null);
-        let active = self.processed_context(&context_value)?;
+        self.rdfc_view(&View::of(obj))
+    }
+
+    /// RDFC-1.0 canonical N-Quads of a [`View`] of a JSON object.
+    pub fn rdfc_view(&self, doc: &View<'_>) -> Result<String, ProofError> {
+        let null = Value::Null;
+        let context_value = doc.entries().find(|(k, _)| *k == "@context").map_or(&null, |(_, v)| v);
+        let active = self.processed_context(context_value)?;
 
         // Expand the body under the cached active context: identical to processing the
         // document's own `@context` first, without re-processing it.
         let mut body = json_syntax::Object::new();
-        for (k, v) in obj {
+        for (k, v) in doc.entries() {
             if k != "@context" {
-                body.push(k.as_str().into(), to_json_syntax(v)?);
+                body.push(k.into(), to_json_syntax(v)?);
             }
         }
         let body = json_syntax::Value::Object(body);
@@ -282,6 +288,61 @@ fn number(n: &serde_json::Number) -> Result<json_syntax::Value, ProofError> {
 }
 
 /// RFC 8785 (JCS) canonical bytes of `v`.
-pub fn jcs(v: &Value) -> Result<Vec<u8>, ProofError> {
+pub fn jcs(v: &impl serde::Serialize) -> Result<Vec<u8>, ProofError> {
     serde_json_canonicalizer::to_vec(v).map_err(|e| ProofError::malformed(format!("JCS: {e}")))
+}
+
+/// A JSON object seen with some entries left out and others added, without copying it: the
+/// "unsecured document" (a credential minus `proof`) and the "proof configuration" (a proof
+/// minus `proofValue`, plus the document's `@context`) are views of what was received.
+#[derive(Debug, Clone)]
+pub struct View<'a> {
+    base: &'a serde_json::Map<String, Value>,
+    skip: &'static [&'static str],
+    extra: Vec<(&'a str, &'a Value)>,
+}
+
+impl<'a> View<'a> {
+    /// The whole object.
+    pub fn of(base: &'a serde_json::Map<String, Value>) -> Self {
+        Self { base, skip: &[], extra: Vec::new() }
+    }
+
+    /// Leaves out the entries named in `skip`.
+    pub fn without(mut self, skip: &'static [&'static str]) -> Self {
+        self.skip = skip;
+        self
+    }
+
+    /// Adds (or replaces) an entry.
+    pub fn with(mut self, key: &'a str, value: &'a Value) -> Self {
+        self.extra.retain(|(k, _)| *k != key);
+        self.extra.push((key, value));
+        self
+    }
+
+    /// The entry `key`, as seen through the view.
+    pub fn get(&self, key: &str) -> Option<&'a Value> {
+        self.entries().find(|(k, _)| *k == key).map(|(_, v)| v)
+    }
+
+    /// The entries as seen through the view.
+    pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + '_ {
+        self.base
+            .iter()
+            .filter(|(k, _)| !self.skip.contains(&k.as_str()) && !self.extra.iter().any(|(e, _)| e == k))
+            .map(|(k, v)| (k.as_str(), v))
+            .chain(self.extra.iter().copied())
+    }
+}
+
+impl serde::Serialize for View<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeMap;
+        let mut map = serializer.serialize_map(None)?;
+        for (k, v) in self.entries() {
+            map.serialize_entry(k, v)?;
+        }
+        map.end()
+    }
 }

@@ -6,7 +6,7 @@
 //! SHA-256(canonical document)`, signed with Ed25519; they differ in the canonical form
 //! (RDFC-1.0 N-Quads or RFC 8785 JCS) and in the proof's field names.
 
-use crate::canon::{context_urls, jcs, Canonicalizer};
+use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
 use crate::keys::{multibase_decode, multibase_encode, KeyResolver, KeySource, ResolvedKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
@@ -185,9 +185,8 @@ impl DataIntegrity {
         proof.insert("verificationMethod".into(), options.verification_method.clone().into());
         proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
 
-        let mut unsecured = obj.clone();
-        let existing = unsecured.remove("proof");
-        let message = self.hash_data(&unsecured, &proof, options.suite)?;
+        let existing = obj.get("proof").cloned();
+        let message = self.hash_views(&View::of(obj).without(&["proof"]), &View::of(&proof), options.suite)?;
         let signature = key.sign(&message);
         proof.insert("proofValue".into(), multibase_encode(&signature.to_bytes()).into());
 
@@ -277,8 +276,6 @@ impl DataIntegrity {
             Some(_) => return Err(ProofError::malformed("`proof` must be an object or an array")),
         };
         let issuer = issuer_id(obj);
-        let mut unsecured = obj.clone();
-        unsecured.remove("proof");
 
         let mut prepared = Vec::new();
         let mut skipped = Vec::new();
@@ -291,7 +288,7 @@ impl DataIntegrity {
                 }
                 Err(e) => return Err(e),
             };
-            prepared.push(self.prepare_one(&unsecured, &proofs, proof, suite, issuer, resolver, options)?);
+            prepared.push(self.prepare_one(obj, &proofs, proof, suite, issuer, resolver, options)?);
         }
         if prepared.is_empty() {
             return Err(ProofError::UnsupportedSuite(format!(
@@ -305,7 +302,7 @@ impl DataIntegrity {
     #[allow(clippy::too_many_arguments)]
     fn prepare_one(
         &self,
-        unsecured: &Map<String, Value>,
+        secured: &Map<String, Value>,
         all_proofs: &[&Map<String, Value>],
         proof: &Map<String, Value>,
         suite: Suite,
@@ -333,11 +330,11 @@ impl DataIntegrity {
             .map_err(|_| ProofError::malformed(format!("proofValue must be 64 bytes, found {}", sig_bytes.len())))?;
         let signature = Signature::from_bytes(&sig_arr);
 
-        let mut config = proof.clone();
-        config.remove("proofValue");
+        let config = View::of(proof).without(&["proofValue"]);
         // A chained proof signs the document together with the proofs it names.
-        let mut document = unsecured.clone();
-        if let Some(prev) = config.get("previousProof") {
+        let chained_value;
+        let mut document = View::of(secured).without(&["proof"]);
+        if let Some(prev) = proof.get("previousProof") {
             let wanted: Vec<&str> = match prev {
                 Value::String(s) => vec![s.as_str()],
                 Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
@@ -351,10 +348,10 @@ impl DataIntegrity {
                     .ok_or_else(|| ProofError::malformed(format!("previousProof `{id}` is not in the proof set")))?;
                 chained.push(Value::Object((*found).clone()));
             }
-            let value = if chained.len() == 1 { chained.remove(0) } else { Value::Array(chained) };
-            document.insert("proof".into(), value);
+            chained_value = if chained.len() == 1 { chained.remove(0) } else { Value::Array(chained) };
+            document = document.with("proof", &chained_value);
         }
-        let message = self.hash_data(&document, &config, suite)?;
+        let message = self.hash_views(&document, &config, suite)?;
         let signed_by_issuer = issuer.is_some_and(|i| i == key.controller);
         Ok(Prepared {
             message,
@@ -395,7 +392,11 @@ impl DataIntegrity {
 
     /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite`.
     pub fn hash_data(&self, unsecured: &Map<String, Value>, config: &Map<String, Value>, suite: Suite) -> Result<[u8; 64], ProofError> {
-        let (config_canon, doc_canon) = self.canonical_pair(unsecured, config, suite)?;
+        self.hash_views(&View::of(unsecured), &View::of(config), suite)
+    }
+
+    fn hash_views(&self, unsecured: &View<'_>, config: &View<'_>, suite: Suite) -> Result<[u8; 64], ProofError> {
+        let (config_canon, doc_canon) = self.canonical_views(unsecured, config, suite)?;
         let mut out = [0u8; 64];
         out[..32].copy_from_slice(&Sha256::digest(&config_canon));
         out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
@@ -409,6 +410,10 @@ impl DataIntegrity {
         config: &Map<String, Value>,
         suite: Suite,
     ) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
+        self.canonical_views(&View::of(unsecured), &View::of(config), suite)
+    }
+
+    fn canonical_views(&self, unsecured: &View<'_>, config: &View<'_>, suite: Suite) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
         let mut config = config.clone();
         match suite {
             Suite::EddsaJcs2022 => {
@@ -421,10 +426,10 @@ impl DataIntegrity {
                     }
                 }
                 if let Some(ctx) = unsecured.get("@context") {
-                    config.insert("@context".into(), ctx.clone());
+                    config = config.with("@context", ctx);
                 }
-                let config_canon = jcs(&Value::Object(config))?;
-                let doc_canon = jcs(&Value::Object(unsecured.clone()))?;
+                let config_canon = jcs(&config)?;
+                let doc_canon = jcs(unsecured)?;
                 Ok((config_canon, doc_canon))
             }
             Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
@@ -432,11 +437,10 @@ impl DataIntegrity {
                 // them it would expand to nothing and sign an empty configuration.
                 let ctx = unsecured
                     .get("@context")
-                    .cloned()
                     .ok_or_else(|| ProofError::malformed("a JSON-LD credential needs an @context"))?;
-                config.insert("@context".into(), ctx);
-                let config_canon = self.canon.rdfc(&Value::Object(config))?;
-                let doc_canon = self.canon.rdfc(&Value::Object(unsecured.clone()))?;
+                let config = config.with("@context", ctx);
+                let config_canon = self.canon.rdfc_view(&config)?;
+                let doc_canon = self.canon.rdfc_view(unsecured)?;
                 Ok((config_canon.into_bytes(), doc_canon.into_bytes()))
             }
         }
