@@ -101,6 +101,10 @@ impl Canonicalizer {
         ));
         let mut expanded = match expanded {
             Ok(e) => e,
+            Err(json_ld::expansion::Error::InvalidTypeValue) if loader.missing.borrow().is_none() => {
+                let term = undefined_type(doc, &active).unwrap_or_else(|| "a `type` value".into());
+                return Err(ProofError::UndefinedTerm { term });
+            }
             Err(e) => return Err(expansion_error(e, loader.missing.borrow().clone())),
         };
 
@@ -219,6 +223,40 @@ fn expansion_error(e: json_ld::expansion::Error, missing: Option<String>) -> Pro
         E::InvalidIdValue => ProofError::malformed("an `id` is not an absolute IRI"),
         other => ProofError::Canonicalization(format!("JSON-LD expansion failed: {other}")),
     }
+}
+
+/// The first `type` value in `doc` that is neither defined by the top-level context nor an
+/// absolute IRI: names the culprit of a "relative @type reference".
+fn undefined_type(doc: &View<'_>, active: &Context) -> Option<String> {
+    fn walk(v: &Value, active: &Context) -> Option<String> {
+        match v {
+            Value::Object(o) => o.iter().find_map(|(k, v)| {
+                if k == "type" || k == "@type" {
+                    let types: Vec<&Value> = match v {
+                        Value::Array(a) => a.iter().collect(),
+                        other => vec![other],
+                    };
+                    if let Some(t) = types
+                        .iter()
+                        .filter_map(|t| t.as_str())
+                        .find(|t| !t.contains(':') && active.get(*t).is_none())
+                    {
+                        return Some(t.to_owned());
+                    }
+                }
+                walk(v, active)
+            }),
+            Value::Array(a) => a.iter().find_map(|v| walk(v, active)),
+            _ => None,
+        }
+    }
+    doc.entries().filter(|(k, _)| *k != "@context").find_map(|(_, v)| {
+        if let Value::String(_) = v {
+            None
+        } else {
+            walk(v, active)
+        }
+    })
 }
 
 fn subject_of(id: &Id<iref::IriBuf, rdf_types::BlankIdBuf>) -> Result<oxrdf::Subject, ProofError> {

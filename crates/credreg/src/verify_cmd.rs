@@ -1,0 +1,80 @@
+//! `credreg verify FILE...`: offline verification, one line per file.
+
+use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, ProofError, VerifyOptions};
+use serde_json::Value;
+use std::path::Path;
+use std::sync::Arc;
+
+/// The verdict for one file, as printed.
+pub struct FileVerdict {
+    pub ok: bool,
+    pub line: String,
+}
+
+pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<FileVerdict> {
+    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(store)));
+    // URL-fragment keys are accepted for the signature, but reported as unconfirmed.
+    let resolver = KeyResolver::new().allow_fragment_multikey(true);
+    let options = VerifyOptions {
+        now: Some(time::OffsetDateTime::now_utc()),
+        ..VerifyOptions::default()
+    };
+    files
+        .iter()
+        .map(|f| {
+            let path = f.as_ref();
+            let name = path.display();
+            let doc: Value = match std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    return FileVerdict {
+                        ok: false,
+                        line: format!("FAIL {name}: cannot read it: {e}"),
+                    }
+                }
+            };
+            match di.verify(&doc, &resolver, &options) {
+                Ok(v) => {
+                    let p = &v.proofs[0];
+                    let binding = match p.key.source {
+                        KeySource::DidKey => "did:key".to_string(),
+                        KeySource::DidDocument => format!("key listed by {}", p.key.controller),
+                        KeySource::FragmentMultikey => {
+                            format!("key named in the method URL, not confirmed as {}'s", p.key.controller)
+                        }
+                    };
+                    let issuer = if v.issuer_proof().is_some() { "issuer's key" } else { "NOT the issuer's key" };
+                    let skipped = if v.skipped.is_empty() {
+                        String::new()
+                    } else {
+                        format!("; skipped unsupported {}", v.skipped.join(", "))
+                    };
+                    FileVerdict {
+                        ok: true,
+                        line: format!(
+                            "OK   {name}: {} proof(s) valid ({}; {issuer}; {binding}){skipped}",
+                            v.proofs.len(),
+                            p.suite.name()
+                        ),
+                    }
+                }
+                Err(e) => FileVerdict {
+                    ok: false,
+                    line: format!("FAIL {name}: [{}] {}", e.check(), sentence(&e)),
+                },
+            }
+        })
+        .collect()
+}
+
+fn sentence(e: &ProofError) -> String {
+    match e {
+        ProofError::ContextMissing { url } => format!(
+            "the JSON-LD context {url} is not installed; install it with `credreg contexts install DIR`"
+        ),
+        other => other.to_string(),
+    }
+}
