@@ -5,7 +5,10 @@
 //! eddsa-jcs-2022 record verify one by one and in batches of 64, and the ratios the issue sets
 //! (rdfc <= 350 us; jcs >= 0.8x raw single, >= 1.3x raw on batches).
 
-use credreg_proof::{keys, parse_manifest, Canonicalizer, ContextStore, DataIntegrity, KeyResolver, SignOptions, Suite, VerifyOptions};
+use credreg_proof::{
+    keys, parse_manifest, Canonicalizer, ContextStore, DataIntegrity, KeyResolver, SignOptions,
+    Suite, VerifyOptions,
+};
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
@@ -16,7 +19,9 @@ use std::time::{Duration, Instant};
 fn store() -> Option<ContextStore> {
     let dir = std::env::var_os("CREDREG_CONFORMANCE")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"))
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        })
         .join("contexts");
     let manifest = std::fs::read_to_string(dir.join("PROVENANCE.txt")).ok()?;
     let mut store = ContextStore::with_builtins();
@@ -52,37 +57,71 @@ fn award(issuer: &str, n: usize) -> Value {
 }
 
 fn main() {
-    let mut c = Criterion::default().configure_from_args().measurement_time(Duration::from_secs(3)).warm_up_time(Duration::from_secs(1));
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .measurement_time(Duration::from_secs(3))
+        .warm_up_time(Duration::from_secs(1));
     let sk = SigningKey::from_bytes(&[5; 32]);
     let vk = sk.verifying_key();
     let method = keys::did_key_method(&vk);
     let msg = [7u8; 64];
     let sig = sk.sign(&msg);
-    c.bench_function("ed25519_verify_strict_raw", |b| b.iter(|| vk.verify_strict(black_box(&msg), black_box(&sig))));
+    c.bench_function("ed25519_verify_strict_raw", |b| {
+        b.iter(|| vk.verify_strict(black_box(&msg), black_box(&sig)))
+    });
 
-    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(store().unwrap_or_else(ContextStore::with_builtins))));
+    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(
+        store().unwrap_or_else(ContextStore::with_builtins),
+    )));
     let resolver = KeyResolver::new();
     let opts = VerifyOptions::default();
 
     let record = json!({"type": "AwardReceipt", "issuer": keys::did_key(&vk), "award": "urn:uuid:1", "credential": "b3:ab12", "digest": "b3:cd34", "issued": "2026-11-22T10:00:00Z", "statusIndex": 17});
     let jcs_signed = di
-        .sign(&record, &sk, &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"))
+        .sign(
+            &record,
+            &sk,
+            &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"),
+        )
         .expect("sign jcs");
-    c.bench_function("eddsa_jcs_2022_verify_record", |b| b.iter(|| di.verify(black_box(&jcs_signed), &resolver, &opts).expect("ok")));
+    c.bench_function("eddsa_jcs_2022_verify_record", |b| {
+        b.iter(|| {
+            di.verify(black_box(&jcs_signed), &resolver, &opts)
+                .expect("ok")
+        })
+    });
     let batch: Vec<Value> = (0..64)
         .map(|i| {
             let mut r = record.clone();
             r["statusIndex"] = json!(i);
-            di.sign(&r, &sk, &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z")).expect("sign")
+            di.sign(
+                &r,
+                &sk,
+                &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"),
+            )
+            .expect("sign")
         })
         .collect();
-    c.bench_function("eddsa_jcs_2022_verify_batch64", |b| b.iter(|| di.verify_batch(black_box(&batch), &resolver, &opts)));
+    c.bench_function("eddsa_jcs_2022_verify_batch64", |b| {
+        b.iter(|| di.verify_batch(black_box(&batch), &resolver, &opts))
+    });
 
-    let have_ob = di.canonicalizer().store().contains(credreg_proof::contexts::OPEN_BADGES_V3);
+    let have_ob = di
+        .canonicalizer()
+        .store()
+        .contains(credreg_proof::contexts::OPEN_BADGES_V3);
     let rdfc_signed = if have_ob {
         let a = award(&keys::did_key(&vk), 1);
-        let s = di.sign(&a, &sk, &SignOptions::assertion(Suite::EddsaRdfc2022, &method, "2026-11-22T10:00:00Z")).expect("sign rdfc");
-        c.bench_function("eddsa_rdfc_2022_verify_ob3_award", |b| b.iter(|| di.verify(black_box(&s), &resolver, &opts).expect("ok")));
+        let s = di
+            .sign(
+                &a,
+                &sk,
+                &SignOptions::assertion(Suite::EddsaRdfc2022, &method, "2026-11-22T10:00:00Z"),
+            )
+            .expect("sign rdfc");
+        c.bench_function("eddsa_rdfc_2022_verify_ob3_award", |b| {
+            b.iter(|| di.verify(black_box(&s), &resolver, &opts).expect("ok"))
+        });
         Some(s)
     } else {
         println!("SKIP rdfc benchmark: the Open Badges context is not available (conformance folder absent)");
@@ -100,15 +139,35 @@ fn main() {
         }
         t.elapsed().as_secs_f64() / iters as f64
     };
-    let raw = time(&mut || { let _ = vk.verify_strict(black_box(&msg), black_box(&sig)); }, 20_000);
-    let jcs = time(&mut || { let _ = di.verify(black_box(&jcs_signed), &resolver, &opts); }, 20_000);
-    let jcs_batch = time(&mut || { let _ = di.verify_batch(black_box(&batch), &resolver, &opts); }, 500) / batch.len() as f64;
+    let raw = time(
+        &mut || {
+            let _ = vk.verify_strict(black_box(&msg), black_box(&sig));
+        },
+        20_000,
+    );
+    let jcs = time(
+        &mut || {
+            let _ = di.verify(black_box(&jcs_signed), &resolver, &opts);
+        },
+        20_000,
+    );
+    let jcs_batch = time(
+        &mut || {
+            let _ = di.verify_batch(black_box(&batch), &resolver, &opts);
+        },
+        500,
+    ) / batch.len() as f64;
     println!("\n== credreg-proof verification summary (one core) ==");
     println!("raw Ed25519 verify_strict        {:>9.1} us", raw * 1e6);
     println!("eddsa-jcs-2022 record            {:>9.1} us   rate vs raw single: {:.2}x (target >= 0.80x)", jcs * 1e6, raw / jcs);
     println!("eddsa-jcs-2022 record, batch 64  {:>9.1} us   rate vs raw single: {:.2}x (target >= 1.30x)", jcs_batch * 1e6, raw / jcs_batch);
     if let Some(s) = rdfc_signed {
-        let rdfc = time(&mut || { let _ = di.verify(black_box(&s), &resolver, &opts); }, 2_000);
+        let rdfc = time(
+            &mut || {
+                let _ = di.verify(black_box(&s), &resolver, &opts);
+            },
+            2_000,
+        );
         println!("eddsa-rdfc-2022 OB 3.0 award     {:>9.1} us   = {:.1}x raw Ed25519 (target <= 350 us; JS stack ~7400 us)", rdfc * 1e6, rdfc / raw);
     }
     c.final_summary();

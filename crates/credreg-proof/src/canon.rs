@@ -78,7 +78,10 @@ impl Canonicalizer {
     /// RDFC-1.0 canonical N-Quads of a [`View`] of a JSON object.
     pub fn rdfc_view(&self, doc: &View<'_>) -> Result<String, ProofError> {
         let null = Value::Null;
-        let context_value = doc.entries().find(|(k, _)| *k == "@context").map_or(&null, |(_, v)| v);
+        let context_value = doc
+            .entries()
+            .find(|(k, _)| *k == "@context")
+            .map_or(&null, |(_, v)| v);
         let active = self.processed_context(context_value)?;
 
         // Expand the body under the cached active context: identical to processing the
@@ -101,7 +104,9 @@ impl Canonicalizer {
         ));
         let mut expanded = match expanded {
             Ok(e) => e,
-            Err(json_ld::expansion::Error::InvalidTypeValue) if loader.missing.borrow().is_none() => {
+            Err(json_ld::expansion::Error::InvalidTypeValue)
+                if loader.missing.borrow().is_none() =>
+            {
                 let term = undefined_type(doc, &active).unwrap_or_else(|| "a `type` value".into());
                 return Err(ProofError::UndefinedTerm { term });
             }
@@ -123,13 +128,16 @@ impl Canonicalizer {
                 Term::Literal(lit) => {
                     let value = lit.value;
                     match lit.type_ {
-                        LiteralType::Any(dt) => {
-                            oxrdf::Literal::new_typed_literal(value, oxrdf::NamedNode::new_unchecked(dt.as_str()))
-                        }
-                        LiteralType::LangString(tag) => oxrdf::Literal::new_language_tagged_literal_unchecked(
+                        LiteralType::Any(dt) => oxrdf::Literal::new_typed_literal(
                             value,
-                            tag.as_str().to_ascii_lowercase(),
+                            oxrdf::NamedNode::new_unchecked(dt.as_str()),
                         ),
+                        LiteralType::LangString(tag) => {
+                            oxrdf::Literal::new_language_tagged_literal_unchecked(
+                                value,
+                                tag.as_str().to_ascii_lowercase(),
+                            )
+                        }
                     }
                     .into()
                 }
@@ -149,21 +157,30 @@ impl Canonicalizer {
     }
 
     fn processed_context(&self, context_value: &Value) -> Result<Arc<Context>, ProofError> {
-        let key = serde_json::to_string(context_value).map_err(|e| ProofError::malformed(e.to_string()))?;
-        if let Some(hit) = self.processed.read().ok().and_then(|m| m.get(&key).cloned()) {
+        let key = serde_json::to_string(context_value)
+            .map_err(|e| ProofError::malformed(e.to_string()))?;
+        if let Some(hit) = self
+            .processed
+            .read()
+            .ok()
+            .and_then(|m| m.get(&key).cloned())
+        {
             return Ok(hit);
         }
         // Name a missing top-level context before attempting anything else.
         for url in context_urls(context_value) {
             if !self.store.contains(url) {
-                return Err(ProofError::ContextMissing { url: url.to_owned() });
+                return Err(ProofError::ContextMissing {
+                    url: url.to_owned(),
+                });
             }
         }
         let active = if context_value.is_null() {
             Context::new(None)
         } else {
-            let local = json_ld::syntax::context::Context::try_from_json(to_json_syntax(context_value)?)
-                .map_err(|e| ProofError::malformed(format!("invalid @context: {e}")))?;
+            let local =
+                json_ld::syntax::context::Context::try_from_json(to_json_syntax(context_value)?)
+                    .map_err(|e| ProofError::malformed(format!("invalid @context: {e}")))?;
             let loader = self.store.loader();
             let processed = futures::executor::block_on(local.process_full(
                 &mut (),
@@ -179,7 +196,9 @@ impl Canonicalizer {
                     if let Some(url) = loader.missing.borrow().clone() {
                         return Err(ProofError::ContextMissing { url });
                     }
-                    return Err(ProofError::Canonicalization(format!("context processing failed: {e}")));
+                    return Err(ProofError::Canonicalization(format!(
+                        "context processing failed: {e}"
+                    )));
                 }
             }
         };
@@ -218,7 +237,8 @@ fn expansion_error(e: json_ld::expansion::Error, missing: Option<String>) -> Pro
     match e {
         E::KeyExpansionFailed(term) => ProofError::UndefinedTerm { term },
         E::InvalidTypeValue => ProofError::UndefinedTerm {
-            term: "a `type` value that is not defined by the contexts (relative @type reference)".into(),
+            term: "a `type` value that is not defined by the contexts (relative @type reference)"
+                .into(),
         },
         E::InvalidIdValue => ProofError::malformed("an `id` is not an absolute IRI"),
         other => ProofError::Canonicalization(format!("JSON-LD expansion failed: {other}")),
@@ -250,13 +270,15 @@ fn undefined_type(doc: &View<'_>, active: &Context) -> Option<String> {
             _ => None,
         }
     }
-    doc.entries().filter(|(k, _)| *k != "@context").find_map(|(_, v)| {
-        if let Value::String(_) = v {
-            None
-        } else {
-            walk(v, active)
-        }
-    })
+    doc.entries()
+        .filter(|(k, _)| *k != "@context")
+        .find_map(|(_, v)| {
+            if let Value::String(_) = v {
+                None
+            } else {
+                walk(v, active)
+            }
+        })
 }
 
 fn subject_of(id: &Id<iref::IriBuf, rdf_types::BlankIdBuf>) -> Result<oxrdf::Subject, ProofError> {
@@ -282,7 +304,9 @@ fn to_json_syntax(v: &Value) -> Result<json_syntax::Value, ProofError> {
         Value::Bool(b) => json_syntax::Value::Boolean(*b),
         Value::String(s) => json_syntax::Value::String(s.as_str().into()),
         Value::Number(n) => number(n)?,
-        Value::Array(a) => json_syntax::Value::Array(a.iter().map(to_json_syntax).collect::<Result<_, _>>()?),
+        Value::Array(a) => {
+            json_syntax::Value::Array(a.iter().map(to_json_syntax).collect::<Result<_, _>>()?)
+        }
         Value::Object(o) => {
             let mut out = json_syntax::Object::new();
             for (k, v) in o {
@@ -311,7 +335,9 @@ fn number(n: &serde_json::Number) -> Result<json_syntax::Value, ProofError> {
         }
         return Ok(json_syntax::Value::from(i));
     }
-    let f = n.as_f64().ok_or_else(|| ProofError::malformed(format!("unreadable number {n}")))?;
+    let f = n
+        .as_f64()
+        .ok_or_else(|| ProofError::malformed(format!("unreadable number {n}")))?;
     if !f.is_finite() {
         return Err(ProofError::malformed("non-finite number"));
     }
@@ -322,7 +348,8 @@ fn number(n: &serde_json::Number) -> Result<json_syntax::Value, ProofError> {
     if f.fract() == 0.0 {
         return Err(too_big());
     }
-    json_syntax::Value::try_from(f).map_err(|_| ProofError::malformed(format!("unrepresentable number {n}")))
+    json_syntax::Value::try_from(f)
+        .map_err(|_| ProofError::malformed(format!("unrepresentable number {n}")))
 }
 
 /// RFC 8785 (JCS) canonical bytes of `v`.
@@ -343,7 +370,11 @@ pub struct View<'a> {
 impl<'a> View<'a> {
     /// The whole object.
     pub fn of(base: &'a serde_json::Map<String, Value>) -> Self {
-        Self { base, skip: &[], extra: Vec::new() }
+        Self {
+            base,
+            skip: &[],
+            extra: Vec::new(),
+        }
     }
 
     /// Leaves out the entries named in `skip`.
@@ -368,7 +399,9 @@ impl<'a> View<'a> {
     pub fn entries(&self) -> impl Iterator<Item = (&'a str, &'a Value)> + '_ {
         self.base
             .iter()
-            .filter(|(k, _)| !self.skip.contains(&k.as_str()) && !self.extra.iter().any(|(e, _)| e == k))
+            .filter(|(k, _)| {
+                !self.skip.contains(&k.as_str()) && !self.extra.iter().any(|(e, _)| e == k)
+            })
             .map(|(k, v)| (k.as_str(), v))
             .chain(self.extra.iter().copied())
     }

@@ -59,8 +59,14 @@ impl ContextStore {
                 ssi_contexts::CREDENTIALS_EXAMPLES_V2,
             ),
             // VC 1.1 and Data Integrity 1.0, still used by credentials issued before 2024.
-            ("https://www.w3.org/2018/credentials/v1", ssi_contexts::CREDENTIALS_V1),
-            ("https://w3id.org/security/data-integrity/v1", ssi_contexts::W3ID_DATA_INTEGRITY_V1),
+            (
+                "https://www.w3.org/2018/credentials/v1",
+                ssi_contexts::CREDENTIALS_V1,
+            ),
+            (
+                "https://w3id.org/security/data-integrity/v1",
+                ssi_contexts::W3ID_DATA_INTEGRITY_V1,
+            ),
         ] {
             // The builtins are compiled in and known to parse.
             if let Err(e) = store.insert(url, text, "builtin:ssi-contexts") {
@@ -71,12 +77,21 @@ impl ContextStore {
     }
 
     /// Adds (or replaces) the context for `url`.
-    pub fn insert(&mut self, url: &str, text: &str, origin: &str) -> Result<&StoredContext, ProofError> {
+    pub fn insert(
+        &mut self,
+        url: &str,
+        text: &str,
+        origin: &str,
+    ) -> Result<&StoredContext, ProofError> {
         let iri = IriBuf::new(url.to_owned())
             .map_err(|_| ProofError::malformed(format!("context URL `{url}` is not an IRI")))?;
         let (value, _) = json_ld::syntax::Value::parse_str(text)
             .map_err(|e| ProofError::malformed(format!("context {url} is not JSON: {e}")))?;
-        if value.as_object().and_then(|o| o.get_unique("@context").ok().flatten()).is_none() {
+        if value
+            .as_object()
+            .and_then(|o| o.get_unique("@context").ok().flatten())
+            .is_none()
+        {
             return Err(ProofError::malformed(format!(
                 "context {url} has no top-level `@context` entry"
             )));
@@ -87,7 +102,15 @@ impl ContextStore {
             text: Arc::from(text),
             sha256,
             origin: origin.to_owned(),
-            parsed: RemoteDocument::new(Some(iri), Some("application/ld+json".parse().map_err(|_| ProofError::malformed("mime"))?), value),
+            parsed: RemoteDocument::new(
+                Some(iri),
+                Some(
+                    "application/ld+json"
+                        .parse()
+                        .map_err(|_| ProofError::malformed("mime"))?,
+                ),
+                value,
+            ),
         };
         self.docs.insert(url.to_owned(), stored);
         Ok(&self.docs[url])
@@ -146,7 +169,10 @@ pub fn parse_manifest(text: &str) -> Vec<ManifestEntry> {
         // The URL may be followed by a parenthesised remark.
         let url = url_part.split_whitespace().next().unwrap_or("");
         let file = file.trim();
-        if !(url.starts_with("https://") || url.starts_with("http://")) || file.is_empty() || file.contains('/') {
+        if !(url.starts_with("https://") || url.starts_with("http://"))
+            || file.is_empty()
+            || file.contains('/')
+        {
             continue;
         }
         if out.iter().any(|e| e.url == url) {
@@ -175,7 +201,9 @@ impl Loader for StoreLoader<'_> {
         match self.store.docs.get(url.as_str()) {
             Some(doc) => Ok(doc.parsed.clone()),
             None => {
-                self.missing.borrow_mut().get_or_insert_with(|| url.as_str().to_owned());
+                self.missing
+                    .borrow_mut()
+                    .get_or_insert_with(|| url.as_str().to_owned());
                 Err(LoadError::new(url.to_owned(), NotInstalled))
             }
         }
@@ -206,8 +234,14 @@ mod tests {
         assert_eq!(
             m,
             vec![
-                ManifestEntry { url: "https://a.example/ctx".into(), file: "a.json".into() },
-                ManifestEntry { url: "https://b.example/ctx".into(), file: "b.json".into() },
+                ManifestEntry {
+                    url: "https://a.example/ctx".into(),
+                    file: "a.json".into()
+                },
+                ManifestEntry {
+                    url: "https://b.example/ctx".into(),
+                    file: "b.json".into()
+                },
             ]
         );
     }
@@ -216,14 +250,21 @@ mod tests {
     fn builtins_hold_vc2_not_open_badges() {
         let s = ContextStore::with_builtins();
         assert!(s.contains(CREDENTIALS_V2));
-        assert_eq!(s.missing([OPEN_BADGES_V3, CREDENTIALS_V2]), vec![OPEN_BADGES_V3.to_string()]);
+        assert_eq!(
+            s.missing([OPEN_BADGES_V3, CREDENTIALS_V2]),
+            vec![OPEN_BADGES_V3.to_string()]
+        );
     }
 
     #[test]
     fn rejects_non_context_documents() {
         let mut s = ContextStore::empty();
-        assert!(s.insert("https://x.example/c", "{\"a\":1}", "test").is_err());
+        assert!(s
+            .insert("https://x.example/c", "{\"a\":1}", "test")
+            .is_err());
         assert!(s.insert("https://x.example/c", "not json", "test").is_err());
-        assert!(s.insert("https://x.example/c", "{\"@context\":{}}", "test").is_ok());
+        assert!(s
+            .insert("https://x.example/c", "{\"@context\":{}}", "test")
+            .is_ok());
     }
 }

@@ -26,9 +26,12 @@ pub fn multibase_encode(bytes: &[u8]) -> String {
 /// Decodes a multibase base58btc string (`z...`). Other bases are rejected: Data Integrity
 /// EdDSA suites mandate base58btc.
 pub fn multibase_decode(s: &str) -> Result<Vec<u8>, String> {
-    let rest = s
-        .strip_prefix('z')
-        .ok_or_else(|| format!("`{}` is not multibase base58btc (must start with `z`)", short(s)))?;
+    let rest = s.strip_prefix('z').ok_or_else(|| {
+        format!(
+            "`{}` is not multibase base58btc (must start with `z`)",
+            short(s)
+        )
+    })?;
     bs58::decode(rest)
         .into_vec()
         .map_err(|e| format!("invalid base58btc: {e}"))
@@ -171,7 +174,10 @@ impl KeyResolver {
             // A did:key authorizes its one key for every verification relationship.
             if let Some(f) = fragment {
                 if f != mk {
-                    return Err(ProofError::key(method, "did:key fragment differs from the key"));
+                    return Err(ProofError::key(
+                        method,
+                        "did:key fragment differs from the key",
+                    ));
                 }
             }
             let key = public_from_multikey(mk).map_err(|e| ProofError::key(method, e))?;
@@ -198,7 +204,9 @@ impl KeyResolver {
         }
         Err(ProofError::key(
             method,
-            format!("no DID document for {controller} was supplied (only did:key resolves offline)"),
+            format!(
+                "no DID document for {controller} was supplied (only did:key resolves offline)"
+            ),
         ))
     }
 }
@@ -211,7 +219,9 @@ fn resolve_in_document(
 ) -> Result<ResolvedKey, ProofError> {
     let matches_id = |candidate: &str| {
         candidate == method
-            || (candidate.starts_with('#') && method.ends_with(candidate) && method.len() == controller.len() + candidate.len())
+            || (candidate.starts_with('#')
+                && method.ends_with(candidate)
+                && method.len() == controller.len() + candidate.len())
     };
     // Find the method definition: embedded in `verificationMethod` or in the purpose list.
     let mut definition: Option<&Value> = None;
@@ -226,8 +236,9 @@ fn resolve_in_document(
             }
         }
     }
-    let definition =
-        definition.ok_or_else(|| ProofError::key(method, format!("{controller} does not list this method")))?;
+    let definition = definition.ok_or_else(|| {
+        ProofError::key(method, format!("{controller} does not list this method"))
+    })?;
     let authorized = as_list(doc.get(purpose)).any(|e| match e {
         Value::String(s) => matches_id(s),
         Value::Object(_) => e.get("id").and_then(Value::as_str).is_some_and(matches_id),
@@ -242,14 +253,20 @@ fn resolve_in_document(
     }
     if let Some(c) = definition.get("controller").and_then(Value::as_str) {
         if c != controller {
-            return Err(ProofError::key(method, format!("method's controller is {c}, not {controller}")));
+            return Err(ProofError::key(
+                method,
+                format!("method's controller is {c}, not {controller}"),
+            ));
         }
     }
     let key = if let Some(mk) = definition.get("publicKeyMultibase").and_then(Value::as_str) {
         public_from_multikey(mk).or_else(|_| {
             // Ed25519VerificationKey2020 uses the same multikey form; 2018 keys are raw base58.
             let raw = multibase_decode(mk)?;
-            let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| "key is not 32 bytes".to_string())?;
+            let arr: [u8; 32] = raw
+                .as_slice()
+                .try_into()
+                .map_err(|_| "key is not 32 bytes".to_string())?;
             VerifyingKey::from_bytes(&arr).map_err(|e| e.to_string())
         })
     } else if let Some(b58) = definition.get("publicKeyBase58").and_then(Value::as_str) {
@@ -257,7 +274,10 @@ fn resolve_in_document(
             .into_vec()
             .map_err(|e| e.to_string())
             .and_then(|raw| {
-                let arr: [u8; 32] = raw.as_slice().try_into().map_err(|_| "key is not 32 bytes".to_string())?;
+                let arr: [u8; 32] = raw
+                    .as_slice()
+                    .try_into()
+                    .map_err(|_| "key is not 32 bytes".to_string())?;
                 VerifyingKey::from_bytes(&arr).map_err(|e| e.to_string())
             })
     } else {
@@ -327,13 +347,16 @@ mod tests {
         doc2["assertionMethod"] = serde_json::json!(["#key-1"]);
         let mut r = KeyResolver::new();
         r.add_document(doc2).ok();
-        let got = r.resolve("did:web:district.example#key-1", "assertionMethod").map(|k| k.key);
+        let got = r
+            .resolve("did:web:district.example#key-1", "assertionMethod")
+            .map(|k| k.key);
         assert_eq!(got, Ok(k));
     }
 
     #[test]
     fn unknown_method_names_controller() {
         let e = KeyResolver::new().resolve("did:web:x.example#k", "assertionMethod");
-        assert!(format!("{}", e.err().map(|e| e.to_string()).unwrap_or_default()).contains("did:web:x.example"));
+        let message = e.err().map(|e| e.to_string()).unwrap_or_default();
+        assert!(message.contains("did:web:x.example"), "{message}");
     }
 }

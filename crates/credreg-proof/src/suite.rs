@@ -46,12 +46,18 @@ impl Suite {
                 // credentials issued in 2023 (the 1EdTech validator accepts it).
                 Some("eddsa-rdfc-2022") | Some("eddsa-2022") => Ok(Suite::EddsaRdfc2022),
                 Some("eddsa-jcs-2022") => Ok(Suite::EddsaJcs2022),
-                Some(other) => Err(ProofError::UnsupportedSuite(format!("cryptosuite `{other}`"))),
-                None => Err(ProofError::malformed("DataIntegrityProof without `cryptosuite`")),
+                Some(other) => Err(ProofError::UnsupportedSuite(format!(
+                    "cryptosuite `{other}`"
+                ))),
+                None => Err(ProofError::malformed(
+                    "DataIntegrityProof without `cryptosuite`",
+                )),
             },
             "Ed25519Signature2020" => Ok(Suite::Ed25519Signature2020),
             "" => Err(ProofError::malformed("proof without `type`")),
-            other => Err(ProofError::UnsupportedSuite(format!("proof type `{other}`"))),
+            other => Err(ProofError::UnsupportedSuite(format!(
+                "proof type `{other}`"
+            ))),
         }
     }
 }
@@ -164,7 +170,12 @@ impl DataIntegrity {
     }
 
     /// Returns `doc` with a new proof appended (a second proof makes a proof set).
-    pub fn sign(&self, doc: &Value, key: &SigningKey, options: &SignOptions) -> Result<Value, ProofError> {
+    pub fn sign(
+        &self,
+        doc: &Value,
+        key: &SigningKey,
+        options: &SignOptions,
+    ) -> Result<Value, ProofError> {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("only JSON objects can be signed"))?;
@@ -182,13 +193,23 @@ impl DataIntegrity {
         if let Some(e) = &options.expires {
             proof.insert("expires".into(), e.clone().into());
         }
-        proof.insert("verificationMethod".into(), options.verification_method.clone().into());
+        proof.insert(
+            "verificationMethod".into(),
+            options.verification_method.clone().into(),
+        );
         proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
 
         let existing = obj.get("proof").cloned();
-        let message = self.hash_views(&View::of(obj).without(&["proof"]), &View::of(&proof), options.suite)?;
+        let message = self.hash_views(
+            &View::of(obj).without(&["proof"]),
+            &View::of(&proof),
+            options.suite,
+        )?;
         let signature = key.sign(&message);
-        proof.insert("proofValue".into(), multibase_encode(&signature.to_bytes()).into());
+        proof.insert(
+            "proofValue".into(),
+            multibase_encode(&signature.to_bytes()).into(),
+        );
 
         let mut out = obj.clone();
         let proof = Value::Object(proof);
@@ -205,7 +226,12 @@ impl DataIntegrity {
     }
 
     /// Verifies every proof on `doc`. Fails if any supported proof fails, or if none is supported.
-    pub fn verify(&self, doc: &Value, resolver: &KeyResolver, options: &VerifyOptions) -> Result<Verification, ProofError> {
+    pub fn verify(
+        &self,
+        doc: &Value,
+        resolver: &KeyResolver,
+        options: &VerifyOptions,
+    ) -> Result<Verification, ProofError> {
         let (prepared, skipped) = self.prepare(doc, resolver, options)?;
         let mut proofs = Vec::with_capacity(prepared.len());
         for p in prepared {
@@ -228,7 +254,10 @@ impl DataIntegrity {
         resolver: &KeyResolver,
         options: &VerifyOptions,
     ) -> Vec<Result<Verification, ProofError>> {
-        let prepared: Vec<_> = docs.iter().map(|d| self.prepare(d, resolver, options)).collect();
+        let prepared: Vec<_> = docs
+            .iter()
+            .map(|d| self.prepare(d, resolver, options))
+            .collect();
         let mut messages: Vec<&[u8]> = Vec::new();
         let mut signatures = Vec::new();
         let mut keys = Vec::new();
@@ -241,7 +270,8 @@ impl DataIntegrity {
         }
         // Batch verification cannot reject weak (small-order) keys the way verify_strict does.
         let any_weak = keys.iter().any(VerifyingKey::is_weak);
-        let batch_ok = !any_weak && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
+        let batch_ok =
+            !any_weak && ed25519_dalek::verify_batch(&messages, &signatures, &keys).is_ok();
         prepared
             .into_iter()
             .map(|r| {
@@ -262,7 +292,12 @@ impl DataIntegrity {
             .collect()
     }
 
-    fn prepare(&self, doc: &Value, resolver: &KeyResolver, options: &VerifyOptions) -> Result<(Vec<Prepared>, Vec<String>), ProofError> {
+    fn prepare(
+        &self,
+        doc: &Value,
+        resolver: &KeyResolver,
+        options: &VerifyOptions,
+    ) -> Result<(Vec<Prepared>, Vec<String>), ProofError> {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("a credential must be a JSON object"))?;
@@ -271,9 +306,16 @@ impl DataIntegrity {
             Some(Value::Object(p)) => vec![p],
             Some(Value::Array(a)) => a
                 .iter()
-                .map(|p| p.as_object().ok_or_else(|| ProofError::malformed("a proof must be an object")))
+                .map(|p| {
+                    p.as_object()
+                        .ok_or_else(|| ProofError::malformed("a proof must be an object"))
+                })
                 .collect::<Result<_, _>>()?,
-            Some(_) => return Err(ProofError::malformed("`proof` must be an object or an array")),
+            Some(_) => {
+                return Err(ProofError::malformed(
+                    "`proof` must be an object or an array",
+                ))
+            }
         };
         let issuer = issuer_id(obj);
 
@@ -318,16 +360,22 @@ impl DataIntegrity {
             });
         }
         let method = str_field(proof, "verificationMethod")?;
-        let created = proof.get("created").and_then(Value::as_str).map(str::to_owned);
+        let created = proof
+            .get("created")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
         check_validity(proof, options)?;
         let key = self.resolve(method, purpose, resolver)?;
 
         let value = str_field(proof, "proofValue")?;
-        let sig_bytes = multibase_decode(value).map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
-        let sig_arr: [u8; 64] = sig_bytes
-            .as_slice()
-            .try_into()
-            .map_err(|_| ProofError::malformed(format!("proofValue must be 64 bytes, found {}", sig_bytes.len())))?;
+        let sig_bytes = multibase_decode(value)
+            .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
+        let sig_arr: [u8; 64] = sig_bytes.as_slice().try_into().map_err(|_| {
+            ProofError::malformed(format!(
+                "proofValue must be 64 bytes, found {}",
+                sig_bytes.len()
+            ))
+        })?;
         let signature = Signature::from_bytes(&sig_arr);
 
         let config = View::of(proof).without(&["proofValue"]);
@@ -338,17 +386,29 @@ impl DataIntegrity {
             let wanted: Vec<&str> = match prev {
                 Value::String(s) => vec![s.as_str()],
                 Value::Array(a) => a.iter().filter_map(Value::as_str).collect(),
-                _ => return Err(ProofError::malformed("previousProof must be a string or array")),
+                _ => {
+                    return Err(ProofError::malformed(
+                        "previousProof must be a string or array",
+                    ))
+                }
             };
             let mut chained = Vec::new();
             for id in wanted {
                 let found = all_proofs
                     .iter()
                     .find(|p| p.get("id").and_then(Value::as_str) == Some(id))
-                    .ok_or_else(|| ProofError::malformed(format!("previousProof `{id}` is not in the proof set")))?;
+                    .ok_or_else(|| {
+                        ProofError::malformed(format!(
+                            "previousProof `{id}` is not in the proof set"
+                        ))
+                    })?;
                 chained.push(Value::Object((*found).clone()));
             }
-            chained_value = if chained.len() == 1 { chained.remove(0) } else { Value::Array(chained) };
+            chained_value = if chained.len() == 1 {
+                chained.remove(0)
+            } else {
+                Value::Array(chained)
+            };
             document = document.with("proof", &chained_value);
         }
         let message = self.hash_views(&document, &config, suite)?;
@@ -365,11 +425,21 @@ impl DataIntegrity {
         })
     }
 
-    fn resolve(&self, method: &str, purpose: &str, resolver: &KeyResolver) -> Result<ResolvedKey, ProofError> {
+    fn resolve(
+        &self,
+        method: &str,
+        purpose: &str,
+        resolver: &KeyResolver,
+    ) -> Result<ResolvedKey, ProofError> {
         // did:key decoding includes a curve point decompression; cache it, as records from
         // a handful of issuers arrive by the thousand.
         if method.starts_with("did:key:") {
-            if let Some(key) = self.did_key_cache.read().ok().and_then(|m| m.get(method).copied()) {
+            if let Some(key) = self
+                .did_key_cache
+                .read()
+                .ok()
+                .and_then(|m| m.get(method).copied())
+            {
                 let controller = method.split('#').next().unwrap_or(method).to_owned();
                 return Ok(ResolvedKey {
                     method: method.to_owned(),
@@ -391,11 +461,21 @@ impl DataIntegrity {
     }
 
     /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite`.
-    pub fn hash_data(&self, unsecured: &Map<String, Value>, config: &Map<String, Value>, suite: Suite) -> Result<[u8; 64], ProofError> {
+    pub fn hash_data(
+        &self,
+        unsecured: &Map<String, Value>,
+        config: &Map<String, Value>,
+        suite: Suite,
+    ) -> Result<[u8; 64], ProofError> {
         self.hash_views(&View::of(unsecured), &View::of(config), suite)
     }
 
-    fn hash_views(&self, unsecured: &View<'_>, config: &View<'_>, suite: Suite) -> Result<[u8; 64], ProofError> {
+    fn hash_views(
+        &self,
+        unsecured: &View<'_>,
+        config: &View<'_>,
+        suite: Suite,
+    ) -> Result<[u8; 64], ProofError> {
         let (config_canon, doc_canon) = self.canonical_views(unsecured, config, suite)?;
         let mut out = [0u8; 64];
         out[..32].copy_from_slice(&Sha256::digest(&config_canon));
@@ -413,16 +493,26 @@ impl DataIntegrity {
         self.canonical_views(&View::of(unsecured), &View::of(config), suite)
     }
 
-    fn canonical_views(&self, unsecured: &View<'_>, config: &View<'_>, suite: Suite) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
+    fn canonical_views(
+        &self,
+        unsecured: &View<'_>,
+        config: &View<'_>,
+        suite: Suite,
+    ) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
         let mut config = config.clone();
         match suite {
             Suite::EddsaJcs2022 => {
                 if let Some(proof_ctx) = config.get("@context") {
                     // The proof's contexts must be a prefix of the document's.
-                    let doc_ctx = unsecured.get("@context").map(context_urls).unwrap_or_default();
+                    let doc_ctx = unsecured
+                        .get("@context")
+                        .map(context_urls)
+                        .unwrap_or_default();
                     let proof_ctx = context_urls(proof_ctx);
                     if !doc_ctx.starts_with(&proof_ctx) {
-                        return Err(ProofError::malformed("the proof's @context is not a prefix of the document's"));
+                        return Err(ProofError::malformed(
+                            "the proof's @context is not a prefix of the document's",
+                        ));
                     }
                 }
                 if let Some(ctx) = unsecured.get("@context") {
@@ -435,9 +525,9 @@ impl DataIntegrity {
             Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
                 // The proof configuration is expanded with the document's contexts; without
                 // them it would expand to nothing and sign an empty configuration.
-                let ctx = unsecured
-                    .get("@context")
-                    .ok_or_else(|| ProofError::malformed("a JSON-LD credential needs an @context"))?;
+                let ctx = unsecured.get("@context").ok_or_else(|| {
+                    ProofError::malformed("a JSON-LD credential needs an @context")
+                })?;
                 let config = config.with("@context", ctx);
                 let config_canon = self.canon.rdfc_view(&config)?;
                 let doc_canon = self.canon.rdfc_view(unsecured)?;
@@ -469,10 +559,12 @@ fn check_validity(proof: &Map<String, Value>, options: &VerifyOptions) -> Result
     let parse = |name: &str| -> Result<Option<OffsetDateTime>, ProofError> {
         match proof.get(name) {
             None => Ok(None),
-            Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339)
-                .map(Some)
-                .map_err(|_| ProofError::malformed(format!("proof `{name}` is not an RFC 3339 date-time: {s}"))),
-            Some(_) => Err(ProofError::malformed(format!("proof `{name}` must be a string"))),
+            Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map(Some).map_err(|_| {
+                ProofError::malformed(format!("proof `{name}` is not an RFC 3339 date-time: {s}"))
+            }),
+            Some(_) => Err(ProofError::malformed(format!(
+                "proof `{name}` must be a string"
+            ))),
         }
     };
     let created = parse("created")?;
@@ -480,7 +572,9 @@ fn check_validity(proof: &Map<String, Value>, options: &VerifyOptions) -> Result
     if let Some(now) = options.now {
         if let Some(c) = created {
             if c > now + options.max_clock_skew {
-                return Err(ProofError::Validity(format!("it was created in the future ({c})")));
+                return Err(ProofError::Validity(format!(
+                    "it was created in the future ({c})"
+                )));
             }
         }
         if let Some(e) = expires {

@@ -3,8 +3,8 @@
 //! Reads `../shared/conformance/` beside the project; skips with a printed line if it is absent.
 
 use credreg_proof::{
-    keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver, ProofError, SignOptions, Suite,
-    VerifyOptions,
+    keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver,
+    ProofError, SignOptions, Suite, VerifyOptions,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
@@ -14,11 +14,16 @@ use std::sync::Arc;
 fn conformance() -> Option<PathBuf> {
     let dir = std::env::var_os("CREDREG_CONFORMANCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        });
     if dir.join("contexts/PROVENANCE.txt").is_file() {
         Some(dir)
     } else {
-        println!("SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)", dir.display());
+        println!(
+            "SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)",
+            dir.display()
+        );
         None
     }
 }
@@ -29,7 +34,9 @@ fn store(dir: &Path) -> ContextStore {
     let mut store = ContextStore::with_builtins();
     for e in parse_manifest(&manifest) {
         let text = std::fs::read_to_string(ctx.join(&e.file)).expect("context file");
-        store.insert(&e.url, &text, &e.file).expect("context parses");
+        store
+            .insert(&e.url, &text, &e.file)
+            .expect("context parses");
     }
     store
 }
@@ -39,8 +46,10 @@ fn di(dir: &Path) -> DataIntegrity {
 }
 
 fn json(path: &Path) -> Value {
-    serde_json::from_str(&std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())))
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
+    serde_json::from_str(
+        &std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display())),
+    )
+    .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 
 fn text(path: &Path) -> String {
@@ -72,8 +81,13 @@ fn check_w3c_vector(dir: &Path, suffix: &str, suite: Suite, unsigned: &Path, key
     let di = di(&root);
     let unsigned = obj(&json(unsigned));
     if let Some(url) = absent_context(&di, &unsigned) {
-        println!("SKIP: {} needs the context {url}, which conformance/contexts does not hold", dir.display());
-        let err = di.canonical_pair(&unsigned, &unsigned, suite).expect_err("cannot canonicalize");
+        println!(
+            "SKIP: {} needs the context {url}, which conformance/contexts does not hold",
+            dir.display()
+        );
+        let err = di
+            .canonical_pair(&unsigned, &unsigned, suite)
+            .expect_err("cannot canonicalize");
         assert_eq!(err, ProofError::ContextMissing { url });
         return;
     }
@@ -82,43 +96,93 @@ fn check_w3c_vector(dir: &Path, suffix: &str, suite: Suite, unsigned: &Path, key
         _ => format!("proofConfig{suffix}.json"),
     };
     let config = obj(&json(&dir.join(config_file)));
-    let (config_canon, doc_canon) = di.canonical_pair(&unsigned, &config, suite).expect("canonicalize");
+    let (config_canon, doc_canon) = di
+        .canonical_pair(&unsigned, &config, suite)
+        .expect("canonicalize");
     let canon_file = |stem: &str| dir.join(format!("{stem}{suffix}.txt"));
-    assert_eq!(String::from_utf8_lossy(&doc_canon), text(&canon_file("canonDoc")), "canonical document");
-    assert_eq!(String::from_utf8_lossy(&config_canon), text(&canon_file("proofCanon")), "canonical proof config");
-    assert_eq!(hex(&Sha256::digest(&doc_canon)), text(&canon_file("docHash")).trim(), "document hash");
-    assert_eq!(hex(&Sha256::digest(&config_canon)), text(&canon_file("proofHash")).trim(), "proof hash");
+    assert_eq!(
+        String::from_utf8_lossy(&doc_canon),
+        text(&canon_file("canonDoc")),
+        "canonical document"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&config_canon),
+        text(&canon_file("proofCanon")),
+        "canonical proof config"
+    );
+    assert_eq!(
+        hex(&Sha256::digest(&doc_canon)),
+        text(&canon_file("docHash")).trim(),
+        "document hash"
+    );
+    assert_eq!(
+        hex(&Sha256::digest(&config_canon)),
+        text(&canon_file("proofHash")).trim(),
+        "proof hash"
+    );
     let combined = di.hash_data(&unsigned, &config, suite).expect("hash");
-    assert_eq!(hex(&combined), text(&canon_file("combinedHash")).trim(), "combined hash");
+    assert_eq!(
+        hex(&combined),
+        text(&canon_file("combinedHash")).trim(),
+        "combined hash"
+    );
 
     let kp = json(key_pair);
-    let secret = kp["privateKeyMultibase"].as_str().or(kp["secretKeyMultibase"].as_str()).expect("secret");
+    let secret = kp["privateKeyMultibase"]
+        .as_str()
+        .or(kp["secretKeyMultibase"].as_str())
+        .expect("secret");
     let sk = keys::secret_from_multikey(secret).expect("secret key");
-    assert_eq!(keys::multikey_from_public(&sk.verifying_key()), kp["publicKeyMultibase"].as_str().expect("pub"));
+    assert_eq!(
+        keys::multikey_from_public(&sk.verifying_key()),
+        kp["publicKeyMultibase"].as_str().expect("pub")
+    );
     let options = SignOptions {
         suite,
         verification_method: config["verificationMethod"].as_str().expect("vm").into(),
         proof_purpose: config["proofPurpose"].as_str().expect("purpose").into(),
-        created: config.get("created").and_then(Value::as_str).map(str::to_owned),
+        created: config
+            .get("created")
+            .and_then(Value::as_str)
+            .map(str::to_owned),
         expires: None,
     };
-    let signed = di.sign(&Value::Object(unsigned), &sk, &options).expect("sign");
+    let signed = di
+        .sign(&Value::Object(unsigned), &sk, &options)
+        .expect("sign");
     let proof_value = signed["proof"]["proofValue"].as_str().expect("proofValue");
     let sig = keys::multibase_decode(proof_value).expect("multibase");
-    assert_eq!(hex(&sig), text(&canon_file("sigHex")).trim(), "signature bytes");
-    assert_eq!(proof_value, text(&canon_file("sigBTC58")).trim(), "proofValue");
+    assert_eq!(
+        hex(&sig),
+        text(&canon_file("sigHex")).trim(),
+        "signature bytes"
+    );
+    assert_eq!(
+        proof_value,
+        text(&canon_file("sigBTC58")).trim(),
+        "proofValue"
+    );
 
     let published = json(&dir.join(format!("signed{suffix}.json")));
-    let v = di.verify(&published, &resolver(), &VerifyOptions::default()).expect("published vector verifies");
+    let v = di
+        .verify(&published, &resolver(), &VerifyOptions::default())
+        .expect("published vector verifies");
     assert_eq!(v.proofs[0].suite, suite);
-    di.verify(&signed, &resolver(), &VerifyOptions::default()).expect("our signature verifies");
+    di.verify(&signed, &resolver(), &VerifyOptions::default())
+        .expect("our signature verifies");
 }
 
 #[test]
 fn w3c_eddsa_rdfc_2022_vector() {
     let Some(root) = conformance() else { return };
     let d = root.join("vectors/eddsa-rdfc-2022");
-    check_w3c_vector(&d, "DataInt", Suite::EddsaRdfc2022, &d.join("unsigned.json"), &d.join("keyPair.json"));
+    check_w3c_vector(
+        &d,
+        "DataInt",
+        Suite::EddsaRdfc2022,
+        &d.join("unsigned.json"),
+        &d.join("keyPair.json"),
+    );
 }
 
 #[test]
@@ -126,14 +190,26 @@ fn w3c_eddsa_rdfc_2022_employment_vector() {
     let Some(root) = conformance() else { return };
     let d = root.join("vectors/eddsa-rdfc-2022/employ");
     let up = root.join("vectors/eddsa-rdfc-2022");
-    check_w3c_vector(&d, "DataInt", Suite::EddsaRdfc2022, &d.join("employmentAuth.json"), &up.join("keyPair.json"));
+    check_w3c_vector(
+        &d,
+        "DataInt",
+        Suite::EddsaRdfc2022,
+        &d.join("employmentAuth.json"),
+        &up.join("keyPair.json"),
+    );
 }
 
 #[test]
 fn w3c_eddsa_jcs_2022_vector() {
     let Some(root) = conformance() else { return };
     let d = root.join("vectors/eddsa-jcs-2022");
-    check_w3c_vector(&d, "JCS", Suite::EddsaJcs2022, &d.join("unsigned.json"), &d.join("keyPair.json"));
+    check_w3c_vector(
+        &d,
+        "JCS",
+        Suite::EddsaJcs2022,
+        &d.join("unsigned.json"),
+        &d.join("keyPair.json"),
+    );
 }
 
 #[test]
@@ -142,18 +218,35 @@ fn w3c_ed25519_signature_2020_verifies_and_canonicalizes() {
     let d = root.join("vectors/Ed25519Signature2020");
     let di = di(&root);
     let signed = json(&d.join("signedEdSig.json"));
-    let v = di.verify(&signed, &resolver(), &VerifyOptions::default()).expect("verifies");
+    let v = di
+        .verify(&signed, &resolver(), &VerifyOptions::default())
+        .expect("verifies");
     assert_eq!(v.proofs[0].suite, Suite::Ed25519Signature2020);
     let mut unsigned = obj(&signed);
     unsigned.remove("proof");
     let config = obj(&json(&d.join("proofConfigEdSig.json")));
-    let (config_canon, doc_canon) = di.canonical_pair(&unsigned, &config, Suite::Ed25519Signature2020).expect("canon");
-    assert_eq!(String::from_utf8_lossy(&doc_canon), text(&d.join("canonDocEdSig.txt")));
-    assert_eq!(String::from_utf8_lossy(&config_canon), text(&d.join("proofCanonEdSig.txt")));
+    let (config_canon, doc_canon) = di
+        .canonical_pair(&unsigned, &config, Suite::Ed25519Signature2020)
+        .expect("canon");
+    assert_eq!(
+        String::from_utf8_lossy(&doc_canon),
+        text(&d.join("canonDocEdSig.txt"))
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&config_canon),
+        text(&d.join("proofCanonEdSig.txt"))
+    );
     // Legacy suite: verification only.
     let sk = credreg_proof::SigningKey::from_bytes(&[1; 32]);
-    let opts = SignOptions::assertion(Suite::Ed25519Signature2020, "did:key:x", "2026-01-01T00:00:00Z");
-    assert!(matches!(di.sign(&Value::Object(unsigned), &sk, &opts), Err(ProofError::UnsupportedSuite(_))));
+    let opts = SignOptions::assertion(
+        Suite::Ed25519Signature2020,
+        "did:key:x",
+        "2026-01-01T00:00:00Z",
+    );
+    assert!(matches!(
+        di.sign(&Value::Object(unsigned), &sk, &opts),
+        Err(ProofError::UnsupportedSuite(_))
+    ));
 }
 
 #[test]
@@ -161,7 +254,12 @@ fn w3c_proof_sets_and_chains_verify() {
     let Some(root) = conformance() else { return };
     let d = root.join("vectors/proof-set-chain");
     let di = di(&root);
-    for f in ["signedProofSet1.json", "signedProofSet2.json", "signedProofChain1.json", "signedProofChain2.json"] {
+    for f in [
+        "signedProofSet1.json",
+        "signedProofSet2.json",
+        "signedProofChain1.json",
+        "signedProofChain2.json",
+    ] {
         let doc = json(&d.join(f));
         let n = doc["proof"].as_array().map_or(1, Vec::len);
         let v = di
@@ -178,9 +276,17 @@ fn open_badges_implementation_guide_vector() {
     let di = di(&root);
     let unsigned = obj(&json(&d.join("unsigned.json")));
     let config = obj(&json(&d.join("proofOptions.json")));
-    let (config_canon, doc_canon) = di.canonical_pair(&unsigned, &config, Suite::EddsaRdfc2022).expect("canon");
-    assert_eq!(String::from_utf8_lossy(&doc_canon), text(&d.join("document-canon.txt")));
-    assert_eq!(String::from_utf8_lossy(&config_canon), text(&d.join("proof-canon.txt")));
+    let (config_canon, doc_canon) = di
+        .canonical_pair(&unsigned, &config, Suite::EddsaRdfc2022)
+        .expect("canon");
+    assert_eq!(
+        String::from_utf8_lossy(&doc_canon),
+        text(&d.join("document-canon.txt"))
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&config_canon),
+        text(&d.join("proof-canon.txt"))
+    );
     let hashes = text(&d.join("hashes.txt"));
     let field = |name: &str| {
         hashes
@@ -191,21 +297,32 @@ fn open_badges_implementation_guide_vector() {
     };
     assert_eq!(hex(&Sha256::digest(&doc_canon)), field("documentHashHex"));
     assert_eq!(hex(&Sha256::digest(&config_canon)), field("proofHashHex"));
-    let data = di.hash_data(&unsigned, &config, Suite::EddsaRdfc2022).expect("hash");
+    let data = di
+        .hash_data(&unsigned, &config, Suite::EddsaRdfc2022)
+        .expect("hash");
     assert_eq!(hex(&data), field("dataToSignHex"));
     let kp = json(&d.join("keyPair.json"));
-    let sk = keys::secret_from_multikey(kp["secretKeyMultibase"].as_str().expect("sk")).expect("64-byte secret form");
+    let sk = keys::secret_from_multikey(kp["secretKeyMultibase"].as_str().expect("sk"))
+        .expect("64-byte secret form");
     let opts = SignOptions::assertion(
         Suite::EddsaRdfc2022,
         config["verificationMethod"].as_str().expect("vm"),
         config["created"].as_str().expect("created"),
     );
     let signed = di.sign(&Value::Object(unsigned), &sk, &opts).expect("sign");
-    assert_eq!(signed["proof"]["proofValue"].as_str(), Some(field("proofValue").as_str()));
+    assert_eq!(
+        signed["proof"]["proofValue"].as_str(),
+        Some(field("proofValue").as_str())
+    );
     let published = json(&d.join("signed.json"));
-    let v = di.verify(&published, &resolver(), &VerifyOptions::default()).expect("verifies");
+    let v = di
+        .verify(&published, &resolver(), &VerifyOptions::default())
+        .expect("verifies");
     assert!(v.proofs[0].signed_by_issuer, "controller is the issuer URL");
-    assert_eq!(v.proofs[0].key.source, credreg_proof::KeySource::FragmentMultikey);
+    assert_eq!(
+        v.proofs[0].key.source,
+        credreg_proof::KeySource::FragmentMultikey
+    );
 }
 
 /// Signed fixtures from other implementations: everything verifies, and a one-character change
@@ -215,7 +332,10 @@ fn other_implementations_credentials_verify_and_resist_tampering() {
     let Some(root) = conformance() else { return };
     let di = di(&root);
     let mut checked = 0;
-    for folder in ["ob3-examples/1edtech-validator-fixtures", "ob3-examples/dcc-verifier-core-fixtures"] {
+    for folder in [
+        "ob3-examples/1edtech-validator-fixtures",
+        "ob3-examples/dcc-verifier-core-fixtures",
+    ] {
         let mut files: Vec<_> = std::fs::read_dir(root.join(folder))
             .expect("fixtures")
             .filter_map(Result::ok)
@@ -224,7 +344,11 @@ fn other_implementations_credentials_verify_and_resist_tampering() {
             .collect();
         files.sort();
         for path in files {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default().to_owned();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default()
+                .to_owned();
             let doc = json(&path);
             let result = di.verify(&doc, &resolver(), &VerifyOptions::default());
             if let Some(url) = absent_context(&di, &obj(&doc)) {
@@ -249,7 +373,10 @@ fn other_implementations_credentials_verify_and_resist_tampering() {
                     .verify(&tampered, &resolver(), &VerifyOptions::default())
                     .expect_err(&format!("{name}: tampering {pointer} must fail"));
                 assert!(
-                    matches!(err.check(), Check::Signature | Check::Parse | Check::UndefinedTerm),
+                    matches!(
+                        err.check(),
+                        Check::Signature | Check::Parse | Check::UndefinedTerm
+                    ),
                     "{name} {pointer}: {err}"
                 );
             }
@@ -274,7 +401,11 @@ fn signed_string_pointers(doc: &Value) -> Vec<String> {
     ];
     candidates
         .iter()
-        .filter(|p| doc.pointer(p).and_then(Value::as_str).is_some_and(|s| !s.is_empty()))
+        .filter(|p| {
+            doc.pointer(p)
+                .and_then(Value::as_str)
+                .is_some_and(|s| !s.is_empty())
+        })
         .map(|p| p.to_string())
         .collect()
 }
@@ -300,7 +431,9 @@ fn a_missing_context_is_named() {
     let Some(root) = conformance() else { return };
     let di = DataIntegrity::new(Canonicalizer::new(Arc::new(ContextStore::with_builtins())));
     let doc = json(&root.join("ob3-examples/ldp-test-vector-obv3p0/signed.json"));
-    let err = di.verify(&doc, &resolver(), &VerifyOptions::default()).expect_err("no OB context");
+    let err = di
+        .verify(&doc, &resolver(), &VerifyOptions::default())
+        .expect_err("no OB context");
     assert_eq!(
         err,
         ProofError::ContextMissing {
@@ -315,7 +448,12 @@ fn spec_examples_sign_and_verify() {
     let di = di(&root);
     let sk = credreg_proof::SigningKey::from_bytes(&[42; 32]);
     let method = keys::did_key_method(&sk.verifying_key());
-    for f in ["basic-openbadgecredential.json", "endorsement-credential.json", "achievement-alignment-case.json", "skill-assertion-case.json"] {
+    for f in [
+        "basic-openbadgecredential.json",
+        "endorsement-credential.json",
+        "achievement-alignment-case.json",
+        "skill-assertion-case.json",
+    ] {
         let mut doc = obj(&json(&root.join("ob3-examples").join(f)));
         doc.remove("proof");
         let opts = SignOptions::assertion(Suite::EddsaRdfc2022, &method, "2026-11-22T00:00:00Z");

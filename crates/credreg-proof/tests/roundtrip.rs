@@ -2,7 +2,10 @@
 //! change to a signed value fails. Needs the Open Badges context from the conformance folder;
 //! skips with a printed line without it.
 
-use credreg_proof::{keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver, SignOptions, Suite, VerifyOptions};
+use credreg_proof::{
+    keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver,
+    SignOptions, Suite, VerifyOptions,
+};
 use proptest::prelude::*;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -13,7 +16,9 @@ fn di() -> Option<&'static DataIntegrity> {
     DI.get_or_init(|| {
         let dir = std::env::var_os("CREDREG_CONFORMANCE")
             .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"))
+            .unwrap_or_else(|| {
+                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+            })
             .join("contexts");
         let manifest = std::fs::read_to_string(dir.join("PROVENANCE.txt")).ok()?;
         let mut store = ContextStore::with_builtins();
@@ -116,19 +121,32 @@ fn batch_verification_finds_the_one_forgery() {
     let method = keys::did_key_method(&sk.verifying_key());
     let mut docs: Vec<Value> = (0..10)
         .map(|i| {
-            let rec = json!({"type": "AwardReceipt", "award": format!("urn:uuid:{i}"), "statusIndex": i});
-            di.sign(&rec, &sk, &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z")).expect("sign")
+            let rec =
+                json!({"type": "AwardReceipt", "award": format!("urn:uuid:{i}"), "statusIndex": i});
+            di.sign(
+                &rec,
+                &sk,
+                &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"),
+            )
+            .expect("sign")
         })
         .collect();
     // Signed by another key but claiming ours.
     let forged = di
-        .sign(&json!({"type": "AwardReceipt", "award": "urn:uuid:x"}), &other, &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"))
+        .sign(
+            &json!({"type": "AwardReceipt", "award": "urn:uuid:x"}),
+            &other,
+            &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"),
+        )
         .expect("sign");
     docs.insert(4, forged);
     let results = di.verify_batch(&docs, &KeyResolver::new(), &VerifyOptions::default());
     for (i, r) in results.iter().enumerate() {
         if i == 4 {
-            assert_eq!(r.as_ref().map_err(|e| e.check()).err(), Some(Check::Signature));
+            assert_eq!(
+                r.as_ref().map_err(|e| e.check()).err(),
+                Some(Check::Signature)
+            );
         } else {
             assert!(r.is_ok(), "doc {i}: {r:?}");
         }
@@ -147,15 +165,30 @@ fn purpose_and_expiry_are_checked() {
     opts.expires = Some("2026-12-01T00:00:00Z".into());
     opts.proof_purpose = "authentication".into();
     let signed = di.sign(&json!({"type": "Note"}), &sk, &opts).expect("sign");
-    let err = di.verify(&signed, &KeyResolver::new(), &VerifyOptions::default()).expect_err("purpose");
+    let err = di
+        .verify(&signed, &KeyResolver::new(), &VerifyOptions::default())
+        .expect_err("purpose");
     assert_eq!(err.check(), Check::Purpose);
-    let mut v = VerifyOptions { proof_purpose: "authentication".into(), ..VerifyOptions::default() };
+    let mut v = VerifyOptions {
+        proof_purpose: "authentication".into(),
+        ..VerifyOptions::default()
+    };
     v.now = Some(time::macros::datetime!(2026-11-25 00:00 UTC));
     assert!(di.verify(&signed, &KeyResolver::new(), &v).is_ok());
     v.now = Some(time::macros::datetime!(2026-12-02 00:00 UTC));
-    assert_eq!(di.verify(&signed, &KeyResolver::new(), &v).map_err(|e| e.check()).err(), Some(Check::Validity));
+    assert_eq!(
+        di.verify(&signed, &KeyResolver::new(), &v)
+            .map_err(|e| e.check())
+            .err(),
+        Some(Check::Validity)
+    );
     v.now = Some(time::macros::datetime!(2026-11-01 00:00 UTC));
-    assert_eq!(di.verify(&signed, &KeyResolver::new(), &v).map_err(|e| e.check()).err(), Some(Check::Validity));
+    assert_eq!(
+        di.verify(&signed, &KeyResolver::new(), &v)
+            .map_err(|e| e.check())
+            .err(),
+        Some(Check::Validity)
+    );
 }
 
 #[test]
@@ -170,7 +203,8 @@ fn crafted_blank_node_graph_is_bounded() {
         .map(|i| json!({"@id": format!("_:b{i}"), "https://ex.example/p": [{"@id": format!("_:b{}", (i + 1) % n)}, {"@id": format!("_:b{}", (i + 7) % n)}]}))
         .collect();
     let doc = json!({"@context": {"@vocab": "https://ex.example/"}, "@graph": nodes});
-    let canon = Canonicalizer::new(Arc::new(di.canonicalizer().store().clone())).with_hndq_call_limit(50);
+    let canon =
+        Canonicalizer::new(Arc::new(di.canonicalizer().store().clone())).with_hndq_call_limit(50);
     let err = canon.rdfc(&doc).expect_err("bounded");
     assert_eq!(err.check(), Check::Canonicalization);
 }

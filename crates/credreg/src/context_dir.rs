@@ -42,7 +42,8 @@ pub fn load(data_dir: &Path) -> Result<ContextStore> {
     .with_context(|| format!("{} is not a context index", index_path.display()))?;
     for (url, entry) in index {
         let path = dir.join(&entry.file);
-        let text = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let text = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         let sha = hex(&Sha256::digest(text.as_bytes()));
         if sha != entry.sha256 {
             bail!(
@@ -62,7 +63,12 @@ pub fn read_manifest_dir(src: &Path) -> Result<Vec<(String, String, PathBuf)>> {
         .iter()
         .map(|m| src.join(m))
         .find(|p| p.is_file())
-        .with_context(|| format!("{} has no PROVENANCE.txt or contexts.txt (lines `URL -> file`)", src.display()))?;
+        .with_context(|| {
+            format!(
+                "{} has no PROVENANCE.txt or contexts.txt (lines `URL -> file`)",
+                src.display()
+            )
+        })?;
     let text = std::fs::read_to_string(&manifest)?;
     let entries = parse_manifest(&text);
     if entries.is_empty() {
@@ -71,7 +77,8 @@ pub fn read_manifest_dir(src: &Path) -> Result<Vec<(String, String, PathBuf)>> {
     let mut out = Vec::new();
     for e in entries {
         let path = src.join(&e.file);
-        let body = std::fs::read_to_string(&path).with_context(|| format!("reading {}", path.display()))?;
+        let body = std::fs::read_to_string(&path)
+            .with_context(|| format!("reading {}", path.display()))?;
         out.push((e.url, body, path));
     }
     Ok(out)

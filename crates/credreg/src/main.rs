@@ -9,10 +9,19 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "credreg", version, about = "A federated registry node for teacher micro-credentials")]
+#[command(
+    name = "credreg",
+    version,
+    about = "A federated registry node for teacher micro-credentials"
+)]
 struct Cli {
     /// The node's data directory (keys, database, installed contexts).
-    #[arg(long, global = true, default_value = "./data", env = "CREDREG_DATA_DIR")]
+    #[arg(
+        long,
+        global = true,
+        default_value = "./data",
+        env = "CREDREG_DATA_DIR"
+    )]
     data_dir: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -71,17 +80,29 @@ fn run(cli: Cli) -> Result<ExitCode> {
             for v in verdicts {
                 println!("{}", v.line);
             }
-            Ok(if all_ok { ExitCode::SUCCESS } else { ExitCode::FAILURE })
+            Ok(if all_ok {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            })
         }
-        Command::Contexts { command: ContextsCommand::Install { dir } } => {
+        Command::Contexts {
+            command: ContextsCommand::Install { dir },
+        } => {
             let urls = context_dir::install(&cli.data_dir, &dir)?;
             for url in &urls {
                 println!("installed {url}");
             }
-            println!("{} context(s) in {}", urls.len(), context_dir::store_dir(&cli.data_dir).display());
+            println!(
+                "{} context(s) in {}",
+                urls.len(),
+                context_dir::store_dir(&cli.data_dir).display()
+            );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Contexts { command: ContextsCommand::List } => {
+        Command::Contexts {
+            command: ContextsCommand::List,
+        } => {
             let store = context_dir::load(&cli.data_dir)?;
             for c in store.iter() {
                 println!("{}  {}  ({})", c.sha256, c.url, c.origin);

@@ -1,6 +1,8 @@
 //! `credreg verify FILE...`: offline verification, one line per file.
 
-use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, ProofError, VerifyOptions};
+use credreg_proof::{
+    Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, ProofError, VerifyOptions,
+};
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -43,10 +45,17 @@ pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<File
                         KeySource::DidKey => "did:key".to_string(),
                         KeySource::DidDocument => format!("key listed by {}", p.key.controller),
                         KeySource::FragmentMultikey => {
-                            format!("key named in the method URL, not confirmed as {}'s", p.key.controller)
+                            format!(
+                                "key named in the method URL, not confirmed as {}'s",
+                                p.key.controller
+                            )
                         }
                     };
-                    let issuer = if v.issuer_proof().is_some() { "issuer's key" } else { "NOT the issuer's key" };
+                    let issuer = if v.issuer_proof().is_some() {
+                        "issuer's key"
+                    } else {
+                        "NOT the issuer's key"
+                    };
                     let skipped = if v.skipped.is_empty() {
                         String::new()
                     } else {

@@ -6,7 +6,9 @@ use std::process::Command;
 fn conformance() -> Option<PathBuf> {
     let dir = std::env::var_os("CREDREG_CONFORMANCE")
         .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance"));
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        });
     if dir.join("contexts/PROVENANCE.txt").is_file() {
         Some(dir)
     } else {
@@ -22,7 +24,8 @@ fn credreg(data: &Path, args: &[&str]) -> (i32, String) {
         .args(args)
         .output()
         .expect("run credreg");
-    let text = String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
+    let text =
+        String::from_utf8_lossy(&out.stdout).into_owned() + &String::from_utf8_lossy(&out.stderr);
     (out.status.code().unwrap_or(-1), text)
 }
 
@@ -43,7 +46,14 @@ fn verify_names_missing_context_then_passes_after_install() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("context-3.0.3.json is not installed"), "{out}");
 
-    let (code, out) = credreg(&data, &["contexts", "install", c.join("contexts").to_str().expect("utf8")]);
+    let (code, out) = credreg(
+        &data,
+        &[
+            "contexts",
+            "install",
+            c.join("contexts").to_str().expect("utf8"),
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     let (code, out) = credreg(&data, &["verify", good]);
     assert_eq!(code, 0, "{out}");
@@ -52,19 +62,32 @@ fn verify_names_missing_context_then_passes_after_install() {
     // One bad file makes the exit code non-zero, and every file gets its own line.
     let bad = c.join("ob3-examples/dcc-verifier-core-fixtures/safeModeBreaker.NEGATIVE.json");
     let tampered = data.join("tampered.json");
-    let text = std::fs::read_to_string(good).expect("read").replacen("Teamwork Badge", "Teamwork Badgf", 1);
+    let text = std::fs::read_to_string(good).expect("read").replacen(
+        "Teamwork Badge",
+        "Teamwork Badgf",
+        1,
+    );
     std::fs::write(&tampered, text).expect("write");
     let garbage = data.join("garbage.json");
     std::fs::write(&garbage, "{not json").expect("write");
     let (code, out) = credreg(
         &data,
-        &["verify", good, bad.to_str().expect("utf8"), tampered.to_str().expect("utf8"), garbage.to_str().expect("utf8")],
+        &[
+            "verify",
+            good,
+            bad.to_str().expect("utf8"),
+            tampered.to_str().expect("utf8"),
+            garbage.to_str().expect("utf8"),
+        ],
     );
     assert_eq!(code, 1, "{out}");
     let lines: Vec<&str> = out.lines().collect();
     assert_eq!(lines.len(), 4, "{out}");
     assert!(lines[0].starts_with("OK "));
-    assert!(lines[1].contains("[undefined-term]") && lines[1].contains("StatusList2021Entry"), "{out}");
+    assert!(
+        lines[1].contains("[undefined-term]") && lines[1].contains("StatusList2021Entry"),
+        "{out}"
+    );
     assert!(lines[2].contains("[signature]"), "{out}");
     assert!(lines[3].contains("not JSON"), "{out}");
 }
@@ -73,7 +96,14 @@ fn verify_names_missing_context_then_passes_after_install() {
 fn an_edited_installed_context_is_refused() {
     let Some(c) = conformance() else { return };
     let data = temp_dir("pin");
-    let (code, out) = credreg(&data, &["contexts", "install", c.join("contexts").to_str().expect("utf8")]);
+    let (code, out) = credreg(
+        &data,
+        &[
+            "contexts",
+            "install",
+            c.join("contexts").to_str().expect("utf8"),
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     let store = data.join("contexts");
     let victim = std::fs::read_dir(&store)
