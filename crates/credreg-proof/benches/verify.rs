@@ -1,35 +1,41 @@
 //! Verification speed against raw Ed25519, measured in the same run.
 //!
-//! `cargo bench -p credreg-proof --bench verify` prints criterion's figures, then a summary:
+//! `cargo bench -p credreg-proof --bench verify` prints criterion's figures, then a summary
+//! computed from the same samples:
 //! raw Ed25519 verify, per-credential eddsa-rdfc-2022 verify of an Open Badges credential,
 //! eddsa-jcs-2022 record verify one by one and in batches of 64, and the ratios the issue sets
 //! (rdfc <= 350 us; jcs >= 0.8x raw single, >= 1.3x raw on batches).
 
 use credreg_proof::{
-    keys, parse_manifest, Canonicalizer, ContextStore, DataIntegrity, KeyResolver, SignOptions,
-    Suite, VerifyOptions,
+    keys, Canonicalizer, ContextStore, DataIntegrity, KeyResolver, SignOptions, Suite,
+    VerifyOptions,
 };
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
-use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-fn store() -> Option<ContextStore> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+#[path = "../tests/common/mod.rs"]
+mod common;
+
+/// Runs `work` under criterion and returns its mean time per item, from criterion's own
+/// samples: each workload is measured once, and the summary's ratios come from the same run.
+fn measure(c: &mut Criterion, name: &str, items_per_call: usize, mut work: impl FnMut()) -> f64 {
+    let (mut total, mut calls) = (Duration::ZERO, 0u64);
+    c.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                work();
+            }
+            let elapsed = start.elapsed();
+            total += elapsed;
+            calls += iters;
+            elapsed
         })
-        .join("contexts");
-    let manifest = std::fs::read_to_string(dir.join("PROVENANCE.txt")).ok()?;
-    let mut store = ContextStore::with_builtins();
-    for e in parse_manifest(&manifest) {
-        let text = std::fs::read_to_string(dir.join(&e.file)).ok()?;
-        store.insert(&e.url, &text, &e.file).ok()?;
-    }
-    Some(store)
+    });
+    total.as_secs_f64() / calls.max(1) as f64 / items_per_call as f64
 }
 
 /// A realistic district award: the shape credreg-node issues.
@@ -66,13 +72,15 @@ fn main() {
     let method = keys::did_key_method(&vk);
     let msg = [7u8; 64];
     let sig = sk.sign(&msg);
-    c.bench_function("ed25519_verify_strict_raw", |b| {
-        b.iter(|| vk.verify_strict(black_box(&msg), black_box(&sig)))
+    let raw = measure(&mut c, "ed25519_verify_strict_raw", 1, || {
+        vk.verify_strict(black_box(&msg), black_box(&sig))
+            .expect("ok")
     });
 
-    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(
-        store().unwrap_or_else(ContextStore::with_builtins),
-    )));
+    let di = match common::conformance() {
+        Some(root) => common::conformance_di(&root),
+        None => DataIntegrity::new(Canonicalizer::new(Arc::new(ContextStore::with_builtins()))),
+    };
     let resolver = KeyResolver::new();
     let opts = VerifyOptions::default();
 
@@ -84,11 +92,9 @@ fn main() {
             &SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z"),
         )
         .expect("sign jcs");
-    c.bench_function("eddsa_jcs_2022_verify_record", |b| {
-        b.iter(|| {
-            di.verify(black_box(&jcs_signed), &resolver, &opts)
-                .expect("ok")
-        })
+    let jcs = measure(&mut c, "eddsa_jcs_2022_verify_record", 1, || {
+        di.verify(black_box(&jcs_signed), &resolver, &opts)
+            .expect("ok");
     });
     let batch: Vec<Value> = (0..64)
         .map(|i| {
@@ -102,15 +108,17 @@ fn main() {
             .expect("sign")
         })
         .collect();
-    c.bench_function("eddsa_jcs_2022_verify_batch64", |b| {
-        b.iter(|| di.verify_batch(black_box(&batch), &resolver, &opts))
+    let jcs_batch = measure(&mut c, "eddsa_jcs_2022_verify_batch64", batch.len(), || {
+        for r in di.verify_batch(black_box(&batch), &resolver, &opts) {
+            r.expect("ok");
+        }
     });
 
     let have_ob = di
         .canonicalizer()
         .store()
         .contains(credreg_proof::contexts::OPEN_BADGES_V3);
-    let rdfc_signed = if have_ob {
+    let rdfc = if have_ob {
         let a = award(&keys::did_key(&vk), 1);
         let s = di
             .sign(
@@ -119,55 +127,24 @@ fn main() {
                 &SignOptions::assertion(Suite::EddsaRdfc2022, &method, "2026-11-22T10:00:00Z"),
             )
             .expect("sign rdfc");
-        c.bench_function("eddsa_rdfc_2022_verify_ob3_award", |b| {
-            b.iter(|| di.verify(black_box(&s), &resolver, &opts).expect("ok"))
-        });
-        Some(s)
+        Some(measure(
+            &mut c,
+            "eddsa_rdfc_2022_verify_ob3_award",
+            1,
+            || {
+                di.verify(black_box(&s), &resolver, &opts).expect("ok");
+            },
+        ))
     } else {
         println!("SKIP rdfc benchmark: the Open Badges context is not available (conformance folder absent)");
         None
     };
 
-    // Summary with ratios, measured back to back in this run.
-    let time = |f: &mut dyn FnMut(), iters: u32| {
-        for _ in 0..iters / 10 {
-            f();
-        }
-        let t = Instant::now();
-        for _ in 0..iters {
-            f();
-        }
-        t.elapsed().as_secs_f64() / iters as f64
-    };
-    let raw = time(
-        &mut || {
-            let _ = vk.verify_strict(black_box(&msg), black_box(&sig));
-        },
-        20_000,
-    );
-    let jcs = time(
-        &mut || {
-            let _ = di.verify(black_box(&jcs_signed), &resolver, &opts);
-        },
-        20_000,
-    );
-    let jcs_batch = time(
-        &mut || {
-            let _ = di.verify_batch(black_box(&batch), &resolver, &opts);
-        },
-        500,
-    ) / batch.len() as f64;
     println!("\n== credreg-proof verification summary (one core) ==");
     println!("raw Ed25519 verify_strict        {:>9.1} us", raw * 1e6);
     println!("eddsa-jcs-2022 record            {:>9.1} us   rate vs raw single: {:.2}x (target >= 0.80x)", jcs * 1e6, raw / jcs);
     println!("eddsa-jcs-2022 record, batch 64  {:>9.1} us   rate vs raw single: {:.2}x (target >= 1.30x)", jcs_batch * 1e6, raw / jcs_batch);
-    if let Some(s) = rdfc_signed {
-        let rdfc = time(
-            &mut || {
-                let _ = di.verify(black_box(&s), &resolver, &opts);
-            },
-            2_000,
-        );
+    if let Some(rdfc) = rdfc {
         println!("eddsa-rdfc-2022 OB 3.0 award     {:>9.1} us   = {:.1}x raw Ed25519 (target <= 350 us; JS stack ~7400 us)", rdfc * 1e6, rdfc / raw);
     }
     c.final_summary();

@@ -104,13 +104,14 @@ impl Canonicalizer {
         ));
         let mut expanded = match expanded {
             Ok(e) => e,
-            Err(json_ld::expansion::Error::InvalidTypeValue)
-                if loader.missing.borrow().is_none() =>
-            {
-                let term = undefined_type(doc, &active).unwrap_or_else(|| "a `type` value".into());
-                return Err(ProofError::UndefinedTerm { term });
+            Err(e) => {
+                return Err(expansion_error(
+                    e,
+                    loader.missing.borrow().clone(),
+                    doc,
+                    &active,
+                ))
             }
-            Err(e) => return Err(expansion_error(e, loader.missing.borrow().clone())),
         };
 
         let mut generator = rdf_types::generator::Blank::new();
@@ -229,56 +230,59 @@ fn strict_options() -> json_ld::expansion::Options {
     }
 }
 
-fn expansion_error(e: json_ld::expansion::Error, missing: Option<String>) -> ProofError {
+fn expansion_error(
+    e: json_ld::expansion::Error,
+    missing: Option<String>,
+    doc: &View<'_>,
+    active: &Context,
+) -> ProofError {
     use json_ld::expansion::Error as E;
     if let Some(url) = missing {
         return ProofError::ContextMissing { url };
     }
     match e {
         E::KeyExpansionFailed(term) => ProofError::UndefinedTerm { term },
+        // json-ld does not say which type failed ("relative @type reference"): find it.
         E::InvalidTypeValue => ProofError::UndefinedTerm {
-            term: "a `type` value that is not defined by the contexts (relative @type reference)"
-                .into(),
+            term: undefined_type(doc, active).unwrap_or_else(|| "a `type` value".into()),
         },
         E::InvalidIdValue => ProofError::malformed("an `id` is not an absolute IRI"),
         other => ProofError::Canonicalization(format!("JSON-LD expansion failed: {other}")),
     }
 }
 
-/// The first `type` value in `doc` that is neither defined by the top-level context nor an
-/// absolute IRI: names the culprit of a "relative @type reference".
+/// The first `type` value in `doc`, at any depth, that is neither defined by the top-level
+/// context nor an absolute IRI.
 fn undefined_type(doc: &View<'_>, active: &Context) -> Option<String> {
-    fn walk(v: &Value, active: &Context) -> Option<String> {
-        match v {
-            Value::Object(o) => o.iter().find_map(|(k, v)| {
-                if k == "type" || k == "@type" {
-                    let types: Vec<&Value> = match v {
-                        Value::Array(a) => a.iter().collect(),
-                        other => vec![other],
+    fn in_entries<'a>(
+        entries: impl IntoIterator<Item = (&'a str, &'a Value)>,
+        active: &Context,
+    ) -> Option<String> {
+        entries.into_iter().find_map(|(k, v)| {
+            let undefined = (k == "type" || k == "@type")
+                .then(|| {
+                    let types = match v {
+                        Value::Array(a) => a.as_slice(),
+                        other => std::slice::from_ref(other),
                     };
-                    if let Some(t) = types
+                    types
                         .iter()
-                        .filter_map(|t| t.as_str())
+                        .filter_map(Value::as_str)
                         .find(|t| !t.contains(':') && active.get(*t).is_none())
-                    {
-                        return Some(t.to_owned());
-                    }
-                }
-                walk(v, active)
-            }),
-            Value::Array(a) => a.iter().find_map(|v| walk(v, active)),
+                        .map(str::to_owned)
+                })
+                .flatten();
+            undefined.or_else(|| in_value(v, active))
+        })
+    }
+    fn in_value(v: &Value, active: &Context) -> Option<String> {
+        match v {
+            Value::Object(o) => in_entries(o.iter().map(|(k, v)| (k.as_str(), v)), active),
+            Value::Array(a) => a.iter().find_map(|v| in_value(v, active)),
             _ => None,
         }
     }
-    doc.entries()
-        .filter(|(k, _)| *k != "@context")
-        .find_map(|(_, v)| {
-            if let Value::String(_) = v {
-                None
-            } else {
-                walk(v, active)
-            }
-        })
+    in_entries(doc.entries().filter(|(k, _)| *k != "@context"), active)
 }
 
 fn subject_of(id: &Id<iref::IriBuf, rdf_types::BlankIdBuf>) -> Result<oxrdf::Subject, ProofError> {

@@ -35,6 +35,34 @@ pub struct StoredContext {
     parsed: RemoteDocument,
 }
 
+impl StoredContext {
+    fn parse(url: &str, text: &str, origin: &str) -> Result<Self, ProofError> {
+        let iri = IriBuf::new(url.to_owned())
+            .map_err(|_| ProofError::malformed(format!("context URL `{url}` is not an IRI")))?;
+        let (value, _) = json_ld::syntax::Value::parse_str(text)
+            .map_err(|e| ProofError::malformed(format!("context {url} is not JSON: {e}")))?;
+        if value
+            .as_object()
+            .and_then(|o| o.get_unique("@context").ok().flatten())
+            .is_none()
+        {
+            return Err(ProofError::malformed(format!(
+                "context {url} has no top-level `@context` entry"
+            )));
+        }
+        let mime = "application/ld+json"
+            .parse()
+            .map_err(|_| ProofError::malformed("mime"))?;
+        Ok(StoredContext {
+            url: url.to_owned(),
+            text: Arc::from(text),
+            sha256: hex(&Sha256::digest(text.as_bytes())),
+            origin: origin.to_owned(),
+            parsed: RemoteDocument::new(Some(iri), Some(mime), value),
+        })
+    }
+}
+
 /// URL -> context document.
 #[derive(Debug, Clone, Default)]
 pub struct ContextStore {
@@ -83,37 +111,41 @@ impl ContextStore {
         text: &str,
         origin: &str,
     ) -> Result<&StoredContext, ProofError> {
-        let iri = IriBuf::new(url.to_owned())
-            .map_err(|_| ProofError::malformed(format!("context URL `{url}` is not an IRI")))?;
-        let (value, _) = json_ld::syntax::Value::parse_str(text)
-            .map_err(|e| ProofError::malformed(format!("context {url} is not JSON: {e}")))?;
-        if value
-            .as_object()
-            .and_then(|o| o.get_unique("@context").ok().flatten())
-            .is_none()
-        {
-            return Err(ProofError::malformed(format!(
-                "context {url} has no top-level `@context` entry"
-            )));
-        }
-        let sha256 = hex(&Sha256::digest(text.as_bytes()));
-        let stored = StoredContext {
-            url: url.to_owned(),
-            text: Arc::from(text),
-            sha256,
-            origin: origin.to_owned(),
-            parsed: RemoteDocument::new(
-                Some(iri),
-                Some(
-                    "application/ld+json"
-                        .parse()
-                        .map_err(|_| ProofError::malformed("mime"))?,
-                ),
-                value,
-            ),
-        };
+        let stored = StoredContext::parse(url, text, origin)?;
         self.docs.insert(url.to_owned(), stored);
         Ok(&self.docs[url])
+    }
+
+    /// Adds every context a `URL -> file` manifest lists (see [`parse_manifest`]), reading each
+    /// file with `read` (this crate does no IO). All or nothing: if any file is unreadable or
+    /// not a context, the store is unchanged. Returns the URLs added.
+    pub fn insert_manifest(
+        &mut self,
+        manifest: &str,
+        mut read: impl FnMut(&str) -> Result<String, String>,
+    ) -> Result<Vec<String>, ProofError> {
+        let entries = parse_manifest(manifest);
+        if entries.is_empty() {
+            return Err(ProofError::malformed(
+                "the context manifest lists no `URL -> file` lines",
+            ));
+        }
+        let parsed = entries
+            .iter()
+            .map(|e| {
+                let text = read(&e.file)
+                    .map_err(|why| ProofError::malformed(format!("{}: {why}", e.file)))?;
+                StoredContext::parse(&e.url, &text, &e.file)
+            })
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(parsed
+            .into_iter()
+            .map(|stored| {
+                let url = stored.url.clone();
+                self.docs.insert(url.clone(), stored);
+                url
+            })
+            .collect())
     }
 
     /// The stored context for `url`.
@@ -210,7 +242,7 @@ impl Loader for StoreLoader<'_> {
     }
 }
 
-pub(crate) fn hex(bytes: &[u8]) -> String {
+fn hex(bytes: &[u8]) -> String {
     use std::fmt::Write;
     let mut s = String::with_capacity(bytes.len() * 2);
     for b in bytes {
@@ -254,6 +286,36 @@ mod tests {
             s.missing([OPEN_BADGES_V3, CREDENTIALS_V2]),
             vec![OPEN_BADGES_V3.to_string()]
         );
+    }
+
+    #[test]
+    fn manifest_install_is_all_or_nothing() {
+        let manifest = "https://a.example/c -> a.json\nhttps://b.example/c -> b.json\n";
+        let mut s = ContextStore::empty();
+        let bad = s.insert_manifest(manifest, |f| match f {
+            "a.json" => Ok("{\"@context\":{}}".into()),
+            _ => Err("missing".into()),
+        });
+        assert!(bad.is_err());
+        assert!(
+            !s.contains("https://a.example/c"),
+            "nothing added on failure"
+        );
+        let good = s.insert_manifest(manifest, |_| Ok("{\"@context\":{}}".into()));
+        assert_eq!(
+            good,
+            Ok(vec![
+                "https://a.example/c".to_string(),
+                "https://b.example/c".to_string()
+            ])
+        );
+        assert_eq!(
+            s.get("https://b.example/c").map(|c| c.origin.as_str()),
+            Some("b.json")
+        );
+        assert!(s
+            .insert_manifest("no manifest lines", |_| Ok(String::new()))
+            .is_err());
     }
 
     #[test]

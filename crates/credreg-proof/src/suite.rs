@@ -8,12 +8,12 @@
 
 use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
-use crate::keys::{multibase_decode, multibase_encode, KeyResolver, KeySource, ResolvedKey};
+use crate::keys::{multibase_decode, multibase_encode, KeyResolver, ResolvedKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
 use std::collections::HashMap;
-use std::sync::{Arc, RwLock};
+use std::sync::RwLock;
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
@@ -145,7 +145,7 @@ impl Verification {
 #[derive(Debug)]
 pub struct DataIntegrity {
     canon: Canonicalizer,
-    did_key_cache: RwLock<HashMap<String, VerifyingKey>>,
+    did_key_cache: RwLock<HashMap<String, ResolvedKey>>,
 }
 
 /// A proof reduced to the bytes Ed25519 checks: what batch verification consumes.
@@ -432,32 +432,27 @@ impl DataIntegrity {
         resolver: &KeyResolver,
     ) -> Result<ResolvedKey, ProofError> {
         // did:key decoding includes a curve point decompression; cache it, as records from
-        // a handful of issuers arrive by the thousand.
-        if method.starts_with("did:key:") {
-            if let Some(key) = self
-                .did_key_cache
-                .read()
-                .ok()
-                .and_then(|m| m.get(method).copied())
-            {
-                let controller = method.split('#').next().unwrap_or(method).to_owned();
-                return Ok(ResolvedKey {
-                    method: method.to_owned(),
-                    controller,
-                    key,
-                    source: KeySource::DidKey,
-                });
-            }
-            let resolved = resolver.resolve(method, purpose)?;
-            if let Ok(mut m) = self.did_key_cache.write() {
-                if m.len() > 10_000 {
-                    m.clear();
-                }
-                m.insert(method.to_owned(), resolved.key);
-            }
-            return Ok(resolved);
+        // a handful of issuers arrive by the thousand. A did:key authorizes its key for every
+        // purpose, so the cached resolution holds whatever `purpose` asks.
+        if !method.starts_with("did:key:") {
+            return resolver.resolve(method, purpose);
         }
-        resolver.resolve(method, purpose)
+        if let Some(hit) = self
+            .did_key_cache
+            .read()
+            .ok()
+            .and_then(|m| m.get(method).cloned())
+        {
+            return Ok(hit);
+        }
+        let resolved = resolver.resolve(method, purpose)?;
+        if let Ok(mut m) = self.did_key_cache.write() {
+            if m.len() > 10_000 {
+                m.clear();
+            }
+            m.insert(method.to_owned(), resolved.clone());
+        }
+        Ok(resolved)
     }
 
     /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite`.
@@ -536,9 +531,6 @@ impl DataIntegrity {
         }
     }
 }
-
-/// Shared handle.
-pub type SharedDataIntegrity = Arc<DataIntegrity>;
 
 fn issuer_id(doc: &Map<String, Value>) -> Option<&str> {
     match doc.get("issuer")? {

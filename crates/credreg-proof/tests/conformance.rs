@@ -3,46 +3,19 @@
 //! Reads `../shared/conformance/` beside the project; skips with a printed line if it is absent.
 
 use credreg_proof::{
-    keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver,
-    ProofError, SignOptions, Suite, VerifyOptions,
+    keys, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver, ProofError, SignOptions,
+    Suite, VerifyOptions,
 };
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-fn conformance() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    if dir.join("contexts/PROVENANCE.txt").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)",
-            dir.display()
-        );
-        None
-    }
-}
+mod common;
+use common::conformance;
 
-fn store(dir: &Path) -> ContextStore {
-    let ctx = dir.join("contexts");
-    let manifest = std::fs::read_to_string(ctx.join("PROVENANCE.txt")).expect("manifest");
-    let mut store = ContextStore::with_builtins();
-    for e in parse_manifest(&manifest) {
-        let text = std::fs::read_to_string(ctx.join(&e.file)).expect("context file");
-        store
-            .insert(&e.url, &text, &e.file)
-            .expect("context parses");
-    }
-    store
-}
-
-fn di(dir: &Path) -> DataIntegrity {
-    DataIntegrity::new(Canonicalizer::new(Arc::new(store(dir))))
+fn di(root: &Path) -> DataIntegrity {
+    common::conformance_di(root)
 }
 
 fn json(path: &Path) -> Value {

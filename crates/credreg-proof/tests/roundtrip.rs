@@ -1,34 +1,32 @@
 //! Property tests: generated Open Badges credentials sign and verify (both suites), and any
-//! change to a signed value fails. Needs the Open Badges context from the conformance folder;
-//! skips with a printed line without it.
+//! change to a signed value fails; this one needs the Open Badges context from the conformance
+//! folder and skips with a printed line without it. Batch forgery, purpose/expiry and the
+//! blank-node bound need only the builtin contexts and always run.
 
 use credreg_proof::{
-    keys, parse_manifest, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver,
-    SignOptions, Suite, VerifyOptions,
+    keys, Canonicalizer, Check, ContextStore, DataIntegrity, KeyResolver, ProofError, SignOptions,
+    Suite, Verification, VerifyOptions,
 };
 use proptest::prelude::*;
 use serde_json::{json, Value};
-use std::path::Path;
 use std::sync::{Arc, OnceLock};
+
+mod common;
 
 fn di() -> Option<&'static DataIntegrity> {
     static DI: OnceLock<Option<DataIntegrity>> = OnceLock::new();
-    DI.get_or_init(|| {
-        let dir = std::env::var_os("CREDREG_CONFORMANCE")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| {
-                Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-            })
-            .join("contexts");
-        let manifest = std::fs::read_to_string(dir.join("PROVENANCE.txt")).ok()?;
-        let mut store = ContextStore::with_builtins();
-        for e in parse_manifest(&manifest) {
-            let text = std::fs::read_to_string(dir.join(&e.file)).ok()?;
-            store.insert(&e.url, &text, &e.file).ok()?;
-        }
-        Some(DataIntegrity::new(Canonicalizer::new(Arc::new(store))))
-    })
-    .as_ref()
+    DI.get_or_init(|| common::conformance().map(|root| common::conformance_di(&root)))
+        .as_ref()
+}
+
+/// Enough for JCS records and inline-context documents: these tests need no conformance data.
+fn builtin_di() -> DataIntegrity {
+    DataIntegrity::new(Canonicalizer::new(Arc::new(ContextStore::with_builtins())))
+}
+
+/// Which check failed, if any.
+fn failed_check(r: Result<Verification, ProofError>) -> Option<Check> {
+    r.err().map(|e| e.check())
 }
 
 fn text() -> impl Strategy<Value = String> {
@@ -81,8 +79,7 @@ proptest! {
     #[test]
     fn sign_then_verify_and_tamper(mut doc in credential(), seed in any::<[u8; 32]>(), jcs in any::<bool>()) {
         let Some(di) = di() else {
-            println!("SKIP: conformance contexts absent; property test needs the Open Badges context");
-            return Ok(());
+            return Ok(()); // common::conformance printed the SKIP line
         };
         let sk = credreg_proof::SigningKey::from_bytes(&seed);
         doc["issuer"]["id"] = json!(keys::did_key(&sk.verifying_key()));
@@ -112,10 +109,7 @@ proptest! {
 
 #[test]
 fn batch_verification_finds_the_one_forgery() {
-    let Some(di) = di() else {
-        println!("SKIP: conformance contexts absent");
-        return;
-    };
+    let di = &builtin_di();
     let sk = credreg_proof::SigningKey::from_bytes(&[11; 32]);
     let other = credreg_proof::SigningKey::from_bytes(&[12; 32]);
     let method = keys::did_key_method(&sk.verifying_key());
@@ -143,10 +137,7 @@ fn batch_verification_finds_the_one_forgery() {
     let results = di.verify_batch(&docs, &KeyResolver::new(), &VerifyOptions::default());
     for (i, r) in results.iter().enumerate() {
         if i == 4 {
-            assert_eq!(
-                r.as_ref().map_err(|e| e.check()).err(),
-                Some(Check::Signature)
-            );
+            assert_eq!(failed_check(r.clone()), Some(Check::Signature));
         } else {
             assert!(r.is_ok(), "doc {i}: {r:?}");
         }
@@ -155,10 +146,7 @@ fn batch_verification_finds_the_one_forgery() {
 
 #[test]
 fn purpose_and_expiry_are_checked() {
-    let Some(di) = di() else {
-        println!("SKIP: conformance contexts absent");
-        return;
-    };
+    let di = &builtin_di();
     let sk = credreg_proof::SigningKey::from_bytes(&[13; 32]);
     let method = keys::did_key_method(&sk.verifying_key());
     let mut opts = SignOptions::assertion(Suite::EddsaJcs2022, &method, "2026-11-22T10:00:00Z");
@@ -177,26 +165,19 @@ fn purpose_and_expiry_are_checked() {
     assert!(di.verify(&signed, &KeyResolver::new(), &v).is_ok());
     v.now = Some(time::macros::datetime!(2026-12-02 00:00 UTC));
     assert_eq!(
-        di.verify(&signed, &KeyResolver::new(), &v)
-            .map_err(|e| e.check())
-            .err(),
+        failed_check(di.verify(&signed, &KeyResolver::new(), &v)),
         Some(Check::Validity)
     );
     v.now = Some(time::macros::datetime!(2026-11-01 00:00 UTC));
     assert_eq!(
-        di.verify(&signed, &KeyResolver::new(), &v)
-            .map_err(|e| e.check())
-            .err(),
+        failed_check(di.verify(&signed, &KeyResolver::new(), &v)),
         Some(Check::Validity)
     );
 }
 
 #[test]
 fn crafted_blank_node_graph_is_bounded() {
-    let Some(di) = di() else {
-        println!("SKIP: conformance contexts absent");
-        return;
-    };
+    let di = &builtin_di();
     // A ring of indistinguishable blank nodes forces RDFC-1.0's hash-n-degree-quads recursion.
     let n = 40;
     let nodes: Vec<Value> = (0..n)
@@ -207,4 +188,34 @@ fn crafted_blank_node_graph_is_bounded() {
         Canonicalizer::new(Arc::new(di.canonicalizer().store().clone())).with_hndq_call_limit(50);
     let err = canon.rdfc(&doc).expect_err("bounded");
     assert_eq!(err.check(), Check::Canonicalization);
+    // The bound, not some other canonicalization failure, is what stopped it.
+    assert!(err.to_string().contains("Hash N-degree Quads"), "{err}");
+}
+
+#[test]
+fn an_undefined_type_is_named_at_any_depth() {
+    let di = builtin_di();
+    let sk = credreg_proof::SigningKey::from_bytes(&[14; 32]);
+    let method = keys::did_key_method(&sk.verifying_key());
+    let opts = SignOptions::assertion(Suite::EddsaRdfc2022, &method, "2026-11-22T10:00:00Z");
+    let base = json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "type": ["VerifiableCredential"],
+        "issuer": "did:example:district",
+        "credentialSubject": {"id": "did:example:teacher"}
+    });
+    let mut at_root = base.clone();
+    at_root["type"] = json!(["VerifiableCredential", "MicroCredentialBadge"]);
+    let mut nested = base;
+    nested["credentialStatus"] =
+        json!({"id": "https://d.example/s#1", "type": "StatusList2021Entry"});
+    for (doc, term) in [
+        (at_root, "MicroCredentialBadge"),
+        (nested, "StatusList2021Entry"),
+    ] {
+        assert_eq!(
+            di.sign(&doc, &sk, &opts).err(),
+            Some(ProofError::UndefinedTerm { term: term.into() })
+        );
+    }
 }

@@ -7,9 +7,8 @@
 //! rather than silently changing what signatures mean.
 
 use anyhow::{bail, Context as _, Result};
-use credreg_proof::{parse_manifest, ContextStore};
+use credreg_proof::ContextStore;
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -44,21 +43,21 @@ pub fn load(data_dir: &Path) -> Result<ContextStore> {
         let path = dir.join(&entry.file);
         let text = std::fs::read_to_string(&path)
             .with_context(|| format!("reading {}", path.display()))?;
-        let sha = hex(&Sha256::digest(text.as_bytes()));
-        if sha != entry.sha256 {
+        let stored = store.insert(&url, &text, &entry.origin)?;
+        if stored.sha256 != entry.sha256 {
             bail!(
-                "context file {} for {url} changed since it was installed (sha256 {sha}, pinned {}); reinstall it",
+                "context file {} for {url} changed since it was installed (sha256 {}, pinned {}); reinstall it",
                 path.display(),
+                stored.sha256,
                 entry.sha256
             );
         }
-        store.insert(&url, &text, &entry.origin)?;
     }
     Ok(store)
 }
 
-/// Reads contexts from a manifest directory (without installing them).
-pub fn read_manifest_dir(src: &Path) -> Result<Vec<(String, String, PathBuf)>> {
+/// Adds every context listed in `src`'s manifest to `store` (all or nothing). Returns the URLs.
+pub fn add_from_dir(store: &mut ContextStore, src: &Path) -> Result<Vec<String>> {
     let manifest = MANIFESTS
         .iter()
         .map(|m| src.join(m))
@@ -70,30 +69,18 @@ pub fn read_manifest_dir(src: &Path) -> Result<Vec<(String, String, PathBuf)>> {
             )
         })?;
     let text = std::fs::read_to_string(&manifest)?;
-    let entries = parse_manifest(&text);
-    if entries.is_empty() {
-        bail!("{} lists no `URL -> file` lines", manifest.display());
-    }
-    let mut out = Vec::new();
-    for e in entries {
-        let path = src.join(&e.file);
-        let body = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        out.push((e.url, body, path));
-    }
-    Ok(out)
+    store
+        .insert_manifest(&text, |file| {
+            std::fs::read_to_string(src.join(file)).map_err(|e| e.to_string())
+        })
+        .with_context(|| format!("installing contexts from {}", manifest.display()))
 }
 
 /// Installs every context listed in `src`'s manifest into `data_dir`. Returns the URLs.
 pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>> {
-    let contexts = read_manifest_dir(src)?;
     // Validate everything before writing anything.
-    let mut probe = ContextStore::empty();
-    for (url, body, path) in &contexts {
-        probe
-            .insert(url, body, &path.display().to_string())
-            .with_context(|| format!("{} is not a usable JSON-LD context", path.display()))?;
-    }
+    let mut staged = ContextStore::empty();
+    let urls = add_from_dir(&mut staged, src)?;
     let dir = store_dir(data_dir);
     std::fs::create_dir_all(&dir)?;
     let index_path = dir.join(INDEX);
@@ -101,23 +88,20 @@ pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>> {
         Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
         Err(_) => BTreeMap::new(),
     };
-    let mut installed = Vec::new();
-    for (url, body, path) in contexts {
-        let sha = hex(&Sha256::digest(body.as_bytes()));
-        let file = format!("{}.jsonld", &sha[..16]);
-        write_atomically(&dir.join(&file), body.as_bytes())?;
+    for stored in staged.iter() {
+        let file = format!("{}.jsonld", &stored.sha256[..16]);
+        write_atomically(&dir.join(&file), stored.text.as_bytes())?;
         index.insert(
-            url.clone(),
+            stored.url.clone(),
             IndexEntry {
                 file,
-                sha256: sha,
-                origin: path.display().to_string(),
+                sha256: stored.sha256.clone(),
+                origin: src.join(&stored.origin).display().to_string(),
             },
         );
-        installed.push(url);
     }
     write_atomically(&index_path, &serde_json::to_vec_pretty(&index)?)?;
-    Ok(installed)
+    Ok(urls)
 }
 
 fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
@@ -125,8 +109,4 @@ fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
     std::fs::write(&tmp, bytes)?;
     std::fs::rename(&tmp, path)?;
     Ok(())
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

@@ -71,9 +71,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Verify { contexts, files } => {
             let mut store = context_dir::load(&cli.data_dir)?;
             if let Some(dir) = contexts {
-                for (url, body, path) in context_dir::read_manifest_dir(&dir)? {
-                    store.insert(&url, &body, &path.display().to_string())?;
-                }
+                context_dir::add_from_dir(&mut store, &dir)?;
             }
             let verdicts = verify_cmd::verify_files(store, &files);
             let all_ok = verdicts.iter().all(|v| v.ok);

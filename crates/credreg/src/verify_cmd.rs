@@ -1,7 +1,7 @@
 //! `credreg verify FILE...`: offline verification, one line per file.
 
 use credreg_proof::{
-    Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, ProofError, VerifyOptions,
+    Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, VerifyOptions,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -72,18 +72,9 @@ pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<File
                 }
                 Err(e) => FileVerdict {
                     ok: false,
-                    line: format!("FAIL {name}: [{}] {}", e.check(), sentence(&e)),
+                    line: format!("FAIL {name}: [{}] {e}", e.check()),
                 },
             }
         })
         .collect()
-}
-
-fn sentence(e: &ProofError) -> String {
-    match e {
-        ProofError::ContextMissing { url } => format!(
-            "the JSON-LD context {url} is not installed; install it with `credreg contexts install DIR`"
-        ),
-        other => other.to_string(),
-    }
 }

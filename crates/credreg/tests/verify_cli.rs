@@ -29,6 +29,12 @@ fn credreg(data: &Path, args: &[&str]) -> (i32, String) {
     (out.status.code().unwrap_or(-1), text)
 }
 
+fn install_conformance_contexts(data: &Path, conformance: &Path) {
+    let dir = conformance.join("contexts");
+    let (code, out) = credreg(data, &["contexts", "install", dir.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{out}");
+}
+
 fn temp_dir(name: &str) -> PathBuf {
     let d = std::env::temp_dir().join(format!("credreg-cli-{name}-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&d);
@@ -46,15 +52,16 @@ fn verify_names_missing_context_then_passes_after_install() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("context-3.0.3.json is not installed"), "{out}");
 
+    // `--contexts DIR` loads a manifest directory for this run only, installing nothing.
+    let dir = c.join("contexts");
     let (code, out) = credreg(
         &data,
-        &[
-            "contexts",
-            "install",
-            c.join("contexts").to_str().expect("utf8"),
-        ],
+        &["verify", "--contexts", dir.to_str().expect("utf8"), good],
     );
     assert_eq!(code, 0, "{out}");
+    assert!(!data.join("contexts").exists(), "nothing installed");
+
+    install_conformance_contexts(&data, &c);
     let (code, out) = credreg(&data, &["verify", good]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("OK "), "{out}");
@@ -96,15 +103,7 @@ fn verify_names_missing_context_then_passes_after_install() {
 fn an_edited_installed_context_is_refused() {
     let Some(c) = conformance() else { return };
     let data = temp_dir("pin");
-    let (code, out) = credreg(
-        &data,
-        &[
-            "contexts",
-            "install",
-            c.join("contexts").to_str().expect("utf8"),
-        ],
-    );
-    assert_eq!(code, 0, "{out}");
+    install_conformance_contexts(&data, &c);
     let store = data.join("contexts");
     let victim = std::fs::read_dir(&store)
         .expect("dir")
