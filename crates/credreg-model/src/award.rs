@@ -1,0 +1,262 @@
+//! Open Badges 3.0 awards (`OpenBadgeCredential`, VC Data Model 2.0), unsigned.
+//!
+//! Only terms defined by the VC 2.0 and OB 3.0.3 contexts appear, so JSON-LD safe-mode
+//! verifiers (DCC, 1EdTech) expand every property; the definition's extra catalog fields stay
+//! in its record.
+
+use crate::definition::CredentialDef;
+use crate::identity::hash_identity;
+use crate::validate::{Errors, Validate};
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// The VC 2.0 context URL.
+pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
+/// The Open Badges 3.0.3 context URL.
+pub const OB_V3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
+
+/// The earner, as given by the issuing coordinator.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Recipient {
+    /// E-mail the award is issued to; stored in the award only as a salted hash.
+    pub email: String,
+    /// Display name; optional. It appears in the award in the clear (as in most badges).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+impl Validate for Recipient {
+    fn validate(&self, e: &mut Errors) {
+        if !crate::identity::looks_like_email(&self.email) {
+            e.add("email", "must be an e-mail address");
+        }
+        if let Some(n) = &self.name {
+            e.text("name", n, 200);
+        }
+    }
+}
+
+/// A link to the evidence the earner submitted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Evidence {
+    /// URL of the artifact or portfolio.
+    pub id: String,
+    /// Title.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// What it shows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub description: Option<String>,
+}
+
+impl Validate for Evidence {
+    fn validate(&self, e: &mut Errors) {
+        e.url("id", &self.id);
+        if let Some(n) = &self.name {
+            e.text("name", n, 200);
+        }
+        if let Some(d) = &self.description {
+            e.max_len("description", d, 5_000);
+        }
+    }
+}
+
+/// The issuing district as it appears in the award.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AwardIssuer {
+    /// Its DID (`did:key:...`).
+    pub did: String,
+    /// Its name.
+    pub name: String,
+}
+
+/// A `BitstringStatusListEntry` for revocation.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatusEntry {
+    /// URL of the status list credential.
+    pub list_url: String,
+    /// Index of this award's bit.
+    pub index: u64,
+}
+
+/// Everything an award is built from. The caller supplies id, time and salt (this crate has
+/// no clock and no randomness).
+#[derive(Debug, Clone)]
+pub struct AwardDraft<'a> {
+    /// `urn:uuid:...`.
+    pub id: String,
+    /// Issuer.
+    pub issuer: &'a AwardIssuer,
+    /// The achievement's URL (the definition's address at the issuing node).
+    pub achievement_id: String,
+    /// The definition.
+    pub definition: &'a CredentialDef,
+    /// Recipient.
+    pub recipient: &'a Recipient,
+    /// Random salt for the identity hash (hex).
+    pub salt: String,
+    /// Evidence links.
+    pub evidence: &'a [Evidence],
+    /// Revocation status entry.
+    pub status: StatusEntry,
+    /// Issuance time (RFC 3339, UTC, whole seconds).
+    pub valid_from: String,
+}
+
+impl AwardDraft<'_> {
+    /// The unsigned `OpenBadgeCredential`.
+    pub fn to_credential(&self) -> Value {
+        let def = self.definition;
+        let mut achievement = json!({
+            "id": self.achievement_id,
+            "type": ["Achievement"],
+            "achievementType": "MicroCredential",
+            "name": def.name,
+            "description": def.description,
+            "criteria": {"narrative": def.criteria.narrative},
+            "creator": {"id": self.issuer.did, "type": ["Profile"], "name": self.issuer.name},
+            "version": def.version,
+        });
+        if !def.tags.is_empty() {
+            achievement["tag"] = json!(def.tags);
+        }
+        let mut identifiers = vec![json!({
+            "type": "IdentityObject",
+            "identityHash": hash_identity(&crate::identity::normalize_email(&self.recipient.email), &self.salt),
+            "identityType": "emailAddress",
+            "hashed": true,
+            "salt": self.salt,
+        })];
+        if let Some(name) = &self.recipient.name {
+            identifiers.push(json!({
+                "type": "IdentityObject",
+                "identityHash": name,
+                "identityType": "name",
+                "hashed": false,
+            }));
+        }
+        let mut credential = json!({
+            "@context": [VC_V2, OB_V3],
+            "id": self.id,
+            "type": ["VerifiableCredential", "OpenBadgeCredential"],
+            "name": def.name,
+            "description": def.description,
+            "issuer": {"id": self.issuer.did, "type": ["Profile"], "name": self.issuer.name},
+            "validFrom": self.valid_from,
+            "credentialSubject": {
+                "type": ["AchievementSubject"],
+                "identifier": identifiers,
+                "achievement": achievement,
+            },
+            "credentialStatus": {
+                "id": format!("{}#{}", self.status.list_url, self.status.index),
+                "type": "BitstringStatusListEntry",
+                "statusPurpose": "revocation",
+                "statusListIndex": self.status.index.to_string(),
+                "statusListCredential": self.status.list_url,
+            },
+        });
+        if !self.evidence.is_empty() {
+            credential["evidence"] = self
+                .evidence
+                .iter()
+                .map(|e| {
+                    let mut v = json!({"id": e.id, "type": ["Evidence"]});
+                    if let Some(n) = &e.name {
+                        v["name"] = json!(n);
+                    }
+                    if let Some(d) = &e.description {
+                        v["description"] = json!(d);
+                    }
+                    v
+                })
+                .collect();
+        }
+        credential
+    }
+}
+
+/// Whether `credential` names `email` among its hashed `emailAddress` identifiers.
+pub fn credential_names_email(credential: &Value, email: &str) -> bool {
+    let email = crate::identity::normalize_email(email);
+    let ids = match credential.pointer("/credentialSubject/identifier") {
+        Some(Value::Array(a)) => a.iter().collect::<Vec<_>>(),
+        Some(v @ Value::Object(_)) => vec![v],
+        _ => return false,
+    };
+    ids.iter().any(|id| {
+        let field = |k: &str| id.get(k).and_then(Value::as_str);
+        if field("identityType") != Some("emailAddress") {
+            return false;
+        }
+        let Some(hash) = field("identityHash") else {
+            return false;
+        };
+        if id.get("hashed").and_then(Value::as_bool) == Some(true) {
+            let salt = field("salt").unwrap_or("");
+            hash.eq_ignore_ascii_case(&hash_identity(&email, salt))
+        } else {
+            crate::identity::normalize_email(hash) == email
+        }
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::definition::{Criteria, DefStatus};
+
+    #[test]
+    fn award_hides_email_and_matches_it() {
+        let def = CredentialDef {
+            name: "Wait Time".into(),
+            description: "Pausing after questions".into(),
+            criteria: Criteria {
+                narrative: "Submit a video".into(),
+            },
+            competency: None,
+            key_method: None,
+            method_components: vec![],
+            research_basis: vec![],
+            resources: vec![],
+            evidence_requirements: vec![],
+            rubric: None,
+            review_policy: None,
+            estimated_effort: None,
+            local_value: None,
+            tags: vec![],
+            version: "1.0".into(),
+            status: DefStatus::Active,
+        };
+        let issuer = AwardIssuer {
+            did: "did:key:z6Mk".into(),
+            name: "Juab School District".into(),
+        };
+        let recipient = Recipient {
+            email: "Ana@Juab.org".into(),
+            name: Some("Ana Ruiz".into()),
+        };
+        let draft = AwardDraft {
+            id: "urn:uuid:0".into(),
+            issuer: &issuer,
+            achievement_id: "http://127.0.0.1:8080/api/v1/credentials/x".into(),
+            definition: &def,
+            recipient: &recipient,
+            salt: "0011".into(),
+            evidence: &[],
+            status: StatusEntry {
+                list_url: "http://127.0.0.1:8080/api/v1/status-lists/0".into(),
+                index: 7,
+            },
+            valid_from: "2026-11-22T10:00:00Z".into(),
+        };
+        let c = draft.to_credential();
+        let text = c.to_string();
+        assert!(!text.to_lowercase().contains("ana@juab.org"));
+        assert!(credential_names_email(&c, " ana@juab.ORG"));
+        assert!(!credential_names_email(&c, "someone@juab.org"));
+        assert_eq!(c["credentialStatus"]["statusListIndex"], "7");
+    }
+}

@@ -1,0 +1,165 @@
+//! Records: the signed JSON documents an issuer appends to its log.
+//!
+//! Shape (before the proof is added): `{"type": <kind>, "issuer": <DID>, "issued": <RFC 3339>,
+//! "body": {...}}`. The id of a signed record is blake3 of its stored bytes, which are its
+//! RFC 8785 (JCS) serialization: any node can recompute it.
+
+use serde::{Deserialize, Serialize};
+use serde_json::{json, Value};
+
+/// Kinds of record.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum RecordKind {
+    /// An issuer's public profile.
+    IssuerProfile,
+    /// A catalog entry.
+    CredentialDef,
+    /// A stack of catalog entries.
+    Stack,
+    /// The PII-free trace of an award.
+    AwardReceipt,
+    /// An award's revocation.
+    Revocation,
+}
+
+impl RecordKind {
+    /// The `type` string.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::IssuerProfile => "IssuerProfile",
+            Self::CredentialDef => "CredentialDef",
+            Self::Stack => "Stack",
+            Self::AwardReceipt => "AwardReceipt",
+            Self::Revocation => "Revocation",
+        }
+    }
+
+    /// Parses a `type` string.
+    pub fn parse(s: &str) -> Option<Self> {
+        [
+            Self::IssuerProfile,
+            Self::CredentialDef,
+            Self::Stack,
+            Self::AwardReceipt,
+            Self::Revocation,
+        ]
+        .into_iter()
+        .find(|k| k.as_str() == s)
+    }
+}
+
+/// A record before signing.
+#[derive(Debug, Clone, PartialEq)]
+pub struct UnsignedRecord {
+    /// Kind.
+    pub kind: RecordKind,
+    /// Issuer DID.
+    pub issuer: String,
+    /// When it was issued (RFC 3339, UTC).
+    pub issued: String,
+    /// The body (e.g. a serialized [`crate::CredentialDef`]).
+    pub body: Value,
+}
+
+impl UnsignedRecord {
+    /// The JSON document to sign.
+    pub fn to_json(&self) -> Value {
+        json!({
+            "type": self.kind.as_str(),
+            "issuer": self.issuer,
+            "issued": self.issued,
+            "body": self.body,
+        })
+    }
+
+    /// Reads the unsigned fields back from a (signed) record document.
+    pub fn from_json(doc: &Value) -> Result<Self, String> {
+        let kind_str = doc
+            .get("type")
+            .and_then(Value::as_str)
+            .ok_or("record has no string `type`")?;
+        let kind =
+            RecordKind::parse(kind_str).ok_or_else(|| format!("unknown record type `{kind_str}`"))?;
+        let text = |k: &str| {
+            doc.get(k)
+                .and_then(Value::as_str)
+                .map(str::to_owned)
+                .ok_or_else(|| format!("record has no string `{k}`"))
+        };
+        Ok(Self {
+            kind,
+            issuer: text("issuer")?,
+            issued: text("issued")?,
+            body: doc.get("body").cloned().ok_or("record has no `body`")?,
+        })
+    }
+}
+
+/// The id of a stored record: lowercase hex blake3 of its exact bytes.
+pub fn record_id(bytes: &[u8]) -> String {
+    blake3::hash(bytes).to_hex().to_string()
+}
+
+/// Body of an [`RecordKind::AwardReceipt`]: what the federation learns of an award. No PII.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardReceipt {
+    /// The award's `id` (`urn:uuid:...`).
+    pub award_id: String,
+    /// The credential definition's record id.
+    pub credential_id: String,
+    /// blake3 hex of the exact signed award bytes.
+    pub award_digest: String,
+    /// The award's `validFrom`.
+    pub issued_at: String,
+    /// Index in the issuer's revocation status list.
+    pub status_index: u64,
+}
+
+/// Body of a [`RecordKind::Revocation`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Revocation {
+    /// The award's `id`.
+    pub award_id: String,
+    /// Why (shown to verifiers).
+    pub reason: String,
+    /// When (RFC 3339).
+    pub revoked_at: String,
+}
+
+/// Body of an [`RecordKind::IssuerProfile`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerProfile {
+    /// Display name.
+    pub name: String,
+    /// district, state, consortium or provider.
+    pub kind: String,
+    /// The issuer DID.
+    pub did: String,
+    /// Where the node's API is reachable, if public.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn record_round_trip() {
+        let r = UnsignedRecord {
+            kind: RecordKind::Stack,
+            issuer: "did:key:z6Mk".into(),
+            issued: "2026-11-22T10:00:00Z".into(),
+            body: json!({"name": "s"}),
+        };
+        assert_eq!(UnsignedRecord::from_json(&r.to_json()), Ok(r));
+        assert!(UnsignedRecord::from_json(&json!({"type": "Nope"})).is_err());
+        assert_eq!(
+            record_id(b""),
+            "af1349b9f5f9a1a6a0404dea36dcc9499bcb25c9adc112b7cc9a93cae41f3262"
+        );
+    }
+}

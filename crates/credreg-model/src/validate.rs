@@ -1,0 +1,138 @@
+//! Field-level validation: every bad field reported at once, each with a path.
+
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+
+/// One bad field.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FieldError {
+    /// Dotted path from the document root, e.g. `rubric.criteria[0].levels`.
+    pub field: String,
+    /// What is wrong, as a sentence fragment a form can show beside the field.
+    pub message: String,
+}
+
+/// A document that failed validation, with every bad field.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{} invalid field(s): {}", .0.len(), summary(.0))]
+pub struct Invalid(pub Vec<FieldError>);
+
+fn summary(errors: &[FieldError]) -> String {
+    errors
+        .iter()
+        .map(|e| format!("{}: {}", e.field, e.message))
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// Types that check their own invariants beyond what deserialization enforces.
+pub trait Validate {
+    /// Pushes one [`FieldError`] per problem onto `errors`.
+    fn validate(&self, errors: &mut Errors);
+}
+
+/// Collects field errors under a path prefix.
+#[derive(Debug, Default)]
+pub struct Errors {
+    prefix: String,
+    list: Vec<FieldError>,
+}
+
+impl Errors {
+    /// Records that `field` (relative to the current prefix) is wrong.
+    pub fn add(&mut self, field: &str, message: impl Into<String>) {
+        let field = if self.prefix.is_empty() {
+            field.to_owned()
+        } else if field.starts_with('[') {
+            format!("{}{field}", self.prefix)
+        } else {
+            format!("{}.{field}", self.prefix)
+        };
+        self.list.push(FieldError {
+            field,
+            message: message.into(),
+        });
+    }
+
+    /// Runs `f` with `field` appended to the prefix.
+    pub fn nested(&mut self, field: &str, f: impl FnOnce(&mut Errors)) {
+        let saved = self.prefix.clone();
+        self.prefix = if saved.is_empty() {
+            field.to_owned()
+        } else if field.starts_with('[') {
+            format!("{saved}{field}")
+        } else {
+            format!("{saved}.{field}")
+        };
+        f(self);
+        self.prefix = saved;
+    }
+
+    /// Checks a required text field: not blank, at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty");
+        } else {
+            self.max_len(field, value, max);
+        }
+    }
+
+    /// Checks an optional text field's length.
+    pub fn max_len(&mut self, field: &str, value: &str, max: usize) {
+        let n = value.chars().count();
+        if n > max {
+            self.add(field, format!("is {n} characters; at most {max} allowed"));
+        }
+    }
+
+    /// Checks a list's length.
+    pub fn max_items<T>(&mut self, field: &str, list: &[T], max: usize) {
+        if list.len() > max {
+            self.add(
+                field,
+                format!("has {} items; at most {max} allowed", list.len()),
+            );
+        }
+    }
+
+    /// Checks an absolute `http(s)` URL (what evidence, citations and resources link to).
+    pub fn url(&mut self, field: &str, value: &str) {
+        let ok = (value.starts_with("https://") || value.starts_with("http://"))
+            && value.len() > "http://".len() + 1
+            && value.len() <= 2048
+            && !value.chars().any(|c| c.is_whitespace() || c.is_control());
+        if !ok {
+            self.add(
+                field,
+                "must be an absolute http(s) URL without spaces, at most 2048 characters",
+            );
+        }
+    }
+
+    /// The collected errors.
+    pub fn finish(self) -> Result<(), Invalid> {
+        if self.list.is_empty() {
+            Ok(())
+        } else {
+            Err(Invalid(self.list))
+        }
+    }
+}
+
+/// Parses `json` into `T` and validates it. A JSON syntax error, a wrong type or an unknown
+/// field yields one error naming its path; otherwise every validation problem is listed.
+pub fn parse_validated<T: DeserializeOwned + Validate>(json: &[u8]) -> Result<T, Invalid> {
+    let de = &mut serde_json::Deserializer::from_slice(json);
+    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let field = if path == "." { String::new() } else { path };
+        Invalid(vec![FieldError {
+            field,
+            message: e.into_inner().to_string(),
+        }])
+    })?;
+    let mut errors = Errors::default();
+    value.validate(&mut errors);
+    errors.finish()?;
+    Ok(value)
+}
