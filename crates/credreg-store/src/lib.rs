@@ -1,0 +1,614 @@
+//! # credreg-store: the node's sled database
+//!
+//! The only crate that touches sled. It knows the key layout and keeps multi-tree writes
+//! atomic; it does not sign, verify or interpret records beyond their kind and issuer.
+//!
+//! Design decisions:
+//! - **Versioned tree names** (`records-1`, `awards-1`, ...): a layout change gets new names and
+//!   a migration, and an old binary refuses a newer database ([`SCHEMA_VERSION`]).
+//! - **Exact bytes.** Records and awards are stored as the bytes that were signed and served;
+//!   nothing is re-serialized.
+//! - **One transaction per write path.** An award, its receipt record and the next status-list
+//!   index commit together; a revocation, its record, the award's state and the status bit
+//!   commit together. A crash leaves either all or none.
+//! - **Acknowledged means durable.** Write methods return after `flush` (fsync), so the API only
+//!   answers 201 for data that survives a power cut. Bulk paths write many items per
+//!   transaction and flush once.
+
+use credreg_model::RecordKind;
+use serde::{Deserialize, Serialize};
+use sled::transaction::{ConflictableTransactionError, TransactionError, Transactional};
+use std::path::Path;
+
+/// Layout version written into `meta-1`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Entries per status list: 131,072 bits (16 KiB), the Bitstring Status List minimum that
+/// gives herd privacy.
+pub const STATUS_LIST_BITS: u64 = 131_072;
+
+/// Storage errors.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// sled failed (disk, corruption).
+    #[error("database: {0}")]
+    Sled(#[from] sled::Error),
+    /// The database was written by a newer (or unknown) layout.
+    #[error("database schema version {found} is not supported (this build reads {SCHEMA_VERSION})")]
+    Schema {
+        /// What the database says.
+        found: String,
+    },
+    /// A stored value does not decode: the database was edited or corrupted.
+    #[error("corrupt entry in {tree}: {detail}")]
+    Corrupt {
+        /// Tree name.
+        tree: &'static str,
+        /// What failed.
+        detail: String,
+    },
+    /// The award is already revoked.
+    #[error("award {0} is already revoked")]
+    AlreadyRevoked(String),
+    /// No such award.
+    #[error("no award {0}")]
+    NoSuchAward(String),
+    /// A write would overwrite an existing award id.
+    #[error("award id {0} already exists")]
+    DuplicateAward(String),
+}
+
+/// What the node tracks about one of its awards besides the signed bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AwardState {
+    /// Definition record id.
+    pub credential_id: String,
+    /// Status list number.
+    pub status_list: u32,
+    /// Index within the list.
+    pub status_index: u64,
+    /// `validFrom`.
+    pub issued_at: String,
+    /// Id of the `AwardReceipt` record.
+    pub receipt_id: String,
+    /// Set once revoked.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revocation: Option<RevocationState>,
+}
+
+/// A revocation as the node tracks it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RevocationState {
+    /// Reason given.
+    pub reason: String,
+    /// When.
+    pub revoked_at: String,
+    /// Id of the `Revocation` record.
+    pub record_id: String,
+}
+
+/// A signed record ready to store: kind, issuer and exact bytes. Its id is blake3 of the bytes.
+#[derive(Debug, Clone)]
+pub struct NewRecord {
+    /// Kind (for the index).
+    pub kind: RecordKind,
+    /// Issuer DID (for the index).
+    pub issuer: String,
+    /// Exact signed bytes.
+    pub bytes: Vec<u8>,
+}
+
+impl NewRecord {
+    /// The record id (hex blake3 of the bytes).
+    pub fn id(&self) -> String {
+        credreg_model::record_id(&self.bytes)
+    }
+}
+
+/// A signed award with its receipt, ready to store.
+#[derive(Debug, Clone)]
+pub struct NewAward {
+    /// `urn:uuid:...`.
+    pub award_id: String,
+    /// Exact signed award bytes.
+    pub bytes: Vec<u8>,
+    /// Tracking state (its `receipt_id` must be `receipt.id()`).
+    pub state: AwardState,
+    /// The `AwardReceipt` record.
+    pub receipt: NewRecord,
+}
+
+/// The database. Cheap to clone (sled handles are reference counted).
+#[derive(Clone)]
+pub struct Store {
+    db: sled::Db,
+    meta: sled::Tree,
+    records: sled::Tree,
+    record_index: sled::Tree,
+    awards: sled::Tree,
+    award_state: sled::Tree,
+    status: sled::Tree,
+    status_creds: sled::Tree,
+    tokens: sled::Tree,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store").finish_non_exhaustive()
+    }
+}
+
+type TxResult<T> = Result<T, ConflictableTransactionError<StoreError>>;
+
+fn abort<T>(e: StoreError) -> TxResult<T> {
+    Err(ConflictableTransactionError::Abort(e))
+}
+
+fn tx_error(e: TransactionError<StoreError>) -> StoreError {
+    match e {
+        TransactionError::Abort(e) => e,
+        TransactionError::Storage(e) => StoreError::Sled(e),
+    }
+}
+
+const NEXT_STATUS_INDEX: &[u8] = b"next-status-index";
+
+impl Store {
+    /// Opens (or creates) the database at `path`.
+    pub fn open(path: &Path) -> Result<Self, StoreError> {
+        // A small cache: the node keeps its hot indexes in memory itself, and districts run
+        // this on small machines (idle RSS target < 60 MB).
+        let db = sled::Config::new()
+            .path(path)
+            .cache_capacity(16 * 1024 * 1024)
+            .open()?;
+        Self::from_db(db)
+    }
+
+    /// A throwaway in-memory-backed database (tests, benches).
+    pub fn temporary() -> Result<Self, StoreError> {
+        Self::from_db(sled::Config::new().temporary(true).open()?)
+    }
+
+    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+        let meta = db.open_tree("meta-1")?;
+        match meta.get(b"schema-version")? {
+            None => {
+                meta.insert(b"schema-version", SCHEMA_VERSION.to_string().as_bytes())?;
+            }
+            Some(v) if v.as_ref() == SCHEMA_VERSION.to_string().as_bytes() => {}
+            Some(v) => {
+                return Err(StoreError::Schema {
+                    found: String::from_utf8_lossy(&v).into_owned(),
+                })
+            }
+        }
+        Ok(Self {
+            meta,
+            records: db.open_tree("records-1")?,
+            record_index: db.open_tree("record-index-1")?,
+            awards: db.open_tree("awards-1")?,
+            award_state: db.open_tree("award-state-1")?,
+            status: db.open_tree("status-1")?,
+            status_creds: db.open_tree("status-credentials-1")?,
+            tokens: db.open_tree("tokens-1")?,
+            db,
+        })
+    }
+
+    /// Waits until everything written so far is on disk.
+    pub fn flush(&self) -> Result<(), StoreError> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    /// Reads a node setting.
+    pub fn setting(&self, key: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get(format!("setting/{key}"))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Writes a node setting (durably).
+    pub fn set_setting(&self, key: &str, value: &str) -> Result<(), StoreError> {
+        self.meta
+            .insert(format!("setting/{key}"), value.as_bytes())?;
+        self.flush()
+    }
+
+    /// Stores a token's hash with its role (durably).
+    pub fn put_token(&self, token_hash: &[u8; 32], role: &str) -> Result<(), StoreError> {
+        self.tokens.insert(token_hash, role.as_bytes())?;
+        self.flush()
+    }
+
+    /// The role of the token with this hash.
+    pub fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .tokens
+            .get(token_hash)?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Whether any token of `role` exists.
+    pub fn has_token_role(&self, role: &str) -> Result<bool, StoreError> {
+        for item in self.tokens.iter() {
+            let (_, v) = item?;
+            if v.as_ref() == role.as_bytes() {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
+
+    /// Stores a signed record (durably). Returns its id. Storing the same bytes twice is a
+    /// no-op (ids are content addresses).
+    pub fn put_record(&self, record: &NewRecord) -> Result<String, StoreError> {
+        let id = record.id();
+        let seq = self.db.generate_id()?;
+        (&self.records, &self.record_index)
+            .transaction(|(records, index)| {
+                Self::tx_put_record(records, index, record, seq)?;
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()?;
+        Ok(id)
+    }
+
+    fn tx_put_record(
+        records: &sled::transaction::TransactionalTree,
+        index: &sled::transaction::TransactionalTree,
+        record: &NewRecord,
+        seq: u64,
+    ) -> TxResult<()> {
+        let id = blake3::hash(&record.bytes);
+        if records.get(id.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        records.insert(id.as_bytes(), record.bytes.as_slice())?;
+        index.insert(index_key(record.kind, &record.issuer, seq), id.as_bytes())?;
+        Ok(())
+    }
+
+    /// A record's exact bytes by id (hex).
+    pub fn record(&self, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        let Some(raw) = decode_id(id) else {
+            return Ok(None);
+        };
+        Ok(self.records.get(raw)?.map(|v| v.to_vec()))
+    }
+
+    /// Every record of `kind`, in the order stored: `(id, bytes)`.
+    pub fn records_of_kind(
+        &self,
+        kind: RecordKind,
+    ) -> impl Iterator<Item = Result<(String, Vec<u8>), StoreError>> + '_ {
+        self.record_index
+            .scan_prefix([kind_tag(kind)])
+            .map(move |item| {
+                let (_, id) = item?;
+                let bytes = self.records.get(&id)?.ok_or_else(|| StoreError::Corrupt {
+                    tree: "record-index-1",
+                    detail: format!("index names missing record {}", hex::encode(&id)),
+                })?;
+                Ok((hex::encode(&id), bytes.to_vec()))
+            })
+    }
+
+    /// The next free status-list position (list number, index within the list), counting
+    /// from every award stored so far.
+    pub fn next_status_position(&self) -> Result<u64, StoreError> {
+        Ok(self
+            .meta
+            .get(NEXT_STATUS_INDEX)?
+            .map(|v| decode_u64(&v))
+            .transpose()?
+            .unwrap_or(0))
+    }
+
+    /// Stores awards with their receipts in one transaction, then flushes. Fails without
+    /// writing anything if any award id already exists.
+    pub fn put_awards(&self, awards: &[NewAward]) -> Result<(), StoreError> {
+        if awards.is_empty() {
+            return Ok(());
+        }
+        let mut seqs = Vec::with_capacity(awards.len());
+        for _ in awards {
+            seqs.push(self.db.generate_id()?);
+        }
+        let high = awards
+            .iter()
+            .map(|a| a.state.status_list as u64 * STATUS_LIST_BITS + a.state.status_index + 1)
+            .max()
+            .unwrap_or(0);
+        let states: Vec<Vec<u8>> = awards
+            .iter()
+            .map(|a| serde_json::to_vec(&a.state).map_err(|e| corrupt("award-state-1", e)))
+            .collect::<Result<_, _>>()?;
+        (
+            &self.awards,
+            &self.award_state,
+            &self.records,
+            &self.record_index,
+            &self.meta,
+        )
+            .transaction(|(aw, st, records, index, meta)| {
+                for ((a, state), seq) in awards.iter().zip(&states).zip(&seqs) {
+                    if aw.get(a.award_id.as_bytes())?.is_some() {
+                        return abort(StoreError::DuplicateAward(a.award_id.clone()));
+                    }
+                    aw.insert(a.award_id.as_bytes(), a.bytes.as_slice())?;
+                    st.insert(a.award_id.as_bytes(), state.as_slice())?;
+                    Self::tx_put_record(records, index, &a.receipt, *seq)?;
+                }
+                let current = match meta.get(NEXT_STATUS_INDEX)? {
+                    Some(v) => match decode_u64(&v) {
+                        Ok(n) => n,
+                        Err(e) => return abort(e),
+                    },
+                    None => 0,
+                };
+                if high > current {
+                    meta.insert(NEXT_STATUS_INDEX, &high.to_be_bytes())?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()
+    }
+
+    /// An award's exact signed bytes.
+    pub fn award(&self, award_id: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.awards.get(award_id.as_bytes())?.map(|v| v.to_vec()))
+    }
+
+    /// An award's tracking state.
+    pub fn award_state(&self, award_id: &str) -> Result<Option<AwardState>, StoreError> {
+        self.award_state
+            .get(award_id.as_bytes())?
+            .map(|v| serde_json::from_slice(&v).map_err(|e| corrupt("award-state-1", e)))
+            .transpose()
+    }
+
+    /// Number of awards stored.
+    pub fn award_count(&self) -> usize {
+        self.awards.len()
+    }
+
+    /// Revokes an award: stores the revocation record, marks the award and sets its status bit,
+    /// atomically, then flushes. Fails if the award is unknown or already revoked.
+    pub fn revoke(
+        &self,
+        award_id: &str,
+        record: &NewRecord,
+        reason: &str,
+        revoked_at: &str,
+    ) -> Result<AwardState, StoreError> {
+        let seq = self.db.generate_id()?;
+        let record_id = record.id();
+        let state = (
+            &self.award_state,
+            &self.status,
+            &self.records,
+            &self.record_index,
+        )
+            .transaction(|(st, status, records, index)| {
+                let Some(raw) = st.get(award_id.as_bytes())? else {
+                    return abort(StoreError::NoSuchAward(award_id.to_owned()));
+                };
+                let mut state: AwardState = match serde_json::from_slice(&raw) {
+                    Ok(s) => s,
+                    Err(e) => return abort(corrupt("award-state-1", e)),
+                };
+                if state.revocation.is_some() {
+                    return abort(StoreError::AlreadyRevoked(award_id.to_owned()));
+                }
+                state.revocation = Some(RevocationState {
+                    reason: reason.to_owned(),
+                    revoked_at: revoked_at.to_owned(),
+                    record_id: record_id.clone(),
+                });
+                let encoded = match serde_json::to_vec(&state) {
+                    Ok(v) => v,
+                    Err(e) => return abort(corrupt("award-state-1", e)),
+                };
+                st.insert(award_id.as_bytes(), encoded)?;
+                let key = state.status_list.to_be_bytes();
+                let mut bits = match status.get(key)? {
+                    Some(b) => b.to_vec(),
+                    None => vec![0u8; (STATUS_LIST_BITS / 8) as usize],
+                };
+                set_bit(&mut bits, state.status_index);
+                status.insert(&key, bits)?;
+                Self::tx_put_record(records, index, record, seq)?;
+                Ok(state)
+            })
+            .map_err(tx_error)?;
+        self.flush()?;
+        Ok(state)
+    }
+
+    /// The revocation bits of status list `list` (all zero if nothing was revoked on it).
+    pub fn status_bits(&self, list: u32) -> Result<Vec<u8>, StoreError> {
+        Ok(match self.status.get(list.to_be_bytes())? {
+            Some(b) => b.to_vec(),
+            None => vec![0u8; (STATUS_LIST_BITS / 8) as usize],
+        })
+    }
+
+    /// The cached signed status list credential for `list`, with the blake3 of the bits it
+    /// encodes.
+    pub fn status_credential(&self, list: u32) -> Result<Option<(Vec<u8>, [u8; 32])>, StoreError> {
+        let Some(v) = self.status_creds.get(list.to_be_bytes())? else {
+            return Ok(None);
+        };
+        if v.len() < 32 {
+            return Err(StoreError::Corrupt {
+                tree: "status-credentials-1",
+                detail: "entry shorter than its digest".into(),
+            });
+        }
+        let mut digest = [0u8; 32];
+        digest.copy_from_slice(&v[..32]);
+        Ok(Some((v[32..].to_vec(), digest)))
+    }
+
+    /// Caches a signed status list credential covering bits with digest `bits_digest`.
+    pub fn put_status_credential(
+        &self,
+        list: u32,
+        bits_digest: &[u8; 32],
+        bytes: &[u8],
+    ) -> Result<(), StoreError> {
+        let mut v = Vec::with_capacity(32 + bytes.len());
+        v.extend_from_slice(bits_digest);
+        v.extend_from_slice(bytes);
+        self.status_creds.insert(list.to_be_bytes(), v)?;
+        self.flush()
+    }
+}
+
+/// Whether bit `index` is set (bit 0 is the most significant bit of byte 0, per the
+/// Bitstring Status List spec).
+pub fn bit_is_set(bits: &[u8], index: u64) -> bool {
+    let byte = (index / 8) as usize;
+    bits.get(byte)
+        .is_some_and(|b| b & (0x80 >> (index % 8)) != 0)
+}
+
+fn set_bit(bits: &mut [u8], index: u64) {
+    let byte = (index / 8) as usize;
+    if let Some(b) = bits.get_mut(byte) {
+        *b |= 0x80 >> (index % 8);
+    }
+}
+
+fn kind_tag(kind: RecordKind) -> u8 {
+    match kind {
+        RecordKind::IssuerProfile => 1,
+        RecordKind::CredentialDef => 2,
+        RecordKind::Stack => 3,
+        RecordKind::AwardReceipt => 4,
+        RecordKind::Revocation => 5,
+    }
+}
+
+fn index_key(kind: RecordKind, issuer: &str, seq: u64) -> Vec<u8> {
+    // kind | seq: records of a kind come back in the order they were stored. The issuer is
+    // appended only to keep keys unique if two nodes' records ever share a sequence number.
+    let mut k = Vec::with_capacity(1 + 8 + issuer.len());
+    k.push(kind_tag(kind));
+    k.extend_from_slice(&seq.to_be_bytes());
+    k.extend_from_slice(issuer.as_bytes());
+    k
+}
+
+fn decode_id(id: &str) -> Option<[u8; 32]> {
+    let mut out = [0u8; 32];
+    hex::decode_to_slice(id, &mut out).ok()?;
+    Some(out)
+}
+
+fn decode_u64(v: &[u8]) -> Result<u64, StoreError> {
+    let arr: [u8; 8] = v.try_into().map_err(|_| StoreError::Corrupt {
+        tree: "meta-1",
+        detail: "counter is not 8 bytes".into(),
+    })?;
+    Ok(u64::from_be_bytes(arr))
+}
+
+fn corrupt(tree: &'static str, e: impl std::fmt::Display) -> StoreError {
+    StoreError::Corrupt {
+        tree,
+        detail: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn award(id: &str, index: u64) -> NewAward {
+        let receipt = NewRecord {
+            kind: RecordKind::AwardReceipt,
+            issuer: "did:key:z".into(),
+            bytes: format!("receipt {id}").into_bytes(),
+        };
+        NewAward {
+            award_id: id.into(),
+            bytes: format!("award {id}").into_bytes(),
+            state: AwardState {
+                credential_id: "c".into(),
+                status_list: 0,
+                status_index: index,
+                issued_at: "t".into(),
+                receipt_id: receipt.id(),
+                revocation: None,
+            },
+            receipt,
+        }
+    }
+
+    #[test]
+    fn awards_revocations_and_reopen() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            s.put_awards(&[award("a", 0), award("b", 1)]).expect("put");
+            assert_eq!(s.next_status_position().expect("n"), 2);
+            // A batch with one duplicate writes nothing.
+            let err = s.put_awards(&[award("c", 2), award("a", 3)]).unwrap_err();
+            assert!(matches!(err, StoreError::DuplicateAward(ref id) if id == "a"));
+            assert!(s.award("c").expect("get").is_none());
+            assert_eq!(s.next_status_position().expect("n"), 2);
+
+            let rev = NewRecord {
+                kind: RecordKind::Revocation,
+                issuer: "did:key:z".into(),
+                bytes: b"revoke b".to_vec(),
+            };
+            let st = s.revoke("b", &rev, "plagiarised evidence", "t2").expect("revoke");
+            assert_eq!(st.revocation.as_ref().map(|r| r.reason.as_str()), Some("plagiarised evidence"));
+            assert!(matches!(
+                s.revoke("b", &rev, "again", "t3"),
+                Err(StoreError::AlreadyRevoked(_))
+            ));
+            assert!(matches!(
+                s.revoke("zz", &rev, "x", "t3"),
+                Err(StoreError::NoSuchAward(_))
+            ));
+        }
+        let s = Store::open(dir.path()).expect("reopen");
+        assert_eq!(s.award("a").expect("get"), Some(b"award a".to_vec()));
+        let bits = s.status_bits(0).expect("bits");
+        assert_eq!(bits.len(), 16_384);
+        assert!(bit_is_set(&bits, 1));
+        assert!(!bit_is_set(&bits, 0));
+        assert_eq!(bits[0], 0b0100_0000);
+        let receipts: Vec<_> = s
+            .records_of_kind(RecordKind::AwardReceipt)
+            .collect::<Result<_, _>>()
+            .expect("scan");
+        assert_eq!(receipts.len(), 2);
+        assert_eq!(s.records_of_kind(RecordKind::Revocation).count(), 1);
+    }
+
+    #[test]
+    fn refuses_unknown_schema() {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let db = sled::open(dir.path()).expect("open");
+            db.open_tree("meta-1")
+                .expect("tree")
+                .insert(b"schema-version", b"99")
+                .expect("insert");
+            db.flush().expect("flush");
+        }
+        assert!(matches!(
+            Store::open(dir.path()),
+            Err(StoreError::Schema { found }) if found == "99"
+        ));
+    }
+}
