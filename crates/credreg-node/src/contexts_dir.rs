@@ -6,7 +6,7 @@
 //! them in. The pinned SHA-256 is checked again on every load, so an edited file is refused
 //! rather than silently changing what signatures mean.
 
-use anyhow::{bail, Context as _, Result};
+use crate::error::HomeError;
 use credreg_proof::ContextStore;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -28,64 +28,72 @@ pub fn store_dir(data_dir: &Path) -> PathBuf {
 }
 
 /// Loads the builtins plus everything installed under `data_dir`.
-pub fn load(data_dir: &Path) -> Result<ContextStore> {
+pub fn load(data_dir: &Path) -> Result<ContextStore, HomeError> {
     let mut store = ContextStore::with_builtins();
     let dir = store_dir(data_dir);
     let index_path = dir.join(INDEX);
     if !index_path.exists() {
         return Ok(store);
     }
-    let index: BTreeMap<String, IndexEntry> = serde_json::from_slice(
-        &std::fs::read(&index_path).with_context(|| format!("reading {}", index_path.display()))?,
-    )
-    .with_context(|| format!("{} is not a context index", index_path.display()))?;
+    let bytes = std::fs::read(&index_path).map_err(|e| HomeError::io(&index_path, e))?;
+    let index: BTreeMap<String, IndexEntry> = serde_json::from_slice(&bytes).map_err(|e| {
+        HomeError::new(format!("{} is not a context index: {e}", index_path.display()))
+    })?;
     for (url, entry) in index {
         let path = dir.join(&entry.file);
-        let text = std::fs::read_to_string(&path)
-            .with_context(|| format!("reading {}", path.display()))?;
-        let stored = store.insert(&url, &text, &entry.origin)?;
+        let text = std::fs::read_to_string(&path).map_err(|e| HomeError::io(&path, e))?;
+        let stored = store
+            .insert(&url, &text, &entry.origin)
+            .map_err(|e| HomeError::new(format!("context {url} in {}: {e}", path.display())))?;
         if stored.sha256 != entry.sha256 {
-            bail!(
+            return Err(HomeError::new(format!(
                 "context file {} for {url} changed since it was installed (sha256 {}, pinned {}); reinstall it",
                 path.display(),
                 stored.sha256,
                 entry.sha256
-            );
+            )));
         }
     }
     Ok(store)
 }
 
 /// Adds every context listed in `src`'s manifest to `store` (all or nothing). Returns the URLs.
-pub fn add_from_dir(store: &mut ContextStore, src: &Path) -> Result<Vec<String>> {
+pub fn add_from_dir(store: &mut ContextStore, src: &Path) -> Result<Vec<String>, HomeError> {
     let manifest = MANIFESTS
         .iter()
         .map(|m| src.join(m))
         .find(|p| p.is_file())
-        .with_context(|| {
-            format!(
+        .ok_or_else(|| {
+            HomeError::new(format!(
                 "{} has no PROVENANCE.txt or contexts.txt (lines `URL -> file`)",
                 src.display()
-            )
+            ))
         })?;
-    let text = std::fs::read_to_string(&manifest)?;
+    let text = std::fs::read_to_string(&manifest).map_err(|e| HomeError::io(&manifest, e))?;
     store
         .insert_manifest(&text, |file| {
             std::fs::read_to_string(src.join(file)).map_err(|e| e.to_string())
         })
-        .with_context(|| format!("installing contexts from {}", manifest.display()))
+        .map_err(|e| {
+            HomeError::new(format!(
+                "installing contexts from {}: {e}",
+                manifest.display()
+            ))
+        })
 }
 
 /// Installs every context listed in `src`'s manifest into `data_dir`. Returns the URLs.
-pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>> {
+pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>, HomeError> {
     // Validate everything before writing anything.
     let mut staged = ContextStore::empty();
     let urls = add_from_dir(&mut staged, src)?;
     let dir = store_dir(data_dir);
-    std::fs::create_dir_all(&dir)?;
+    std::fs::create_dir_all(&dir).map_err(|e| HomeError::io(&dir, e))?;
     let index_path = dir.join(INDEX);
     let mut index: BTreeMap<String, IndexEntry> = match std::fs::read(&index_path) {
-        Ok(bytes) => serde_json::from_slice(&bytes).unwrap_or_default(),
+        Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
+            HomeError::new(format!("{} is not a context index: {e}", index_path.display()))
+        })?,
         Err(_) => BTreeMap::new(),
     };
     for stored in staged.iter() {
@@ -100,13 +108,17 @@ pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>> {
             },
         );
     }
-    write_atomically(&index_path, &serde_json::to_vec_pretty(&index)?)?;
+    let encoded = serde_json::to_vec_pretty(&index)
+        .map_err(|e| HomeError::new(format!("encoding context index: {e}")))?;
+    write_atomically(&index_path, &encoded)?;
     Ok(urls)
 }
 
-fn write_atomically(path: &Path, bytes: &[u8]) -> Result<()> {
+/// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves the old
+/// file or the new one, never half of one.
+pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), HomeError> {
     let tmp = path.with_extension("tmp");
-    std::fs::write(&tmp, bytes)?;
-    std::fs::rename(&tmp, path)?;
+    std::fs::write(&tmp, bytes).map_err(|e| HomeError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| HomeError::io(path, e))?;
     Ok(())
 }

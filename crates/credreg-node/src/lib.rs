@@ -1,0 +1,32 @@
+//! # credreg-node: what a registry node does
+//!
+//! The use cases behind the HTTP API and the CLI: publish definitions and stacks, issue awards
+//! (Open Badges 3.0, `eddsa-rdfc-2022`), revoke them through a Bitstring Status List, and verify
+//! anyone's credentials with a per-check report.
+//!
+//! Design decisions:
+//! - **Synchronous.** Use cases are plain blocking functions over sled; the HTTP layer calls
+//!   them on tokio's blocking pool. Signing is CPU-bound, and a sync core is easy to test.
+//! - **Validate, sign, then one atomic write.** Nothing is stored before it has been validated
+//!   and signed; an award, its receipt and the status counter commit together.
+//! - **Records use `eddsa-jcs-2022`, awards `eddsa-rdfc-2022`.** Records are read by nodes (cheap
+//!   JCS); awards are read by the ecosystem's verifiers, which accept only RDFC.
+//! - **The catalog lives in memory** (see [`catalog`]), rebuilt from sled at start.
+#![deny(missing_docs)]
+
+pub mod catalog;
+pub mod contexts_dir;
+pub mod error;
+pub mod home;
+pub mod node;
+pub mod status;
+pub mod verify;
+
+pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
+pub use error::{HomeError, NodeError};
+pub use home::Home;
+pub use node::{
+    format_time, now_rfc3339, AwardRequest, IssuedAward, Node, NodeSettings, Published,
+    REQUIRED_CONTEXTS,
+};
+pub use verify::{CheckResult, CheckStatus, CredentialReport, Verdict, VerifyReport};

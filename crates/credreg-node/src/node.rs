@@ -1,0 +1,595 @@
+//! The node: its identity, store, catalog and the use cases that change them.
+
+use crate::catalog::{Catalog, SearchPage, SearchQuery, StackEntry};
+use crate::error::NodeError;
+use crate::status;
+use credreg_model::{
+    record_id, AwardDraft, AwardIssuer, AwardReceipt, CredentialDef, DefStatus, Errors, Evidence,
+    FieldError, Invalid, IssuerProfile, RecordKind, Recipient, Revocation, Stack, StatusEntry,
+    UnsignedRecord, Validate, OB_V3,
+};
+use credreg_proof::keys::{did_key, did_key_method};
+use credreg_proof::{
+    Canonicalizer, ContextStore, DataIntegrity, SignOptions, SigningKey, Suite,
+};
+use credreg_store::{AwardState, NewAward, NewRecord, Store, STATUS_LIST_BITS};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::sync::{Arc, Mutex, RwLock};
+use time::OffsetDateTime;
+
+/// What the operator chose for this node.
+#[derive(Debug, Clone)]
+pub struct NodeSettings {
+    /// Display name, e.g. "Kettle Moraine School District".
+    pub name: String,
+    /// Base URL at which this node's API is reachable (no trailing slash); award and status
+    /// list URLs are built from it.
+    pub public_url: String,
+}
+
+/// One award to issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    /// Definition record id.
+    pub credential_id: String,
+    /// The earner.
+    pub recipient: Recipient,
+    /// Evidence links.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+}
+
+impl Validate for AwardRequest {
+    fn validate(&self, e: &mut Errors) {
+        if !credreg_model::is_record_id(&self.credential_id) {
+            e.add("credential_id", "must be a credential id (64 lowercase hex digits)");
+        }
+        e.nested("recipient", |e| self.recipient.validate(e));
+        e.max_items("evidence", &self.evidence, 20);
+        for (i, ev) in self.evidence.iter().enumerate() {
+            e.nested(&format!("evidence[{i}]"), |e| ev.validate(e));
+        }
+    }
+}
+
+/// An award as issued: its id and exact signed bytes.
+#[derive(Debug, Clone)]
+pub struct IssuedAward {
+    /// `urn:uuid:...`.
+    pub id: String,
+    /// The signed `OpenBadgeCredential`, exactly as stored and served.
+    pub bytes: Vec<u8>,
+}
+
+/// A record the node published: id and exact bytes.
+#[derive(Debug, Clone)]
+pub struct Published {
+    /// Record id.
+    pub id: String,
+    /// Exact signed bytes.
+    pub bytes: Arc<Vec<u8>>,
+}
+
+/// A district (or state) node.
+pub struct Node {
+    pub(crate) store: Store,
+    pub(crate) di: Arc<DataIntegrity>,
+    key: SigningKey,
+    did: String,
+    method: String,
+    settings: NodeSettings,
+    pub(crate) catalog: RwLock<Catalog>,
+    next_status: Mutex<u64>,
+    missing_contexts: Vec<String>,
+}
+
+impl std::fmt::Debug for Node {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Node")
+            .field("did", &self.did)
+            .field("name", &self.settings.name)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Contexts a node needs to issue Open Badges awards.
+pub const REQUIRED_CONTEXTS: [&str; 1] = [OB_V3];
+
+/// Now, to the second, as RFC 3339 UTC (`2026-11-22T10:00:00Z`).
+pub fn now_rfc3339() -> String {
+    format_time(OffsetDateTime::now_utc())
+}
+
+/// Formats a time as RFC 3339 UTC with whole seconds.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+impl Node {
+    /// Opens a node over `store`, signing with `key`, using `contexts` for JSON-LD.
+    /// Loads the catalog into memory and publishes the issuer profile on first start.
+    pub fn open(
+        store: Store,
+        key: SigningKey,
+        settings: NodeSettings,
+        contexts: ContextStore,
+    ) -> Result<Self, NodeError> {
+        let missing_contexts = contexts.missing(REQUIRED_CONTEXTS);
+        let di = Arc::new(DataIntegrity::new(Canonicalizer::new(Arc::new(contexts))));
+        let public = key.verifying_key();
+        let next = store.next_status_position()?;
+        let node = Self {
+            did: did_key(&public),
+            method: did_key_method(&public),
+            store,
+            di,
+            key,
+            settings,
+            catalog: RwLock::new(Catalog::default()),
+            next_status: Mutex::new(next),
+            missing_contexts,
+        };
+        node.load_catalog()?;
+        node.ensure_profile()?;
+        Ok(node)
+    }
+
+    fn load_catalog(&self) -> Result<(), NodeError> {
+        let mut catalog = self.catalog.write().map_err(|_| poisoned())?;
+        for item in self.store.records_of_kind(RecordKind::CredentialDef) {
+            let (id, bytes) = item?;
+            let (rec, def) = decode_record::<CredentialDef>(&bytes)?;
+            catalog.insert(id, rec.issuer, rec.issued, def, Arc::new(bytes));
+        }
+        for item in self.store.records_of_kind(RecordKind::Stack) {
+            let (id, bytes) = item?;
+            let (rec, stack) = decode_record::<Stack>(&bytes)?;
+            catalog.insert_stack(StackEntry {
+                id,
+                issuer: rec.issuer,
+                issued: rec.issued,
+                stack,
+                record: Arc::new(bytes),
+            });
+        }
+        Ok(())
+    }
+
+    fn ensure_profile(&self) -> Result<(), NodeError> {
+        let current = self.profile()?;
+        let wanted = IssuerProfile {
+            name: self.settings.name.clone(),
+            kind: "district".into(),
+            did: self.did.clone(),
+            url: Some(self.settings.public_url.clone()),
+        };
+        if current.as_ref() != Some(&wanted) {
+            let body = serde_json::to_value(&wanted).map_err(internal)?;
+            let record = self.sign_record(RecordKind::IssuerProfile, body)?;
+            self.store.put_record(&record)?;
+        }
+        Ok(())
+    }
+
+    /// The newest issuer profile this node published.
+    pub fn profile(&self) -> Result<Option<IssuerProfile>, NodeError> {
+        let mut last = None;
+        for item in self.store.records_of_kind(RecordKind::IssuerProfile) {
+            let (_, bytes) = item?;
+            let (rec, profile) = decode_record::<IssuerProfile>(&bytes)?;
+            if rec.issuer == self.did {
+                last = Some(profile);
+            }
+        }
+        Ok(last)
+    }
+
+    /// The issuer DID.
+    pub fn did(&self) -> &str {
+        &self.did
+    }
+
+    /// The operator's settings.
+    pub fn settings(&self) -> &NodeSettings {
+        &self.settings
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// The signer/verifier (for tools that verify outside the node's pipeline).
+    pub fn data_integrity(&self) -> &Arc<DataIntegrity> {
+        &self.di
+    }
+
+    /// Required contexts that are not installed (issuance is refused until they are).
+    pub fn missing_contexts(&self) -> &[String] {
+        &self.missing_contexts
+    }
+
+    /// The URL of a definition (used as the OB `Achievement.id`).
+    pub fn credential_url(&self, id: &str) -> String {
+        format!("{}/api/v1/credentials/{id}", self.settings.public_url)
+    }
+
+    /// The URL of status list `n`.
+    pub fn status_list_url(&self, n: u32) -> String {
+        format!("{}/api/v1/status-lists/{n}", self.settings.public_url)
+    }
+
+    pub(crate) fn sign_record(&self, kind: RecordKind, body: Value) -> Result<NewRecord, NodeError> {
+        let unsigned = UnsignedRecord {
+            kind,
+            issuer: self.did.clone(),
+            issued: now_rfc3339(),
+            body,
+        };
+        let options = SignOptions::assertion(
+            Suite::EddsaJcs2022,
+            self.method.clone(),
+            unsigned.issued.clone(),
+        );
+        let signed = self
+            .di
+            .sign(&unsigned.to_json(), &self.key, &options)
+            .map_err(NodeError::Signing)?;
+        // Stored bytes are the JCS form, so the record id (blake3 of the bytes) is reproducible
+        // by any node from the parsed record.
+        let bytes = credreg_proof::canon::jcs(&signed).map_err(NodeError::Signing)?;
+        Ok(NewRecord {
+            kind,
+            issuer: self.did.clone(),
+            bytes,
+        })
+    }
+
+    pub(crate) fn sign_credential(&self, doc: &Value, created: &str) -> Result<Value, NodeError> {
+        if let Some(url) = self.missing_contexts.first() {
+            return Err(NodeError::ContextMissing { url: url.clone() });
+        }
+        let options = SignOptions::assertion(Suite::EddsaRdfc2022, self.method.clone(), created);
+        self.di
+            .sign(doc, &self.key, &options)
+            .map_err(|e| match e {
+                credreg_proof::ProofError::ContextMissing { url } => {
+                    NodeError::ContextMissing { url }
+                }
+                other => NodeError::Signing(other),
+            })
+    }
+
+    /// Publishes a credential definition (validated by the caller with
+    /// [`credreg_model::parse_validated`], and again here).
+    pub fn publish_definition(&self, def: CredentialDef) -> Result<Published, NodeError> {
+        let mut errors = Errors::default();
+        def.validate(&mut errors);
+        errors.finish()?;
+        let body = serde_json::to_value(&def).map_err(internal)?;
+        let record = self.sign_record(RecordKind::CredentialDef, body)?;
+        let id = self.store.put_record(&record)?;
+        let bytes = Arc::new(record.bytes);
+        let issued = decode_record::<CredentialDef>(&bytes)?.0.issued;
+        self.catalog.write().map_err(|_| poisoned())?.insert(
+            id.clone(),
+            self.did.clone(),
+            issued,
+            def,
+            bytes.clone(),
+        );
+        Ok(Published { id, bytes })
+    }
+
+    /// Publishes a stack; every listed credential must be in the catalog.
+    pub fn publish_stack(&self, stack: Stack) -> Result<Published, NodeError> {
+        let mut errors = Errors::default();
+        stack.validate(&mut errors);
+        {
+            let catalog = self.catalog.read().map_err(|_| poisoned())?;
+            for (i, c) in stack.credentials.iter().enumerate() {
+                if credreg_model::is_record_id(c) && catalog.get(c).is_none() {
+                    errors.add(&format!("credentials[{i}]"), "no such credential in the catalog");
+                }
+            }
+        }
+        errors.finish()?;
+        let body = serde_json::to_value(&stack).map_err(internal)?;
+        let record = self.sign_record(RecordKind::Stack, body)?;
+        let id = self.store.put_record(&record)?;
+        let bytes = Arc::new(record.bytes);
+        let issued = decode_record::<Stack>(&bytes)?.0.issued;
+        self.catalog
+            .write()
+            .map_err(|_| poisoned())?
+            .insert_stack(StackEntry {
+                id: id.clone(),
+                issuer: self.did.clone(),
+                issued,
+                stack,
+                record: bytes.clone(),
+            });
+        Ok(Published { id, bytes })
+    }
+
+    /// Searches the catalog.
+    pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, NodeError> {
+        Ok(self.catalog.read().map_err(|_| poisoned())?.search(query))
+    }
+
+    /// A definition by id.
+    pub fn definition(&self, id: &str) -> Result<Option<Arc<crate::CatalogEntry>>, NodeError> {
+        Ok(self.catalog.read().map_err(|_| poisoned())?.get(id))
+    }
+
+    /// A stack by id.
+    pub fn stack(&self, id: &str) -> Result<Option<Arc<StackEntry>>, NodeError> {
+        Ok(self.catalog.read().map_err(|_| poisoned())?.stack(id))
+    }
+
+    /// Issues awards: checks every request, signs them in parallel, stores all of them with
+    /// their receipts in one transaction and returns after they are on disk. All or nothing.
+    pub fn issue_awards(&self, requests: &[AwardRequest]) -> Result<Vec<IssuedAward>, NodeError> {
+        let mut errors = Errors::default();
+        let mut defs = Vec::with_capacity(requests.len());
+        {
+            let catalog = self.catalog.read().map_err(|_| poisoned())?;
+            for (i, r) in requests.iter().enumerate() {
+                let prefix = if requests.len() == 1 {
+                    String::new()
+                } else {
+                    format!("[{i}]")
+                };
+                let mut row = Errors::default();
+                r.validate(&mut row);
+                let mut found = None;
+                if credreg_model::is_record_id(&r.credential_id) {
+                    match catalog.get(&r.credential_id) {
+                        None => row.add("credential_id", "no such credential in the catalog"),
+                        Some(e) if e.issuer != self.did => row.add(
+                            "credential_id",
+                            "is another issuer's credential; a node awards only its own",
+                        ),
+                        Some(e) if e.def.status != DefStatus::Active => row.add(
+                            "credential_id",
+                            format!("is {:?}, not active", e.def.status).to_lowercase(),
+                        ),
+                        Some(e) => found = Some(e),
+                    }
+                }
+                if let Err(Invalid(list)) = row.finish() {
+                    for FieldError { field, message } in list {
+                        errors.add(&format!("{prefix}{}", dotted(&prefix, &field)), message);
+                    }
+                }
+                defs.push(found);
+            }
+        }
+        errors.finish()?;
+        if let Some(url) = self.missing_contexts.first() {
+            return Err(NodeError::ContextMissing { url: url.clone() });
+        }
+
+        let first = {
+            let mut next = self.next_status.lock().map_err(|_| poisoned())?;
+            let first = *next;
+            *next += requests.len() as u64;
+            first
+        };
+        let issuer = AwardIssuer {
+            did: self.did.clone(),
+            name: self.settings.name.clone(),
+        };
+        let issued_at = now_rfc3339();
+        let jobs: Vec<(usize, &AwardRequest)> = requests.iter().enumerate().collect();
+        let sign_one = |(i, r): (usize, &AwardRequest)| -> Result<NewAward, NodeError> {
+            let entry = defs[i].as_ref().ok_or_else(|| internal("definition vanished"))?;
+            let position = first + i as u64;
+            let list = u32::try_from(position / STATUS_LIST_BITS)
+                .map_err(|_| internal("status lists exhausted"))?;
+            let index = position % STATUS_LIST_BITS;
+            let award_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
+            let salt = hex::encode(rand::random::<[u8; 16]>());
+            let draft = AwardDraft {
+                id: award_id.clone(),
+                issuer: &issuer,
+                achievement_id: self.credential_url(&entry.id),
+                definition: &entry.def,
+                recipient: &r.recipient,
+                salt,
+                evidence: &r.evidence,
+                status: StatusEntry {
+                    list_url: self.status_list_url(list),
+                    index,
+                },
+                valid_from: issued_at.clone(),
+            };
+            let signed = self.sign_credential(&draft.to_credential(), &issued_at)?;
+            let bytes = serde_json::to_vec(&signed).map_err(internal)?;
+            let receipt = AwardReceipt {
+                award_id: award_id.clone(),
+                credential_id: entry.id.clone(),
+                award_digest: record_id(&bytes),
+                issued_at: issued_at.clone(),
+                status_index: position,
+            };
+            let receipt = self.sign_record(
+                RecordKind::AwardReceipt,
+                serde_json::to_value(&receipt).map_err(internal)?,
+            )?;
+            Ok(NewAward {
+                state: AwardState {
+                    credential_id: entry.id.clone(),
+                    status_list: list,
+                    status_index: index,
+                    issued_at: issued_at.clone(),
+                    receipt_id: receipt.id(),
+                    revocation: None,
+                },
+                award_id,
+                bytes,
+                receipt,
+            })
+        };
+        let awards = parallel_map(jobs, sign_one)?;
+        self.store.put_awards(&awards)?;
+        Ok(awards
+            .into_iter()
+            .map(|a| IssuedAward {
+                id: a.award_id,
+                bytes: a.bytes,
+            })
+            .collect())
+    }
+
+    /// An award's exact signed bytes.
+    pub fn award(&self, id: &str) -> Result<Option<Vec<u8>>, NodeError> {
+        Ok(self.store.award(id)?)
+    }
+
+    /// Revokes one of this node's awards. The reason is shown to verifiers.
+    pub fn revoke(&self, award_id: &str, reason: &str) -> Result<AwardState, NodeError> {
+        let mut errors = Errors::default();
+        errors.text("reason", reason, 1_000);
+        errors.finish()?;
+        if self.store.award_state(award_id)?.is_none() {
+            return Err(NodeError::NotFound {
+                what: "award",
+                id: award_id.to_owned(),
+            });
+        }
+        let revoked_at = now_rfc3339();
+        let body = Revocation {
+            award_id: award_id.to_owned(),
+            reason: reason.to_owned(),
+            revoked_at: revoked_at.clone(),
+        };
+        let record = self.sign_record(
+            RecordKind::Revocation,
+            serde_json::to_value(&body).map_err(internal)?,
+        )?;
+        match self.store.revoke(award_id, &record, reason, &revoked_at) {
+            Ok(state) => Ok(state),
+            Err(credreg_store::StoreError::AlreadyRevoked(id)) => Err(NodeError::Conflict(
+                format!("award {id} is already revoked"),
+            )),
+            Err(credreg_store::StoreError::NoSuchAward(id)) => Err(NodeError::NotFound {
+                what: "award",
+                id,
+            }),
+            Err(e) => Err(e.into()),
+        }
+    }
+
+    /// The signed `BitstringStatusListCredential` for list `n`, re-signed only when its bits
+    /// changed since the cached copy.
+    pub fn status_list_credential(&self, n: u32) -> Result<Vec<u8>, NodeError> {
+        let next = *self.next_status.lock().map_err(|_| poisoned())?;
+        let lists_in_use = next.div_ceil(STATUS_LIST_BITS).max(1);
+        if u64::from(n) >= lists_in_use {
+            return Err(NodeError::NotFound {
+                what: "status list",
+                id: n.to_string(),
+            });
+        }
+        let bits = self.store.status_bits(n)?;
+        let digest = *blake3::hash(&bits).as_bytes();
+        if let Some((bytes, cached)) = self.store.status_credential(n)? {
+            if cached == digest {
+                return Ok(bytes);
+            }
+        }
+        let now = now_rfc3339();
+        let unsigned = status::status_list_credential(
+            &self.status_list_url(n),
+            &self.did,
+            &now,
+            &bits,
+        )
+        .map_err(internal)?;
+        let signed = self.sign_credential(&unsigned, &now)?;
+        let bytes = serde_json::to_vec(&signed).map_err(internal)?;
+        self.store.put_status_credential(n, &digest, &bytes)?;
+        Ok(bytes)
+    }
+}
+
+fn dotted(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() || field.is_empty() || field.starts_with('[') {
+        field.to_owned()
+    } else {
+        format!(".{field}")
+    }
+}
+
+/// Maps `f` over `items` on all cores, preserving order; the first error wins.
+fn parallel_map<T: Send, R: Send>(
+    items: Vec<T>,
+    f: impl Fn(T) -> Result<R, NodeError> + Sync,
+) -> Result<Vec<R>, NodeError> {
+    let threads = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(items.len().max(1));
+    if threads <= 1 {
+        return items.into_iter().map(f).collect();
+    }
+    let chunk = items.len().div_ceil(threads);
+    let mut chunks: Vec<Vec<T>> = Vec::new();
+    let mut items = items.into_iter().peekable();
+    while items.peek().is_some() {
+        chunks.push(items.by_ref().take(chunk).collect());
+    }
+    let f = &f;
+    let results: Vec<Result<Vec<R>, NodeError>> = std::thread::scope(|s| {
+        let handles: Vec<_> = chunks
+            .into_iter()
+            .map(|c| s.spawn(move || c.into_iter().map(f).collect::<Result<Vec<R>, _>>()))
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| h.join().unwrap_or_else(|_| Err(internal("signing thread panicked"))))
+            .collect()
+    });
+    let mut out = Vec::new();
+    for r in results {
+        out.extend(r?);
+    }
+    Ok(out)
+}
+
+/// Parses a stored record and its body.
+pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(
+    bytes: &[u8],
+) -> Result<(UnsignedRecord, T), NodeError> {
+    let doc: Value = serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))?;
+    let rec = UnsignedRecord::from_json(&doc).map_err(corrupt)?;
+    let body = serde_json::from_value(rec.body.clone()).map_err(|e| corrupt(e.to_string()))?;
+    Ok((rec, body))
+}
+
+fn corrupt(detail: String) -> NodeError {
+    NodeError::Store(credreg_store::StoreError::Corrupt {
+        tree: "records-1",
+        detail,
+    })
+}
+
+pub(crate) fn internal(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Internal(e.to_string())
+}
+
+fn poisoned() -> NodeError {
+    internal("a lock was poisoned by an earlier panic")
+}

@@ -1,0 +1,126 @@
+//! Node use cases end to end over a temporary store, with the conformance contexts installed.
+
+use credreg_model::{parse_validated, CredentialDef, Recipient};
+use credreg_node::{contexts_dir, AwardRequest, Node, NodeError, NodeSettings, Verdict};
+use credreg_proof::{ContextStore, SigningKey};
+use credreg_store::Store;
+use serde_json::Value;
+use std::path::PathBuf;
+
+fn conformance_contexts() -> Option<PathBuf> {
+    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/contexts");
+    if dir.is_dir() {
+        Some(dir)
+    } else {
+        println!("SKIP: ../shared/conformance/contexts is absent; award tests need the OB 3.0.3 context");
+        None
+    }
+}
+
+fn node_with(contexts: ContextStore) -> Node {
+    Node::open(
+        Store::temporary().expect("store"),
+        SigningKey::from_bytes(&[7u8; 32]),
+        NodeSettings {
+            name: "Juab School District".into(),
+            public_url: "http://127.0.0.1:8080".into(),
+        },
+        contexts,
+    )
+    .expect("node")
+}
+
+const WAIT_TIME: &str = r#"{
+  "name": "Wait Time After Discussion Questions",
+  "description": "Uses deliberate wait time after posing a discussion question so every student can think.",
+  "criteria": {"narrative": "Submit a lesson plan, a 10-minute classroom video and a reflection."},
+  "competency": "Questioning",
+  "rubric": {"criteria": [{"name": "Wait time", "levels": [{"name": "Not yet"}, {"name": "Proficient", "passing": true}]}]},
+  "local_value": {"amount": 200, "unit": "dollars"}
+}"#;
+
+fn award_request(credential_id: &str) -> AwardRequest {
+    AwardRequest {
+        credential_id: credential_id.into(),
+        recipient: Recipient {
+            email: "ana.ruiz@juab.k12.ut.us".into(),
+            name: Some("Ana Ruiz".into()),
+        },
+        evidence: vec![],
+    }
+}
+
+#[test]
+fn publish_issue_verify_revoke() {
+    let Some(dir) = conformance_contexts() else { return };
+    let mut contexts = ContextStore::with_builtins();
+    contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
+    let node = node_with(contexts);
+    let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
+    let published = node.publish_definition(def).expect("publish");
+
+    let awards = node.issue_awards(&[award_request(&published.id)]).expect("issue");
+    let award: Value = serde_json::from_slice(&awards[0].bytes).expect("json");
+    assert_eq!(node.award(&awards[0].id).expect("get"), Some(awards[0].bytes.clone()));
+    let report = node.verify(&award).expect("verify");
+    let r = &report.credentials[0];
+    assert_eq!(r.verdict, Verdict::Valid, "{:#?}", r.checks);
+    assert_eq!(r.issuer.status, "this_node");
+
+    // Tampering fails the proof.
+    let mut tampered = award.clone();
+    tampered["name"] = "Something Else".into();
+    let r = &node.verify(&tampered).expect("verify").credentials[0];
+    assert_eq!(r.verdict, Verdict::Invalid);
+    assert_eq!(r.checks[1].code, Some("signature"));
+
+    node.revoke(&awards[0].id, "evidence was not the teacher's own").expect("revoke");
+    assert!(matches!(
+        node.revoke(&awards[0].id, "again"),
+        Err(NodeError::Conflict(_))
+    ));
+    let r = &node.verify(&award).expect("verify").credentials[0];
+    assert_eq!(r.verdict, Verdict::Revoked);
+    assert!(r.reason.as_deref().unwrap_or("").contains("not the teacher's own"));
+
+    // The signed status list verifies and carries the bit.
+    let list: Value = serde_json::from_slice(&node.status_list_credential(0).expect("list")).expect("json");
+    let r = &node.verify(&list).expect("verify").credentials[0];
+    assert_eq!(r.checks[1].status, credreg_node::CheckStatus::Pass);
+    let bits = credreg_node::status::decode_list(
+        list["credentialSubject"]["encodedList"].as_str().expect("encodedList"),
+    )
+    .expect("decode");
+    assert_eq!(bits.len(), 16_384);
+    assert!(credreg_store::bit_is_set(&bits, 0));
+}
+
+#[test]
+fn issuance_without_the_badge_context_names_it() {
+    let node = node_with(ContextStore::with_builtins());
+    assert_eq!(node.missing_contexts(), [credreg_model::OB_V3]);
+    let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
+    let published = node.publish_definition(def).expect("publish works without OB context");
+    match node.issue_awards(&[award_request(&published.id)]) {
+        Err(NodeError::ContextMissing { url }) => assert_eq!(url, credreg_model::OB_V3),
+        other => panic!("expected ContextMissing, got {other:?}"),
+    }
+    assert_eq!(node.store().award_count(), 0);
+}
+
+#[test]
+fn awards_for_unknown_credentials_are_refused_whole() {
+    let node = node_with(ContextStore::with_builtins());
+    let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
+    let published = node.publish_definition(def).expect("publish");
+    let mut bad = award_request(&"f".repeat(64));
+    bad.recipient.email = "not-an-email".into();
+    match node.issue_awards(&[award_request(&published.id), bad]) {
+        Err(NodeError::Invalid(inv)) => {
+            let fields: Vec<_> = inv.0.iter().map(|f| f.field.as_str()).collect();
+            assert_eq!(fields, ["[1].recipient.email", "[1].credential_id"]);
+        }
+        other => panic!("expected Invalid, got {other:?}"),
+    }
+    assert_eq!(node.store().award_count(), 0);
+}
