@@ -16,10 +16,11 @@ pub const VC_V2: &str = "https://www.w3.org/ns/credentials/v2";
 pub const OB_V3: &str = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json";
 
 /// The earner, as given by the issuing coordinator.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Recipient {
     /// E-mail the award is issued to; stored in the award only as a salted hash.
+    #[serde(default)]
     pub email: String,
     /// Display name; optional. It appears in the award in the clear (as in most badges).
     #[serde(default, skip_serializing_if = "Option::is_none")]

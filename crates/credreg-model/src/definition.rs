@@ -18,10 +18,15 @@ const LIST_MAX: usize = 50;
 #[serde(deny_unknown_fields)]
 pub struct CredentialDef {
     /// Title, e.g. "Wait Time After Discussion Questions".
+    // Required fields default to empty so that validation, not deserialization, reports them:
+    // a form with three missing fields gets three errors, not one.
+    #[serde(default)]
     pub name: String,
     /// What the earner can do.
+    #[serde(default)]
     pub description: String,
     /// How it is earned.
+    #[serde(default)]
     pub criteria: Criteria,
     /// The one teaching skill it certifies.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -69,10 +74,11 @@ fn default_version() -> String {
 }
 
 /// OB 3.0 `Criteria`.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct Criteria {
     /// Narrative of what earning requires (Markdown allowed, as in OB 3.0).
+    #[serde(default)]
     pub narrative: String,
 }
 
@@ -257,7 +263,11 @@ impl Validate for CredentialDef {
                 e.url("url", &r.url);
             });
         }
-        e.max_items("evidence_requirements", &self.evidence_requirements, LIST_MAX);
+        e.max_items(
+            "evidence_requirements",
+            &self.evidence_requirements,
+            LIST_MAX,
+        );
         for (i, r) in self.evidence_requirements.iter().enumerate() {
             e.text(
                 &format!("evidence_requirements[{i}].description"),
@@ -338,6 +348,7 @@ impl Validate for LocalValue {
 #[serde(deny_unknown_fields)]
 pub struct Stack {
     /// Name, e.g. "Basic Performance Assessment Design".
+    #[serde(default)]
     pub name: String,
     /// What completing it shows.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -345,6 +356,7 @@ pub struct Stack {
     /// Completion rule.
     pub rule: StackRule,
     /// Credential definition ids (64 hex digits each).
+    #[serde(default)]
     pub credentials: Vec<String>,
     /// What completing it is worth.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -382,7 +394,9 @@ impl Stack {
 
 /// Whether `s` looks like a record id: 64 lowercase hex digits (blake3).
 pub fn is_record_id(s: &str) -> bool {
-    s.len() == 64 && s.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
+    s.len() == 64
+        && s.bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b))
 }
 
 impl Validate for Stack {
@@ -427,7 +441,10 @@ mod tests {
 
     fn check(json: &str, expected_fields: &[&str]) {
         match parse_validated::<CredentialDef>(json.as_bytes()) {
-            Ok(_) => assert!(expected_fields.is_empty(), "expected errors {expected_fields:?}"),
+            Ok(_) => assert!(
+                expected_fields.is_empty(),
+                "expected errors {expected_fields:?}"
+            ),
             Err(inv) => {
                 let got: Vec<&str> = inv.0.iter().map(|f| f.field.as_str()).collect();
                 assert_eq!(got, expected_fields, "{inv}");
@@ -454,8 +471,8 @@ mod tests {
             &["resources[0].url", "local_value.amount"],
         );
         check(
-            r#"{"name":"x","description":"d","criteria":{}}"#,
-            &["criteria"],
+            r#"{"criteria":{}}"#,
+            &["name", "description", "criteria.narrative"],
         );
         check(
             r#"{"name":"x","description":"d","criteria":{"narrative":"n"},"colour":"red"}"#,
@@ -470,7 +487,8 @@ mod tests {
     #[test]
     fn stacks_check_rule_and_ids() {
         let id = "a".repeat(64);
-        let ok = format!(r#"{{"name":"s","rule":{{"kind":"any_of","n":1}},"credentials":["{id}"]}}"#);
+        let ok =
+            format!(r#"{{"name":"s","rule":{{"kind":"any_of","n":1}},"credentials":["{id}"]}}"#);
         assert!(parse_validated::<Stack>(ok.as_bytes()).is_ok());
         let bad = format!(
             r#"{{"name":"s","rule":{{"kind":"any_of","n":3}},"credentials":["{id}","{id}","nothex"]}}"#
@@ -478,9 +496,8 @@ mod tests {
         let err = parse_validated::<Stack>(bad.as_bytes()).unwrap_err();
         let fields: Vec<_> = err.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["credentials[1]", "credentials[2]"]);
-        let bad_n = format!(
-            r#"{{"name":"s","rule":{{"kind":"any_of","n":0}},"credentials":["{id}"]}}"#
-        );
+        let bad_n =
+            format!(r#"{{"name":"s","rule":{{"kind":"any_of","n":0}},"credentials":["{id}"]}}"#);
         let err = parse_validated::<Stack>(bad_n.as_bytes()).unwrap_err();
         assert_eq!(err.0[0].field, "rule.n");
     }

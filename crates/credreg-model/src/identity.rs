@@ -51,7 +51,10 @@ mod tests {
             hash_identity("", ""),
             "sha256$e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855"
         );
-        assert_eq!(normalize_email("  Ana.Ruiz@Juab.K12.UT.us "), "ana.ruiz@juab.k12.ut.us");
+        assert_eq!(
+            normalize_email("  Ana.Ruiz@Juab.K12.UT.us "),
+            "ana.ruiz@juab.k12.ut.us"
+        );
     }
 
     #[test]

@@ -26,9 +26,9 @@ pub use award::{
     credential_names_email, AwardDraft, AwardIssuer, Evidence, Recipient, StatusEntry, OB_V3, VC_V2,
 };
 pub use definition::{
-    Citation, CredentialDef, Criteria, DefStatus, Effort, EvidenceKind, EvidenceRequirement,
-    LocalValue, ResourceLink, ReviewPolicy, Rubric, RubricCriterion, RubricLevel, Stack, StackRule,
-    ValueUnit, is_record_id,
+    is_record_id, Citation, CredentialDef, Criteria, DefStatus, Effort, EvidenceKind,
+    EvidenceRequirement, LocalValue, ResourceLink, ReviewPolicy, Rubric, RubricCriterion,
+    RubricLevel, Stack, StackRule, ValueUnit,
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
 pub use record::{record_id, AwardReceipt, IssuerProfile, RecordKind, Revocation, UnsignedRecord};

@@ -78,8 +78,8 @@ impl UnsignedRecord {
             .get("type")
             .and_then(Value::as_str)
             .ok_or("record has no string `type`")?;
-        let kind =
-            RecordKind::parse(kind_str).ok_or_else(|| format!("unknown record type `{kind_str}`"))?;
+        let kind = RecordKind::parse(kind_str)
+            .ok_or_else(|| format!("unknown record type `{kind_str}`"))?;
         let text = |k: &str| {
             doc.get(k)
                 .and_then(Value::as_str)

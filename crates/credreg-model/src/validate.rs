@@ -71,7 +71,7 @@ impl Errors {
     /// Checks a required text field: not blank, at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) {
         if value.trim().is_empty() {
-            self.add(field, "must not be empty");
+            self.add(field, "is required and must not be empty");
         } else {
             self.max_len(field, value, max);
         }

@@ -145,7 +145,8 @@ impl Catalog {
             .filter(|(_, e)| query.issuer.as_deref().is_none_or(|i| e.issuer == i))
             .filter(|(_, e)| words.iter().all(|w| e.haystack.contains(w.as_str())))
             .map(|(i, e)| {
-                let in_name = !words.is_empty() && words.iter().all(|w| e.name_lc.contains(w.as_str()));
+                let in_name =
+                    !words.is_empty() && words.iter().all(|w| e.name_lc.contains(w.as_str()));
                 (in_name, i)
             })
             .collect();
@@ -207,18 +208,54 @@ mod tests {
         let mut c = Catalog::default();
         let rec = Arc::new(Vec::new());
         for (i, (n, d, comp, issuer)) in [
-            ("Wait Time", "Pausing after a discussion question", "questioning", "did:a"),
-            ("Growth Mindset", "Fostering a growth mindset; questioning beliefs", "mindset", "did:b"),
-            ("Open-Ended Questions", "Eliciting thinking", "questioning", "did:a"),
+            (
+                "Wait Time",
+                "Pausing after a discussion question",
+                "questioning",
+                "did:a",
+            ),
+            (
+                "Growth Mindset",
+                "Fostering a growth mindset; questioning beliefs",
+                "mindset",
+                "did:b",
+            ),
+            (
+                "Open-Ended Questions",
+                "Eliciting thinking",
+                "questioning",
+                "did:a",
+            ),
         ]
         .into_iter()
         .enumerate()
         {
-            c.insert(format!("{i}"), issuer.into(), "t".into(), def(n, d, comp), rec.clone());
+            c.insert(
+                format!("{i}"),
+                issuer.into(),
+                "t".into(),
+                def(n, d, comp),
+                rec.clone(),
+            );
         }
-        check(&c, "", None, &["Open-Ended Questions", "Growth Mindset", "Wait Time"]);
-        check(&c, "question", None, &["Open-Ended Questions", "Growth Mindset", "Wait Time"]);
-        check(&c, "QUESTIONING", Some("did:a"), &["Open-Ended Questions", "Wait Time"]);
+        check(
+            &c,
+            "",
+            None,
+            &["Open-Ended Questions", "Growth Mindset", "Wait Time"],
+        );
+        check(
+            &c,
+            "question",
+            None,
+            &["Open-Ended Questions", "Growth Mindset", "Wait Time"],
+        );
+        check(
+            &c,
+            "QUESTIONING",
+            Some("did:a"),
+            &["Open-Ended Questions", "Wait Time"],
+        );
         check(&c, "growth beliefs", None, &["Growth Mindset"]);
         check(&c, "nothing-like-this", None, &[]);
     }

@@ -37,7 +37,10 @@ pub fn load(data_dir: &Path) -> Result<ContextStore, HomeError> {
     }
     let bytes = std::fs::read(&index_path).map_err(|e| HomeError::io(&index_path, e))?;
     let index: BTreeMap<String, IndexEntry> = serde_json::from_slice(&bytes).map_err(|e| {
-        HomeError::new(format!("{} is not a context index: {e}", index_path.display()))
+        HomeError::new(format!(
+            "{} is not a context index: {e}",
+            index_path.display()
+        ))
     })?;
     for (url, entry) in index {
         let path = dir.join(&entry.file);
@@ -92,7 +95,10 @@ pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>, HomeError> {
     let index_path = dir.join(INDEX);
     let mut index: BTreeMap<String, IndexEntry> = match std::fs::read(&index_path) {
         Ok(bytes) => serde_json::from_slice(&bytes).map_err(|e| {
-            HomeError::new(format!("{} is not a context index: {e}", index_path.display()))
+            HomeError::new(format!(
+                "{} is not a context index: {e}",
+                index_path.display()
+            ))
         })?,
         Err(_) => BTreeMap::new(),
     };

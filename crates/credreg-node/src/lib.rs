@@ -14,6 +14,7 @@
 //! - **The catalog lives in memory** (see [`catalog`]), rebuilt from sled at start.
 #![deny(missing_docs)]
 
+pub mod auth;
 pub mod catalog;
 pub mod contexts_dir;
 pub mod error;
@@ -22,6 +23,7 @@ pub mod node;
 pub mod status;
 pub mod verify;
 
+pub use auth::{generate_token, Role};
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;

@@ -5,13 +5,11 @@ use crate::error::NodeError;
 use crate::status;
 use credreg_model::{
     record_id, AwardDraft, AwardIssuer, AwardReceipt, CredentialDef, DefStatus, Errors, Evidence,
-    FieldError, Invalid, IssuerProfile, RecordKind, Recipient, Revocation, Stack, StatusEntry,
+    FieldError, Invalid, IssuerProfile, Recipient, RecordKind, Revocation, Stack, StatusEntry,
     UnsignedRecord, Validate, OB_V3,
 };
 use credreg_proof::keys::{did_key, did_key_method};
-use credreg_proof::{
-    Canonicalizer, ContextStore, DataIntegrity, SignOptions, SigningKey, Suite,
-};
+use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, SignOptions, SigningKey, Suite};
 use credreg_store::{AwardState, NewAward, NewRecord, Store, STATUS_LIST_BITS};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -33,8 +31,10 @@ pub struct NodeSettings {
 #[serde(deny_unknown_fields)]
 pub struct AwardRequest {
     /// Definition record id.
+    #[serde(default)]
     pub credential_id: String,
     /// The earner.
+    #[serde(default)]
     pub recipient: Recipient,
     /// Evidence links.
     #[serde(default)]
@@ -44,7 +44,10 @@ pub struct AwardRequest {
 impl Validate for AwardRequest {
     fn validate(&self, e: &mut Errors) {
         if !credreg_model::is_record_id(&self.credential_id) {
-            e.add("credential_id", "must be a credential id (64 lowercase hex digits)");
+            e.add(
+                "credential_id",
+                "must be a credential id (64 lowercase hex digits)",
+            );
         }
         e.nested("recipient", |e| self.recipient.validate(e));
         e.max_items("evidence", &self.evidence, 20);
@@ -230,7 +233,11 @@ impl Node {
         format!("{}/api/v1/status-lists/{n}", self.settings.public_url)
     }
 
-    pub(crate) fn sign_record(&self, kind: RecordKind, body: Value) -> Result<NewRecord, NodeError> {
+    pub(crate) fn sign_record(
+        &self,
+        kind: RecordKind,
+        body: Value,
+    ) -> Result<NewRecord, NodeError> {
         let unsigned = UnsignedRecord {
             kind,
             issuer: self.did.clone(),
@@ -261,14 +268,10 @@ impl Node {
             return Err(NodeError::ContextMissing { url: url.clone() });
         }
         let options = SignOptions::assertion(Suite::EddsaRdfc2022, self.method.clone(), created);
-        self.di
-            .sign(doc, &self.key, &options)
-            .map_err(|e| match e {
-                credreg_proof::ProofError::ContextMissing { url } => {
-                    NodeError::ContextMissing { url }
-                }
-                other => NodeError::Signing(other),
-            })
+        self.di.sign(doc, &self.key, &options).map_err(|e| match e {
+            credreg_proof::ProofError::ContextMissing { url } => NodeError::ContextMissing { url },
+            other => NodeError::Signing(other),
+        })
     }
 
     /// Publishes a credential definition (validated by the caller with
@@ -300,7 +303,10 @@ impl Node {
             let catalog = self.catalog.read().map_err(|_| poisoned())?;
             for (i, c) in stack.credentials.iter().enumerate() {
                 if credreg_model::is_record_id(c) && catalog.get(c).is_none() {
-                    errors.add(&format!("credentials[{i}]"), "no such credential in the catalog");
+                    errors.add(
+                        &format!("credentials[{i}]"),
+                        "no such credential in the catalog",
+                    );
                 }
             }
         }
@@ -338,45 +344,51 @@ impl Node {
         Ok(self.catalog.read().map_err(|_| poisoned())?.stack(id))
     }
 
-    /// Issues awards: checks every request, signs them in parallel, stores all of them with
-    /// their receipts in one transaction and returns after they are on disk. All or nothing.
-    pub fn issue_awards(&self, requests: &[AwardRequest]) -> Result<Vec<IssuedAward>, NodeError> {
+    /// Checks award requests without issuing: shapes, and that each names an active
+    /// definition of this node. Errors name the request as `[i].field` when there are several.
+    pub fn check_award_requests(
+        &self,
+        requests: &[AwardRequest],
+    ) -> Result<Vec<Arc<crate::CatalogEntry>>, NodeError> {
         let mut errors = Errors::default();
         let mut defs = Vec::with_capacity(requests.len());
-        {
-            let catalog = self.catalog.read().map_err(|_| poisoned())?;
-            for (i, r) in requests.iter().enumerate() {
-                let prefix = if requests.len() == 1 {
-                    String::new()
-                } else {
-                    format!("[{i}]")
-                };
-                let mut row = Errors::default();
-                r.validate(&mut row);
-                let mut found = None;
-                if credreg_model::is_record_id(&r.credential_id) {
-                    match catalog.get(&r.credential_id) {
-                        None => row.add("credential_id", "no such credential in the catalog"),
-                        Some(e) if e.issuer != self.did => row.add(
-                            "credential_id",
-                            "is another issuer's credential; a node awards only its own",
-                        ),
-                        Some(e) if e.def.status != DefStatus::Active => row.add(
-                            "credential_id",
-                            format!("is {:?}, not active", e.def.status).to_lowercase(),
-                        ),
-                        Some(e) => found = Some(e),
-                    }
+        let catalog = self.catalog.read().map_err(|_| poisoned())?;
+        for (i, r) in requests.iter().enumerate() {
+            let prefix = if requests.len() == 1 {
+                String::new()
+            } else {
+                format!("[{i}]")
+            };
+            let mut row = Errors::default();
+            r.validate(&mut row);
+            if credreg_model::is_record_id(&r.credential_id) {
+                match catalog.get(&r.credential_id) {
+                    None => row.add("credential_id", "no such credential in the catalog"),
+                    Some(e) if e.issuer != self.did => row.add(
+                        "credential_id",
+                        "is another issuer's credential; a node awards only its own",
+                    ),
+                    Some(e) if e.def.status != DefStatus::Active => row.add(
+                        "credential_id",
+                        format!("is {:?}, not active", e.def.status).to_lowercase(),
+                    ),
+                    Some(e) => defs.push(e),
                 }
-                if let Err(Invalid(list)) = row.finish() {
-                    for FieldError { field, message } in list {
-                        errors.add(&format!("{prefix}{}", dotted(&prefix, &field)), message);
-                    }
+            }
+            if let Err(Invalid(list)) = row.finish() {
+                for FieldError { field, message } in list {
+                    errors.add(&format!("{prefix}{}", dotted(&prefix, &field)), message);
                 }
-                defs.push(found);
             }
         }
         errors.finish()?;
+        Ok(defs)
+    }
+
+    /// Issues awards: checks every request, signs them in parallel, stores all of them with
+    /// their receipts in one transaction and returns after they are on disk. All or nothing.
+    pub fn issue_awards(&self, requests: &[AwardRequest]) -> Result<Vec<IssuedAward>, NodeError> {
+        let defs = self.check_award_requests(requests)?;
         if let Some(url) = self.missing_contexts.first() {
             return Err(NodeError::ContextMissing { url: url.clone() });
         }
@@ -394,7 +406,7 @@ impl Node {
         let issued_at = now_rfc3339();
         let jobs: Vec<(usize, &AwardRequest)> = requests.iter().enumerate().collect();
         let sign_one = |(i, r): (usize, &AwardRequest)| -> Result<NewAward, NodeError> {
-            let entry = defs[i].as_ref().ok_or_else(|| internal("definition vanished"))?;
+            let entry = defs.get(i).ok_or_else(|| internal("definition vanished"))?;
             let position = first + i as u64;
             let list = u32::try_from(position / STATUS_LIST_BITS)
                 .map_err(|_| internal("status lists exhausted"))?;
@@ -484,10 +496,9 @@ impl Node {
             Err(credreg_store::StoreError::AlreadyRevoked(id)) => Err(NodeError::Conflict(
                 format!("award {id} is already revoked"),
             )),
-            Err(credreg_store::StoreError::NoSuchAward(id)) => Err(NodeError::NotFound {
-                what: "award",
-                id,
-            }),
+            Err(credreg_store::StoreError::NoSuchAward(id)) => {
+                Err(NodeError::NotFound { what: "award", id })
+            }
             Err(e) => Err(e.into()),
         }
     }
@@ -511,13 +522,9 @@ impl Node {
             }
         }
         let now = now_rfc3339();
-        let unsigned = status::status_list_credential(
-            &self.status_list_url(n),
-            &self.did,
-            &now,
-            &bits,
-        )
-        .map_err(internal)?;
+        let unsigned =
+            status::status_list_credential(&self.status_list_url(n), &self.did, &now, &bits)
+                .map_err(internal)?;
         let signed = self.sign_credential(&unsigned, &now)?;
         let bytes = serde_json::to_vec(&signed).map_err(internal)?;
         self.store.put_status_credential(n, &digest, &bytes)?;
@@ -559,7 +566,10 @@ fn parallel_map<T: Send, R: Send>(
             .collect();
         handles
             .into_iter()
-            .map(|h| h.join().unwrap_or_else(|_| Err(internal("signing thread panicked"))))
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(internal("signing thread panicked")))
+            })
             .collect()
     });
     let mut out = Vec::new();

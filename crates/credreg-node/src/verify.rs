@@ -133,7 +133,9 @@ pub fn credentials_of(input: &Value) -> Result<Vec<Value>, String> {
             Some(v @ Value::Object(_)) => vec![v.clone()],
             None => vec![],
             Some(_) => {
-                return Err("`verifiableCredential` must be a credential or an array of them".into())
+                return Err(
+                    "`verifiableCredential` must be a credential or an array of them".into(),
+                )
             }
         }
     } else {
@@ -260,7 +262,13 @@ impl Node {
             status: if ours { "this_node" } else { "unknown" },
         };
         let mut checks = Vec::new();
-        let skip = |check| CheckResult::new(check, CheckStatus::Skip, Some("not checked because an earlier check failed".to_owned()));
+        let skip = |check| {
+            CheckResult::new(
+                check,
+                CheckStatus::Skip,
+                Some("not checked because an earlier check failed".to_owned()),
+            )
+        };
         match shape {
             Ok(()) => checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None)),
             Err(why) => {
@@ -357,7 +365,10 @@ impl Node {
                 return CheckResult::new(
                     "status",
                     CheckStatus::Skip,
-                    Some("The credential has no status entry, so its issuer cannot revoke it.".to_owned()),
+                    Some(
+                        "The credential has no status entry, so its issuer cannot revoke it."
+                            .to_owned(),
+                    ),
                 )
             }
             Some(Value::Array(a)) => a.iter().collect(),
@@ -449,7 +460,10 @@ impl Node {
             Some(entry) => CheckResult::new(
                 "definition",
                 CheckStatus::Pass,
-                Some(format!("known locally: \"{}\" (version {})", entry.def.name, entry.def.version)),
+                Some(format!(
+                    "known locally: \"{}\" (version {})",
+                    entry.def.name, entry.def.version
+                )),
             ),
             None => CheckResult::new(
                 "definition",
@@ -470,8 +484,16 @@ fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {
             .map(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339))
     };
     match (parse("validFrom"), parse("validUntil")) {
-        (Some(Err(_)), _) => CheckResult::new("validity", CheckStatus::Fail, Some("validFrom is not an RFC 3339 date-time.".to_owned())),
-        (_, Some(Err(_))) => CheckResult::new("validity", CheckStatus::Fail, Some("validUntil is not an RFC 3339 date-time.".to_owned())),
+        (Some(Err(_)), _) => CheckResult::new(
+            "validity",
+            CheckStatus::Fail,
+            Some("validFrom is not an RFC 3339 date-time.".to_owned()),
+        ),
+        (_, Some(Err(_))) => CheckResult::new(
+            "validity",
+            CheckStatus::Fail,
+            Some("validUntil is not an RFC 3339 date-time.".to_owned()),
+        ),
         (Some(Ok(from)), _) if from > now + time::Duration::minutes(5) => CheckResult::new(
             "validity",
             CheckStatus::Fail,

@@ -8,11 +8,14 @@ use serde_json::Value;
 use std::path::PathBuf;
 
 fn conformance_contexts() -> Option<PathBuf> {
-    let dir = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/contexts");
+    let dir =
+        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/contexts");
     if dir.is_dir() {
         Some(dir)
     } else {
-        println!("SKIP: ../shared/conformance/contexts is absent; award tests need the OB 3.0.3 context");
+        println!(
+            "SKIP: ../shared/conformance/contexts is absent; award tests need the OB 3.0.3 context"
+        );
         None
     }
 }
@@ -52,16 +55,23 @@ fn award_request(credential_id: &str) -> AwardRequest {
 
 #[test]
 fn publish_issue_verify_revoke() {
-    let Some(dir) = conformance_contexts() else { return };
+    let Some(dir) = conformance_contexts() else {
+        return;
+    };
     let mut contexts = ContextStore::with_builtins();
     contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
     let node = node_with(contexts);
     let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
     let published = node.publish_definition(def).expect("publish");
 
-    let awards = node.issue_awards(&[award_request(&published.id)]).expect("issue");
+    let awards = node
+        .issue_awards(&[award_request(&published.id)])
+        .expect("issue");
     let award: Value = serde_json::from_slice(&awards[0].bytes).expect("json");
-    assert_eq!(node.award(&awards[0].id).expect("get"), Some(awards[0].bytes.clone()));
+    assert_eq!(
+        node.award(&awards[0].id).expect("get"),
+        Some(awards[0].bytes.clone())
+    );
     let report = node.verify(&award).expect("verify");
     let r = &report.credentials[0];
     assert_eq!(r.verdict, Verdict::Valid, "{:#?}", r.checks);
@@ -74,21 +84,29 @@ fn publish_issue_verify_revoke() {
     assert_eq!(r.verdict, Verdict::Invalid);
     assert_eq!(r.checks[1].code, Some("signature"));
 
-    node.revoke(&awards[0].id, "evidence was not the teacher's own").expect("revoke");
+    node.revoke(&awards[0].id, "evidence was not the teacher's own")
+        .expect("revoke");
     assert!(matches!(
         node.revoke(&awards[0].id, "again"),
         Err(NodeError::Conflict(_))
     ));
     let r = &node.verify(&award).expect("verify").credentials[0];
     assert_eq!(r.verdict, Verdict::Revoked);
-    assert!(r.reason.as_deref().unwrap_or("").contains("not the teacher's own"));
+    assert!(r
+        .reason
+        .as_deref()
+        .unwrap_or("")
+        .contains("not the teacher's own"));
 
     // The signed status list verifies and carries the bit.
-    let list: Value = serde_json::from_slice(&node.status_list_credential(0).expect("list")).expect("json");
+    let list: Value =
+        serde_json::from_slice(&node.status_list_credential(0).expect("list")).expect("json");
     let r = &node.verify(&list).expect("verify").credentials[0];
     assert_eq!(r.checks[1].status, credreg_node::CheckStatus::Pass);
     let bits = credreg_node::status::decode_list(
-        list["credentialSubject"]["encodedList"].as_str().expect("encodedList"),
+        list["credentialSubject"]["encodedList"]
+            .as_str()
+            .expect("encodedList"),
     )
     .expect("decode");
     assert_eq!(bits.len(), 16_384);
@@ -100,7 +118,9 @@ fn issuance_without_the_badge_context_names_it() {
     let node = node_with(ContextStore::with_builtins());
     assert_eq!(node.missing_contexts(), [credreg_model::OB_V3]);
     let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
-    let published = node.publish_definition(def).expect("publish works without OB context");
+    let published = node
+        .publish_definition(def)
+        .expect("publish works without OB context");
     match node.issue_awards(&[award_request(&published.id)]) {
         Err(NodeError::ContextMissing { url }) => assert_eq!(url, credreg_model::OB_V3),
         other => panic!("expected ContextMissing, got {other:?}"),

@@ -34,7 +34,9 @@ pub enum StoreError {
     #[error("database: {0}")]
     Sled(#[from] sled::Error),
     /// The database was written by a newer (or unknown) layout.
-    #[error("database schema version {found} is not supported (this build reads {SCHEMA_VERSION})")]
+    #[error(
+        "database schema version {found} is not supported (this build reads {SCHEMA_VERSION})"
+    )]
     Schema {
         /// What the database says.
         found: String,
@@ -569,8 +571,13 @@ mod tests {
                 issuer: "did:key:z".into(),
                 bytes: b"revoke b".to_vec(),
             };
-            let st = s.revoke("b", &rev, "plagiarised evidence", "t2").expect("revoke");
-            assert_eq!(st.revocation.as_ref().map(|r| r.reason.as_str()), Some("plagiarised evidence"));
+            let st = s
+                .revoke("b", &rev, "plagiarised evidence", "t2")
+                .expect("revoke");
+            assert_eq!(
+                st.revocation.as_ref().map(|r| r.reason.as_str()),
+                Some("plagiarised evidence")
+            );
             assert!(matches!(
                 s.revoke("b", &rev, "again", "t3"),
                 Err(StoreError::AlreadyRevoked(_))

@@ -1,10 +1,14 @@
-//! The `credreg` command.
+//! The `credreg` command: run a node, manage its contexts and tokens, import and verify awards.
 
-mod context_dir;
+mod config;
+mod import;
+mod serve;
 mod verify_cmd;
 
-use anyhow::Result;
+use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use config::Overrides;
+use credreg_node::{contexts_dir, generate_token, Role};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -15,7 +19,7 @@ use std::process::ExitCode;
     about = "A federated registry node for teacher micro-credentials"
 )]
 struct Cli {
-    /// The node's data directory (keys, database, installed contexts).
+    /// The node's data directory (key, database, config, installed contexts).
     #[arg(
         long,
         global = true,
@@ -24,11 +28,21 @@ struct Cli {
     )]
     data_dir: PathBuf,
     #[command(subcommand)]
-    command: Command,
+    command: Option<Command>,
 }
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run the node (creates the data directory on first start). The default command.
+    Serve {
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+    /// Create the data directory, issuer key, database, config and admin token, then exit.
+    Init {
+        #[command(flatten)]
+        overrides: Overrides,
+    },
     /// Verify credentials offline; exit 0 only if every file verifies.
     Verify {
         /// Also load contexts from this manifest directory (`URL -> file` lines).
@@ -43,6 +57,16 @@ enum Command {
         #[command(subcommand)]
         command: ContextsCommand,
     },
+    /// Issue awards in bulk.
+    Awards {
+        #[command(subcommand)]
+        command: AwardsCommand,
+    },
+    /// Manage API tokens.
+    Token {
+        #[command(subcommand)]
+        command: TokenCommand,
+    },
 }
 
 #[derive(Subcommand)]
@@ -56,6 +80,35 @@ enum ContextsCommand {
     List,
 }
 
+#[derive(Subcommand)]
+enum AwardsCommand {
+    /// Issue one award per CSV row (columns: email, name, credential_id, evidence_url,
+    /// evidence_name, evidence_description). Run it while the node is stopped: the database
+    /// is opened directly.
+    Import {
+        /// The CSV file.
+        file: PathBuf,
+        /// Credential id for rows without a credential_id column.
+        #[arg(long)]
+        credential: Option<String>,
+        /// Write each signed award to DIR/<uuid>.json (to send to teachers).
+        #[arg(long)]
+        out: Option<PathBuf>,
+        #[command(flatten)]
+        overrides: Overrides,
+    },
+}
+
+#[derive(Subcommand)]
+enum TokenCommand {
+    /// Create a token and print it once (only its hash is stored).
+    Create {
+        /// `admin` or `reviewer` (reviewers may issue awards, nothing else).
+        #[arg(long, default_value = "reviewer")]
+        role: String,
+    },
+}
+
 fn main() -> ExitCode {
     match run(Cli::parse()) {
         Ok(code) => code,
@@ -66,12 +119,43 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr; `RUST_LOG` overrides the configured filter.
+pub(crate) fn init_tracing(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .or_else(|_| tracing_subscriber::EnvFilter::try_new(filter))
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    use std::io::IsTerminal as _;
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
 fn run(cli: Cli) -> Result<ExitCode> {
-    match cli.command {
+    let command = cli.command.unwrap_or(Command::Serve {
+        overrides: Overrides::default(),
+    });
+    match command {
+        Command::Serve { overrides } => {
+            serve::serve(&cli.data_dir, &overrides)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Init { overrides } => {
+            let init = serve::init(&cli.data_dir, &overrides)?;
+            let did = credreg_proof::keys::did_key(&init.key.verifying_key());
+            println!("issuer {did}");
+            let missing =
+                contexts_dir::load(init.home.root())?.missing(credreg_node::REQUIRED_CONTEXTS);
+            for url in missing {
+                println!("note: {url} is not installed; run `credreg contexts install DIR` before issuing awards");
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Verify { contexts, files } => {
-            let mut store = context_dir::load(&cli.data_dir)?;
+            let mut store = contexts_dir::load(&cli.data_dir)?;
             if let Some(dir) = contexts {
-                context_dir::add_from_dir(&mut store, &dir)?;
+                contexts_dir::add_from_dir(&mut store, &dir)?;
             }
             let verdicts = verify_cmd::verify_files(store, &files);
             let all_ok = verdicts.iter().all(|v| v.ok);
@@ -87,24 +171,54 @@ fn run(cli: Cli) -> Result<ExitCode> {
         Command::Contexts {
             command: ContextsCommand::Install { dir },
         } => {
-            let urls = context_dir::install(&cli.data_dir, &dir)?;
+            let urls = contexts_dir::install(&cli.data_dir, &dir)?;
             for url in &urls {
                 println!("installed {url}");
             }
             println!(
                 "{} context(s) in {}",
                 urls.len(),
-                context_dir::store_dir(&cli.data_dir).display()
+                contexts_dir::store_dir(&cli.data_dir).display()
             );
             Ok(ExitCode::SUCCESS)
         }
         Command::Contexts {
             command: ContextsCommand::List,
         } => {
-            let store = context_dir::load(&cli.data_dir)?;
+            let store = contexts_dir::load(&cli.data_dir)?;
             for c in store.iter() {
                 println!("{}  {}  ({})", c.sha256, c.url, c.origin);
             }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Awards {
+            command:
+                AwardsCommand::Import {
+                    file,
+                    credential,
+                    out,
+                    overrides,
+                },
+        } => {
+            let rows = import::read_rows(&file, credential.as_deref())?;
+            let init = serve::init(&cli.data_dir, &overrides)
+                .context("opening the node (is `credreg serve` running on this data directory? stop it first)")?;
+            let public_url = init.config.public_url(&init.config.http);
+            let node = serve::open_node(init, public_url)?;
+            import::import(&node, &rows, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token {
+            command: TokenCommand::Create { role },
+        } => {
+            let role = Role::parse(&role)
+                .with_context(|| format!("unknown role `{role}`; use admin or reviewer"))?;
+            let init = serve::init(&cli.data_dir, &Overrides::default())?;
+            let public_url = init.config.public_url(&init.config.http);
+            let node = serve::open_node(init, public_url)?;
+            let token = generate_token();
+            node.add_token(&token, role)?;
+            println!("{} token (shown once): {token}", role.as_str());
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -1,0 +1,624 @@
+//! Handlers. Each one is annotated for the generated OpenAPI document.
+
+use crate::problem::Problem;
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::{BytesRejection, QueryRejection};
+use axum::extract::{FromRequestParts, Path, Query, State};
+use axum::http::request::Parts;
+use axum::http::{header, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use credreg_model::{parse_validated, CredentialDef, Stack};
+use credreg_node::{AwardRequest, Role, SearchQuery};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "credreg",
+        description = "A federated registry node for teacher micro-credentials: catalog, Open Badges 3.0 awards, revocation, verification."
+    ),
+    modifiers(&BearerAuth)
+)]
+struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(HttpBuilder::new().scheme(HttpAuthScheme::Bearer).build()),
+        );
+    }
+}
+
+pub(crate) fn api_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(healthz))
+        .routes(routes!(node_info))
+        .routes(routes!(search_credentials, publish_credential))
+        .routes(routes!(get_credential))
+        .routes(routes!(publish_stack))
+        .routes(routes!(get_stack))
+        .routes(routes!(issue_award))
+        .routes(routes!(get_award))
+        .routes(routes!(revoke_award))
+        .routes(routes!(get_status_list))
+        .routes(routes!(verify))
+        .routes(routes!(metrics))
+        .routes(routes!(openapi_json))
+}
+
+/// The generated OpenAPI document.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api_router().split_for_parts().1
+}
+
+// ---- plumbing ------------------------------------------------------------------------------
+
+/// The caller's role, from `Authorization: Bearer <token>`.
+pub(crate) struct Caller(Role);
+
+impl FromRequestParts<AppState> for Caller {
+    type Rejection = Problem;
+
+    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
+        let token = parts
+            .headers
+            .get(header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .map(|t| t.trim().to_owned())
+            .ok_or_else(Problem::unauthorized)?;
+        let node = state.node.clone();
+        let role = blocking(move || Ok(node.role_for_token(&token)?)).await?;
+        role.map(Caller).ok_or_else(Problem::unauthorized)
+    }
+}
+
+impl Caller {
+    fn require(&self, allowed: &[Role]) -> Result<(), Problem> {
+        if allowed.contains(&self.0) {
+            Ok(())
+        } else {
+            let needed: Vec<&str> = allowed.iter().map(|r| r.as_str()).collect();
+            Err(Problem::forbidden(self.0.as_str(), &needed.join(" or ")))
+        }
+    }
+}
+
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    tokio::task::spawn_blocking(f)
+        .await
+        .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
+}
+
+fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+    body.map_err(|rejection| {
+        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            Problem::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "payload-too-large",
+                "Request body too large",
+                "The request body is larger than this node accepts.",
+            )
+        } else {
+            Problem::malformed(format!("The request body could not be read: {rejection}"))
+        }
+    })
+}
+
+fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
+    serde_json::from_slice(bytes)
+        .map_err(|e| Problem::malformed(format!("The body is not valid JSON: {e}.")))
+}
+
+/// Parses and validates a JSON body: syntax errors are 400, field errors 422.
+fn parse_body<T: serde::de::DeserializeOwned + credreg_model::Validate>(
+    bytes: &[u8],
+) -> Result<T, Problem> {
+    parse_json_value(bytes)?;
+    parse_validated::<T>(bytes).map_err(|inv| credreg_node::NodeError::Invalid(inv).into())
+}
+
+fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
+    let mut res = (status, bytes).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    res
+}
+
+fn record_value(bytes: &[u8]) -> Value {
+    serde_json::from_slice(bytes).unwrap_or(Value::Null)
+}
+
+// ---- node ----------------------------------------------------------------------------------
+
+/// Liveness and what needs the operator's attention.
+#[derive(Serialize, ToSchema)]
+struct Health {
+    /// `ok`, or `degraded` when the node serves but cannot issue.
+    status: &'static str,
+    /// Contexts that must be installed before awards can be issued.
+    missing_contexts: Vec<String>,
+    /// What to do about it, if anything.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    hint: Option<String>,
+}
+
+#[utoipa::path(get, path = "/healthz", tag = "node",
+    responses((status = 200, description = "Node is serving", body = Health)))]
+async fn healthz(State(state): State<AppState>) -> Json<Health> {
+    let missing = state.node.missing_contexts().to_vec();
+    let hint = (!missing.is_empty()).then(|| {
+        "Awards cannot be issued until the Open Badges context is installed: run `credreg contexts install DIR` (a directory with a PROVENANCE.txt or contexts.txt manifest) or `credreg contexts fetch`, then restart.".to_owned()
+    });
+    Json(Health {
+        status: if missing.is_empty() { "ok" } else { "degraded" },
+        missing_contexts: missing,
+        hint,
+    })
+}
+
+/// Who this node is.
+#[derive(Serialize, ToSchema)]
+struct NodeInfo {
+    /// Issuer DID.
+    did: String,
+    /// District name.
+    name: String,
+    /// Base URL of this API.
+    public_url: String,
+    /// credreg version.
+    version: &'static str,
+    /// Definitions in the catalog.
+    credentials: usize,
+    /// Awards issued here.
+    awards: usize,
+    /// Contexts missing for issuance.
+    missing_contexts: Vec<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/node", tag = "node",
+    responses((status = 200, description = "This node", body = NodeInfo)))]
+async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Problem> {
+    let node = &state.node;
+    let credentials = node
+        .search(&SearchQuery {
+            limit: 0,
+            ..Default::default()
+        })?
+        .total;
+    Ok(Json(NodeInfo {
+        did: node.did().to_owned(),
+        name: node.settings().name.clone(),
+        public_url: node.settings().public_url.clone(),
+        version: env!("CARGO_PKG_VERSION"),
+        credentials,
+        awards: node.store().award_count(),
+        missing_contexts: node.missing_contexts().to_vec(),
+    }))
+}
+
+#[utoipa::path(get, path = "/metrics", tag = "node",
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+async fn metrics(State(state): State<AppState>) -> Response {
+    if let Ok(page) = state.node.search(&SearchQuery::default()) {
+        state.metrics.catalog_definitions.set(page.total as i64);
+    }
+    state
+        .metrics
+        .awards_stored
+        .set(state.node.store().award_count() as i64);
+    let mut res = state.metrics.encode().into_response();
+    res.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+    );
+    res
+}
+
+#[utoipa::path(get, path = "/api/v1/openapi.json", tag = "node",
+    responses((status = 200, description = "This API's OpenAPI 3.1 document")))]
+async fn openapi_json() -> Response {
+    match openapi().to_json() {
+        Ok(text) => json_bytes(StatusCode::OK, text.into_bytes()),
+        Err(e) => Problem::internal(e.to_string()).into_response(),
+    }
+}
+
+// ---- catalog -------------------------------------------------------------------------------
+
+/// Search parameters.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+struct SearchParams {
+    /// Words that must all appear in name, description, competency or tags.
+    q: Option<String>,
+    /// Only this issuer's definitions (DID).
+    issuer: Option<String>,
+    /// `local` (default). `federation` arrives with federation support.
+    scope: Option<String>,
+    /// Page size (1..=200, default 50).
+    limit: Option<usize>,
+    /// Results to skip.
+    offset: Option<usize>,
+}
+
+/// One search hit.
+#[derive(Serialize, ToSchema)]
+struct DefinitionSummary {
+    id: String,
+    url: String,
+    issuer: String,
+    name: String,
+    description: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    competency: Option<String>,
+    version: String,
+    #[schema(value_type = String)]
+    status: credreg_model::DefStatus,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    #[schema(value_type = Option<Object>)]
+    local_value: Option<credreg_model::LocalValue>,
+}
+
+/// A page of search hits.
+#[derive(Serialize, ToSchema)]
+struct SearchResponse {
+    total: usize,
+    limit: usize,
+    offset: usize,
+    items: Vec<DefinitionSummary>,
+}
+
+#[utoipa::path(get, path = "/api/v1/credentials", tag = "catalog", params(SearchParams),
+    responses((status = 200, body = SearchResponse), (status = 400, body = Problem)))]
+async fn search_credentials(
+    State(state): State<AppState>,
+    params: Result<Query<SearchParams>, QueryRejection>,
+) -> Result<Json<SearchResponse>, Problem> {
+    let Query(p) = params.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
+    match p.scope.as_deref() {
+        None | Some("local") => {}
+        Some("federation") => {
+            return Err(Problem::new(
+                StatusCode::NOT_IMPLEMENTED,
+                "federation-unavailable",
+                "Federation is not available",
+                "This node does not replicate other catalogs yet; search with scope=local.",
+            ))
+        }
+        Some(other) => {
+            return Err(Problem::malformed(format!(
+                "scope must be `local` or `federation`, not `{other}`"
+            )))
+        }
+    }
+    let limit = p.limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        return Err(Problem::malformed("limit must be between 1 and 200"));
+    }
+    if p.q.as_deref().is_some_and(|q| q.len() > 500) {
+        return Err(Problem::malformed("q is longer than 500 characters"));
+    }
+    let offset = p.offset.unwrap_or(0);
+    let page = state.node.search(&SearchQuery {
+        q: p.q,
+        issuer: p.issuer,
+        limit,
+        offset,
+    })?;
+    let items = page
+        .items
+        .iter()
+        .map(|e| DefinitionSummary {
+            id: e.id.clone(),
+            url: state.node.credential_url(&e.id),
+            issuer: e.issuer.clone(),
+            name: e.def.name.clone(),
+            description: e.def.description.clone(),
+            competency: e.def.competency.clone(),
+            version: e.def.version.clone(),
+            status: e.def.status,
+            local_value: e.def.local_value,
+        })
+        .collect();
+    Ok(Json(SearchResponse {
+        total: page.total,
+        limit,
+        offset,
+        items,
+    }))
+}
+
+/// A published record.
+#[derive(Serialize, ToSchema)]
+struct PublishedResponse {
+    /// Record id (blake3 of the signed record's bytes).
+    id: String,
+    /// Where to read it.
+    url: String,
+    /// The signed record.
+    #[schema(value_type = Object)]
+    record: Value,
+}
+
+#[utoipa::path(post, path = "/api/v1/credentials", tag = "catalog",
+    request_body(content = Object, description = "A credential definition: name, description, criteria.narrative; optional competency, key_method, method_components, research_basis, resources, evidence_requirements, rubric, review_policy, estimated_effort, local_value, tags, version, status"),
+    security(("bearer" = [])),
+    responses((status = 201, body = PublishedResponse), (status = 400, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem), (status = 422, body = Problem)))]
+async fn publish_credential(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let def: CredentialDef = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let published = blocking(move || Ok(node.publish_definition(def)?)).await?;
+    let url = state.node.credential_url(&published.id);
+    Ok(created(
+        &url,
+        Json(PublishedResponse {
+            id: published.id,
+            url: url.clone(),
+            record: record_value(&published.bytes),
+        }),
+    ))
+}
+
+fn created(location: &str, body: impl IntoResponse) -> Response {
+    let mut res = (StatusCode::CREATED, body).into_response();
+    if let Ok(v) = HeaderValue::from_str(location) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    res
+}
+
+/// A definition with its signed record.
+#[derive(Serialize, ToSchema)]
+struct DefinitionResponse {
+    id: String,
+    issuer: String,
+    issued: String,
+    #[schema(value_type = Object)]
+    definition: CredentialDef,
+    #[schema(value_type = Object)]
+    record: Value,
+}
+
+#[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Record id")),
+    responses((status = 200, body = DefinitionResponse), (status = 404, body = Problem)))]
+async fn get_credential(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<DefinitionResponse>, Problem> {
+    let e = state
+        .node
+        .definition(&id)?
+        .ok_or_else(|| Problem::not_found(format!("There is no credential `{id}`.")))?;
+    Ok(Json(DefinitionResponse {
+        id: e.id.clone(),
+        issuer: e.issuer.clone(),
+        issued: e.issued.clone(),
+        definition: e.def.clone(),
+        record: record_value(&e.record),
+    }))
+}
+
+#[utoipa::path(post, path = "/api/v1/stacks", tag = "catalog",
+    request_body(content = Object, description = "name, description?, rule {kind: all_of | any_of, n}, credentials [ids], value?"),
+    security(("bearer" = [])),
+    responses((status = 201, body = PublishedResponse), (status = 422, body = Problem)))]
+async fn publish_stack(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin])?;
+    let stack: Stack = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let published = blocking(move || Ok(node.publish_stack(stack)?)).await?;
+    let url = format!(
+        "{}/api/v1/stacks/{}",
+        state.node.settings().public_url,
+        published.id
+    );
+    Ok(created(
+        &url,
+        Json(PublishedResponse {
+            id: published.id,
+            url: url.clone(),
+            record: record_value(&published.bytes),
+        }),
+    ))
+}
+
+/// A stack with its signed record.
+#[derive(Serialize, ToSchema)]
+struct StackResponse {
+    id: String,
+    issuer: String,
+    issued: String,
+    #[schema(value_type = Object)]
+    stack: Stack,
+    #[schema(value_type = Object)]
+    record: Value,
+}
+
+#[utoipa::path(get, path = "/api/v1/stacks/{id}", tag = "catalog",
+    params(("id" = String, Path, description = "Record id")),
+    responses((status = 200, body = StackResponse), (status = 404, body = Problem)))]
+async fn get_stack(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<StackResponse>, Problem> {
+    let e = state
+        .node
+        .stack(&id)?
+        .ok_or_else(|| Problem::not_found(format!("There is no stack `{id}`.")))?;
+    Ok(Json(StackResponse {
+        id: e.id.clone(),
+        issuer: e.issuer.clone(),
+        issued: e.issued.clone(),
+        stack: e.stack.clone(),
+        record: record_value(&e.record),
+    }))
+}
+
+// ---- awards --------------------------------------------------------------------------------
+
+#[utoipa::path(post, path = "/api/v1/awards", tag = "awards",
+    request_body(content = Object, description = "{credential_id, recipient: {email, name?}, evidence: [{id, name?, description?}]}"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "The signed OpenBadgeCredential"),
+        (status = 422, body = Problem), (status = 503, description = "Open Badges context not installed", body = Problem)))]
+async fn issue_award(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    caller.require(&[Role::Admin, Role::Reviewer])?;
+    let request: AwardRequest = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let mut issued = blocking(move || Ok(node.issue_awards(&[request])?)).await?;
+    let award = issued
+        .pop()
+        .ok_or_else(|| Problem::internal("issuance returned no award"))?;
+    state.metrics.awards_issued.inc();
+    let url = format!(
+        "{}/api/v1/awards/{}",
+        state.node.settings().public_url,
+        award.id
+    );
+    let mut res = json_bytes(StatusCode::CREATED, award.bytes);
+    if let Ok(v) = HeaderValue::from_str(&url) {
+        res.headers_mut().insert(header::LOCATION, v);
+    }
+    Ok(res)
+}
+
+#[utoipa::path(get, path = "/api/v1/awards/{id}", tag = "awards",
+    params(("id" = String, Path, description = "Award id (urn:uuid:...)")),
+    responses((status = 200, description = "The signed award, byte for byte as issued"), (status = 404, body = Problem)))]
+async fn get_award(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let bytes = state
+        .node
+        .award(&id)?
+        .ok_or_else(|| Problem::not_found(format!("There is no award `{id}`.")))?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+/// Why an award is revoked.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+struct RevokeRequest {
+    /// Shown to verifiers.
+    reason: String,
+}
+
+impl credreg_model::Validate for RevokeRequest {
+    fn validate(&self, e: &mut credreg_model::Errors) {
+        e.text("reason", &self.reason, 1_000);
+    }
+}
+
+/// A revocation.
+#[derive(Serialize, ToSchema)]
+struct RevokeResponse {
+    award_id: String,
+    reason: String,
+    revoked_at: String,
+    status_list: String,
+    status_index: u64,
+}
+
+#[utoipa::path(post, path = "/api/v1/awards/{id}/revoke", tag = "awards",
+    params(("id" = String, Path, description = "Award id")),
+    request_body = RevokeRequest, security(("bearer" = [])),
+    responses((status = 200, body = RevokeResponse), (status = 404, body = Problem),
+        (status = 409, description = "Already revoked", body = Problem), (status = 422, body = Problem)))]
+async fn revoke_award(
+    State(state): State<AppState>,
+    caller: Caller,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Json<RevokeResponse>, Problem> {
+    caller.require(&[Role::Admin])?;
+    let request: RevokeRequest = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let award_id = id.clone();
+    let reason = request.reason.clone();
+    let st = blocking(move || Ok(node.revoke(&award_id, &reason)?)).await?;
+    state.metrics.awards_revoked.inc();
+    let revocation = st
+        .revocation
+        .ok_or_else(|| Problem::internal("revocation not recorded"))?;
+    Ok(Json(RevokeResponse {
+        award_id: id,
+        reason: revocation.reason,
+        revoked_at: revocation.revoked_at,
+        status_list: state.node.status_list_url(st.status_list),
+        status_index: st.status_index,
+    }))
+}
+
+#[utoipa::path(get, path = "/api/v1/status-lists/{id}", tag = "awards",
+    params(("id" = u32, Path, description = "Status list number")),
+    responses((status = 200, description = "Signed BitstringStatusListCredential"), (status = 404, body = Problem)))]
+async fn get_status_list(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let n: u32 = id
+        .parse()
+        .map_err(|_| Problem::not_found(format!("There is no status list `{id}`.")))?;
+    let node = state.node.clone();
+    let bytes = blocking(move || Ok(node.status_list_credential(n)?)).await?;
+    Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+// ---- verification --------------------------------------------------------------------------
+
+#[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
+    request_body(content = Object, description = "A credential, a VerifiablePresentation, or {\"credentials\": [...]}"),
+    responses((status = 200, description = "Per-credential verdicts with each check and a reason for every failure"),
+        (status = 400, body = Problem)))]
+async fn verify(
+    State(state): State<AppState>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let value = parse_json_value(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let report = blocking(move || node.verify(&value).map_err(Problem::malformed)).await?;
+    for c in &report.credentials {
+        let verdict = serde_json::to_value(c.verdict)
+            .ok()
+            .and_then(|v| v.as_str().map(str::to_owned))
+            .unwrap_or_default();
+        state
+            .metrics
+            .verifications
+            .get_or_create(&crate::metrics::VerdictLabels { verdict })
+            .inc();
+    }
+    Ok(Json(report).into_response())
+}

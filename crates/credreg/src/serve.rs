@@ -1,0 +1,151 @@
+//! `credreg init` and `credreg serve`: the zero-config start.
+
+use crate::config::{Config, Overrides};
+use anyhow::{Context as _, Result};
+use credreg_api::AppState;
+use credreg_node::{contexts_dir, generate_token, Home, Node, NodeSettings, Role};
+use credreg_store::Store;
+use std::path::Path;
+use std::sync::Arc;
+
+/// What init did.
+pub struct Initialized {
+    pub home: Home,
+    pub config: Config,
+    pub store: Store,
+    pub key: credreg_proof::SigningKey,
+}
+
+/// Creates the data directory, issuer key, database and config on first use; registers the
+/// admin token (from `CREDREG_ADMIN_TOKEN`, or generated and printed once).
+pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
+    let home = Home::new(data_dir);
+    let (key, created) = home.ensure_key()?;
+    let config_path = home.config_file();
+    let config = Config::load(&config_path, overrides)?;
+    if !config_path.is_file() {
+        contexts_dir::write_atomically(&config_path, config.render().as_bytes())?;
+    }
+    let store = Store::open(&home.db_dir())
+        .with_context(|| format!("opening the database in {}", home.db_dir().display()))?;
+    let token_store = TokenStore(&store);
+    match std::env::var("CREDREG_ADMIN_TOKEN") {
+        Ok(token) if !token.is_empty() => token_store.add(&token, Role::Admin)?,
+        _ => {
+            if !token_store.has_admin()? {
+                let token = generate_token();
+                token_store.add(&token, Role::Admin)?;
+                println!("admin token (shown once; only its hash is stored): {token}");
+            }
+        }
+    }
+    if created {
+        println!(
+            "created node in {} (issuer key, database, credreg.toml)",
+            home.root().display()
+        );
+    }
+    Ok(Initialized {
+        home,
+        config,
+        store,
+        key,
+    })
+}
+
+/// Token registration before a `Node` exists (init runs without knowing the public URL).
+struct TokenStore<'a>(&'a Store);
+
+impl TokenStore<'_> {
+    fn hash(token: &str) -> [u8; 32] {
+        *blake3::hash(token.as_bytes()).as_bytes()
+    }
+
+    fn add(&self, token: &str, role: Role) -> Result<()> {
+        anyhow::ensure!(
+            token.len() >= 16,
+            "CREDREG_ADMIN_TOKEN must be at least 16 characters"
+        );
+        self.0.put_token(&Self::hash(token), role.as_str())?;
+        Ok(())
+    }
+
+    fn has_admin(&self) -> Result<bool> {
+        Ok(self.0.has_token_role(Role::Admin.as_str())?)
+    }
+}
+
+/// Opens the node over an initialized data directory.
+pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
+    let contexts = contexts_dir::load(init.home.root())?;
+    let settings = NodeSettings {
+        name: init.config.name.clone(),
+        public_url,
+    };
+    Ok(Node::open(init.store, init.key, settings, contexts)?)
+}
+
+/// Runs the node until Ctrl-C or SIGTERM.
+pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
+    let init = init(data_dir, overrides)?;
+    crate::init_tracing(&init.config.log);
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(&init.config.http)
+            .await
+            .with_context(|| format!("listening on {}", init.config.http))?;
+        let bound = listener.local_addr()?.to_string();
+        let public_url = init.config.public_url(&bound);
+        let body_limit = init.config.body_limit_bytes;
+        let node = Arc::new(open_node(init, public_url.clone())?);
+        for url in node.missing_contexts() {
+            tracing::warn!(
+                context = %url,
+                "the Open Badges context is not installed: the node serves and verifies, but \
+                 cannot issue awards until you run `credreg contexts install DIR` (or \
+                 `credreg contexts fetch`) and restart"
+            );
+        }
+        let mut state = AppState::new(node.clone());
+        state.body_limit = body_limit;
+        let app = credreg_api::router(state);
+        // Tests and scripts read this line to find the port when --http uses port 0.
+        println!(
+            "credreg listening on http://{bound} as {} ({public_url})",
+            node.did()
+        );
+        tracing::info!(%bound, did = %node.did(), "serving");
+        axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown_signal())
+            .await?;
+        // Every acknowledged write was flushed before its response; this flush covers
+        // cached status lists written by reads.
+        node.store().flush()?;
+        tracing::info!("stopped");
+        Ok(())
+    })
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term => {},
+    }
+    tracing::info!("shutting down: finishing requests in flight");
+}
