@@ -494,7 +494,12 @@ async fn issue_award(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     caller.require(&[Role::Admin, Role::Reviewer])?;
-    let request: AwardRequest = parse_body(&body_bytes(body)?)?;
+    // Shape only here: the node checks fields and the catalog together, so every problem
+    // (bad e-mail and unknown credential) is reported in one answer.
+    let bytes = body_bytes(body)?;
+    parse_json_value(&bytes)?;
+    let request: AwardRequest = credreg_model::parse_json(&bytes)
+        .map_err(|inv| Problem::from(credreg_node::NodeError::Invalid(inv)))?;
     let node = state.node.clone();
     let mut issued = blocking(move || Ok(node.issue_awards(&[request])?)).await?;
     let award = issued

@@ -32,4 +32,4 @@ pub use definition::{
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
 pub use record::{record_id, AwardReceipt, IssuerProfile, RecordKind, Revocation, UnsignedRecord};
-pub use validate::{parse_validated, Errors, FieldError, Invalid, Validate};
+pub use validate::{parse_json, parse_validated, Errors, FieldError, Invalid, Validate};

@@ -119,18 +119,24 @@ impl Errors {
     }
 }
 
-/// Parses `json` into `T` and validates it. A JSON syntax error, a wrong type or an unknown
-/// field yields one error naming its path; otherwise every validation problem is listed.
-pub fn parse_validated<T: DeserializeOwned + Validate>(json: &[u8]) -> Result<T, Invalid> {
+/// Parses `json` into `T` without validating it: a syntax error, a wrong type or an unknown
+/// field yields one error naming its path.
+pub fn parse_json<T: DeserializeOwned>(json: &[u8]) -> Result<T, Invalid> {
     let de = &mut serde_json::Deserializer::from_slice(json);
-    let value: T = serde_path_to_error::deserialize(de).map_err(|e| {
+    serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
         let field = if path == "." { String::new() } else { path };
         Invalid(vec![FieldError {
             field,
             message: e.into_inner().to_string(),
         }])
-    })?;
+    })
+}
+
+/// Parses `json` into `T` and validates it. A JSON syntax error, a wrong type or an unknown
+/// field yields one error naming its path; otherwise every validation problem is listed.
+pub fn parse_validated<T: DeserializeOwned + Validate>(json: &[u8]) -> Result<T, Invalid> {
+    let value: T = parse_json(json)?;
     let mut errors = Errors::default();
     value.validate(&mut errors);
     errors.finish()?;

@@ -1,0 +1,279 @@
+//! Helpers for credreg's system tests: a node with its router, requests without sockets,
+//! and the shared conformance data.
+
+use axum::body::Body;
+use axum::http::{Request, StatusCode};
+use credreg_api::AppState;
+use credreg_node::{contexts_dir, generate_token, Node, NodeSettings, Role};
+use credreg_proof::{ContextStore, SigningKey};
+use credreg_store::Store;
+use http_body_util::BodyExt as _;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use tower::ServiceExt as _;
+
+/// `../shared/conformance` (or `$CREDREG_CONFORMANCE`), if present. Prints a SKIP line if not.
+pub fn conformance() -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDREG_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"));
+    if dir.join("contexts/PROVENANCE.txt").is_file() {
+        Some(dir)
+    } else {
+        println!(
+            "SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)",
+            dir.display()
+        );
+        None
+    }
+}
+
+/// Builtin contexts plus the conformance folder's (the OB 3.0.3 context among them).
+pub fn contexts(conformance: &Path) -> ContextStore {
+    let mut store = ContextStore::with_builtins();
+    contexts_dir::add_from_dir(&mut store, &conformance.join("contexts"))
+        .expect("conformance contexts install");
+    store
+}
+
+/// A node with an admin and a reviewer token, served by its router in-process.
+pub struct TestNode {
+    /// The node.
+    pub node: Arc<Node>,
+    /// Its router.
+    pub app: axum::Router,
+    /// An admin token.
+    pub admin: String,
+    /// A reviewer token.
+    pub reviewer: String,
+    /// Keeps a temporary data directory alive.
+    pub dir: Option<tempfile::TempDir>,
+}
+
+/// A response: status, content type and body.
+pub struct Reply {
+    /// Status.
+    pub status: StatusCode,
+    /// `Content-Type`.
+    pub content_type: String,
+    /// Body bytes.
+    pub body: Vec<u8>,
+}
+
+impl Reply {
+    /// The body as JSON (panics with the body text if it is not).
+    pub fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    /// Asserts a problem+json reply of `status` whose type ends with `kind`.
+    pub fn assert_problem(&self, status: StatusCode, kind: &str) -> Value {
+        assert_eq!(
+            self.status,
+            status,
+            "{}",
+            String::from_utf8_lossy(&self.body)
+        );
+        assert_eq!(self.content_type, "application/problem+json");
+        let p = self.json();
+        assert_eq!(p["type"], format!("urn:credreg:problem:{kind}"), "{p}");
+        assert_eq!(p["status"], status.as_u16());
+        assert!(p["detail"].as_str().is_some_and(|d| !d.is_empty()));
+        p
+    }
+}
+
+impl TestNode {
+    /// A node named `name` with key seed `seed` over a temporary store.
+    pub fn new(name: &str, seed: u8, contexts: ContextStore) -> Self {
+        let store = Store::temporary().expect("store");
+        Self::over(store, name, seed, contexts, None)
+    }
+
+    /// A node over `store` (for restart tests).
+    pub fn over(
+        store: Store,
+        name: &str,
+        seed: u8,
+        contexts: ContextStore,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
+        let node = Arc::new(
+            Node::open(
+                store,
+                SigningKey::from_bytes(&[seed; 32]),
+                NodeSettings {
+                    name: name.into(),
+                    public_url: format!("http://node-{seed}.test"),
+                },
+                contexts,
+            )
+            .expect("node opens"),
+        );
+        let admin = generate_token();
+        node.add_token(&admin, Role::Admin).expect("admin token");
+        let reviewer = generate_token();
+        node.add_token(&reviewer, Role::Reviewer)
+            .expect("reviewer token");
+        let mut state = AppState::new(node.clone());
+        state.body_limit = 256 * 1024;
+        Self {
+            app: credreg_api::router(state),
+            node,
+            admin,
+            reviewer,
+            dir,
+        }
+    }
+
+    /// Sends a request with an optional bearer token and raw body.
+    pub async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: Vec<u8>,
+    ) -> Reply {
+        let mut req = Request::builder()
+            .method(method)
+            .uri(path)
+            .header("content-type", "application/json");
+        if let Some(t) = token {
+            req = req.header("authorization", format!("Bearer {t}"));
+        }
+        let res = self
+            .app
+            .clone()
+            .oneshot(req.body(Body::from(body)).expect("request"))
+            .await
+            .expect("router never fails");
+        let status = res.status();
+        let content_type = res
+            .headers()
+            .get("content-type")
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or("")
+            .to_owned();
+        let body = res
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes()
+            .to_vec();
+        Reply {
+            status,
+            content_type,
+            body,
+        }
+    }
+
+    /// GET.
+    pub async fn get(&self, path: &str) -> Reply {
+        self.send("GET", path, None, Vec::new()).await
+    }
+
+    /// POST JSON as admin.
+    pub async fn post_admin(&self, path: &str, body: &Value) -> Reply {
+        self.send(
+            "POST",
+            path,
+            Some(&self.admin),
+            body.to_string().into_bytes(),
+        )
+        .await
+    }
+
+    /// POST JSON without a token.
+    pub async fn post(&self, path: &str, body: &Value) -> Reply {
+        self.send("POST", path, None, body.to_string().into_bytes())
+            .await
+    }
+
+    /// Publishes a definition and returns its id.
+    pub async fn publish(&self, def: &Value) -> String {
+        let r = self.post_admin("/api/v1/credentials", def).await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        r.json()["id"].as_str().expect("id").to_owned()
+    }
+
+    /// Issues an award and returns it (parsed) and its exact bytes.
+    pub async fn award(&self, credential_id: &str, email: &str) -> (Value, Vec<u8>) {
+        let r = self
+            .post_admin(
+                "/api/v1/awards",
+                &serde_json::json!({
+                    "credential_id": credential_id,
+                    "recipient": {"email": email, "name": "Ana Ruiz"},
+                    "evidence": [{"id": "https://portfolio.example.org/ana/wait-time", "name": "Lesson video and reflection"}]
+                }),
+            )
+            .await;
+        assert_eq!(
+            r.status,
+            StatusCode::CREATED,
+            "{}",
+            String::from_utf8_lossy(&r.body)
+        );
+        (r.json(), r.body)
+    }
+
+    /// Number of definitions and awards (to check a failed request changed nothing).
+    pub fn counts(&self) -> (usize, usize) {
+        let defs = self
+            .node
+            .search(&credreg_node::SearchQuery::default())
+            .expect("search")
+            .total;
+        (defs, self.node.store().award_count())
+    }
+}
+
+/// Sample catalog entries drawn from published district programs (see `domain.md`).
+pub mod samples {
+    use serde_json::{json, Value};
+
+    /// Kettle Moraine-style questioning credential.
+    pub fn wait_time() -> Value {
+        json!({
+            "name": "Wait Time After Discussion Questions",
+            "description": "The educator uses deliberate wait time after posing a discussion question so that every student has time to think before anyone answers.",
+            "criteria": {"narrative": "Submit a lesson plan marking the planned pauses, a 10-minute classroom video, and a 500-word reflection on how student answers changed."},
+            "competency": "Questioning and discussion",
+            "key_method": "Pause three to five seconds after a question and again after a student's answer.",
+            "research_basis": [{"citation": "Rowe, M. B. (1986). Wait time: Slowing down may be a way of speeding up! Journal of Teacher Education, 37(1), 43-50."}],
+            "evidence_requirements": [
+                {"kind": "overview", "description": "Answer the overview questions about your class and goals."},
+                {"kind": "artifact", "description": "Lesson plan with planned pauses."},
+                {"kind": "video", "description": "Ten minutes of classroom discussion."},
+                {"kind": "reflection", "description": "500 words on what changed."}
+            ],
+            "rubric": {"criteria": [
+                {"name": "Planned pauses", "levels": [{"name": "Not yet"}, {"name": "Proficient", "passing": true}]},
+                {"name": "Reflection", "levels": [{"name": "Not yet"}, {"name": "Proficient", "passing": true}]}
+            ]},
+            "review_policy": {"reviewers": 2, "tiebreak": true},
+            "estimated_effort": {"hours": 15, "weeks": 6},
+            "local_value": {"amount": 200, "unit": "dollars"},
+            "tags": ["questioning", "discussion"]
+        })
+    }
+
+    /// Juab-style growth mindset credential.
+    pub fn growth_mindset() -> Value {
+        json!({
+            "name": "Fostering a Growth Mindset",
+            "description": "The educator teaches students that ability grows with effort and strategy, and gives feedback that reinforces it.",
+            "criteria": {"narrative": "Submit three feedback samples on student work, a short student survey before and after, and a reflection."},
+            "competency": "Growth mindset",
+            "local_value": {"amount": 4, "unit": "in_service_hours"}
+        })
+    }
+}
