@@ -493,12 +493,12 @@ mod tests {
         let bad = format!(
             r#"{{"name":"s","rule":{{"kind":"any_of","n":3}},"credentials":["{id}","{id}","nothex"]}}"#
         );
-        let err = parse_validated::<Stack>(bad.as_bytes()).unwrap_err();
+        let err = parse_validated::<Stack>(bad.as_bytes()).expect_err("must fail");
         let fields: Vec<_> = err.0.iter().map(|f| f.field.as_str()).collect();
         assert_eq!(fields, ["credentials[1]", "credentials[2]"]);
         let bad_n =
             format!(r#"{{"name":"s","rule":{{"kind":"any_of","n":0}},"credentials":["{id}"]}}"#);
-        let err = parse_validated::<Stack>(bad_n.as_bytes()).unwrap_err();
+        let err = parse_validated::<Stack>(bad_n.as_bytes()).expect_err("must fail");
         assert_eq!(err.0[0].field, "rule.n");
     }
 

@@ -516,9 +516,9 @@ impl Node {
         }
         let bits = self.store.status_bits(n)?;
         let digest = *blake3::hash(&bits).as_bytes();
-        if let Some((bytes, cached)) = self.store.status_credential(n)? {
-            if cached == digest {
-                return Ok(bytes);
+        if let Some(cached) = self.store.status_credential(n)? {
+            if cached.bits_digest == digest {
+                return Ok(cached.bytes);
             }
         }
         let now = now_rfc3339();

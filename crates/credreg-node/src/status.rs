@@ -74,7 +74,9 @@ mod tests {
         assert_eq!(dec, bits);
         assert!(credreg_store::bit_is_set(&dec, 19));
         let bomb = encode_list(&vec![0u8; 3 * 1024 * 1024]).expect("encode");
-        assert!(decode_list(&bomb).unwrap_err().contains("inflates"));
+        assert!(decode_list(&bomb)
+            .expect_err("must fail")
+            .contains("inflates"));
         assert!(decode_list("u!!").is_err());
     }
 }

@@ -89,6 +89,15 @@ pub struct RevocationState {
     pub record_id: String,
 }
 
+/// A signed status list credential as cached, with the digest of the bits it encodes.
+#[derive(Debug, Clone)]
+pub struct CachedStatusList {
+    /// Exact signed bytes.
+    pub bytes: Vec<u8>,
+    /// blake3 of the status bits it was made from.
+    pub bits_digest: [u8; 32],
+}
+
 /// A signed record ready to store: kind, issuer and exact bytes. Its id is blake3 of the bytes.
 #[derive(Debug, Clone)]
 pub struct NewRecord {
@@ -442,7 +451,7 @@ impl Store {
 
     /// The cached signed status list credential for `list`, with the blake3 of the bits it
     /// encodes.
-    pub fn status_credential(&self, list: u32) -> Result<Option<(Vec<u8>, [u8; 32])>, StoreError> {
+    pub fn status_credential(&self, list: u32) -> Result<Option<CachedStatusList>, StoreError> {
         let Some(v) = self.status_creds.get(list.to_be_bytes())? else {
             return Ok(None);
         };
@@ -454,7 +463,10 @@ impl Store {
         }
         let mut digest = [0u8; 32];
         digest.copy_from_slice(&v[..32]);
-        Ok(Some((v[32..].to_vec(), digest)))
+        Ok(Some(CachedStatusList {
+            bytes: v[32..].to_vec(),
+            bits_digest: digest,
+        }))
     }
 
     /// Caches a signed status list credential covering bits with digest `bits_digest`.
@@ -561,7 +573,9 @@ mod tests {
             s.put_awards(&[award("a", 0), award("b", 1)]).expect("put");
             assert_eq!(s.next_status_position().expect("n"), 2);
             // A batch with one duplicate writes nothing.
-            let err = s.put_awards(&[award("c", 2), award("a", 3)]).unwrap_err();
+            let err = s
+                .put_awards(&[award("c", 2), award("a", 3)])
+                .expect_err("must fail");
             assert!(matches!(err, StoreError::DuplicateAward(ref id) if id == "a"));
             assert!(s.award("c").expect("get").is_none());
             assert_eq!(s.next_status_position().expect("n"), 2);

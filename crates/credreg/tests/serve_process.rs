@@ -1,0 +1,222 @@
+//! A real `credreg serve` process: first start with no setup, publish, issue, SIGTERM,
+//! restart and find everything; bulk CSV import while stopped.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const TOKEN: &str = "test-admin-token-0123456789";
+
+fn conformance_contexts() -> Option<PathBuf> {
+    let dir = std::env::var_os("CREDREG_CONFORMANCE")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
+        })
+        .join("contexts");
+    if dir.join("PROVENANCE.txt").is_file() {
+        Some(dir)
+    } else {
+        println!("SKIP: conformance contexts not found at {}", dir.display());
+        None
+    }
+}
+
+fn credreg(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credreg"));
+    c.arg("--data-dir")
+        .arg(data)
+        .env("CREDREG_ADMIN_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn");
+    c
+}
+
+struct Server {
+    child: Child,
+    addr: String,
+}
+
+impl Server {
+    /// Starts `credreg serve` on an ephemeral port and waits for its "listening" line.
+    fn start(data: &Path) -> Server {
+        let mut child = credreg(data)
+            .args([
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--name",
+                "Seminole County Public Schools",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn credreg serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("credreg serve exited before listening")
+                .expect("read stdout");
+            if let Some(rest) = line.strip_prefix("credreg listening on http://") {
+                break rest.split_whitespace().next().expect("addr").to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    fn request(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
+        let mut s = TcpStream::connect(&self.addr).expect("connect");
+        s.set_read_timeout(Some(Duration::from_secs(60)))
+            .expect("timeout");
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .expect("write");
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).expect("read");
+        let status = raw
+            .split_whitespace()
+            .nth(1)
+            .and_then(|c| c.parse().ok())
+            .expect("status");
+        let body = raw
+            .split_once("\r\n\r\n")
+            .map(|(_, b)| b.to_owned())
+            .unwrap_or_default();
+        (status, body)
+    }
+
+    /// Sends SIGTERM and waits (with a deadline) for a clean exit.
+    fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "credreg serve exited with {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "credreg serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[test]
+fn serve_restart_and_import() {
+    let Some(contexts) = conformance_contexts() else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().join("data");
+    let st = credreg(&data)
+        .args(["contexts", "install"])
+        .arg(&contexts)
+        .output()
+        .expect("install");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+
+    let server = Server::start(&data);
+    assert!(data.join("issuer.key").is_file() && data.join("credreg.toml").is_file());
+    let (status, health) = server.request("GET", "/healthz", None, "");
+    assert_eq!(
+        (status, json(&health)["status"].as_str()),
+        (200, Some("ok"))
+    );
+    let def = r#"{"name":"Eliciting Thinking with Open-Ended Questions","description":"Asks questions with many possible answers.","criteria":{"narrative":"Submit two lesson plans and a reflection."},"local_value":{"amount":6,"unit":"ce_points"}}"#;
+    assert_eq!(
+        server.request("POST", "/api/v1/credentials", None, def).0,
+        401
+    );
+    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
+    assert_eq!(status, 201, "{body}");
+    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let award_body =
+        format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"teacher@scps.k12.fl.us"}}}}"#);
+    let (status, award) = server.request("POST", "/api/v1/awards", Some(TOKEN), &award_body);
+    assert_eq!(status, 201, "{award}");
+    let award_id = json(&award)["id"].as_str().expect("id").to_owned();
+    server.stop();
+
+    // Bulk import while stopped.
+    let csv = data.parent().expect("parent").join("teachers.csv");
+    std::fs::write(
+        &csv,
+        "email,name,evidence_url\nana@scps.k12.fl.us,Ana Ruiz,https://portfolio.example.org/ana\nben@scps.k12.fl.us,Ben Ode,\n",
+    )
+    .expect("csv");
+    let out = credreg(&data)
+        .args(["awards", "import"])
+        .arg(&csv)
+        .args(["--credential", &cred])
+        .output()
+        .expect("import");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(String::from_utf8_lossy(&out.stdout).contains("issued 2 awards"));
+    // A file with a bad row issues nothing and names the line.
+    std::fs::write(&csv, "email\ngood@scps.k12.fl.us\nnot-an-email\n").expect("csv");
+    let out = credreg(&data)
+        .args(["awards", "import"])
+        .arg(&csv)
+        .args(["--credential", &cred])
+        .output()
+        .expect("import");
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("line 3: recipient.email"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+
+    let server = Server::start(&data);
+    let (status, again) = server.request("GET", &format!("/api/v1/awards/{award_id}"), None, "");
+    assert_eq!(status, 200);
+    assert_eq!(again, award, "the same bytes after a restart");
+    let (_, report) = server.request("POST", "/api/v1/verify", None, &award);
+    assert_eq!(
+        json(&report)["credentials"][0]["verdict"],
+        "valid",
+        "{report}"
+    );
+    let (_, info) = server.request("GET", "/api/v1/node", None, "");
+    assert_eq!(json(&info)["awards"], 3);
+    assert_eq!(json(&info)["name"], "Seminole County Public Schools");
+    server.stop();
+}
