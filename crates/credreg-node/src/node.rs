@@ -277,22 +277,40 @@ impl Node {
     /// Publishes a credential definition (validated by the caller with
     /// [`credreg_model::parse_validated`], and again here).
     pub fn publish_definition(&self, def: CredentialDef) -> Result<Published, NodeError> {
+        let mut published = self.publish_definitions(vec![def])?;
+        published.pop().ok_or_else(|| internal("nothing published"))
+    }
+
+    /// Publishes many definitions in one atomic write (a state loading a shared repository).
+    /// Nothing is stored if any definition is invalid; errors name it as `[i].field`.
+    pub fn publish_definitions(
+        &self,
+        defs: Vec<CredentialDef>,
+    ) -> Result<Vec<Published>, NodeError> {
         let mut errors = Errors::default();
-        def.validate(&mut errors);
+        for (i, def) in defs.iter().enumerate() {
+            if defs.len() == 1 {
+                def.validate(&mut errors);
+            } else {
+                errors.nested(&format!("[{i}]"), |e| def.validate(e));
+            }
+        }
         errors.finish()?;
-        let body = serde_json::to_value(&def).map_err(internal)?;
-        let record = self.sign_record(RecordKind::CredentialDef, body)?;
-        let id = self.store.put_record(&record)?;
-        let bytes = Arc::new(record.bytes);
-        let issued = decode_record::<CredentialDef>(&bytes)?.0.issued;
-        self.catalog.write().map_err(|_| poisoned())?.insert(
-            id.clone(),
-            self.did.clone(),
-            issued,
-            def,
-            bytes.clone(),
-        );
-        Ok(Published { id, bytes })
+        let mut records = Vec::with_capacity(defs.len());
+        for def in &defs {
+            let body = serde_json::to_value(def).map_err(internal)?;
+            records.push(self.sign_record(RecordKind::CredentialDef, body)?);
+        }
+        let ids = self.store.put_records(&records)?;
+        let mut catalog = self.catalog.write().map_err(|_| poisoned())?;
+        let mut out = Vec::with_capacity(defs.len());
+        for ((def, record), id) in defs.into_iter().zip(records).zip(ids) {
+            let bytes = Arc::new(record.bytes);
+            let issued = decode_record::<CredentialDef>(&bytes)?.0.issued;
+            catalog.insert(id.clone(), self.did.clone(), issued, def, bytes.clone());
+            out.push(Published { id, bytes });
+        }
+        Ok(out)
     }
 
     /// Publishes a stack; every listed credential must be in the catalog.

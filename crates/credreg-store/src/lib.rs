@@ -268,6 +268,24 @@ impl Store {
         Ok(id)
     }
 
+    /// Stores many signed records in one transaction and one flush (bulk catalog loads).
+    pub fn put_records(&self, records: &[NewRecord]) -> Result<Vec<String>, StoreError> {
+        let mut seqs = Vec::with_capacity(records.len());
+        for _ in records {
+            seqs.push(self.db.generate_id()?);
+        }
+        (&self.records, &self.record_index)
+            .transaction(|(r, i)| {
+                for (record, seq) in records.iter().zip(&seqs) {
+                    Self::tx_put_record(r, i, record, *seq)?;
+                }
+                Ok(())
+            })
+            .map_err(tx_error)?;
+        self.flush()?;
+        Ok(records.iter().map(NewRecord::id).collect())
+    }
+
     fn tx_put_record(
         records: &sled::transaction::TransactionalTree,
         index: &sled::transaction::TransactionalTree,

@@ -1,0 +1,227 @@
+//! Node throughput against raw Ed25519, measured in the same run.
+//!
+//! `cargo bench -p credreg-tests --bench node` prints criterion's figures, then a summary:
+//! - raw Ed25519 `verify_strict` (the baseline),
+//! - bulk issuance (`Node::issue_awards`, batches of 256, on-disk sled, durable): awards/s
+//!   (target >= 1,000/s on 2 cores),
+//! - `POST /api/v1/verify` with 20-credential portfolios, two requests in flight (one per core):
+//!   credentials/s (target >= 1,500/s),
+//! - `GET /api/v1/credentials?q=...` over 10,000 definitions: p50 and p99 latency (target p99
+//!   < 10 ms).
+//!
+//! Memory figures come from `scripts/bench-memory` (RSS needs a separate process).
+
+use axum::body::Body;
+use axum::http::Request;
+use credreg_model::{CredentialDef, Recipient};
+use credreg_node::{AwardRequest, Node, NodeSettings};
+use credreg_tests::{conformance, contexts, samples};
+use criterion::{black_box, Criterion};
+use ed25519_dalek::{Signer, SigningKey};
+use http_body_util::BodyExt as _;
+use serde_json::{json, Value};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tower::ServiceExt as _;
+
+fn measure(c: &mut Criterion, name: &str, items_per_call: usize, mut work: impl FnMut()) -> f64 {
+    let (mut total, mut calls) = (Duration::ZERO, 0u64);
+    c.bench_function(name, |b| {
+        b.iter_custom(|iters| {
+            let start = Instant::now();
+            for _ in 0..iters {
+                work();
+            }
+            let elapsed = start.elapsed();
+            total += elapsed;
+            calls += iters;
+            elapsed
+        })
+    });
+    total.as_secs_f64() / calls.max(1) as f64 / items_per_call as f64
+}
+
+fn node_in(dir: &std::path::Path, ctx: credreg_proof::ContextStore) -> Arc<Node> {
+    Arc::new(
+        Node::open(
+            credreg_store::Store::open(dir).expect("store"),
+            credreg_proof::SigningKey::from_bytes(&[42; 32]),
+            NodeSettings {
+                name: "Juab School District".into(),
+                public_url: "http://127.0.0.1:8080".into(),
+            },
+            ctx,
+        )
+        .expect("node"),
+    )
+}
+
+fn requests(credential_id: &str, n: usize, offset: usize) -> Vec<AwardRequest> {
+    (0..n)
+        .map(|i| AwardRequest {
+            credential_id: credential_id.into(),
+            recipient: Recipient {
+                email: format!("teacher{}@juab.k12.ut.us", offset + i),
+                name: Some(format!("Teacher {}", offset + i)),
+            },
+            evidence: vec![],
+        })
+        .collect()
+}
+
+fn main() {
+    let Some(conf) = conformance() else {
+        println!("SKIP: node benchmark needs the OB 3.0.3 context from ../shared/conformance");
+        return;
+    };
+    let mut c = Criterion::default()
+        .configure_from_args()
+        .sample_size(10)
+        .measurement_time(Duration::from_secs(8))
+        .warm_up_time(Duration::from_secs(1));
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+
+    // Baseline.
+    let key = SigningKey::from_bytes(&[1; 32]);
+    let msg = [7u8; 64];
+    let sig = key.sign(&msg);
+    let vk = key.verifying_key();
+    let raw = measure(&mut c, "raw ed25519 verify_strict", 1, || {
+        black_box(vk.verify_strict(black_box(&msg), &sig)).expect("verifies");
+    });
+
+    // Bulk issuance, durable, on disk.
+    let dir = tempfile::tempdir().expect("tempdir");
+    let node = node_in(dir.path(), contexts(&conf));
+    let def: CredentialDef = serde_json::from_value(samples::wait_time()).expect("def");
+    let cred = node.publish_definition(def).expect("publish").id;
+    let mut issued = 0usize;
+    let issue = measure(&mut c, "bulk issuance (batch 256, durable)", 256, || {
+        let batch = requests(&cred, 256, issued);
+        issued += 256;
+        black_box(node.issue_awards(&batch).expect("issue"));
+    });
+
+    // Verify portfolios over HTTP: two requests in flight.
+    let portfolio: Vec<Value> = node
+        .issue_awards(&requests(&cred, 20, 1_000_000))
+        .expect("issue")
+        .into_iter()
+        .map(|a| serde_json::from_slice(&a.bytes).expect("json"))
+        .collect();
+    let app = credreg_api::router(credreg_api::AppState::new(node.clone()));
+    let body = json!({"credentials": portfolio}).to_string();
+    let post = |app: axum::Router, body: String| async move {
+        let res = app
+            .oneshot(
+                Request::post("/api/v1/verify")
+                    .header("content-type", "application/json")
+                    .body(Body::from(body))
+                    .expect("request"),
+            )
+            .await
+            .expect("response");
+        let bytes = res.into_body().collect().await.expect("body").to_bytes();
+        let report: Value = serde_json::from_slice(&bytes).expect("report");
+        assert_eq!(report["summary"]["valid"], 20, "{report}");
+    };
+    let verify = measure(
+        &mut c,
+        "POST /api/v1/verify, 20-credential portfolio x2 in flight",
+        40,
+        || {
+            rt.block_on(async {
+                tokio::join!(
+                    post(app.clone(), body.clone()),
+                    post(app.clone(), body.clone())
+                );
+            });
+        },
+    );
+
+    // Search over 10,000 definitions.
+    let sdir = tempfile::tempdir().expect("tempdir");
+    let search_node = node_in(sdir.path(), contexts(&conf));
+    let words = [
+        "questioning",
+        "literacy",
+        "mindset",
+        "design",
+        "feedback",
+        "discussion",
+        "assessment",
+        "equity",
+    ];
+    let defs: Vec<CredentialDef> = (0..10_000)
+        .map(|i| {
+            let mut d: CredentialDef = serde_json::from_value(samples::wait_time()).expect("def");
+            d.name = format!("{} practice {i}", words[i % words.len()]);
+            d.competency = Some(words[(i / 8) % words.len()].into());
+            d
+        })
+        .collect();
+    for chunk in defs.chunks(1_000) {
+        search_node
+            .publish_definitions(chunk.to_vec())
+            .expect("publish");
+    }
+    let search_app = credreg_api::router(credreg_api::AppState::new(search_node));
+    let mut latencies = Vec::new();
+    let mut i = 0usize;
+    measure(
+        &mut c,
+        "GET /api/v1/credentials?q= over 10,000 definitions",
+        1,
+        || {
+            let q = format!(
+                "/api/v1/credentials?q={}%20practice&limit=20",
+                words[i % words.len()]
+            );
+            i += 1;
+            let app = search_app.clone();
+            let start = Instant::now();
+            rt.block_on(async move {
+                let res = app
+                    .oneshot(Request::get(q).body(Body::empty()).expect("req"))
+                    .await
+                    .expect("res");
+                black_box(res.into_body().collect().await.expect("body"));
+            });
+            latencies.push(start.elapsed());
+        },
+    );
+    latencies.sort();
+    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+
+    println!("\n== credreg node summary (same run; 2 cores) ==");
+    println!(
+        "raw Ed25519 verify_strict          {:>9.1} us  ({:.0}/s)",
+        raw * 1e6,
+        1.0 / raw
+    );
+    println!(
+        "bulk issuance, durable             {:>9.1} us/award  {:>7.0} awards/s  = {:.1}x raw verify rate^-1   target >= 1000/s  {}",
+        issue * 1e6,
+        1.0 / issue,
+        issue / raw,
+        if 1.0 / issue >= 1000.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "POST /verify, 20-cred portfolios   {:>9.1} us/cred   {:>7.0} creds/s  = {:.1}x raw verify time      target >= 1500/s  {}",
+        verify * 1e6,
+        1.0 / verify,
+        verify / raw,
+        if 1.0 / verify >= 1500.0 { "met" } else { "NOT met" }
+    );
+    println!(
+        "catalog search, 10,000 defs        p50 {:>7.3} ms  p99 {:>7.3} ms  ({} samples)           target p99 < 10 ms {}",
+        pct(0.50).as_secs_f64() * 1e3,
+        pct(0.99).as_secs_f64() * 1e3,
+        latencies.len(),
+        if pct(0.99) < Duration::from_millis(10) { "met" } else { "NOT met" }
+    );
+}
