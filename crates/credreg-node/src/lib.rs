@@ -28,7 +28,7 @@ pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;
 pub use node::{
-    format_time, now_rfc3339, AwardRequest, IssuedAward, Node, NodeSettings, Published,
-    REQUIRED_CONTEXTS,
+    format_time, now_rfc3339, AwardRequest, BulkFailure, IssuedAward, Node, NodeSettings,
+    PreparedAwards, Published, REQUIRED_CONTEXTS,
 };
 pub use verify::{CheckResult, CheckStatus, CredentialReport, Verdict, VerifyReport};

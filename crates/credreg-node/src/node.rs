@@ -66,6 +66,33 @@ pub struct IssuedAward {
     pub bytes: Vec<u8>,
 }
 
+/// Why a bulk issuance stopped.
+#[derive(Debug)]
+pub struct BulkFailure {
+    /// The error.
+    pub error: NodeError,
+    /// Index of the first request of the failed batch.
+    pub batch_offset: usize,
+    /// Awards issued (durably) before the failure.
+    pub issued: usize,
+}
+
+/// Signed awards not stored yet (see [`Node::prepare_awards`]).
+#[derive(Debug)]
+pub struct PreparedAwards(Vec<NewAward>);
+
+impl PreparedAwards {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
 /// A record the node published: id and exact bytes.
 #[derive(Debug, Clone)]
 pub struct Published {
@@ -406,6 +433,93 @@ impl Node {
     /// Issues awards: checks every request, signs them in parallel, stores all of them with
     /// their receipts in one transaction and returns after they are on disk. All or nothing.
     pub fn issue_awards(&self, requests: &[AwardRequest]) -> Result<Vec<IssuedAward>, NodeError> {
+        let prepared = self.prepare_awards(requests)?;
+        self.commit_awards(prepared)
+    }
+
+    /// Issues many awards in batches of `batch`, signing batch n+1 on all cores while batch n is
+    /// written and flushed (the flush waits on the disk, not the CPU). Each batch is atomic and
+    /// durable; `progress` is called with each committed batch's size. On failure, the batches
+    /// before it stay issued and the error says how many.
+    pub fn issue_bulk(
+        &self,
+        requests: &[AwardRequest],
+        batch: usize,
+        progress: impl Fn(usize) + Sync,
+    ) -> Result<Vec<IssuedAward>, BulkFailure> {
+        let batch = batch.max(1);
+        std::thread::scope(|scope| {
+            let (tx, rx) = std::sync::mpsc::sync_channel::<(usize, PreparedAwards)>(1);
+            let progress = &progress;
+            let writer = scope.spawn(move || {
+                let mut done = Vec::with_capacity(requests.len());
+                for (offset, prepared) in rx {
+                    let count = prepared.len();
+                    match self.commit_awards(prepared) {
+                        Ok(issued) => done.extend(issued),
+                        Err(error) => {
+                            return Err(BulkFailure {
+                                error,
+                                batch_offset: offset,
+                                issued: done.len(),
+                            })
+                        }
+                    }
+                    progress(count);
+                }
+                Ok(done)
+            });
+            let mut failure = None;
+            for (n, chunk) in requests.chunks(batch).enumerate() {
+                match self.prepare_awards(chunk) {
+                    Ok(prepared) => {
+                        if tx.send((n * batch, prepared)).is_err() {
+                            break; // the writer stopped on an error, reported below
+                        }
+                    }
+                    Err(error) => {
+                        failure = Some((error, n * batch));
+                        break;
+                    }
+                }
+            }
+            drop(tx);
+            let written = writer.join().unwrap_or_else(|_| {
+                Err(BulkFailure {
+                    error: internal("the writer thread panicked"),
+                    batch_offset: 0,
+                    issued: 0,
+                })
+            })?;
+            match failure {
+                None => Ok(written),
+                Some((error, batch_offset)) => Err(BulkFailure {
+                    error,
+                    batch_offset,
+                    issued: written.len(),
+                }),
+            }
+        })
+    }
+
+    /// Stores awards made by [`Node::prepare_awards`] (one transaction, flushed) and returns
+    /// them. Bulk importers overlap this disk write with signing the next batch.
+    pub fn commit_awards(&self, prepared: PreparedAwards) -> Result<Vec<IssuedAward>, NodeError> {
+        self.store.put_awards(&prepared.0)?;
+        Ok(prepared
+            .0
+            .into_iter()
+            .map(|a| IssuedAward {
+                id: a.award_id,
+                bytes: a.bytes,
+            })
+            .collect())
+    }
+
+    /// Checks and signs awards (on all cores) without storing them. Their status positions
+    /// are reserved; a batch that is never committed leaves unused positions, never reused
+    /// ones.
+    pub fn prepare_awards(&self, requests: &[AwardRequest]) -> Result<PreparedAwards, NodeError> {
         let defs = self.check_award_requests(requests)?;
         if let Some(url) = self.missing_contexts.first() {
             return Err(NodeError::ContextMissing { url: url.clone() });
@@ -472,15 +586,7 @@ impl Node {
                 receipt,
             })
         };
-        let awards = parallel_map(jobs, sign_one)?;
-        self.store.put_awards(&awards)?;
-        Ok(awards
-            .into_iter()
-            .map(|a| IssuedAward {
-                id: a.award_id,
-                bytes: a.bytes,
-            })
-            .collect())
+        Ok(PreparedAwards(parallel_map(jobs, sign_one)?))
     }
 
     /// An award's exact signed bytes.

@@ -144,3 +144,36 @@ fn awards_for_unknown_credentials_are_refused_whole() {
     }
     assert_eq!(node.store().award_count(), 0);
 }
+
+#[test]
+fn bulk_issuance_commits_batches_in_order_and_reports_partial_failure() {
+    let Some(dir) = conformance_contexts() else { return };
+    let mut contexts = ContextStore::with_builtins();
+    contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
+    let node = node_with(contexts);
+    let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
+    let id = node.publish_definition(def).expect("publish").id;
+    let rows: Vec<AwardRequest> = (0..7).map(|_| award_request(&id)).collect();
+    let seen = std::sync::atomic::AtomicUsize::new(0);
+    let issued = node
+        .issue_bulk(&rows, 3, |n| {
+            seen.fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+        })
+        .expect("bulk");
+    assert_eq!(issued.len(), 7);
+    assert_eq!(seen.into_inner(), 7);
+    let indexes: Vec<String> = issued
+        .iter()
+        .map(|a| {
+            let v: Value = serde_json::from_slice(&a.bytes).expect("json");
+            v["credentialStatus"]["statusListIndex"].as_str().expect("index").to_owned()
+        })
+        .collect();
+    assert_eq!(indexes, ["0", "1", "2", "3", "4", "5", "6"]);
+
+    let mut bad = rows.clone();
+    bad[4].recipient.email = "nope".into();
+    let failure = node.issue_bulk(&bad, 3, |_| {}).expect_err("row 4 is bad");
+    assert_eq!((failure.batch_offset, failure.issued), (3, 3));
+    assert_eq!(node.store().award_count(), 10);
+}

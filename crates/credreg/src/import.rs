@@ -91,21 +91,23 @@ pub fn import(node: &Node, rows: &[AwardRequest], out: Option<&Path>) -> Result<
             .unwrap_or_else(|_| ProgressStyle::default_bar()),
     );
     let started = Instant::now();
-    let mut ids = Vec::with_capacity(rows.len());
-    for (n, chunk) in rows.chunks(BATCH).enumerate() {
-        let issued = node
-            .issue_awards(chunk)
-            .map_err(|e| anyhow::anyhow!("{}", describe_rows(e, n * BATCH)))
-            .with_context(|| format!("{} awards were issued before this failure", ids.len()))?;
-        for a in issued {
-            if let Some(dir) = out {
-                let file = dir.join(format!("{}.json", a.id.trim_start_matches("urn:uuid:")));
-                std::fs::write(&file, &a.bytes)
-                    .with_context(|| format!("writing {}", file.display()))?;
-            }
-            ids.push(a.id);
+    let issued = node
+        .issue_bulk(rows, BATCH, |n| bar.inc(n as u64))
+        .map_err(|f| {
+            anyhow::anyhow!(
+                "{} ({} awards were issued before this failure)",
+                describe_rows(f.error, f.batch_offset),
+                f.issued
+            )
+        })?;
+    let mut ids = Vec::with_capacity(issued.len());
+    for a in issued {
+        if let Some(dir) = out {
+            let file = dir.join(format!("{}.json", a.id.trim_start_matches("urn:uuid:")));
+            std::fs::write(&file, &a.bytes)
+                .with_context(|| format!("writing {}", file.display()))?;
         }
-        bar.inc(chunk.len() as u64);
+        ids.push(a.id);
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
