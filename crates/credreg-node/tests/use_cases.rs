@@ -147,7 +147,9 @@ fn awards_for_unknown_credentials_are_refused_whole() {
 
 #[test]
 fn bulk_issuance_commits_batches_in_order_and_reports_partial_failure() {
-    let Some(dir) = conformance_contexts() else { return };
+    let Some(dir) = conformance_contexts() else {
+        return;
+    };
     let mut contexts = ContextStore::with_builtins();
     contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
     let node = node_with(contexts);
@@ -166,7 +168,10 @@ fn bulk_issuance_commits_batches_in_order_and_reports_partial_failure() {
         .iter()
         .map(|a| {
             let v: Value = serde_json::from_slice(&a.bytes).expect("json");
-            v["credentialStatus"]["statusListIndex"].as_str().expect("index").to_owned()
+            v["credentialStatus"]["statusListIndex"]
+                .as_str()
+                .expect("index")
+                .to_owned()
         })
         .collect();
     assert_eq!(indexes, ["0", "1", "2", "3", "4", "5", "6"]);
