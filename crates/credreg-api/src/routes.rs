@@ -371,14 +371,19 @@ async fn publish_credential(
     let node = state.node.clone();
     let published = blocking(move || Ok(node.publish_definition(def)?)).await?;
     let url = state.node.credential_url(&published.id);
-    Ok(created(
+    Ok(published_response(url, published))
+}
+
+/// 201 with `Location` and the signed record.
+fn published_response(url: String, published: credreg_node::Published) -> Response {
+    created(
         &url,
         Json(PublishedResponse {
             id: published.id,
             url: url.clone(),
             record: record_value(&published.bytes),
         }),
-    ))
+    )
 }
 
 fn created(location: &str, body: impl IntoResponse) -> Response {
@@ -439,14 +444,7 @@ async fn publish_stack(
         state.node.settings().public_url,
         published.id
     );
-    Ok(created(
-        &url,
-        Json(PublishedResponse {
-            id: published.id,
-            url: url.clone(),
-            record: record_value(&published.bytes),
-        }),
-    ))
+    Ok(published_response(url, published))
 }
 
 /// A stack with its signed record.

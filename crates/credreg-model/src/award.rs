@@ -207,30 +207,10 @@ pub fn credential_names_email(credential: &Value, email: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::definition::{Criteria, DefStatus};
 
     #[test]
     fn award_hides_email_and_matches_it() {
-        let def = CredentialDef {
-            name: "Wait Time".into(),
-            description: "Pausing after questions".into(),
-            criteria: Criteria {
-                narrative: "Submit a video".into(),
-            },
-            competency: None,
-            key_method: None,
-            method_components: vec![],
-            research_basis: vec![],
-            resources: vec![],
-            evidence_requirements: vec![],
-            rubric: None,
-            review_policy: None,
-            estimated_effort: None,
-            local_value: None,
-            tags: vec![],
-            version: "1.0".into(),
-            status: DefStatus::Active,
-        };
+        let def = CredentialDef::new("Wait Time", "Pausing after questions", "Submit a video");
         let issuer = AwardIssuer {
             did: "did:key:z6Mk".into(),
             name: "Juab School District".into(),

@@ -69,6 +69,36 @@ pub struct CredentialDef {
     pub status: DefStatus,
 }
 
+impl CredentialDef {
+    /// A definition with the three required fields and every optional one empty.
+    pub fn new(
+        name: impl Into<String>,
+        description: impl Into<String>,
+        narrative: impl Into<String>,
+    ) -> Self {
+        Self {
+            name: name.into(),
+            description: description.into(),
+            criteria: Criteria {
+                narrative: narrative.into(),
+            },
+            competency: None,
+            key_method: None,
+            method_components: vec![],
+            research_basis: vec![],
+            resources: vec![],
+            evidence_requirements: vec![],
+            rubric: None,
+            review_policy: None,
+            estimated_effort: None,
+            local_value: None,
+            tags: vec![],
+            version: default_version(),
+            status: DefStatus::Active,
+        }
+    }
+}
+
 fn default_version() -> String {
     "1.0".into()
 }

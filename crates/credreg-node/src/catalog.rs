@@ -166,29 +166,11 @@ impl Catalog {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use credreg_model::{Criteria, DefStatus};
 
     fn def(name: &str, description: &str, competency: &str) -> CredentialDef {
-        CredentialDef {
-            name: name.into(),
-            description: description.into(),
-            criteria: Criteria {
-                narrative: "n".into(),
-            },
-            competency: Some(competency.into()),
-            key_method: None,
-            method_components: vec![],
-            research_basis: vec![],
-            resources: vec![],
-            evidence_requirements: vec![],
-            rubric: None,
-            review_policy: None,
-            estimated_effort: None,
-            local_value: None,
-            tags: vec![],
-            version: "1.0".into(),
-            status: DefStatus::Active,
-        }
+        let mut d = CredentialDef::new(name, description, "n");
+        d.competency = Some(competency.into());
+        d
     }
 
     fn check(catalog: &Catalog, q: &str, issuer: Option<&str>, expected: &[&str]) {

@@ -20,6 +20,14 @@ fn conformance_contexts() -> Option<PathBuf> {
     }
 }
 
+/// A node with the conformance contexts (the OB 3.0.3 one among them), if present.
+fn node_with_conformance() -> Option<Node> {
+    let dir = conformance_contexts()?;
+    let mut contexts = ContextStore::with_builtins();
+    contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
+    Some(node_with(contexts))
+}
+
 fn node_with(contexts: ContextStore) -> Node {
     Node::open(
         Store::temporary().expect("store"),
@@ -55,12 +63,9 @@ fn award_request(credential_id: &str) -> AwardRequest {
 
 #[test]
 fn publish_issue_verify_revoke() {
-    let Some(dir) = conformance_contexts() else {
+    let Some(node) = node_with_conformance() else {
         return;
     };
-    let mut contexts = ContextStore::with_builtins();
-    contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
-    let node = node_with(contexts);
     let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
     let published = node.publish_definition(def).expect("publish");
 
@@ -147,12 +152,9 @@ fn awards_for_unknown_credentials_are_refused_whole() {
 
 #[test]
 fn bulk_issuance_commits_batches_in_order_and_reports_partial_failure() {
-    let Some(dir) = conformance_contexts() else {
+    let Some(node) = node_with_conformance() else {
         return;
     };
-    let mut contexts = ContextStore::with_builtins();
-    contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
-    let node = node_with(contexts);
     let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
     let id = node.publish_definition(def).expect("publish").id;
     let rows: Vec<AwardRequest> = (0..7).map(|_| award_request(&id)).collect();

@@ -178,12 +178,15 @@ fn serve_restart_and_import() {
         "email,name,evidence_url\nana@scps.k12.fl.us,Ana Ruiz,https://portfolio.example.org/ana\nben@scps.k12.fl.us,Ben Ode,\n",
     )
     .expect("csv");
-    let out = credreg(&data)
-        .args(["awards", "import"])
-        .arg(&csv)
-        .args(["--credential", &cred])
-        .output()
-        .expect("import");
+    let import = || {
+        credreg(&data)
+            .args(["awards", "import"])
+            .arg(&csv)
+            .args(["--credential", &cred])
+            .output()
+            .expect("import")
+    };
+    let out = import();
     assert!(
         out.status.success(),
         "{}",
@@ -192,12 +195,7 @@ fn serve_restart_and_import() {
     assert!(String::from_utf8_lossy(&out.stdout).contains("issued 2 awards"));
     // A file with a bad row issues nothing and names the line.
     std::fs::write(&csv, "email\ngood@scps.k12.fl.us\nnot-an-email\n").expect("csv");
-    let out = credreg(&data)
-        .args(["awards", "import"])
-        .arg(&csv)
-        .args(["--credential", &cred])
-        .output()
-        .expect("import");
+    let out = import();
     assert!(!out.status.success());
     assert!(
         String::from_utf8_lossy(&out.stderr).contains("line 3: recipient.email"),
