@@ -16,7 +16,7 @@ use crate::contexts::ContextStore;
 use crate::error::ProofError;
 use json_ld::context_processing::Process;
 use json_ld::expansion::{Action, Policy};
-use json_ld::{Context, Expand, RdfQuads};
+use json_ld::{Context, RdfQuads};
 use rdf_types::{Id, LiteralType, Term};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -30,8 +30,38 @@ pub const DEFAULT_HNDQ_CALL_LIMIT: usize = 4_000;
 /// Processed contexts kept; distinct `@context` values in practice are a few dozen.
 const CONTEXT_CACHE_CAPACITY: usize = 256;
 
+/// Scoped contexts kept per thread and canonicalizer (see `vendor/json-ld-expansion`).
+const SCOPED_CACHE_CAPACITY: usize = 4096;
+
+/// Source of [`Canonicalizer`] ids: a scoped-context cache belongs to one canonicalizer (one
+/// context store), so two stores mapping a URL to different documents never share entries.
+static NEXT_CANONICALIZER_ID: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+
+type ScopedCache = json_ld::expansion::ScopedCache<iref::IriBuf, rdf_types::BlankIdBuf>;
+
+thread_local! {
+    /// Per thread: canonicalizer id -> its scoped-context cache. The cache holds `Rc`s (the
+    /// expansion futures are not `Send` anyway), hence one per thread.
+    static SCOPED: std::cell::RefCell<HashMap<u64, std::rc::Rc<ScopedCache>>> =
+        std::cell::RefCell::new(HashMap::new());
+}
+
+fn scoped_cache(canonicalizer: u64) -> std::rc::Rc<ScopedCache> {
+    SCOPED.with(|m| {
+        let mut m = m.borrow_mut();
+        if m.len() > 16 && !m.contains_key(&canonicalizer) {
+            // Canonicalizers are few and long-lived; this only drops caches of dropped ones.
+            m.clear();
+        }
+        m.entry(canonicalizer)
+            .or_insert_with(|| std::rc::Rc::new(ScopedCache::with_limit(SCOPED_CACHE_CAPACITY)))
+            .clone()
+    })
+}
+
 /// Turns JSON-LD documents into canonical N-Quads using only a [`ContextStore`].
 pub struct Canonicalizer {
+    id: u64,
     store: Arc<ContextStore>,
     processed: RwLock<HashMap<String, Arc<Context>>>,
     hndq_call_limit: usize,
@@ -50,6 +80,7 @@ impl Canonicalizer {
     /// A canonicalizer reading contexts from `store`.
     pub fn new(store: Arc<ContextStore>) -> Self {
         Self {
+            id: NEXT_CANONICALIZER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             store,
             processed: RwLock::new(HashMap::new()),
             hndq_call_limit: DEFAULT_HNDQ_CALL_LIMIT,
@@ -77,12 +108,26 @@ impl Canonicalizer {
 
     /// RDFC-1.0 canonical N-Quads of a [`View`] of a JSON object.
     pub fn rdfc_view(&self, doc: &View<'_>) -> Result<String, ProofError> {
+        self.rdfc_view_with(doc, true)
+    }
+
+    /// [`rdfc`](Self::rdfc) through upstream json-ld's expansion, without the scoped-context
+    /// cache: the reference the cached path is tested against.
+    #[doc(hidden)]
+    pub fn rdfc_uncached(&self, doc: &Value) -> Result<String, ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("a JSON-LD document must be a JSON object"))?;
+        self.rdfc_view_with(&View::of(obj), false)
+    }
+
+    fn rdfc_view_with(&self, doc: &View<'_>, cached: bool) -> Result<String, ProofError> {
         let null = Value::Null;
         let context_value = doc
             .entries()
             .find(|(k, _)| *k == "@context")
             .map_or(&null, |(_, v)| v);
-        let active = self.processed_context(context_value)?;
+        let (active, root_key) = self.processed_context(context_value)?;
 
         // Expand the body under the cached active context: identical to processing the
         // document's own `@context` first, without re-processing it.
@@ -94,14 +139,34 @@ impl Canonicalizer {
         }
         let body = json_syntax::Value::Object(body);
         let loader = self.store.loader();
-        let expanded = futures::executor::block_on(body.expand_full(
-            &mut (),
-            (*active).clone(),
-            None,
-            &loader,
-            strict_options(),
-            (),
-        ));
+        // Scoped contexts (VC, Data Integrity, Open Badges types) are processed once per
+        // thread and then reused: the patched expansion memoizes them by derivation from the
+        // root context, identified here by its `@context` value (the store is fixed per
+        // canonicalizer and the options are constant).
+        let expanded = if cached {
+            let cache = scoped_cache(self.id);
+            futures::executor::block_on(json_ld::expansion::expand_cached(
+                &body,
+                &mut (),
+                &active,
+                &root_key,
+                &cache,
+                None,
+                &loader,
+                strict_options(),
+                (),
+            ))
+        } else {
+            use json_ld::Expand as _;
+            futures::executor::block_on(body.expand_full(
+                &mut (),
+                (*active).clone(),
+                None,
+                &loader,
+                strict_options(),
+                (),
+            ))
+        };
         let mut expanded = match expanded {
             Ok(e) => e,
             Err(e) => {
@@ -157,7 +222,11 @@ impl Canonicalizer {
             .map_err(|e| ProofError::Canonicalization(e.to_string()))
     }
 
-    fn processed_context(&self, context_value: &Value) -> Result<Arc<Context>, ProofError> {
+    /// The processed top-level context for `context_value`, and the key naming it.
+    fn processed_context(
+        &self,
+        context_value: &Value,
+    ) -> Result<(Arc<Context>, String), ProofError> {
         let key = serde_json::to_string(context_value)
             .map_err(|e| ProofError::malformed(e.to_string()))?;
         if let Some(hit) = self
@@ -166,7 +235,7 @@ impl Canonicalizer {
             .ok()
             .and_then(|m| m.get(&key).cloned())
         {
-            return Ok(hit);
+            return Ok((hit, key));
         }
         // Name a missing top-level context before attempting anything else.
         for url in context_urls(context_value) {
@@ -208,9 +277,9 @@ impl Canonicalizer {
             if map.len() >= CONTEXT_CACHE_CAPACITY {
                 map.clear();
             }
-            map.insert(key, active.clone());
+            map.insert(key.clone(), active.clone());
         }
-        Ok(active)
+        Ok((active, key))
     }
 }
 
