@@ -30,8 +30,10 @@ pub const DEFAULT_HNDQ_CALL_LIMIT: usize = 4_000;
 /// Processed contexts kept; distinct `@context` values in practice are a few dozen.
 const CONTEXT_CACHE_CAPACITY: usize = 256;
 
-/// Scoped contexts kept per thread and canonicalizer (see `vendor/json-ld-expansion`).
-const SCOPED_CACHE_CAPACITY: usize = 4096;
+/// Scoped contexts kept per thread and canonicalizer (see `vendor/json-ld-expansion`). A VC
+/// uses a few dozen; a processed context is tens of KB, so this bounds a thread at a few MB
+/// even against documents crafted to derive many distinct contexts.
+const SCOPED_CACHE_CAPACITY: usize = 256;
 
 /// Source of [`Canonicalizer`] ids: a scoped-context cache belongs to one canonicalizer (one
 /// context store), so two stores mapping a URL to different documents never share entries.
