@@ -90,6 +90,34 @@ pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>, HomeError> {
     // Validate everything before writing anything.
     let mut staged = ContextStore::empty();
     let urls = add_from_dir(&mut staged, src)?;
+    write_staged(data_dir, &staged, |c| {
+        src.join(&c.origin).display().to_string()
+    })?;
+    Ok(urls)
+}
+
+/// Installs contexts given as `(url, text)` pairs, e.g. fetched from their canonical
+/// addresses; `origin` says where each came from. All are validated before any is written.
+pub fn install_texts(
+    data_dir: &Path,
+    texts: &[(String, String, String)],
+) -> Result<Vec<String>, HomeError> {
+    let mut staged = ContextStore::empty();
+    for (url, text, origin) in texts {
+        staged
+            .insert(url, text, origin)
+            .map_err(|e| HomeError::new(format!("{url} ({origin}): {e}")))?;
+    }
+    write_staged(data_dir, &staged, |c| c.origin.clone())?;
+    Ok(texts.iter().map(|(u, _, _)| u.clone()).collect())
+}
+
+/// Copies `staged` into `data_dir`'s store and index (SHA-256 pinned).
+fn write_staged(
+    data_dir: &Path,
+    staged: &ContextStore,
+    origin: impl Fn(&credreg_proof::StoredContext) -> String,
+) -> Result<(), HomeError> {
     let dir = store_dir(data_dir);
     std::fs::create_dir_all(&dir).map_err(|e| HomeError::io(&dir, e))?;
     let index_path = dir.join(INDEX);
@@ -110,14 +138,13 @@ pub fn install(data_dir: &Path, src: &Path) -> Result<Vec<String>, HomeError> {
             IndexEntry {
                 file,
                 sha256: stored.sha256.clone(),
-                origin: src.join(&stored.origin).display().to_string(),
+                origin: origin(stored),
             },
         );
     }
     let encoded = serde_json::to_vec_pretty(&index)
         .map_err(|e| HomeError::new(format!("encoding context index: {e}")))?;
-    write_atomically(&index_path, &encoded)?;
-    Ok(urls)
+    write_atomically(&index_path, &encoded)
 }
 
 /// Writes `bytes` to `path` through a temporary file and a rename, so a crash leaves the old

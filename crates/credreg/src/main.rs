@@ -1,6 +1,7 @@
 //! The `credreg` command: run a node, manage its contexts and tokens, import and verify awards.
 
 mod config;
+mod fetch;
 mod import;
 mod serve;
 mod verify_cmd;
@@ -78,6 +79,19 @@ enum ContextsCommand {
     },
     /// List installed contexts with their SHA-256.
     List,
+    /// Download the Open Badges 3.0.3 contexts from their canonical URLs (once; pinned by
+    /// SHA-256 thereafter).
+    Fetch {
+        /// Fetch these URLs instead of the Open Badges defaults.
+        #[arg(long = "url")]
+        urls: Vec<String>,
+        /// Fetch `MIRROR/<host>/<path>` instead of each canonical URL.
+        #[arg(long)]
+        mirror: Option<String>,
+        /// Replace contexts that are already installed.
+        #[arg(long)]
+        force: bool,
+    },
 }
 
 #[derive(Subcommand)]
@@ -188,6 +202,24 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let store = contexts_dir::load(&cli.data_dir)?;
             for c in store.iter() {
                 println!("{}  {}  ({})", c.sha256, c.url, c.origin);
+            }
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Contexts {
+            command:
+                ContextsCommand::Fetch {
+                    urls,
+                    mirror,
+                    force,
+                },
+        } => {
+            let urls = if urls.is_empty() {
+                fetch::DEFAULT_URLS.iter().map(|u| u.to_string()).collect()
+            } else {
+                urls
+            };
+            for url in fetch::fetch(&cli.data_dir, &urls, mirror.as_deref(), force)? {
+                println!("installed {url}");
             }
             Ok(ExitCode::SUCCESS)
         }

@@ -117,3 +117,104 @@ fn an_edited_installed_context_is_refused() {
     assert_eq!(code, 2, "{out}");
     assert!(out.contains("changed since it was installed"), "{out}");
 }
+
+/// Serves files under `root` at `/<path>` on an ephemeral loopback port, for `requests`
+/// requests; returns the base URL.
+fn serve_files(root: PathBuf, requests: usize) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    std::thread::spawn(move || {
+        for stream in listener.incoming().take(requests) {
+            let Ok(mut stream) = stream else { continue };
+            let mut line = String::new();
+            let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+            if reader.read_line(&mut line).is_err() {
+                continue;
+            }
+            // Drain the headers.
+            let mut header = String::new();
+            while reader.read_line(&mut header).is_ok_and(|n| n > 2) {
+                header.clear();
+            }
+            let path = line.split_whitespace().nth(1).unwrap_or("/");
+            let reply = match std::fs::read(root.join(path.trim_start_matches('/'))) {
+                Ok(body) => {
+                    let mut r = format!(
+                        "HTTP/1.1 200 OK\r\nContent-Type: application/ld+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                        body.len()
+                    )
+                    .into_bytes();
+                    r.extend(body);
+                    r
+                }
+                Err(_) => {
+                    b"HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+                        .to_vec()
+                }
+            };
+            let _ = stream.write_all(&reply);
+        }
+    });
+    base
+}
+
+#[test]
+fn contexts_fetch_installs_once_and_pins() {
+    let Some(c) = conformance() else { return };
+    let data = temp_dir("fetch");
+    // A mirror laid out as <host>/<path>, holding the OB 3.0.3 context and extensions.
+    let mirror = data.join("mirror/purl.imsglobal.org/spec/ob/v3p0");
+    std::fs::create_dir_all(&mirror).expect("mirror dir");
+    std::fs::copy(
+        c.join("contexts/ob-v3p0-context-3.0.3.validator.json"),
+        mirror.join("context-3.0.3.json"),
+    )
+    .expect("copy");
+    std::fs::copy(
+        c.join("contexts/ob-v3p0-extensions.json"),
+        mirror.join("extensions.json"),
+    )
+    .expect("copy");
+    let base = serve_files(data.join("mirror"), 2);
+    let (code, out) = credreg(&data, &["contexts", "fetch", "--mirror", &base]);
+    assert_eq!(code, 0, "{out}");
+    assert!(
+        out.contains("installed https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"),
+        "{out}"
+    );
+    // Once: a second fetch does not go to the network (the server is gone) and keeps the pin.
+    let (code, out) = credreg(&data, &["contexts", "fetch", "--mirror", &base]);
+    assert_eq!(code, 0, "{out}");
+    assert!(out.contains("already installed (pinned)"), "{out}");
+    let (_, list) = credreg(&data, &["contexts", "list"]);
+    assert!(
+        list.contains(&format!(
+            "({base}/purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json)"
+        )),
+        "{list}"
+    );
+    // A 1EdTech fixture that needs exactly the two fetched contexts now verifies.
+    let good = c.join("ob3-examples/1edtech-validator-fixtures/complete.json");
+    let (code, out) = credreg(&data, &["verify", good.to_str().expect("utf8")]);
+    assert_eq!(code, 0, "{out}");
+    // Something that is not a context is refused and nothing is installed.
+    let other = temp_dir("fetch-bad");
+    let junk = other.join("mirror/example.org");
+    std::fs::create_dir_all(&junk).expect("dir");
+    std::fs::write(junk.join("ctx.json"), "<html>not json</html>").expect("write");
+    let base = serve_files(other.join("mirror"), 1);
+    let (code, out) = credreg(
+        &other,
+        &[
+            "contexts",
+            "fetch",
+            "--mirror",
+            &base,
+            "--url",
+            "https://example.org/ctx.json",
+        ],
+    );
+    assert_eq!(code, 2, "{out}");
+    assert!(!other.join("contexts/index.json").exists());
+}
