@@ -141,6 +141,10 @@ pub struct Store {
     status: sled::Tree,
     status_creds: sled::Tree,
     tokens: sled::Tree,
+    log_nodes: sled::Tree,
+    log_entries: sled::Tree,
+    log_positions: sled::Tree,
+    log_meta: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -203,6 +207,10 @@ impl Store {
             status: db.open_tree("status-1")?,
             status_creds: db.open_tree("status-credentials-1")?,
             tokens: db.open_tree("tokens-1")?,
+            log_nodes: db.open_tree("log-nodes-1")?,
+            log_entries: db.open_tree("log-entries-1")?,
+            log_positions: db.open_tree("log-positions-1")?,
+            log_meta: db.open_tree("log-meta-1")?,
             db,
         })
     }
@@ -253,52 +261,50 @@ impl Store {
         Ok(false)
     }
 
-    /// Stores a signed record (durably). Returns its id. Storing the same bytes twice is a
-    /// no-op (ids are content addresses).
+    /// Stores a signed record (durably) and appends it to its issuer's log. Returns its id.
+    /// Storing the same bytes twice is a no-op (ids are content addresses).
     pub fn put_record(&self, record: &NewRecord) -> Result<String, StoreError> {
-        let id = record.id();
-        let seq = self.db.generate_id()?;
-        (&self.records, &self.record_index)
-            .transaction(|(records, index)| {
-                Self::tx_put_record(records, index, record, seq)?;
-                Ok(())
-            })
-            .map_err(tx_error)?;
-        self.flush()?;
-        Ok(id)
+        self.put_records(std::slice::from_ref(record))
+            .map(|mut ids| ids.pop().unwrap_or_default())
     }
 
-    /// Stores many signed records in one transaction and one flush (bulk catalog loads).
+    /// Stores many signed records, each appended to its issuer's log, in one transaction and
+    /// one flush (bulk catalog loads).
     pub fn put_records(&self, records: &[NewRecord]) -> Result<Vec<String>, StoreError> {
-        let mut seqs = Vec::with_capacity(records.len());
-        for _ in records {
-            seqs.push(self.db.generate_id()?);
-        }
-        (&self.records, &self.record_index)
-            .transaction(|(r, i)| {
-                for (record, seq) in records.iter().zip(&seqs) {
-                    Self::tx_put_record(r, i, record, *seq)?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)?;
-        self.flush()?;
+        let seqs = self.sequence_numbers(records.len())?;
+        self.write(|tx| {
+            for (record, seq) in records.iter().zip(&seqs) {
+                tx.put_record(record, *seq)?;
+            }
+            Ok(())
+        })?;
         Ok(records.iter().map(NewRecord::id).collect())
     }
 
-    fn tx_put_record(
-        records: &sled::transaction::TransactionalTree,
-        index: &sled::transaction::TransactionalTree,
-        record: &NewRecord,
-        seq: u64,
-    ) -> TxResult<()> {
-        let id = blake3::hash(&record.bytes);
-        if records.get(id.as_bytes())?.is_some() {
-            return Ok(());
-        }
-        records.insert(id.as_bytes(), record.bytes.as_slice())?;
-        index.insert(index_key(record.kind, &record.issuer, seq), id.as_bytes())?;
-        Ok(())
+    fn sequence_numbers(&self, n: usize) -> Result<Vec<u64>, StoreError> {
+        (0..n).map(|_| Ok(self.db.generate_id()?)).collect()
+    }
+
+    /// Runs `f` in one transaction over every tree it may write, then flushes.
+    fn write<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, StoreError> {
+        let trees = [
+            self.records.clone(),
+            self.record_index.clone(),
+            self.awards.clone(),
+            self.award_state.clone(),
+            self.status.clone(),
+            self.meta.clone(),
+            self.log_nodes.clone(),
+            self.log_entries.clone(),
+            self.log_positions.clone(),
+            self.log_meta.clone(),
+        ];
+        let out = trees
+            .as_slice()
+            .transaction(|t| f(&Tx(t)))
+            .map_err(tx_error)?;
+        self.flush()?;
+        Ok(out)
     }
 
     /// A record's exact bytes by id (hex).
@@ -337,16 +343,13 @@ impl Store {
             .unwrap_or(0))
     }
 
-    /// Stores awards with their receipts in one transaction, then flushes. Fails without
-    /// writing anything if any award id already exists.
+    /// Stores awards with their receipts (appended to the issuer's log) in one transaction,
+    /// then flushes. Fails without writing anything if any award id already exists.
     pub fn put_awards(&self, awards: &[NewAward]) -> Result<(), StoreError> {
         if awards.is_empty() {
             return Ok(());
         }
-        let mut seqs = Vec::with_capacity(awards.len());
-        for _ in awards {
-            seqs.push(self.db.generate_id()?);
-        }
+        let seqs = self.sequence_numbers(awards.len())?;
         let high = awards
             .iter()
             .map(|a| a.state.status_list as u64 * STATUS_LIST_BITS + a.state.status_index + 1)
@@ -356,36 +359,29 @@ impl Store {
             .iter()
             .map(|a| serde_json::to_vec(&a.state).map_err(|e| corrupt("award-state-1", e)))
             .collect::<Result<_, _>>()?;
-        (
-            &self.awards,
-            &self.award_state,
-            &self.records,
-            &self.record_index,
-            &self.meta,
-        )
-            .transaction(|(aw, st, records, index, meta)| {
-                for ((a, state), seq) in awards.iter().zip(&states).zip(&seqs) {
-                    if aw.get(a.award_id.as_bytes())?.is_some() {
-                        return abort(StoreError::DuplicateAward(a.award_id.clone()));
-                    }
-                    aw.insert(a.award_id.as_bytes(), a.bytes.as_slice())?;
-                    st.insert(a.award_id.as_bytes(), state.as_slice())?;
-                    Self::tx_put_record(records, index, &a.receipt, *seq)?;
+        self.write(|tx| {
+            for ((a, state), seq) in awards.iter().zip(&states).zip(&seqs) {
+                if tx.awards().get(a.award_id.as_bytes())?.is_some() {
+                    return abort(StoreError::DuplicateAward(a.award_id.clone()));
                 }
-                let current = match meta.get(NEXT_STATUS_INDEX)? {
-                    Some(v) => match decode_u64(&v) {
-                        Ok(n) => n,
-                        Err(e) => return abort(e),
-                    },
-                    None => 0,
-                };
-                if high > current {
-                    meta.insert(NEXT_STATUS_INDEX, &high.to_be_bytes())?;
-                }
-                Ok(())
-            })
-            .map_err(tx_error)?;
-        self.flush()
+                tx.awards()
+                    .insert(a.award_id.as_bytes(), a.bytes.as_slice())?;
+                tx.award_state()
+                    .insert(a.award_id.as_bytes(), state.as_slice())?;
+                tx.put_record(&a.receipt, *seq)?;
+            }
+            let current = match tx.meta().get(NEXT_STATUS_INDEX)? {
+                Some(v) => match decode_u64(&v) {
+                    Ok(n) => n,
+                    Err(e) => return abort(e),
+                },
+                None => 0,
+            };
+            if high > current {
+                tx.meta().insert(NEXT_STATUS_INDEX, &high.to_be_bytes())?;
+            }
+            Ok(())
+        })
     }
 
     /// An award's exact signed bytes.
@@ -417,46 +413,134 @@ impl Store {
     ) -> Result<AwardState, StoreError> {
         let seq = self.db.generate_id()?;
         let record_id = record.id();
-        let state = (
-            &self.award_state,
-            &self.status,
-            &self.records,
-            &self.record_index,
-        )
-            .transaction(|(st, status, records, index)| {
-                let Some(raw) = st.get(award_id.as_bytes())? else {
-                    return abort(StoreError::NoSuchAward(award_id.to_owned()));
-                };
-                let mut state: AwardState = match serde_json::from_slice(&raw) {
-                    Ok(s) => s,
-                    Err(e) => return abort(corrupt("award-state-1", e)),
-                };
-                if state.revocation.is_some() {
-                    return abort(StoreError::AlreadyRevoked(award_id.to_owned()));
+        self.write(|tx| {
+            let Some(raw) = tx.award_state().get(award_id.as_bytes())? else {
+                return abort(StoreError::NoSuchAward(award_id.to_owned()));
+            };
+            let mut state: AwardState = match serde_json::from_slice(&raw) {
+                Ok(s) => s,
+                Err(e) => return abort(corrupt("award-state-1", e)),
+            };
+            if state.revocation.is_some() {
+                return abort(StoreError::AlreadyRevoked(award_id.to_owned()));
+            }
+            state.revocation = Some(RevocationState {
+                reason: reason.to_owned(),
+                revoked_at: revoked_at.to_owned(),
+                record_id: record_id.clone(),
+            });
+            let encoded = match serde_json::to_vec(&state) {
+                Ok(v) => v,
+                Err(e) => return abort(corrupt("award-state-1", e)),
+            };
+            tx.award_state().insert(award_id.as_bytes(), encoded)?;
+            let key = state.status_list.to_be_bytes();
+            let mut bits = match tx.status().get(key)? {
+                Some(b) => b.to_vec(),
+                None => vec![0u8; (STATUS_LIST_BITS / 8) as usize],
+            };
+            set_bit(&mut bits, state.status_index);
+            tx.status().insert(&key, bits)?;
+            tx.put_record(record, seq)?;
+            Ok(state)
+        })
+    }
+
+    /// Number of entries in `issuer`'s log.
+    pub fn log_size(&self, issuer: &str) -> Result<u64, StoreError> {
+        self.log_meta
+            .get(log_prefix(issuer))?
+            .map(|v| decode_u64(&v))
+            .transpose()
+            .map(|n| n.unwrap_or(0))
+    }
+
+    /// `issuer`'s tree nodes, for roots and proofs (`credreg_log::{root, inclusion_proof, ...}`).
+    pub fn log_nodes(&self, issuer: &str) -> LogNodes<'_> {
+        LogNodes {
+            tree: &self.log_nodes,
+            prefix: log_prefix(issuer),
+        }
+    }
+
+    /// Entries `from..to` of `issuer`'s log (clamped to its size): index and exact bytes.
+    pub fn log_entries(
+        &self,
+        issuer: &str,
+        from: u64,
+        to: u64,
+    ) -> Result<Vec<(u64, Vec<u8>)>, StoreError> {
+        let prefix = log_prefix(issuer);
+        let mut out = Vec::new();
+        for item in self
+            .log_entries
+            .range(entry_key(&prefix, from)..entry_key(&prefix, to.max(from)))
+        {
+            let (key, id) = item?;
+            let index = decode_u64(&key[16..])?;
+            let bytes = self.records.get(&id)?.ok_or_else(|| StoreError::Corrupt {
+                tree: "log-entries-1",
+                detail: format!("entry {index} names a missing record"),
+            })?;
+            out.push((index, bytes.to_vec()));
+        }
+        Ok(out)
+    }
+
+    /// The log index of a record (by hex id), if it was logged.
+    pub fn log_position(&self, record_id: &str) -> Result<Option<u64>, StoreError> {
+        let Some(raw) = decode_id(record_id) else {
+            return Ok(None);
+        };
+        self.log_positions
+            .get(raw)?
+            .map(|k| decode_u64(&k[16..]))
+            .transpose()
+    }
+
+    /// The newest signed checkpoint stored for `issuer`: its size and bytes.
+    pub fn checkpoint(&self, issuer: &str) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
+        let Some(v) = self.log_meta.get(checkpoint_key(issuer))? else {
+            return Ok(None);
+        };
+        if v.len() < 8 {
+            return Err(corrupt(
+                "log-meta-1",
+                "checkpoint entry shorter than its size",
+            ));
+        }
+        Ok(Some((decode_u64(&v[..8])?, v[8..].to_vec())))
+    }
+
+    /// Stores a signed checkpoint of `size` for `issuer` if it is newer than the stored one
+    /// (durably). Returns whether it was stored: a size is never signed twice.
+    pub fn put_checkpoint_if_newer(
+        &self,
+        issuer: &str,
+        size: u64,
+        bytes: &[u8],
+    ) -> Result<bool, StoreError> {
+        let key = checkpoint_key(issuer);
+        let mut value = size.to_be_bytes().to_vec();
+        value.extend_from_slice(bytes);
+        loop {
+            let current = self.log_meta.get(&key)?;
+            if let Some(c) = &current {
+                if c.len() >= 8 && decode_u64(&c[..8])? >= size {
+                    return Ok(false);
                 }
-                state.revocation = Some(RevocationState {
-                    reason: reason.to_owned(),
-                    revoked_at: revoked_at.to_owned(),
-                    record_id: record_id.clone(),
-                });
-                let encoded = match serde_json::to_vec(&state) {
-                    Ok(v) => v,
-                    Err(e) => return abort(corrupt("award-state-1", e)),
-                };
-                st.insert(award_id.as_bytes(), encoded)?;
-                let key = state.status_list.to_be_bytes();
-                let mut bits = match status.get(key)? {
-                    Some(b) => b.to_vec(),
-                    None => vec![0u8; (STATUS_LIST_BITS / 8) as usize],
-                };
-                set_bit(&mut bits, state.status_index);
-                status.insert(&key, bits)?;
-                Self::tx_put_record(records, index, record, seq)?;
-                Ok(state)
-            })
-            .map_err(tx_error)?;
-        self.flush()?;
-        Ok(state)
+            }
+            match self
+                .log_meta
+                .compare_and_swap(&key, current, Some(value.clone()))?
+            {
+                Ok(()) => {
+                    self.flush()?;
+                    return Ok(true);
+                }
+                Err(_) => continue, // raced with another writer; re-read
+            }
+        }
     }
 
     /// The revocation bits of status list `list` (all zero if nothing was revoked on it).
@@ -500,6 +584,158 @@ impl Store {
         self.status_creds.insert(list.to_be_bytes(), v)?;
         self.flush()
     }
+}
+
+/// The write view of every tree inside one transaction (order fixed by `Store::write`).
+struct Tx<'a>(&'a [sled::transaction::TransactionalTree]);
+
+type TTree = sled::transaction::TransactionalTree;
+
+impl Tx<'_> {
+    fn records(&self) -> &TTree {
+        &self.0[0]
+    }
+    fn record_index(&self) -> &TTree {
+        &self.0[1]
+    }
+    fn awards(&self) -> &TTree {
+        &self.0[2]
+    }
+    fn award_state(&self) -> &TTree {
+        &self.0[3]
+    }
+    fn status(&self) -> &TTree {
+        &self.0[4]
+    }
+    fn meta(&self) -> &TTree {
+        &self.0[5]
+    }
+    fn log_nodes(&self) -> &TTree {
+        &self.0[6]
+    }
+    fn log_entries(&self) -> &TTree {
+        &self.0[7]
+    }
+    fn log_positions(&self) -> &TTree {
+        &self.0[8]
+    }
+    fn log_meta(&self) -> &TTree {
+        &self.0[9]
+    }
+
+    /// Stores a record and, if it is new, appends it to its issuer's log.
+    fn put_record(&self, record: &NewRecord, seq: u64) -> TxResult<()> {
+        let id = blake3::hash(&record.bytes);
+        if self.records().get(id.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        self.records()
+            .insert(id.as_bytes(), record.bytes.as_slice())?;
+        self.record_index()
+            .insert(index_key(record.kind, &record.issuer, seq), id.as_bytes())?;
+        self.log_append(&record.issuer, id.as_bytes(), &record.bytes)
+    }
+
+    /// Appends `entry` (a record's exact bytes) to `issuer`'s log: the leaf, the perfect
+    /// subtrees it completes, the entry's position both ways, and the new size.
+    fn log_append(&self, issuer: &str, record_id: &[u8; 32], entry: &[u8]) -> TxResult<()> {
+        let prefix = log_prefix(issuer);
+        let size = match self.log_meta().get(prefix)? {
+            Some(v) => match decode_u64(&v) {
+                Ok(n) => n,
+                Err(e) => return abort(e),
+            },
+            None => 0,
+        };
+        let reader = TxNodes {
+            tree: self.log_nodes(),
+            prefix,
+        };
+        let created = credreg_log::appended_nodes(&reader, size, credreg_log::leaf_hash(entry))?;
+        for (level, index, hash) in created {
+            self.log_nodes()
+                .insert(&node_key(&prefix, level, index), &hash)?;
+        }
+        let position = entry_key(&prefix, size);
+        self.log_entries().insert(&position, record_id)?;
+        self.log_positions().insert(record_id, &position)?;
+        self.log_meta().insert(&prefix, &(size + 1).to_be_bytes())?;
+        Ok(())
+    }
+}
+
+/// Tree nodes as seen inside a transaction (its own writes included).
+struct TxNodes<'a> {
+    tree: &'a TTree,
+    prefix: [u8; 16],
+}
+
+impl credreg_log::NodeSource for TxNodes<'_> {
+    type Error = ConflictableTransactionError<StoreError>;
+    fn node(&self, level: u32, index: u64) -> Result<credreg_log::Hash, Self::Error> {
+        match self.tree.get(node_key(&self.prefix, level, index))? {
+            Some(v) => hash_of(&v).map_err(ConflictableTransactionError::Abort),
+            None => abort(missing_node(level, index)),
+        }
+    }
+}
+
+/// Tree nodes of one issuer's log, read outside a transaction.
+pub struct LogNodes<'a> {
+    tree: &'a sled::Tree,
+    prefix: [u8; 16],
+}
+
+impl credreg_log::NodeSource for LogNodes<'_> {
+    type Error = StoreError;
+    fn node(&self, level: u32, index: u64) -> Result<credreg_log::Hash, StoreError> {
+        match self.tree.get(node_key(&self.prefix, level, index))? {
+            Some(v) => hash_of(&v),
+            None => Err(missing_node(level, index)),
+        }
+    }
+}
+
+fn missing_node(level: u32, index: u64) -> StoreError {
+    StoreError::Corrupt {
+        tree: "log-nodes-1",
+        detail: format!("missing tree node level {level} index {index}"),
+    }
+}
+
+fn hash_of(v: &[u8]) -> Result<credreg_log::Hash, StoreError> {
+    v.try_into().map_err(|_| StoreError::Corrupt {
+        tree: "log-nodes-1",
+        detail: "a tree node is not 32 bytes".into(),
+    })
+}
+
+/// 16 bytes naming an issuer's log in keys: blake3 of the issuer id, truncated.
+fn log_prefix(issuer: &str) -> [u8; 16] {
+    let mut p = [0u8; 16];
+    p.copy_from_slice(&blake3::hash(issuer.as_bytes()).as_bytes()[..16]);
+    p
+}
+
+fn checkpoint_key(issuer: &str) -> Vec<u8> {
+    let mut k = b"checkpoint/".to_vec();
+    k.extend_from_slice(&log_prefix(issuer));
+    k
+}
+
+fn node_key(prefix: &[u8; 16], level: u32, index: u64) -> [u8; 25] {
+    let mut k = [0u8; 25];
+    k[..16].copy_from_slice(prefix);
+    k[16] = level as u8;
+    k[17..].copy_from_slice(&index.to_be_bytes());
+    k
+}
+
+fn entry_key(prefix: &[u8; 16], index: u64) -> [u8; 24] {
+    let mut k = [0u8; 24];
+    k[..16].copy_from_slice(prefix);
+    k[16..].copy_from_slice(&index.to_be_bytes());
+    k
 }
 
 /// Whether bit `index` is set (bit 0 is the most significant bit of byte 0, per the
@@ -632,6 +868,36 @@ mod tests {
             .expect("scan");
         assert_eq!(receipts.len(), 2);
         assert_eq!(s.records_of_kind(RecordKind::Revocation).count(), 1);
+
+        // The two receipts and the revocation are the issuer's log, in order; the failed batch
+        // appended nothing.
+        assert_eq!(s.log_size("did:key:z").expect("size"), 3);
+        let entries = s.log_entries("did:key:z", 0, 10).expect("entries");
+        let bytes: Vec<&[u8]> = entries.iter().map(|(_, b)| b.as_slice()).collect();
+        assert_eq!(bytes, [b"receipt a".as_slice(), b"receipt b", b"revoke b"]);
+        let mut reference = credreg_log::MemoryLog::new();
+        for b in &bytes {
+            reference.append(b);
+        }
+        let root = credreg_log::root(&s.log_nodes("did:key:z"), 3).expect("root");
+        assert_eq!(Some(root), reference.root_at(3));
+        let rev_id = credreg_model::record_id(b"revoke b");
+        assert_eq!(s.log_position(&rev_id).expect("pos"), Some(2));
+        assert_eq!(s.log_size("did:key:other").expect("size"), 0);
+
+        assert!(s
+            .put_checkpoint_if_newer("did:key:z", 3, b"cp3")
+            .expect("put"));
+        assert!(!s
+            .put_checkpoint_if_newer("did:key:z", 3, b"other cp3")
+            .expect("put"));
+        assert!(!s
+            .put_checkpoint_if_newer("did:key:z", 2, b"cp2")
+            .expect("put"));
+        assert_eq!(
+            s.checkpoint("did:key:z").expect("cp"),
+            Some((3, b"cp3".to_vec()))
+        );
     }
 
     #[test]
