@@ -190,6 +190,7 @@ async fn foreign_issuer_is_verified_and_reported_unknown() {
             ("issuer_key", "pass"),
             ("validity", "pass"),
             ("status", "warn"),
+            ("logged", "warn"),
             ("definition", "warn")
         ]
     );

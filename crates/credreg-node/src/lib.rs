@@ -19,6 +19,7 @@ pub mod catalog;
 pub mod contexts_dir;
 pub mod error;
 pub mod home;
+pub mod log;
 pub mod node;
 pub mod status;
 pub mod verify;
@@ -27,6 +28,7 @@ pub use auth::{generate_token, Role};
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;
+pub use log::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
 pub use node::{
     format_time, now_rfc3339, AwardRequest, BulkFailure, IssuedAward, Node, NodeSettings,
     PreparedAwards, Published, REQUIRED_CONTEXTS,

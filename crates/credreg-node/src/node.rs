@@ -113,6 +113,7 @@ pub struct Node {
     pub(crate) catalog: RwLock<Catalog>,
     next_status: Mutex<u64>,
     missing_contexts: Vec<String>,
+    pub(crate) checkpoint_lock: Mutex<()>,
 }
 
 impl std::fmt::Debug for Node {
@@ -169,9 +170,12 @@ impl Node {
             catalog: RwLock::new(Catalog::default()),
             next_status: Mutex::new(next),
             missing_contexts,
+            checkpoint_lock: Mutex::new(()),
         };
         node.load_catalog()?;
         node.ensure_profile()?;
+        // Covers a crash between a write and its checkpoint.
+        node.sign_checkpoint()?;
         Ok(node)
     }
 
@@ -233,6 +237,10 @@ impl Node {
     /// The operator's settings.
     pub fn settings(&self) -> &NodeSettings {
         &self.settings
+    }
+
+    pub(crate) fn signing_key(&self) -> &SigningKey {
+        &self.key
     }
 
     /// The store.
@@ -329,6 +337,7 @@ impl Node {
             records.push(self.sign_record(RecordKind::CredentialDef, body)?);
         }
         let ids = self.store.put_records(&records)?;
+        self.sign_checkpoint()?;
         let mut catalog = self.catalog.write().map_err(|_| poisoned())?;
         let mut out = Vec::with_capacity(defs.len());
         for ((def, record), id) in defs.into_iter().zip(records).zip(ids) {
@@ -359,6 +368,7 @@ impl Node {
         let body = serde_json::to_value(&stack).map_err(internal)?;
         let record = self.sign_record(RecordKind::Stack, body)?;
         let id = self.store.put_record(&record)?;
+        self.sign_checkpoint()?;
         let bytes = Arc::new(record.bytes);
         let issued = decode_record::<Stack>(&bytes)?.0.issued;
         self.catalog
@@ -506,6 +516,7 @@ impl Node {
     /// them. Bulk importers overlap this disk write with signing the next batch.
     pub fn commit_awards(&self, prepared: PreparedAwards) -> Result<Vec<IssuedAward>, NodeError> {
         self.store.put_awards(&prepared.0)?;
+        self.sign_checkpoint()?;
         Ok(prepared
             .0
             .into_iter()
@@ -616,7 +627,10 @@ impl Node {
             serde_json::to_value(&body).map_err(internal)?,
         )?;
         match self.store.revoke(award_id, &record, reason, &revoked_at) {
-            Ok(state) => Ok(state),
+            Ok(state) => {
+                self.sign_checkpoint()?;
+                Ok(state)
+            }
             Err(credreg_store::StoreError::AlreadyRevoked(id)) => Err(NodeError::Conflict(
                 format!("award {id} is already revoked"),
             )),

@@ -27,7 +27,7 @@ pub enum CheckStatus {
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
-    /// `well_formed`, `proof`, `issuer_key`, `validity`, `status`, `definition`.
+    /// `well_formed`, `proof`, `issuer_key`, `validity`, `status`, `logged`, `definition`.
     pub check: &'static str,
     /// Outcome.
     pub status: CheckStatus,
@@ -277,7 +277,7 @@ impl Node {
                     CheckStatus::Fail,
                     Some(format!("The credential is not well-formed: {why}.")),
                 ));
-                for c in ["proof", "issuer_key", "validity", "status", "definition"] {
+                for c in ["proof", "issuer_key", "validity", "status", "logged", "definition"] {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
@@ -301,7 +301,7 @@ impl Node {
                 );
                 c.code = Some(e.check().as_str());
                 checks.push(c);
-                for c in ["issuer_key", "validity", "status", "definition"] {
+                for c in ["issuer_key", "validity", "status", "logged", "definition"] {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
@@ -355,6 +355,7 @@ impl Node {
         });
         checks.push(validity(cred, now));
         checks.push(self.status_check(cred, ours));
+        checks.push(self.logged_check(cred, ours));
         checks.push(self.definition_check(cred));
         finish(index, cred, issuer, checks)
     }
@@ -447,6 +448,38 @@ impl Node {
             CheckStatus::Fail,
             Some(format!("The issuer revoked this credential{reason}.")),
         )
+    }
+
+    fn logged_check(&self, cred: &Value, ours: bool) -> CheckResult {
+        if !has_type(cred, "OpenBadgeCredential") && !has_type(cred, "AchievementCredential") {
+            return CheckResult::new(
+                "logged",
+                CheckStatus::Skip,
+                Some("Not an award: only awards have receipts in the issuer's log.".to_owned()),
+            );
+        }
+        if !ours {
+            return CheckResult::new(
+                "logged",
+                CheckStatus::Warn,
+                Some("The issuer's log is not held by this node, so the award's receipt could not be checked.".to_owned()),
+            );
+        }
+        let Some(id) = cred.get("id").and_then(Value::as_str) else {
+            return CheckResult::new(
+                "logged",
+                CheckStatus::Fail,
+                Some("The credential has no id, so its receipt cannot be found in the issuer's log.".to_owned()),
+            );
+        };
+        match self.receipt_logged(id) {
+            Ok(what) => CheckResult::new("logged", CheckStatus::Pass, Some(what)),
+            Err(why) => CheckResult::new(
+                "logged",
+                CheckStatus::Fail,
+                Some(format!("The award is not on the issuer's books: {why}.")),
+            ),
+        }
     }
 
     fn definition_check(&self, cred: &Value) -> CheckResult {

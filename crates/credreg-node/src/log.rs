@@ -1,0 +1,291 @@
+//! The node's side of its Merkle log: checkpoints after every write, entries and proofs for
+//! anyone who asks, and the `logged` verification check.
+
+use crate::error::NodeError;
+use crate::node::{internal, Node};
+use credreg_log::{Checkpoint, Hash, SignedCheckpoint};
+use serde::{Deserialize, Serialize};
+
+/// Largest page of entries served at once.
+pub const MAX_ENTRIES_PAGE: u64 = 256;
+
+/// A signed checkpoint as stored and served (hashes and keys lowercase hex).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckpointJson {
+    /// Issuer DID.
+    pub issuer: String,
+    /// Entries.
+    pub size: u64,
+    /// Root, hex.
+    pub root: String,
+    /// Unix seconds.
+    pub timestamp: u64,
+    /// Ed25519 public key, hex (32 bytes).
+    pub key: String,
+    /// Ed25519 signature over the `credreg-checkpoint/v1` encoding, hex (64 bytes).
+    pub signature: String,
+}
+
+impl CheckpointJson {
+    /// From a signed checkpoint.
+    pub fn of(c: &SignedCheckpoint) -> Self {
+        Self {
+            issuer: c.checkpoint.issuer.clone(),
+            size: c.checkpoint.size,
+            root: hex::encode(c.checkpoint.root),
+            timestamp: c.checkpoint.timestamp,
+            key: hex::encode(c.key),
+            signature: hex::encode(c.signature),
+        }
+    }
+
+    /// Back to a signed checkpoint (not yet verified).
+    pub fn to_signed(&self) -> Result<SignedCheckpoint, String> {
+        let decode = |what: &str, s: &str, n: usize| -> Result<Vec<u8>, String> {
+            let v = hex::decode(s).map_err(|e| format!("{what}: {e}"))?;
+            if v.len() != n {
+                return Err(format!("{what} must be {n} bytes"));
+            }
+            Ok(v)
+        };
+        let mut root = [0u8; 32];
+        root.copy_from_slice(&decode("root", &self.root, 32)?);
+        let mut key = [0u8; 32];
+        key.copy_from_slice(&decode("key", &self.key, 32)?);
+        let mut signature = [0u8; 64];
+        signature.copy_from_slice(&decode("signature", &self.signature, 64)?);
+        Ok(SignedCheckpoint {
+            checkpoint: Checkpoint {
+                issuer: self.issuer.clone(),
+                size: self.size,
+                root,
+                timestamp: self.timestamp,
+            },
+            key,
+            signature,
+        })
+    }
+}
+
+/// An inclusion proof as served.
+#[derive(Debug, Clone, Serialize)]
+pub struct InclusionJson {
+    /// Entry index.
+    pub index: u64,
+    /// Tree size the proof is for.
+    pub size: u64,
+    /// `blake3(0x00 || entry)`, hex.
+    pub leaf_hash: String,
+    /// Root at `size`, hex.
+    pub root: String,
+    /// Sibling hashes, leaf to root, hex.
+    pub proof: Vec<String>,
+}
+
+/// A consistency proof as served.
+#[derive(Debug, Clone, Serialize)]
+pub struct ConsistencyJson {
+    /// Older size.
+    pub from: u64,
+    /// Newer size.
+    pub to: u64,
+    /// Root at `from`, hex.
+    pub from_root: String,
+    /// Root at `to`, hex.
+    pub to_root: String,
+    /// RFC 9162 consistency proof, hex.
+    pub proof: Vec<String>,
+}
+
+fn hexes(v: &[Hash]) -> Vec<String> {
+    v.iter().map(hex::encode).collect()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// Signs a checkpoint of this node's log if it grew since the last one. Called after every
+    /// write (and at start, to cover a crash between a write and its checkpoint). A size is
+    /// never signed twice, so two different checkpoints for one size cannot exist.
+    pub(crate) fn sign_checkpoint(&self) -> Result<(), NodeError> {
+        let _guard = self.checkpoint_lock.lock().map_err(|_| internal("poisoned"))?;
+        let size = self.store.log_size(self.did())?;
+        let signed_size = self.store.checkpoint(self.did())?.map_or(0, |(s, _)| s);
+        if size == 0 || size <= signed_size {
+            return Ok(());
+        }
+        let root = credreg_log::root(&self.store.log_nodes(self.did()), size)?;
+        let signed = Checkpoint {
+            issuer: self.did().to_owned(),
+            size,
+            root,
+            timestamp: unix_now(),
+        }
+        .sign(self.signing_key())
+        .map_err(internal)?;
+        let bytes = serde_json::to_vec(&CheckpointJson::of(&signed)).map_err(internal)?;
+        self.store
+            .put_checkpoint_if_newer(self.did(), size, &bytes)?;
+        Ok(())
+    }
+
+    /// The newest checkpoint this node holds for `issuer`.
+    pub fn checkpoint(&self, issuer: &str) -> Result<Option<CheckpointJson>, NodeError> {
+        match self.store.checkpoint(issuer)? {
+            None => Ok(None),
+            Some((_, bytes)) => serde_json::from_slice(&bytes)
+                .map(Some)
+                .map_err(|e| internal(format!("stored checkpoint: {e}"))),
+        }
+    }
+
+    /// Entries `from..to` (at most [`MAX_ENTRIES_PAGE`]) of `issuer`'s log.
+    pub fn log_entries(
+        &self,
+        issuer: &str,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<Vec<(u64, Vec<u8>)>, NodeError> {
+        let size = self.store.log_size(issuer)?;
+        let to = to.unwrap_or(size).min(size).min(from.saturating_add(MAX_ENTRIES_PAGE));
+        if from > to {
+            return Err(invalid("from", format!("must not exceed to ({to})")));
+        }
+        Ok(self.store.log_entries(issuer, from, to)?)
+    }
+
+    /// Inclusion proof of entry `index` (or of the record with id `record`) at `size`
+    /// (default: the newest checkpoint's size).
+    pub fn inclusion(
+        &self,
+        issuer: &str,
+        index: Option<u64>,
+        record: Option<&str>,
+        size: Option<u64>,
+    ) -> Result<InclusionJson, NodeError> {
+        let index = match (index, record) {
+            (Some(i), None) => i,
+            (None, Some(r)) => self
+                .store
+                .log_position(r)?
+                .ok_or_else(|| NodeError::NotFound {
+                    what: "logged record",
+                    id: r.to_owned(),
+                })?,
+            _ => return Err(invalid("index", "give exactly one of index and record")),
+        };
+        let size = self.proof_size(issuer, size)?;
+        let nodes = self.store.log_nodes(issuer);
+        let proof = credreg_log::inclusion_proof(&nodes, index, size)?
+            .ok_or_else(|| invalid("index", format!("must be below size {size}")))?;
+        let entry = self.store.log_entries(issuer, index, index + 1)?;
+        let (_, bytes) = entry.first().ok_or_else(|| internal("entry vanished"))?;
+        Ok(InclusionJson {
+            index,
+            size,
+            leaf_hash: hex::encode(credreg_log::leaf_hash(bytes)),
+            root: hex::encode(credreg_log::root(&nodes, size)?),
+            proof: hexes(&proof),
+        })
+    }
+
+    /// Consistency proof between sizes `from` and `to` (default: the newest checkpoint's).
+    pub fn consistency(
+        &self,
+        issuer: &str,
+        from: u64,
+        to: Option<u64>,
+    ) -> Result<ConsistencyJson, NodeError> {
+        let to = self.proof_size(issuer, to)?;
+        let nodes = self.store.log_nodes(issuer);
+        let proof = credreg_log::consistency_proof(&nodes, from, to)?
+            .ok_or_else(|| invalid("from", format!("must be between 1 and {to}")))?;
+        Ok(ConsistencyJson {
+            from,
+            to,
+            from_root: hex::encode(credreg_log::root(&nodes, from)?),
+            to_root: hex::encode(credreg_log::root(&nodes, to)?),
+            proof: hexes(&proof),
+        })
+    }
+
+    fn proof_size(&self, issuer: &str, size: Option<u64>) -> Result<u64, NodeError> {
+        let logged = self.store.log_size(issuer)?;
+        if logged == 0 {
+            return Err(NodeError::NotFound {
+                what: "log",
+                id: issuer.to_owned(),
+            });
+        }
+        let size = match size {
+            Some(s) => s,
+            None => self.checkpoint(issuer)?.map_or(logged, |c| c.size),
+        };
+        if size == 0 || size > logged {
+            return Err(invalid("size", format!("must be between 1 and {logged}")));
+        }
+        Ok(size)
+    }
+
+    /// Whether the award `award_id` (this node's) has its receipt in the log at the newest
+    /// checkpoint, with the inclusion proof verified against the signed root.
+    pub(crate) fn receipt_logged(&self, award_id: &str) -> Result<String, String> {
+        let state = self
+            .store
+            .award_state(award_id)
+            .map_err(|e| e.to_string())?
+            .ok_or("this node has no record of issuing it")?;
+        let index = self
+            .store
+            .log_position(&state.receipt_id)
+            .map_err(|e| e.to_string())?
+            .ok_or("its award receipt is not in the issuer's log")?;
+        let cp = self
+            .checkpoint(self.did())
+            .map_err(|e| e.to_string())?
+            .ok_or("the issuer's log has no checkpoint yet")?
+            .to_signed()?;
+        cp.verify().map_err(|e| e.to_string())?;
+        if cp.key != self.signing_key().verifying_key().to_bytes() {
+            return Err("the checkpoint is not signed by the issuer's key".into());
+        }
+        let size = cp.checkpoint.size;
+        if index >= size {
+            return Err(format!(
+                "its receipt (entry {index}) is not yet covered by a checkpoint (size {size})"
+            ));
+        }
+        let nodes = self.store.log_nodes(self.did());
+        let proof = credreg_log::inclusion_proof(&nodes, index, size)
+            .map_err(|e| e.to_string())?
+            .ok_or("no inclusion proof")?;
+        let entry = self
+            .store
+            .record(&state.receipt_id)
+            .map_err(|e| e.to_string())?
+            .ok_or("the receipt record is missing")?;
+        credreg_log::verify_inclusion(
+            &credreg_log::leaf_hash(&entry),
+            index,
+            size,
+            &proof,
+            &cp.checkpoint.root,
+        )
+        .map_err(|e| format!("the inclusion proof fails: {e}"))?;
+        Ok(format!(
+            "receipt is entry {index} of the issuer's log, included in the checkpoint of size {size}"
+        ))
+    }
+}
+
+fn invalid(field: &str, message: impl Into<String>) -> NodeError {
+    NodeError::Invalid(credreg_model::Invalid(vec![credreg_model::FieldError {
+        field: field.into(),
+        message: message.into(),
+    }]))
+}
