@@ -113,7 +113,10 @@ impl Node {
     /// write (and at start, to cover a crash between a write and its checkpoint). A size is
     /// never signed twice, so two different checkpoints for one size cannot exist.
     pub(crate) fn sign_checkpoint(&self) -> Result<(), NodeError> {
-        let _guard = self.checkpoint_lock.lock().map_err(|_| internal("poisoned"))?;
+        let _guard = self
+            .checkpoint_lock
+            .lock()
+            .map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(self.did())?;
         let signed_size = self.store.checkpoint(self.did())?.map_or(0, |(s, _)| s);
         if size == 0 || size <= signed_size {
@@ -152,7 +155,10 @@ impl Node {
         to: Option<u64>,
     ) -> Result<Vec<(u64, Vec<u8>)>, NodeError> {
         let size = self.store.log_size(issuer)?;
-        let to = to.unwrap_or(size).min(size).min(from.saturating_add(MAX_ENTRIES_PAGE));
+        let to = to
+            .unwrap_or(size)
+            .min(size)
+            .min(from.saturating_add(MAX_ENTRIES_PAGE));
         if from > to {
             return Err(invalid("from", format!("must not exceed to ({to})")));
         }

@@ -277,7 +277,14 @@ impl Node {
                     CheckStatus::Fail,
                     Some(format!("The credential is not well-formed: {why}.")),
                 ));
-                for c in ["proof", "issuer_key", "validity", "status", "logged", "definition"] {
+                for c in [
+                    "proof",
+                    "issuer_key",
+                    "validity",
+                    "status",
+                    "logged",
+                    "definition",
+                ] {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
@@ -469,7 +476,10 @@ impl Node {
             return CheckResult::new(
                 "logged",
                 CheckStatus::Fail,
-                Some("The credential has no id, so its receipt cannot be found in the issuer's log.".to_owned()),
+                Some(
+                    "The credential has no id, so its receipt cannot be found in the issuer's log."
+                        .to_owned(),
+                ),
             );
         };
         match self.receipt_logged(id) {
