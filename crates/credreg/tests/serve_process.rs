@@ -69,32 +69,16 @@ impl Server {
         Server { child, addr }
     }
 
+    fn client(addr: String) -> Client {
+        Client { addr }
+    }
+
     fn request(&self, method: &str, path: &str, token: Option<&str>, body: &str) -> (u16, String) {
-        let mut s = TcpStream::connect(&self.addr).expect("connect");
-        s.set_read_timeout(Some(Duration::from_secs(60)))
-            .expect("timeout");
-        let auth = token
-            .map(|t| format!("Authorization: Bearer {t}\r\n"))
-            .unwrap_or_default();
-        write!(
-            s,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            self.addr,
-            body.len()
-        )
-        .expect("write");
-        let mut raw = String::new();
-        s.read_to_string(&mut raw).expect("read");
-        let status = raw
-            .split_whitespace()
-            .nth(1)
-            .and_then(|c| c.parse().ok())
-            .expect("status");
-        let body = raw
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
+        Client {
+            addr: self.addr.clone(),
+        }
+        .try_request(method, path, token, body)
+        .expect("the server answers")
     }
 
     /// Sends SIGTERM and waits (with a deadline) for a clean exit.
@@ -117,6 +101,40 @@ impl Server {
             );
             std::thread::sleep(Duration::from_millis(20));
         }
+    }
+}
+
+/// A minimal HTTP/1.1 client over loopback (one request per connection).
+struct Client {
+    addr: String,
+}
+
+impl Client {
+    /// `None` if the server is unreachable or the connection dies mid-answer.
+    fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(&self.addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .ok()?;
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).ok()?;
+        let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok())?;
+        let (_, body) = raw.split_once("\r\n\r\n")?;
+        Some((status, body.to_owned()))
     }
 }
 
@@ -216,5 +234,125 @@ fn serve_restart_and_import() {
     let (_, info) = server.request("GET", "/api/v1/node", None, "");
     assert_eq!(json(&info)["awards"], 3);
     assert_eq!(json(&info)["name"], "Seminole County Public Schools");
+    server.stop();
+}
+
+/// Kills `credreg serve` with SIGKILL in the middle of a stream of issuances, several times,
+/// and checks that every award the client saw acknowledged survived, is logged, and that the
+/// log still hashes to its signed checkpoint.
+#[test]
+fn sigkill_during_issuance_loses_nothing_acknowledged() {
+    let Some(contexts) = conformance_contexts() else {
+        return;
+    };
+    let data = tempfile::tempdir().expect("tempdir");
+    let data = data.path().join("data");
+    let st = credreg(&data)
+        .args(["contexts", "install"])
+        .arg(&contexts)
+        .output()
+        .expect("install");
+    assert!(st.status.success());
+
+    let server = Server::start(&data);
+    let def = r#"{"name":"Literacy Across Disciplines","description":"Embeds reading strategies in content lessons.","criteria":{"narrative":"Submit a unit plan and student work."}}"#;
+    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
+    assert_eq!(status, 201, "{body}");
+    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    drop(server);
+
+    let mut acknowledged: Vec<String> = Vec::new();
+    for round in 0..4 {
+        let mut server = Server::start(&data);
+        let addr = server.addr.clone();
+        let cred = cred.clone();
+        // The client issues until the connection dies, reporting each acknowledged award.
+        let (tx, rx) = std::sync::mpsc::channel::<String>();
+        let client = std::thread::spawn(move || {
+            let client = Server::client(addr);
+            for i in 0.. {
+                let body = format!(
+                    r#"{{"credential_id":"{cred}","recipient":{{"email":"r{round}t{i}@district.k12.us"}}}}"#
+                );
+                match client.try_request("POST", "/api/v1/awards", Some(TOKEN), &body) {
+                    Some((201, award)) => {
+                        // A body cut short by the kill is not an acknowledgement.
+                        let Some(id) = serde_json::from_str::<serde_json::Value>(&award)
+                            .ok()
+                            .and_then(|v| v["id"].as_str().map(str::to_owned))
+                        else {
+                            return;
+                        };
+                        if tx.send(id).is_err() {
+                            return;
+                        }
+                    }
+                    _ => return, // the server is gone
+                }
+            }
+        });
+        // Kill it after a few acknowledgements of this round (a different number each round),
+        // while the client keeps sending.
+        let wanted = 3 + round * 2;
+        let mut seen = 0;
+        while seen < wanted {
+            let id = rx
+                .recv_timeout(Duration::from_secs(60))
+                .expect("acknowledgements keep coming");
+            acknowledged.push(id);
+            seen += 1;
+        }
+        server.child.kill().expect("SIGKILL");
+        server.child.wait().expect("reaped");
+        client.join().expect("client thread");
+        acknowledged.extend(rx.try_iter());
+    }
+
+    let server = Server::start(&data);
+    let (_, info) = server.request("GET", "/api/v1/node", None, "");
+    let did = json(&info)["did"].as_str().expect("did").to_owned();
+    for id in &acknowledged {
+        let (status, award) = server.request("GET", &format!("/api/v1/awards/{id}"), None, "");
+        assert_eq!(status, 200, "acknowledged award {id} was lost");
+        let (_, report) = server.request("POST", "/api/v1/verify", None, &award);
+        let report = json(&report);
+        let logged = report["credentials"][0]["checks"]
+            .as_array()
+            .expect("checks")
+            .iter()
+            .find(|c| c["check"] == "logged")
+            .cloned()
+            .expect("logged check");
+        assert_eq!(logged["status"], "pass", "{id}: {logged}");
+    }
+    // The whole log hashes to the signed checkpoint.
+    let (_, cp) = server.request("GET", &format!("/api/v1/log/{did}/checkpoint"), None, "");
+    let cp = json(&cp);
+    let size = cp["size"].as_u64().expect("size");
+    let mut log = credreg_log::MemoryLog::new();
+    while log.size() < size {
+        let (_, page) = server.request(
+            "GET",
+            &format!("/api/v1/log/{did}/entries?from={}", log.size()),
+            None,
+            "",
+        );
+        for e in json(&page)["entries"].as_array().expect("entries") {
+            use base64::Engine as _;
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(e["data"].as_str().expect("data"))
+                .expect("base64");
+            log.append(&bytes);
+        }
+    }
+    assert_eq!(
+        log.root_at(size).map(hex::encode).as_deref(),
+        cp["root"].as_str()
+    );
+    assert!(
+        acknowledged.len() >= 3 + 5 + 7 + 9,
+        "{}",
+        acknowledged.len()
+    );
     server.stop();
 }
