@@ -263,12 +263,12 @@ impl Node {
         let already = self
             .verified_checkpoint
             .lock()
-            .map(|v| *v == Some(cp.signature))
+            .map(|v| v.as_ref() == Some(&cp))
             .unwrap_or(false);
         if !already {
             cp.verify().map_err(|e| e.to_string())?;
             if let Ok(mut v) = self.verified_checkpoint.lock() {
-                *v = Some(cp.signature);
+                *v = Some(cp.clone());
             }
         }
         let size = cp.checkpoint.size;

@@ -114,7 +114,7 @@ pub struct Node {
     next_status: Mutex<u64>,
     missing_contexts: Vec<String>,
     pub(crate) checkpoint_lock: Mutex<()>,
-    pub(crate) verified_checkpoint: Mutex<Option<[u8; 64]>>,
+    pub(crate) verified_checkpoint: Mutex<Option<credreg_log::SignedCheckpoint>>,
 }
 
 impl std::fmt::Debug for Node {
