@@ -487,7 +487,7 @@ impl Store {
         Ok(out)
     }
 
-    /// The log index of a record (by hex id), if it was logged.
+    /// The log index of a record, by its hex id or by its hex leaf hash, if it was logged.
     pub fn log_position(&self, record_id: &str) -> Result<Option<u64>, StoreError> {
         let Some(raw) = decode_id(record_id) else {
             return Ok(None);
@@ -651,14 +651,18 @@ impl Tx<'_> {
             tree: self.log_nodes(),
             prefix,
         };
-        let created = credreg_log::appended_nodes(&reader, size, credreg_log::leaf_hash(entry))?;
+        let leaf = credreg_log::leaf_hash(entry);
+        let created = credreg_log::appended_nodes(&reader, size, leaf)?;
         for (level, index, hash) in created {
             self.log_nodes()
                 .insert(&node_key(&prefix, level, index), &hash)?;
         }
         let position = entry_key(&prefix, size);
         self.log_entries().insert(&position, record_id)?;
+        // Positions by record id and by leaf hash (different hashes of the same bytes, so the
+        // keys never collide).
         self.log_positions().insert(record_id, &position)?;
+        self.log_positions().insert(&leaf, &position)?;
         self.log_meta().insert(&prefix, &(size + 1).to_be_bytes())?;
         Ok(())
     }
