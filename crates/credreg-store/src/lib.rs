@@ -301,7 +301,15 @@ impl Store {
         ];
         let out = trees
             .as_slice()
-            .transaction(|t| f(&Tx(t)))
+            .transaction(|t| {
+                let tx = Tx {
+                    trees: t,
+                    log_sizes: Default::default(),
+                };
+                let out = f(&tx)?;
+                tx.finish()?;
+                Ok(out)
+            })
             .map_err(tx_error)?;
         self.flush()?;
         Ok(out)
@@ -586,41 +594,45 @@ impl Store {
     }
 }
 
-/// The write view of every tree inside one transaction (order fixed by `Store::write`).
-struct Tx<'a>(&'a [sled::transaction::TransactionalTree]);
+/// The write view of every tree inside one transaction (order fixed by `Store::write`), with
+/// the log sizes this attempt has changed (written once, at the end, instead of per entry).
+struct Tx<'a> {
+    trees: &'a [sled::transaction::TransactionalTree],
+    log_sizes: std::cell::RefCell<std::collections::HashMap<[u8; 16], u64>>,
+}
 
 type TTree = sled::transaction::TransactionalTree;
 
 impl Tx<'_> {
     fn records(&self) -> &TTree {
-        &self.0[0]
+        &self.trees[0]
     }
     fn record_index(&self) -> &TTree {
-        &self.0[1]
+        &self.trees[1]
     }
     fn awards(&self) -> &TTree {
-        &self.0[2]
+        &self.trees[2]
     }
     fn award_state(&self) -> &TTree {
-        &self.0[3]
+        &self.trees[3]
     }
     fn status(&self) -> &TTree {
-        &self.0[4]
+        &self.trees[4]
     }
     fn meta(&self) -> &TTree {
-        &self.0[5]
+        &self.trees[5]
     }
     fn log_nodes(&self) -> &TTree {
-        &self.0[6]
+        &self.trees[6]
     }
     fn log_entries(&self) -> &TTree {
-        &self.0[7]
+        &self.trees[7]
     }
     fn log_positions(&self) -> &TTree {
-        &self.0[8]
+        &self.trees[8]
     }
     fn log_meta(&self) -> &TTree {
-        &self.0[9]
+        &self.trees[9]
     }
 
     /// Stores a record and, if it is new, appends it to its issuer's log.
@@ -640,12 +652,16 @@ impl Tx<'_> {
     /// subtrees it completes, the entry's position both ways, and the new size.
     fn log_append(&self, issuer: &str, record_id: &[u8; 32], entry: &[u8]) -> TxResult<()> {
         let prefix = log_prefix(issuer);
-        let size = match self.log_meta().get(prefix)? {
-            Some(v) => match decode_u64(&v) {
-                Ok(n) => n,
-                Err(e) => return abort(e),
+        let cached = self.log_sizes.borrow().get(&prefix).copied();
+        let size = match cached {
+            Some(n) => n,
+            None => match self.log_meta().get(prefix)? {
+                Some(v) => match decode_u64(&v) {
+                    Ok(n) => n,
+                    Err(e) => return abort(e),
+                },
+                None => 0,
             },
-            None => 0,
         };
         let reader = TxNodes {
             tree: self.log_nodes(),
@@ -663,7 +679,15 @@ impl Tx<'_> {
         // keys never collide).
         self.log_positions().insert(record_id, &position)?;
         self.log_positions().insert(&leaf, &position)?;
-        self.log_meta().insert(&prefix, &(size + 1).to_be_bytes())?;
+        self.log_sizes.borrow_mut().insert(prefix, size + 1);
+        Ok(())
+    }
+
+    /// Writes the log sizes changed in this attempt.
+    fn finish(&self) -> TxResult<()> {
+        for (prefix, size) in self.log_sizes.borrow().iter() {
+            self.log_meta().insert(prefix, &size.to_be_bytes())?;
+        }
         Ok(())
     }
 }
