@@ -96,6 +96,41 @@ fn main() {
         black_box(vk.verify_strict(black_box(&msg), &sig)).expect("verifies");
     });
 
+    // Durable log appends through the node: record signing (eddsa-jcs-2022), record + log
+    // nodes in one transaction, a signed checkpoint, two flushes per batch of 500.
+    let adir = tempfile::tempdir().expect("tempdir");
+    let append_node = node_in(adir.path(), contexts(&conf));
+    let batch: Vec<CredentialDef> = (0..500)
+        .map(|i| {
+            let mut d: CredentialDef =
+                serde_json::from_value(samples::growth_mindset()).expect("def");
+            d.name = format!("Growth mindset {i}");
+            d
+        })
+        .collect();
+    let mut round = 0u64;
+    let append = measure(
+        &mut c,
+        "durable log append through the node (batch 500)",
+        500,
+        || {
+            round += 1;
+            let defs: Vec<CredentialDef> = batch
+                .iter()
+                .map(|d| {
+                    let mut d = d.clone();
+                    d.version = format!("{round}");
+                    d
+                })
+                .collect();
+            black_box(append_node.publish_definitions(defs).expect("publish"));
+        },
+    );
+    let blake = [5u8; 64];
+    let raw_blake3 = measure(&mut c, "raw blake3 (64 bytes)", 1, || {
+        black_box(blake3::hash(black_box(&blake)));
+    });
+
     // Bulk issuance, durable, on disk.
     let dir = tempfile::tempdir().expect("tempdir");
     let node = node_in(dir.path(), contexts(&conf));
@@ -151,41 +186,6 @@ fn main() {
             });
         },
     );
-
-    // Durable log appends through the node: record signing (eddsa-jcs-2022), record + log
-    // nodes in one transaction, a signed checkpoint, two flushes per batch of 500.
-    let adir = tempfile::tempdir().expect("tempdir");
-    let append_node = node_in(adir.path(), contexts(&conf));
-    let batch: Vec<CredentialDef> = (0..500)
-        .map(|i| {
-            let mut d: CredentialDef =
-                serde_json::from_value(samples::growth_mindset()).expect("def");
-            d.name = format!("Growth mindset {i}");
-            d
-        })
-        .collect();
-    let mut round = 0u64;
-    let append = measure(
-        &mut c,
-        "durable log append through the node (batch 500)",
-        500,
-        || {
-            round += 1;
-            let defs: Vec<CredentialDef> = batch
-                .iter()
-                .map(|d| {
-                    let mut d = d.clone();
-                    d.version = format!("{round}");
-                    d
-                })
-                .collect();
-            black_box(append_node.publish_definitions(defs).expect("publish"));
-        },
-    );
-    let blake = [5u8; 64];
-    let raw_blake3 = measure(&mut c, "raw blake3 (64 bytes)", 1, || {
-        black_box(blake3::hash(black_box(&blake)));
-    });
 
     // Search over 10,000 definitions.
     let sdir = tempfile::tempdir().expect("tempdir");
