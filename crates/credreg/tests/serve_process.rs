@@ -145,17 +145,11 @@ impl Drop for Server {
     }
 }
 
-fn json(body: &str) -> serde_json::Value {
-    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
-}
-
-#[test]
-fn serve_restart_and_import() {
-    let Some(contexts) = conformance_contexts() else {
-        return;
-    };
-    let data = tempfile::tempdir().expect("tempdir");
-    let data = data.path().join("data");
+/// A fresh data directory with the conformance contexts installed (the TempDir keeps it alive).
+fn data_dir_with_contexts() -> Option<(tempfile::TempDir, PathBuf)> {
+    let contexts = conformance_contexts()?;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
     let st = credreg(&data)
         .args(["contexts", "install"])
         .arg(&contexts)
@@ -166,6 +160,18 @@ fn serve_restart_and_import() {
         "{}",
         String::from_utf8_lossy(&st.stderr)
     );
+    Some((dir, data))
+}
+
+fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
+
+#[test]
+fn serve_restart_and_import() {
+    let Some((_keep, data)) = data_dir_with_contexts() else {
+        return;
+    };
 
     let server = Server::start(&data);
     assert!(data.join("issuer.key").is_file() && data.join("credreg.toml").is_file());
@@ -242,17 +248,9 @@ fn serve_restart_and_import() {
 /// log still hashes to its signed checkpoint.
 #[test]
 fn sigkill_during_issuance_loses_nothing_acknowledged() {
-    let Some(contexts) = conformance_contexts() else {
+    let Some((_keep, data)) = data_dir_with_contexts() else {
         return;
     };
-    let data = tempfile::tempdir().expect("tempdir");
-    let data = data.path().join("data");
-    let st = credreg(&data)
-        .args(["contexts", "install"])
-        .arg(&contexts)
-        .output()
-        .expect("install");
-    assert!(st.status.success());
 
     let server = Server::start(&data);
     let def = r#"{"name":"Literacy Across Disciplines","description":"Embeds reading strategies in content lessons.","criteria":{"narrative":"Submit a unit plan and student work."}}"#;
