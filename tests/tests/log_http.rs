@@ -149,14 +149,18 @@ async fn log_is_auditable_from_the_outside() {
         (Some(2), Some(3))
     );
     assert_eq!(p["root"], early["root"]);
-    let leaf = hex::encode(credreg_log::leaf_hash(&entries[5]));
+    let record5 = credreg_model::record_id(&entries[5]);
     let p = n
         .get(&format!(
-            "/api/v1/log/{did}/proof/inclusion?leaf_hash={leaf}"
+            "/api/v1/log/{did}/proof/inclusion?record={record5}"
         ))
         .await
         .json();
     assert_eq!(p["index"].as_u64(), Some(5));
+    // Unknown query parameters are refused (leaf_hash lookups are not offered).
+    n.get(&format!("/api/v1/log/{did}/proof/inclusion?leaf_hash=00"))
+        .await
+        .assert_problem(StatusCode::BAD_REQUEST, "malformed-request");
     // The receipt is PII-free and names the award.
     let receipt: Value = serde_json::from_slice(&entries[2]).expect("json");
     assert_eq!(receipt["type"], "AwardReceipt");

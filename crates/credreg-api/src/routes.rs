@@ -732,10 +732,8 @@ async fn log_entries(
 struct InclusionParams {
     /// Entry index (or give `record`).
     index: Option<u64>,
-    /// Record id (hex blake3 of the entry) whose entry to prove.
+    /// Record id (hex blake3 of the entry's bytes) whose entry to prove.
     record: Option<String>,
-    /// Leaf hash (hex `blake3(0x00 || entry)`) whose entry to prove.
-    leaf_hash: Option<String>,
     /// Tree size (default: the newest checkpoint's).
     size: Option<u64>,
 }
@@ -751,15 +749,9 @@ async fn log_inclusion(
 ) -> Result<Response, Problem> {
     let Query(p) = params.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
     let node = state.node.clone();
-    let by_hash = match (p.record, p.leaf_hash) {
-        (Some(_), Some(_)) => {
-            return Err(Problem::malformed("give record or leaf_hash, not both"));
-        }
-        (r, l) => r.or(l),
-    };
-    let (index, size) = (p.index, p.size);
     let proof =
-        blocking(move || Ok(node.inclusion(&issuer, index, by_hash.as_deref(), size)?)).await?;
+        blocking(move || Ok(node.inclusion(&issuer, p.index, p.record.as_deref(), p.size)?))
+            .await?;
     Ok(Json(proof).into_response())
 }
 

@@ -165,8 +165,8 @@ impl Node {
         Ok(self.store.log_entries(issuer, from, to)?)
     }
 
-    /// Inclusion proof of entry `index` (or of the entry whose record id or leaf hash is
-    /// `record`) at `size` (default: the newest checkpoint's size).
+    /// Inclusion proof of entry `index` (or of the record with id `record`) at `size`
+    /// (default: the newest checkpoint's size).
     pub fn inclusion(
         &self,
         issuer: &str,

@@ -21,7 +21,7 @@ use sled::transaction::{ConflictableTransactionError, TransactionError, Transact
 use std::path::Path;
 
 /// Layout version written into `meta-1`.
-pub const SCHEMA_VERSION: u32 = 1;
+pub const SCHEMA_VERSION: u32 = 2;
 
 /// Entries per status list: 131,072 bits (16 KiB), the Bitstring Status List minimum that
 /// gives herd privacy.
@@ -143,7 +143,6 @@ pub struct Store {
     tokens: sled::Tree,
     log_nodes: sled::Tree,
     log_entries: sled::Tree,
-    log_positions: sled::Tree,
     log_meta: sled::Tree,
 }
 
@@ -200,7 +199,7 @@ impl Store {
         }
         Ok(Self {
             meta,
-            records: db.open_tree("records-1")?,
+            records: db.open_tree("records-2")?,
             record_index: db.open_tree("record-index-1")?,
             awards: db.open_tree("awards-1")?,
             award_state: db.open_tree("award-state-1")?,
@@ -209,7 +208,6 @@ impl Store {
             tokens: db.open_tree("tokens-1")?,
             log_nodes: db.open_tree("log-nodes-1")?,
             log_entries: db.open_tree("log-entries-1")?,
-            log_positions: db.open_tree("log-positions-1")?,
             log_meta: db.open_tree("log-meta-1")?,
             db,
         })
@@ -296,7 +294,6 @@ impl Store {
             self.meta.clone(),
             self.log_nodes.clone(),
             self.log_entries.clone(),
-            self.log_positions.clone(),
             self.log_meta.clone(),
         ];
         let out = trees
@@ -320,7 +317,10 @@ impl Store {
         let Some(raw) = decode_id(id) else {
             return Ok(None);
         };
-        Ok(self.records.get(raw)?.map(|v| v.to_vec()))
+        self.records
+            .get(raw)?
+            .map(|v| record_bytes(&v).map(<[u8]>::to_vec))
+            .transpose()
     }
 
     /// Every record of `kind`, in the order stored: `(id, bytes)`.
@@ -336,7 +336,7 @@ impl Store {
                     tree: "record-index-1",
                     detail: format!("index names missing record {}", hex::encode(&id)),
                 })?;
-                Ok((hex::encode(&id), bytes.to_vec()))
+                Ok((hex::encode(&id), record_bytes(&bytes)?.to_vec()))
             })
     }
 
@@ -490,19 +490,22 @@ impl Store {
                 tree: "log-entries-1",
                 detail: format!("entry {index} names a missing record"),
             })?;
-            out.push((index, bytes.to_vec()));
+            out.push((index, record_bytes(&bytes)?.to_vec()));
         }
         Ok(out)
     }
 
-    /// The log index of a record, by its hex id or by its hex leaf hash, if it was logged.
+    /// The log index of a record (by hex id) in its issuer's log.
     pub fn log_position(&self, record_id: &str) -> Result<Option<u64>, StoreError> {
         let Some(raw) = decode_id(record_id) else {
             return Ok(None);
         };
-        self.log_positions
+        self.records
             .get(raw)?
-            .map(|k| decode_u64(&k[16..]))
+            .map(|v| match v.get(..8) {
+                Some(head) => decode_u64(head),
+                None => Err(corrupt("records-2", "value shorter than its log index")),
+            })
             .transpose()
     }
 
@@ -628,29 +631,32 @@ impl Tx<'_> {
     fn log_entries(&self) -> &TTree {
         &self.trees[7]
     }
-    fn log_positions(&self) -> &TTree {
+    fn log_meta(&self) -> &TTree {
         &self.trees[8]
     }
-    fn log_meta(&self) -> &TTree {
-        &self.trees[9]
-    }
 
-    /// Stores a record and, if it is new, appends it to its issuer's log.
+    /// Stores a record and, if it is new, appends it to its issuer's log. The stored value is
+    /// the record's log index (8 bytes, big-endian) followed by its exact bytes: keeping the
+    /// position in the record's own entry saves a second randomly keyed tree, which is what
+    /// limits sled's append rate.
     fn put_record(&self, record: &NewRecord, seq: u64) -> TxResult<()> {
         let id = blake3::hash(&record.bytes);
         if self.records().get(id.as_bytes())?.is_some() {
             return Ok(());
         }
-        self.records()
-            .insert(id.as_bytes(), record.bytes.as_slice())?;
+        let index = self.log_append(&record.issuer, id.as_bytes(), &record.bytes)?;
+        let mut value = Vec::with_capacity(8 + record.bytes.len());
+        value.extend_from_slice(&index.to_be_bytes());
+        value.extend_from_slice(&record.bytes);
+        self.records().insert(id.as_bytes(), value)?;
         self.record_index()
             .insert(index_key(record.kind, &record.issuer, seq), id.as_bytes())?;
-        self.log_append(&record.issuer, id.as_bytes(), &record.bytes)
+        Ok(())
     }
 
     /// Appends `entry` (a record's exact bytes) to `issuer`'s log: the leaf, the perfect
-    /// subtrees it completes, the entry's position both ways, and the new size.
-    fn log_append(&self, issuer: &str, record_id: &[u8; 32], entry: &[u8]) -> TxResult<()> {
+    /// subtrees it completes and the entry (by index). Returns the entry's index.
+    fn log_append(&self, issuer: &str, record_id: &[u8; 32], entry: &[u8]) -> TxResult<u64> {
         let prefix = log_prefix(issuer);
         let cached = self.log_sizes.borrow().get(&prefix).copied();
         let size = match cached {
@@ -673,14 +679,10 @@ impl Tx<'_> {
             self.log_nodes()
                 .insert(&node_key(&prefix, level, index), &hash)?;
         }
-        let position = entry_key(&prefix, size);
-        self.log_entries().insert(&position, record_id)?;
-        // Positions by record id and by leaf hash (different hashes of the same bytes, so the
-        // keys never collide).
-        self.log_positions().insert(record_id, &position)?;
-        self.log_positions().insert(&leaf, &position)?;
+        self.log_entries()
+            .insert(&entry_key(&prefix, size), record_id)?;
         self.log_sizes.borrow_mut().insert(prefix, size + 1);
-        Ok(())
+        Ok(size)
     }
 
     /// Writes the log sizes changed in this attempt.
@@ -743,6 +745,13 @@ fn log_prefix(issuer: &str) -> [u8; 16] {
     let mut p = [0u8; 16];
     p.copy_from_slice(&blake3::hash(issuer.as_bytes()).as_bytes()[..16]);
     p
+}
+
+/// A stored record's exact bytes (after its 8-byte log index).
+fn record_bytes(value: &[u8]) -> Result<&[u8], StoreError> {
+    value
+        .get(8..)
+        .ok_or_else(|| corrupt("records-2", "value shorter than its log index"))
 }
 
 fn checkpoint_key(issuer: &str) -> Vec<u8> {
