@@ -531,7 +531,7 @@ where
 			// `active context`.
 			let active_context: Held<N::Iri, N::BlankId> =
 				if let Some(property_scoped_context) = property_scoped_context {
-					// FIXME it is unclear what we should use as `base_url` if there is no term definition for `active_context`.
+					// upstream note: it is unclear what we should use as `base_url` if there is no term definition for `active_context`.
 					let base_url = active_property
 						.get_from(active_context)
 						.and_then(|definition| definition.base_url().cloned());

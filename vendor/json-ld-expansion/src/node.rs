@@ -70,10 +70,10 @@ where
 	// Otherwise, if result contains the entry @type and its
 	// associated value is not an array, set it to an array
 	// containing only the associated value.
-	// FIXME TODO
+	// upstream note: unfinished
 
 	// Otherwise, if result contains the entry @set or @list:
-	// FIXME TODO
+	// upstream note: unfinished
 
 	if has_value_object_entries && result.is_empty() && result.id.is_none() {
 		return Ok(None);
@@ -639,7 +639,7 @@ where
 												// If item is neither @none nor well-formed
 												// according to section 2.2.9 of [BCP47],
 												// processors SHOULD issue a warning.
-												// TODO warning
+												// upstream note: warning
 
 												// Append v to expanded value.
 												expanded_value.push(
@@ -751,7 +751,7 @@ where
 								}
 
 								// Otherwise, set map context to active context.
-								// TODO What?
+								// upstream note: unclear
 
 								// Initialize `expanded_index` to the result of IRI
 								// expanding index.
@@ -812,7 +812,7 @@ where
 										// If `container_mapping` includes @index,
 										// index key is not @index, and expanded index is
 										// not @none:
-										// TODO the @none part.
+										// upstream note: the @none part.
 										if container_mapping.contains(ContainerKind::Index)
 											&& index_key != "@index"
 										{

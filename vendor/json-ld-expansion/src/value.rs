@@ -91,7 +91,7 @@ where
 					// Otherwise, set expanded value to value. If value is not
 					// well-formed according to section 2.2.9 of [BCP47],
 					// processors SHOULD issue a warning.
-					// TODO warning.
+					// upstream note: warning.
 
 					if value != "@none" {
 						language = Some(value.to_owned());
@@ -104,7 +104,7 @@ where
 			Term::Keyword(Keyword::Direction) => {
 				// If processing mode is json-ld-1.0, continue with the next key
 				// from element.
-				// TODO processing mode.
+				// upstream note: processing mode.
 
 				// If value is neither "ltr" nor "rtl", an invalid base direction
 				// error has been detected and processing is aborted.
@@ -236,7 +236,7 @@ where
 	// If active property is null or @graph, drop free-floating values as follows:
 	// If result is a map which is empty, or contains only the entries @value or
 	// @list, set result to null.
-	// TODO
+	// upstream note: unfinished
 
 	Ok(Some(Indexed::new(
 		Object::Value(Value::Literal(result, ty)),
