@@ -17,6 +17,7 @@ use axum::body::Body;
 use axum::http::Request;
 use credreg_model::{CredentialDef, Recipient};
 use credreg_node::{AwardRequest, Node, NodeSettings};
+use credreg_testkit::measure;
 use credreg_tests::{conformance, contexts, samples};
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
@@ -25,23 +26,6 @@ use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tower::ServiceExt as _;
-
-fn measure(c: &mut Criterion, name: &str, items_per_call: usize, mut work: impl FnMut()) -> f64 {
-    let (mut total, mut calls) = (Duration::ZERO, 0u64);
-    c.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                work();
-            }
-            let elapsed = start.elapsed();
-            total += elapsed;
-            calls += iters;
-            elapsed
-        })
-    });
-    total.as_secs_f64() / calls.max(1) as f64 / items_per_call as f64
-}
 
 fn node_in(dir: &std::path::Path, ctx: credreg_proof::ContextStore) -> Arc<Node> {
     Arc::new(

@@ -9,25 +9,11 @@ use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
 use http_body_util::BodyExt as _;
 use serde_json::Value;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use tower::ServiceExt as _;
 
-/// `../shared/conformance` (or `$CREDREG_CONFORMANCE`), if present. Prints a SKIP line if not.
-pub fn conformance() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance"));
-    if dir.join("contexts/PROVENANCE.txt").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)",
-            dir.display()
-        );
-        None
-    }
-}
+pub use credreg_testkit::conformance;
 
 /// Builtin contexts plus the conformance folder's (the OB 3.0.3 context among them).
 pub fn contexts(conformance: &Path) -> ContextStore {

@@ -8,25 +8,9 @@
 use credreg_log::{
     consistency_proof, inclusion_proof, verify_consistency, verify_inclusion, MemoryLog,
 };
+use credreg_testkit::measure;
 use criterion::{black_box, Criterion};
-use std::time::{Duration, Instant};
-
-fn measure(c: &mut Criterion, name: &str, items_per_call: usize, mut work: impl FnMut()) -> f64 {
-    let (mut total, mut calls) = (Duration::ZERO, 0u64);
-    c.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                work();
-            }
-            let elapsed = start.elapsed();
-            total += elapsed;
-            calls += iters;
-            elapsed
-        })
-    });
-    total.as_secs_f64() / calls.max(1) as f64 / items_per_call as f64
-}
+use std::time::Duration;
 
 fn main() {
     let mut c = Criterion::default()

@@ -5,24 +5,10 @@ use credreg_node::{contexts_dir, AwardRequest, Node, NodeError, NodeSettings, Ve
 use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
 use serde_json::Value;
-use std::path::PathBuf;
-
-fn conformance_contexts() -> Option<PathBuf> {
-    let dir =
-        PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance/contexts");
-    if dir.is_dir() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIP: ../shared/conformance/contexts is absent; award tests need the OB 3.0.3 context"
-        );
-        None
-    }
-}
 
 /// A node with the conformance contexts (the OB 3.0.3 one among them), if present.
 fn node_with_conformance() -> Option<Node> {
-    let dir = conformance_contexts()?;
+    let dir = credreg_testkit::conformance()?.join("contexts");
     let mut contexts = ContextStore::with_builtins();
     contexts_dir::add_from_dir(&mut contexts, &dir).expect("contexts");
     Some(node_with(contexts))

@@ -10,33 +10,15 @@ use credreg_proof::{
     keys, Canonicalizer, ContextStore, DataIntegrity, KeyResolver, SignOptions, Suite,
     VerifyOptions,
 };
+use credreg_testkit::measure;
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 #[path = "../tests/common/mod.rs"]
 mod common;
-
-/// Runs `work` under criterion and returns its mean time per item, from criterion's own
-/// samples: each workload is measured once, and the summary's ratios come from the same run.
-fn measure(c: &mut Criterion, name: &str, items_per_call: usize, mut work: impl FnMut()) -> f64 {
-    let (mut total, mut calls) = (Duration::ZERO, 0u64);
-    c.bench_function(name, |b| {
-        b.iter_custom(|iters| {
-            let start = Instant::now();
-            for _ in 0..iters {
-                work();
-            }
-            let elapsed = start.elapsed();
-            total += elapsed;
-            calls += iters;
-            elapsed
-        })
-    });
-    total.as_secs_f64() / calls.max(1) as f64 / items_per_call as f64
-}
 
 /// A realistic district award: the shape credreg-node issues.
 fn award(issuer: &str, n: usize) -> Value {

@@ -9,21 +9,6 @@ use std::time::{Duration, Instant};
 
 const TOKEN: &str = "test-admin-token-0123456789";
 
-fn conformance_contexts() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        })
-        .join("contexts");
-    if dir.join("PROVENANCE.txt").is_file() {
-        Some(dir)
-    } else {
-        println!("SKIP: conformance contexts not found at {}", dir.display());
-        None
-    }
-}
-
 fn credreg(data: &Path) -> Command {
     let mut c = Command::new(env!("CARGO_BIN_EXE_credreg"));
     c.arg("--data-dir")
@@ -147,7 +132,7 @@ impl Drop for Server {
 
 /// A fresh data directory with the conformance contexts installed (the TempDir keeps it alive).
 fn data_dir_with_contexts() -> Option<(tempfile::TempDir, PathBuf)> {
-    let contexts = conformance_contexts()?;
+    let contexts = credreg_testkit::conformance()?.join("contexts");
     let dir = tempfile::tempdir().expect("tempdir");
     let data = dir.path().join("data");
     let st = credreg(&data)

@@ -3,19 +3,7 @@
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-fn conformance() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    if dir.join("contexts/PROVENANCE.txt").is_file() {
-        Some(dir)
-    } else {
-        println!("SKIP: conformance data not found at {}", dir.display());
-        None
-    }
-}
+use credreg_testkit::conformance;
 
 fn credreg(data: &Path, args: &[&str]) -> (i32, String) {
     let out = Command::new(env!("CARGO_BIN_EXE_credreg"))

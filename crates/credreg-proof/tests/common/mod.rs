@@ -3,27 +3,10 @@
 #![allow(dead_code)] // each test binary uses a subset
 
 use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
-/// `$CREDREG_CONFORMANCE`, else `../shared/conformance` beside the project; `None` (with a
-/// printed SKIP line) when it is absent.
-pub fn conformance() -> Option<PathBuf> {
-    let dir = std::env::var_os("CREDREG_CONFORMANCE")
-        .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/conformance")
-        });
-    if dir.join("contexts/PROVENANCE.txt").is_file() {
-        Some(dir)
-    } else {
-        println!(
-            "SKIP: conformance data not found at {} (set CREDREG_CONFORMANCE)",
-            dir.display()
-        );
-        None
-    }
-}
+pub use credreg_testkit::conformance;
 
 /// The builtins plus every context the conformance folder's manifest lists.
 pub fn conformance_store(root: &Path) -> ContextStore {
