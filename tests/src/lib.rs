@@ -213,11 +213,7 @@ impl TestNode {
 
     /// Number of definitions and awards (to check a failed request changed nothing).
     pub fn counts(&self) -> (usize, usize) {
-        let defs = self
-            .node
-            .search(&credreg_node::SearchQuery::default())
-            .expect("search")
-            .total;
+        let defs = self.node.definition_count().expect("count");
         (defs, self.node.store().award_count())
     }
 }

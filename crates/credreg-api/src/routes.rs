@@ -199,12 +199,7 @@ struct NodeInfo {
     responses((status = 200, description = "This node", body = NodeInfo)))]
 async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Problem> {
     let node = &state.node;
-    let credentials = node
-        .search(&SearchQuery {
-            limit: 0,
-            ..Default::default()
-        })?
-        .total;
+    let credentials = node.definition_count()?;
     Ok(Json(NodeInfo {
         did: node.did().to_owned(),
         name: node.settings().name.clone(),
@@ -219,8 +214,8 @@ async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Prob
 #[utoipa::path(get, path = "/metrics", tag = "node",
     responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
 async fn metrics(State(state): State<AppState>) -> Response {
-    if let Ok(page) = state.node.search(&SearchQuery::default()) {
-        state.metrics.catalog_definitions.set(page.total as i64);
+    if let Ok(n) = state.node.definition_count() {
+        state.metrics.catalog_definitions.set(n as i64);
     }
     state
         .metrics
@@ -617,14 +612,12 @@ async fn verify(
     let node = state.node.clone();
     let report = blocking(move || node.verify(&value).map_err(Problem::malformed)).await?;
     for c in &report.credentials {
-        let verdict = serde_json::to_value(c.verdict)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
         state
             .metrics
             .verifications
-            .get_or_create(&crate::metrics::VerdictLabels { verdict })
+            .get_or_create(&crate::metrics::VerdictLabels {
+                verdict: c.verdict.as_str().to_owned(),
+            })
             .inc();
     }
     Ok(Json(report).into_response())

@@ -62,6 +62,17 @@ pub enum Verdict {
     Invalid,
 }
 
+impl Verdict {
+    /// The name used in reports and metrics (`valid`, `revoked`, `invalid`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Verdict::Valid => "valid",
+            Verdict::Revoked => "revoked",
+            Verdict::Invalid => "invalid",
+        }
+    }
+}
+
 /// What the node knows of a credential's issuer.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct IssuerInfo {
@@ -117,20 +128,20 @@ pub struct Summary {
 }
 
 /// Pulls the credentials out of a request body: one credential, a `VerifiablePresentation`, or
-/// `{"credentials": [...]}`.
-pub fn credentials_of(input: &Value) -> Result<Vec<Value>, String> {
+/// `{"credentials": [...]}`. Borrows them: nothing is copied on the way to verification.
+pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
     let Some(obj) = input.as_object() else {
         return Err("the body must be a JSON object: a credential, a VerifiablePresentation or {\"credentials\": [...]}".into());
     };
-    let list: Vec<Value> = if let Some(c) = obj.get("credentials") {
+    let list: Vec<&Value> = if let Some(c) = obj.get("credentials") {
         match c {
-            Value::Array(a) => a.clone(),
+            Value::Array(a) => a.iter().collect(),
             _ => return Err("`credentials` must be an array".into()),
         }
     } else if has_type(input, "VerifiablePresentation") {
         match obj.get("verifiableCredential") {
-            Some(Value::Array(a)) => a.clone(),
-            Some(v @ Value::Object(_)) => vec![v.clone()],
+            Some(Value::Array(a)) => a.iter().collect(),
+            Some(v @ Value::Object(_)) => vec![v],
             None => vec![],
             Some(_) => {
                 return Err(
@@ -139,7 +150,7 @@ pub fn credentials_of(input: &Value) -> Result<Vec<Value>, String> {
             }
         }
     } else {
-        vec![input.clone()]
+        vec![input]
     };
     if list.is_empty() {
         return Err("no credentials to verify".into());
@@ -201,28 +212,26 @@ impl Node {
     /// Verifies credentials (see [`credentials_of`]). Proofs are checked with one batch
     /// signature verification across the request.
     pub fn verify(&self, input: &Value) -> Result<VerifyReport, String> {
-        let creds = credentials_of(input)?;
-        Ok(self.verify_credentials(&creds))
+        Ok(self.verify_credentials(&credentials_of(input)?))
     }
 
     /// Verifies a list of credentials.
-    pub fn verify_credentials(&self, creds: &[Value]) -> VerifyReport {
+    pub fn verify_credentials(&self, creds: &[&Value]) -> VerifyReport {
         let now = OffsetDateTime::now_utc();
         let resolver = KeyResolver::new().allow_fragment_multikey(true);
         let options = VerifyOptions {
             now: Some(now),
             ..VerifyOptions::default()
         };
-        let shapes: Vec<Result<(), String>> = creds.iter().map(well_formed).collect();
-        let to_check: Vec<Value> = creds
+        let shapes: Vec<Result<(), String>> = creds.iter().map(|c| well_formed(c)).collect();
+        let to_check = creds
             .iter()
             .zip(&shapes)
             .filter(|(_, s)| s.is_ok())
-            .map(|(c, _)| c.clone())
-            .collect();
+            .map(|(c, _)| *c);
         let mut proofs = self
             .di
-            .verify_batch(&to_check, &resolver, &options)
+            .verify_batch(to_check, &resolver, &options)
             .into_iter();
         let mut reports = Vec::with_capacity(creds.len());
         let mut summary = Summary::default();

@@ -248,14 +248,14 @@ impl DataIntegrity {
     /// Verifies many documents, checking all their signatures with one Ed25519 batch
     /// verification (falling back to one-by-one only to find the culprits when the batch fails).
     /// Results are in input order.
-    pub fn verify_batch(
+    pub fn verify_batch<'d>(
         &self,
-        docs: &[Value],
+        docs: impl IntoIterator<Item = &'d Value>,
         resolver: &KeyResolver,
         options: &VerifyOptions,
     ) -> Vec<Result<Verification, ProofError>> {
         let prepared: Vec<_> = docs
-            .iter()
+            .into_iter()
             .map(|d| self.prepare(d, resolver, options))
             .collect();
         let mut messages: Vec<&[u8]> = Vec::new();
