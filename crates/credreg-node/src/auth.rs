@@ -5,6 +5,7 @@ use crate::error::NodeError;
 use crate::node::Node;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
+use credreg_store::Store;
 
 /// What a token may do.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -43,6 +44,26 @@ fn token_hash(token: &str) -> [u8; 32] {
     *blake3::hash(token.as_bytes()).as_bytes()
 }
 
+/// Registers `token` with `role` in `store` (durably). A free function because `credreg init`
+/// registers the admin token before a [`Node`] exists (it needs the bound address first).
+pub fn register_token(store: &Store, token: &str, role: Role) -> Result<(), NodeError> {
+    if token.len() < 16 {
+        return Err(NodeError::Invalid(credreg_model::Invalid(vec![
+            credreg_model::FieldError {
+                field: "token".into(),
+                message: "must be at least 16 characters".into(),
+            },
+        ])));
+    }
+    store.put_token(&token_hash(token), role.as_str())?;
+    Ok(())
+}
+
+/// Whether `store` holds an admin token (init creates one).
+pub fn has_admin_token(store: &Store) -> Result<bool, NodeError> {
+    Ok(store.has_token_role(Role::Admin.as_str())?)
+}
+
 impl Node {
     /// The role of `token`, if it is one of this node's tokens.
     pub fn role_for_token(&self, token: &str) -> Result<Option<Role>, NodeError> {
@@ -58,20 +79,6 @@ impl Node {
 
     /// Registers `token` with `role` (durably).
     pub fn add_token(&self, token: &str, role: Role) -> Result<(), NodeError> {
-        if token.len() < 16 {
-            return Err(NodeError::Invalid(credreg_model::Invalid(vec![
-                credreg_model::FieldError {
-                    field: "token".into(),
-                    message: "must be at least 16 characters".into(),
-                },
-            ])));
-        }
-        self.store.put_token(&token_hash(token), role.as_str())?;
-        Ok(())
-    }
-
-    /// Whether an admin token exists (init creates one).
-    pub fn has_admin_token(&self) -> Result<bool, NodeError> {
-        Ok(self.store.has_token_role(Role::Admin.as_str())?)
+        register_token(&self.store, token, role)
     }
 }

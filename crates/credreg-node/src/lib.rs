@@ -24,7 +24,7 @@ pub mod node;
 pub mod status;
 pub mod verify;
 
-pub use auth::{generate_token, Role};
+pub use auth::{generate_token, has_admin_token, register_token, Role};
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;

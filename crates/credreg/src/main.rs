@@ -245,11 +245,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
         } => {
             let role = Role::parse(&role)
                 .with_context(|| format!("unknown role `{role}`; use admin or reviewer"))?;
+            // Only the database is needed: opening the whole node here would re-publish the
+            // issuer profile with whatever URL the config names.
             let init = serve::init(&cli.data_dir, &Overrides::default())?;
-            let public_url = init.config.public_url(&init.config.http);
-            let node = serve::open_node(init, public_url)?;
             let token = generate_token();
-            node.add_token(&token, role)?;
+            credreg_node::register_token(&init.store, &token, role)?;
             println!("{} token (shown once): {token}", role.as_str());
             Ok(ExitCode::SUCCESS)
         }

@@ -3,7 +3,9 @@
 use crate::config::{Config, Overrides};
 use anyhow::{Context as _, Result};
 use credreg_api::AppState;
-use credreg_node::{contexts_dir, generate_token, Home, Node, NodeSettings, Role};
+use credreg_node::{
+    contexts_dir, generate_token, has_admin_token, register_token, Home, Node, NodeSettings, Role,
+};
 use credreg_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -28,13 +30,13 @@ pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
     }
     let store = Store::open(&home.db_dir())
         .with_context(|| format!("opening the database in {}", home.db_dir().display()))?;
-    let token_store = TokenStore(&store);
     match std::env::var("CREDREG_ADMIN_TOKEN") {
-        Ok(token) if !token.is_empty() => token_store.add(&token, Role::Admin)?,
+        Ok(token) if !token.is_empty() => register_token(&store, &token, Role::Admin)
+            .context("registering CREDREG_ADMIN_TOKEN")?,
         _ => {
-            if !token_store.has_admin()? {
+            if !has_admin_token(&store)? {
                 let token = generate_token();
-                token_store.add(&token, Role::Admin)?;
+                register_token(&store, &token, Role::Admin)?;
                 println!("admin token (shown once; only its hash is stored): {token}");
             }
         }
@@ -51,28 +53,6 @@ pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
         store,
         key,
     })
-}
-
-/// Token registration before a `Node` exists (init runs without knowing the public URL).
-struct TokenStore<'a>(&'a Store);
-
-impl TokenStore<'_> {
-    fn hash(token: &str) -> [u8; 32] {
-        *blake3::hash(token.as_bytes()).as_bytes()
-    }
-
-    fn add(&self, token: &str, role: Role) -> Result<()> {
-        anyhow::ensure!(
-            token.len() >= 16,
-            "CREDREG_ADMIN_TOKEN must be at least 16 characters"
-        );
-        self.0.put_token(&Self::hash(token), role.as_str())?;
-        Ok(())
-    }
-
-    fn has_admin(&self) -> Result<bool> {
-        Ok(self.0.has_token_role(Role::Admin.as_str())?)
-    }
 }
 
 /// Opens the node over an initialized data directory.

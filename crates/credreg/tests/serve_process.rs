@@ -211,8 +211,24 @@ fn serve_restart_and_import() {
         "{}",
         String::from_utf8_lossy(&out.stderr)
     );
+    // A reviewer token made while stopped: it may issue, not publish.
+    let out = credreg(&data)
+        .args(["token", "create", "--role", "reviewer"])
+        .output()
+        .expect("token create");
+    assert!(out.status.success());
+    let stdout = String::from_utf8_lossy(&out.stdout).into_owned();
+    let reviewer = stdout.trim().rsplit(' ').next().expect("token").to_owned();
 
     let server = Server::start(&data);
+    assert_eq!(
+        server
+            .request("POST", "/api/v1/credentials", Some(&reviewer), def)
+            .0,
+        403
+    );
+    let (status, body) = server.request("POST", "/api/v1/awards", Some(&reviewer), &award_body);
+    assert_eq!(status, 201, "{body}");
     let (status, again) = server.request("GET", &format!("/api/v1/awards/{award_id}"), None, "");
     assert_eq!(status, 200);
     assert_eq!(again, award, "the same bytes after a restart");
@@ -223,7 +239,7 @@ fn serve_restart_and_import() {
         "{report}"
     );
     let (_, info) = server.request("GET", "/api/v1/node", None, "");
-    assert_eq!(json(&info)["awards"], 3);
+    assert_eq!(json(&info)["awards"], 4);
     assert_eq!(json(&info)["name"], "Seminole County Public Schools");
     server.stop();
 }
