@@ -76,11 +76,8 @@ pub fn read_rows(file: &Path, credential: Option<&str>) -> Result<Vec<AwardReque
 pub fn import(node: &Node, rows: &[AwardRequest], out: Option<&Path>) -> Result<Vec<String>> {
     // Check every row first (a dry run of validation), so a bad row 900 does not leave 899
     // awards issued and a coordinator guessing where to resume.
-    for chunk_start in (0..rows.len()).step_by(BATCH) {
-        let chunk = &rows[chunk_start..(chunk_start + BATCH).min(rows.len())];
-        if let Err(e) = node.check_award_requests(chunk) {
-            bail!("{}", describe_rows(e, chunk_start));
-        }
+    if let Err(e) = node.check_award_requests(rows) {
+        bail!("{}", describe_rows(e, 0));
     }
     if let Some(dir) = out {
         std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
