@@ -9,7 +9,7 @@ use axum::http::request::Parts;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use credreg_model::{parse_validated, CredentialDef, Stack};
+use credreg_model::{CredentialDef, Stack};
 use credreg_node::{AwardRequest, Role, SearchQuery};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -127,12 +127,21 @@ fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
         .map_err(|e| Problem::malformed(format!("The body is not valid JSON: {e}.")))
 }
 
-/// Parses and validates a JSON body: syntax errors are 400, field errors 422.
+/// A body that could not be read: syntax errors are 400, field errors 422.
+fn read_problem(e: credreg_model::ReadError) -> Problem {
+    match e {
+        credreg_model::ReadError::Syntax(e) => {
+            Problem::malformed(format!("The body is not valid JSON: {e}."))
+        }
+        credreg_model::ReadError::Invalid(inv) => credreg_node::NodeError::Invalid(inv).into(),
+    }
+}
+
+/// Parses (once) and validates a JSON body.
 fn parse_body<T: serde::de::DeserializeOwned + credreg_model::Validate>(
     bytes: &[u8],
 ) -> Result<T, Problem> {
-    parse_json_value(bytes)?;
-    parse_validated::<T>(bytes).map_err(|inv| credreg_node::NodeError::Invalid(inv).into())
+    credreg_model::read_validated(bytes).map_err(read_problem)
 }
 
 fn json_bytes(status: StatusCode, bytes: Vec<u8>) -> Response {
@@ -493,10 +502,8 @@ async fn issue_award(
     caller.require(&[Role::Admin, Role::Reviewer])?;
     // Shape only here: the node checks fields and the catalog together, so every problem
     // (bad e-mail and unknown credential) is reported in one answer.
-    let bytes = body_bytes(body)?;
-    parse_json_value(&bytes)?;
-    let request: AwardRequest = credreg_model::parse_json(&bytes)
-        .map_err(|inv| Problem::from(credreg_node::NodeError::Invalid(inv)))?;
+    let request: AwardRequest =
+        credreg_model::read_json(&body_bytes(body)?).map_err(read_problem)?;
     let node = state.node.clone();
     let mut issued = blocking(move || Ok(node.issue_awards(&[request])?)).await?;
     let award = issued

@@ -32,4 +32,6 @@ pub use definition::{
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
 pub use record::{record_id, AwardReceipt, IssuerProfile, RecordKind, Revocation, UnsignedRecord};
-pub use validate::{parse_json, parse_validated, Errors, FieldError, Invalid, Validate};
+pub use validate::{
+    parse_validated, read_json, read_validated, Errors, FieldError, Invalid, ReadError, Validate,
+};

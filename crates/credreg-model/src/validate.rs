@@ -119,26 +119,60 @@ impl Errors {
     }
 }
 
-/// Parses `json` into `T` without validating it: a syntax error, a wrong type or an unknown
-/// field yields one error naming its path.
-pub fn parse_json<T: DeserializeOwned>(json: &[u8]) -> Result<T, Invalid> {
+/// Why a JSON document could not be read as a `T`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ReadError {
+    /// Not JSON at all (a syntax error or a truncated document).
+    Syntax(String),
+    /// JSON of the wrong shape, or values that fail validation; every bad field listed.
+    Invalid(Invalid),
+}
+
+impl From<ReadError> for Invalid {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Invalid(inv) => inv,
+            ReadError::Syntax(message) => Invalid(vec![FieldError {
+                field: String::new(),
+                message,
+            }]),
+        }
+    }
+}
+
+/// Reads `json` as a `T` in one pass, telling a syntax error apart from a shape error (the
+/// HTTP layer answers 400 for one and 422 for the other). A wrong type or an unknown field
+/// yields one error naming its path.
+pub fn read_json<T: DeserializeOwned>(json: &[u8]) -> Result<T, ReadError> {
     let de = &mut serde_json::Deserializer::from_slice(json);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();
+        let inner = e.into_inner();
+        if matches!(
+            inner.classify(),
+            serde_json::error::Category::Syntax | serde_json::error::Category::Eof
+        ) {
+            return ReadError::Syntax(inner.to_string());
+        }
         let field = if path == "." { String::new() } else { path };
-        Invalid(vec![FieldError {
+        ReadError::Invalid(Invalid(vec![FieldError {
             field,
-            message: e.into_inner().to_string(),
-        }])
+            message: inner.to_string(),
+        }]))
     })
+}
+
+/// [`read_json`], then every validation problem of the value.
+pub fn read_validated<T: DeserializeOwned + Validate>(json: &[u8]) -> Result<T, ReadError> {
+    let value: T = read_json(json)?;
+    let mut errors = Errors::default();
+    value.validate(&mut errors);
+    errors.finish().map_err(ReadError::Invalid)?;
+    Ok(value)
 }
 
 /// Parses `json` into `T` and validates it. A JSON syntax error, a wrong type or an unknown
 /// field yields one error naming its path; otherwise every validation problem is listed.
 pub fn parse_validated<T: DeserializeOwned + Validate>(json: &[u8]) -> Result<T, Invalid> {
-    let value: T = parse_json(json)?;
-    let mut errors = Errors::default();
-    value.validate(&mut errors);
-    errors.finish()?;
-    Ok(value)
+    read_validated(json).map_err(Invalid::from)
 }
