@@ -35,6 +35,7 @@ fn node_in(dir: &std::path::Path, ctx: credreg_proof::ContextStore) -> Arc<Node>
             NodeSettings {
                 name: "Juab School District".into(),
                 public_url: "http://127.0.0.1:8080".into(),
+                ..Default::default()
             },
             ctx,
         )

@@ -93,6 +93,7 @@ impl TestNode {
                 NodeSettings {
                     name: name.into(),
                     public_url: format!("http://node-{seed}.test"),
+                    ..Default::default()
                 },
                 contexts,
             )

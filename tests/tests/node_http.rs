@@ -188,13 +188,14 @@ async fn foreign_issuer_is_verified_and_reported_unknown() {
             ("well_formed", "pass"),
             ("proof", "pass"),
             ("issuer_key", "pass"),
+            ("trusted", "warn"),
             ("validity", "pass"),
             ("status", "warn"),
             ("logged", "warn"),
             ("definition", "warn")
         ]
     );
-    assert!(c["checks"][4]["reason"]
+    assert!(c["checks"][5]["reason"]
         .as_str()
         .expect("r")
         .contains("not available"));

@@ -15,6 +15,7 @@
 //! - **The OpenAPI document is generated from the handlers** (`utoipa`), not maintained by hand.
 #![deny(missing_docs)]
 
+mod federation;
 pub mod metrics;
 pub mod problem;
 mod routes;
@@ -42,6 +43,8 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Request body limit in bytes.
     pub body_limit: usize,
+    /// The running federation, when the node is on the network.
+    pub federation: Option<credreg_node::Federation>,
 }
 
 impl AppState {
@@ -51,6 +54,7 @@ impl AppState {
             node,
             metrics: Arc::new(Metrics::default()),
             body_limit: DEFAULT_BODY_LIMIT,
+            federation: None,
         }
     }
 }

@@ -24,6 +24,13 @@ pub struct VerdictLabels {
     pub verdict: String,
 }
 
+/// Labels of `credreg_federation_refused`.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ReasonLabels {
+    /// `untrusted`, `forged`, `replayed`, `oversized` or `malformed`.
+    pub reason: String,
+}
+
 /// The node's metrics.
 #[derive(Debug)]
 pub struct Metrics {
@@ -40,6 +47,17 @@ pub struct Metrics {
     pub catalog_definitions: Gauge,
     /// Awards stored.
     pub awards_stored: Gauge,
+    /// Gossip messages and peer data refused since start, by reason (mirrors the driver's
+    /// counters at scrape time).
+    pub federation_refused: Family<ReasonLabels, Gauge>,
+    /// Gossip messages accepted since start.
+    pub federation_accepted: Gauge,
+    /// Entries appended to replicas since start.
+    pub federation_entries_replicated: Gauge,
+    /// Equivocation evidence found or learned since start.
+    pub federation_equivocations: Gauge,
+    /// Peers connected now.
+    pub federation_peers: Gauge,
 }
 
 impl Default for Metrics {
@@ -81,8 +99,43 @@ impl Default for Metrics {
             "Awards stored on this node",
             awards_stored.clone(),
         );
+        let federation_refused = Family::<ReasonLabels, Gauge>::default();
+        registry.register(
+            "federation_refused",
+            "Gossip messages and peer data refused since start, by reason",
+            federation_refused.clone(),
+        );
+        let federation_accepted = Gauge::default();
+        registry.register(
+            "federation_accepted",
+            "Gossip messages accepted (verified, stored, forwarded) since start",
+            federation_accepted.clone(),
+        );
+        let federation_entries_replicated = Gauge::default();
+        registry.register(
+            "federation_entries_replicated",
+            "Log entries appended to replicas since start",
+            federation_entries_replicated.clone(),
+        );
+        let federation_equivocations = Gauge::default();
+        registry.register(
+            "federation_equivocations",
+            "Equivocation evidence found or learned since start",
+            federation_equivocations.clone(),
+        );
+        let federation_peers = Gauge::default();
+        registry.register(
+            "federation_peers",
+            "Peers connected now",
+            federation_peers.clone(),
+        );
         Self {
             registry,
+            federation_refused,
+            federation_accepted,
+            federation_entries_replicated,
+            federation_equivocations,
+            federation_peers,
             requests,
             awards_issued,
             awards_revoked,

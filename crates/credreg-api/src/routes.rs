@@ -57,6 +57,9 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log_entries))
         .routes(routes!(log_inclusion))
         .routes(routes!(log_consistency))
+        .routes(routes!(crate::federation::publish_membership))
+        .routes(routes!(crate::federation::list_issuers))
+        .routes(routes!(crate::federation::list_peers))
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
 }
@@ -89,7 +92,7 @@ impl FromRequestParts<AppState> for Caller {
 }
 
 impl Caller {
-    fn require(&self, allowed: &[Role]) -> Result<(), Problem> {
+    pub(crate) fn require(&self, allowed: &[Role]) -> Result<(), Problem> {
         if allowed.contains(&self.0) {
             Ok(())
         } else {
@@ -99,7 +102,7 @@ impl Caller {
     }
 }
 
-async fn blocking<T: Send + 'static>(
+pub(crate) async fn blocking<T: Send + 'static>(
     f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
 ) -> Result<T, Problem> {
     tokio::task::spawn_blocking(f)
@@ -107,7 +110,7 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
 }
 
-fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
+pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     body.map_err(|rejection| {
         if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
@@ -138,7 +141,7 @@ fn read_problem(e: credreg_model::ReadError) -> Problem {
 }
 
 /// Parses (once) and validates a JSON body.
-fn parse_body<T: serde::de::DeserializeOwned + credreg_model::Validate>(
+pub(crate) fn parse_body<T: serde::de::DeserializeOwned + credreg_model::Validate>(
     bytes: &[u8],
 ) -> Result<T, Problem> {
     credreg_model::read_validated(bytes).map_err(read_problem)
@@ -202,6 +205,17 @@ struct NodeInfo {
     awards: usize,
     /// Contexts missing for issuance.
     missing_contexts: Vec<String>,
+    /// `district`, `state`, `consortium` or `provider`.
+    kind: String,
+    /// Entries in this node's own log.
+    log_size: u64,
+    /// Federation name (empty when not federated).
+    federation: String,
+    /// libp2p peer id, when the network runs.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_id: Option<String>,
+    /// libp2p addresses to bootstrap from (`/ip4/.../tcp/.../p2p/...`).
+    p2p_addresses: Vec<String>,
 }
 
 #[utoipa::path(get, path = "/api/v1/node", tag = "node",
@@ -217,6 +231,26 @@ async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Prob
         credentials,
         awards: node.store().award_count(),
         missing_contexts: node.missing_contexts().to_vec(),
+        kind: if node.settings().kind.is_empty() {
+            "district".into()
+        } else {
+            node.settings().kind.clone()
+        },
+        log_size: node
+            .store()
+            .log_size(node.did())
+            .map_err(credreg_node::NodeError::from)?,
+        federation: node.settings().federation.name.clone(),
+        peer_id: state.federation.as_ref().map(|f| f.peer_id().to_string()),
+        p2p_addresses: match &state.federation {
+            Some(f) => f
+                .listen_addrs()
+                .await
+                .iter()
+                .map(ToString::to_string)
+                .collect(),
+            None => Vec::new(),
+        },
     }))
 }
 
@@ -230,6 +264,27 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .metrics
         .awards_stored
         .set(state.node.store().award_count() as i64);
+    if let Some(f) = &state.federation {
+        use std::sync::atomic::Ordering::Relaxed;
+        let fm = f.metrics();
+        let m = &state.metrics;
+        for (reason, n) in fm.refused() {
+            m.federation_refused
+                .get_or_create(&crate::metrics::ReasonLabels {
+                    reason: reason.to_owned(),
+                })
+                .set(n as i64);
+        }
+        m.federation_accepted
+            .set(fm.gossip_accepted.load(Relaxed) as i64);
+        m.federation_entries_replicated
+            .set(fm.entries_replicated.load(Relaxed) as i64);
+        m.federation_equivocations
+            .set(fm.equivocations.load(Relaxed) as i64);
+        let peers = f.peers().await;
+        m.federation_peers
+            .set(peers.iter().filter(|p| p.connected).count() as i64);
+    }
     let mut res = state.metrics.encode().into_response();
     res.headers_mut().insert(
         header::CONTENT_TYPE,
@@ -257,7 +312,8 @@ struct SearchParams {
     q: Option<String>,
     /// Only this issuer's definitions (DID).
     issuer: Option<String>,
-    /// `local` (default). `federation` arrives with federation support.
+    /// `local` (default: this node's own catalog) or `federation` (every replicated catalog
+    /// of an issuer this node trusts).
     scope: Option<String>,
     /// Page size (1..=200, default 50).
     limit: Option<usize>,
@@ -271,6 +327,10 @@ struct DefinitionSummary {
     id: String,
     url: String,
     issuer: String,
+    /// The issuer's trust status here (`this_node`, `anchor`, `member`, `allowed`) and the
+    /// anchor that vouches for it.
+    #[schema(value_type = Object)]
+    trust: credreg_node::Trust,
     name: String,
     description: String,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -299,22 +359,15 @@ async fn search_credentials(
     params: Result<Query<SearchParams>, QueryRejection>,
 ) -> Result<Json<SearchResponse>, Problem> {
     let Query(p) = params.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
-    match p.scope.as_deref() {
-        None | Some("local") => {}
-        Some("federation") => {
-            return Err(Problem::new(
-                StatusCode::NOT_IMPLEMENTED,
-                "federation-unavailable",
-                "Federation is not available",
-                "This node does not replicate other catalogs yet; search with scope=local.",
-            ))
-        }
+    let federation = match p.scope.as_deref() {
+        None | Some("local") => false,
+        Some("federation") => true,
         Some(other) => {
             return Err(Problem::malformed(format!(
                 "scope must be `local` or `federation`, not `{other}`"
             )))
         }
-    }
+    };
     let limit = p.limit.unwrap_or(50);
     if !(1..=200).contains(&limit) {
         return Err(Problem::malformed("limit must be between 1 and 200"));
@@ -323,12 +376,17 @@ async fn search_credentials(
         return Err(Problem::malformed("q is longer than 500 characters"));
     }
     let offset = p.offset.unwrap_or(0);
-    let page = state.node.search(&SearchQuery {
-        q: p.q,
-        issuer: p.issuer,
-        limit,
-        offset,
-    })?;
+    let page = state.node.search_scoped(
+        SearchQuery {
+            q: p.q,
+            issuer: p.issuer,
+            issuers: None,
+            limit,
+            offset,
+        },
+        federation,
+    )?;
+    let mut trust = std::collections::HashMap::new();
     let items = page
         .items
         .iter()
@@ -336,6 +394,10 @@ async fn search_credentials(
             id: e.id.clone(),
             url: state.node.credential_url(&e.id),
             issuer: e.issuer.clone(),
+            trust: trust
+                .entry(e.issuer.clone())
+                .or_insert_with(|| state.node.trust_of(&e.issuer))
+                .clone(),
             name: e.def.name.clone(),
             description: e.def.description.clone(),
             competency: e.def.competency.clone(),

@@ -163,3 +163,62 @@ pub fn check_pair(
         )),
     }
 }
+
+/// Why a claimed equivocation is not evidence.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceError {
+    /// A checkpoint is badly signed, or they are of different issuers.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// The two checkpoints can both be true.
+    #[error("the checkpoints are consistent: {0}")]
+    NotConflicting(String),
+}
+
+/// Checks self-contained equivocation evidence: two checkpoints of one issuer and, when their
+/// sizes differ, the root the larger tree has at the smaller size (`alt_root`) with a
+/// consistency proof from it to the larger root. If that proof verifies and `alt_root`
+/// differs from the smaller checkpoint's root, the issuer signed two trees where one must be a
+/// prefix of the other: anyone can check this without a copy of the log. Returns the reason.
+pub fn verify_evidence(
+    a: &SignedCheckpoint,
+    b: &SignedCheckpoint,
+    alt_root: Option<&Hash>,
+    proof: &[Hash],
+) -> Result<String, EvidenceError> {
+    a.verify()?;
+    b.verify()?;
+    if a.checkpoint.issuer != b.checkpoint.issuer {
+        return Err(CheckpointError::DifferentIssuers.into());
+    }
+    let (small, big) = if a.checkpoint.size <= b.checkpoint.size {
+        (&a.checkpoint, &b.checkpoint)
+    } else {
+        (&b.checkpoint, &a.checkpoint)
+    };
+    if small.size == big.size {
+        return if small.root != big.root {
+            Ok(format!(
+                "two different roots signed for size {}",
+                small.size
+            ))
+        } else {
+            Err(EvidenceError::NotConflicting("the same tree".into()))
+        };
+    }
+    let alt = alt_root.ok_or_else(|| {
+        EvidenceError::NotConflicting("no root of the larger tree at the smaller size".into())
+    })?;
+    if *alt == small.root {
+        return Err(EvidenceError::NotConflicting(
+            "the larger tree has the smaller checkpoint's root as its prefix".into(),
+        ));
+    }
+    verify_consistency(small.size, big.size, alt, &big.root, proof).map_err(|e| {
+        EvidenceError::NotConflicting(format!("the proof for the alternative prefix fails: {e}"))
+    })?;
+    Ok(format!(
+        "the tree of size {} does not extend the signed tree of size {}",
+        big.size, small.size
+    ))
+}

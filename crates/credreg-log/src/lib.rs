@@ -24,8 +24,8 @@ mod proof;
 mod tree;
 
 pub use checkpoint::{
-    check_pair, Checkpoint, CheckpointError, Equivocation, PairVerdict, SignedCheckpoint,
-    CHECKPOINT_DOMAIN,
+    check_pair, verify_evidence, Checkpoint, CheckpointError, Equivocation, EvidenceError,
+    PairVerdict, SignedCheckpoint, CHECKPOINT_DOMAIN,
 };
 pub use proof::{verify_consistency, verify_inclusion, ProofError};
 pub use tree::{

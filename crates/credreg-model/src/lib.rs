@@ -31,7 +31,10 @@ pub use definition::{
     RubricLevel, Stack, StackRule, ValueUnit,
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
-pub use record::{record_id, AwardReceipt, IssuerProfile, RecordKind, Revocation, UnsignedRecord};
+pub use record::{
+    record_id, AwardReceipt, IssuerProfile, Membership, RecordKind, Revocation, UnsignedRecord,
+    MEMBER_ROLES,
+};
 pub use validate::{
     parse_validated, read_json, read_validated, Errors, FieldError, Invalid, ReadError, Validate,
 };

@@ -20,6 +20,8 @@ pub enum RecordKind {
     AwardReceipt,
     /// An award's revocation.
     Revocation,
+    /// A federation anchor (state or consortium) vouching for a member issuer.
+    Membership,
 }
 
 impl RecordKind {
@@ -31,6 +33,7 @@ impl RecordKind {
             Self::Stack => "Stack",
             Self::AwardReceipt => "AwardReceipt",
             Self::Revocation => "Revocation",
+            Self::Membership => "Membership",
         }
     }
 
@@ -42,6 +45,7 @@ impl RecordKind {
             Self::Stack,
             Self::AwardReceipt,
             Self::Revocation,
+            Self::Membership,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -141,6 +145,61 @@ pub struct IssuerProfile {
     /// Where the node's API is reachable, if public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+}
+
+/// Body of a [`RecordKind::Membership`]: "issuer `member` belongs to federation `federation`".
+/// Published by a trust anchor in its own log. The newest membership an anchor published for
+/// a member replaces the earlier ones, so ending a membership early is a new record with
+/// `valid_until` set (the log stays append-only).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Membership {
+    /// The member's DID.
+    pub member: String,
+    /// Federation name.
+    pub federation: String,
+    /// `district`, `state`, `consortium` or `provider`.
+    pub role: String,
+    /// Start of validity (RFC 3339).
+    pub valid_from: String,
+    /// End of validity (RFC 3339), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub valid_until: Option<String>,
+}
+
+/// Roles a membership can give.
+pub const MEMBER_ROLES: [&str; 4] = ["district", "state", "consortium", "provider"];
+
+impl crate::Validate for Membership {
+    fn validate(&self, e: &mut crate::Errors) {
+        if !self.member.starts_with("did:") {
+            e.add("member", "must be a DID (did:key:... or did:web:...)");
+        }
+        e.max_len("member", &self.member, 512);
+        e.text("federation", &self.federation, 100);
+        if !MEMBER_ROLES.contains(&self.role.as_str()) {
+            e.add(
+                "role",
+                format!("must be one of {}", MEMBER_ROLES.join(", ")),
+            );
+        }
+        let rfc3339 = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        };
+        let from = rfc3339(&self.valid_from);
+        if from.is_none() {
+            e.add("valid_from", "must be an RFC 3339 date-time");
+        }
+        if let Some(until) = &self.valid_until {
+            match (from, rfc3339(until)) {
+                (_, None) => e.add("valid_until", "must be an RFC 3339 date-time"),
+                (Some(f), Some(u)) if u < f => {
+                    e.add("valid_until", "must not be before valid_from")
+                }
+                _ => {}
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -44,6 +44,15 @@ pub const MAX_GOSSIP_BYTES: usize = 256 * 1024;
 /// Offences after which a peer is blocked and disconnected.
 pub const BAN_OFFENCES: u32 = 5;
 
+/// The transport identity for a 32-byte Ed25519 seed (kept in the node's data directory).
+pub fn keypair_from_seed(mut seed: [u8; 32]) -> Keypair {
+    match Keypair::ed25519_from_bytes(&mut seed) {
+        Ok(k) => k,
+        // Unreachable: any 32 bytes are an Ed25519 secret. A fresh identity is still correct.
+        Err(_) => Keypair::generate_ed25519(),
+    }
+}
+
 /// How a node joins the network.
 #[derive(Debug, Clone)]
 pub struct NetConfig {
@@ -197,7 +206,11 @@ pub enum NetError {
 enum Command {
     Publish(Topic, Vec<u8>, oneshot::Sender<Result<(), NetError>>),
     Report(MessageRef, Validation),
-    Request(PeerId, SyncRequest, oneshot::Sender<Result<SyncResponse, NetError>>),
+    Request(
+        PeerId,
+        SyncRequest,
+        oneshot::Sender<Result<SyncResponse, NetError>>,
+    ),
     Peers(oneshot::Sender<Vec<PeerInfo>>),
     ListenAddrs(oneshot::Sender<Vec<Multiaddr>>),
     Dial(Multiaddr),
@@ -442,9 +455,7 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
 
 /// Peer scoring: an invalid message costs far more than any good behaviour earns, and the
 /// mesh-delivery penalty (P3) is off because a district's topics are quiet for hours.
-fn score_params(
-    federation: &str,
-) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
+fn score_params(federation: &str) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
     let mut params = gossipsub::PeerScoreParams::default();
     for t in [Topic::Checkpoints, Topic::Records] {
         let topic = gossipsub::IdentTopic::new(t.name(federation)).hash();
@@ -621,7 +632,10 @@ impl EventLoop {
             SwarmEvent::Behaviour(BehaviourEvent::Mdns(mdns::Event::Discovered(found))) => {
                 for (peer, addr) in found {
                     if !self.blocked.contains(&peer) {
-                        self.swarm.behaviour_mut().kad.add_address(&peer, addr.clone());
+                        self.swarm
+                            .behaviour_mut()
+                            .kad
+                            .add_address(&peer, addr.clone());
                         let _ = self.swarm.dial(addr);
                     }
                 }

@@ -48,6 +48,8 @@ pub struct SearchQuery {
     pub q: Option<String>,
     /// Only this issuer's definitions.
     pub issuer: Option<String>,
+    /// Only definitions of these issuers (federated search: the trusted ones).
+    pub issuers: Option<std::collections::HashSet<String>>,
     /// Page size.
     pub limit: usize,
     /// Entries to skip.
@@ -118,6 +120,11 @@ impl Catalog {
         self.stacks.get(id).cloned()
     }
 
+    /// The distinct issuers of the definitions held.
+    pub fn issuers(&self) -> std::collections::HashSet<String> {
+        self.entries.iter().map(|e| e.issuer.clone()).collect()
+    }
+
     /// Number of definitions.
     pub fn len(&self) -> usize {
         self.entries.len()
@@ -143,6 +150,12 @@ impl Catalog {
             .enumerate()
             .rev()
             .filter(|(_, e)| query.issuer.as_deref().is_none_or(|i| e.issuer == i))
+            .filter(|(_, e)| {
+                query
+                    .issuers
+                    .as_ref()
+                    .is_none_or(|set| set.contains(&e.issuer))
+            })
             .filter(|(_, e)| words.iter().all(|w| e.haystack.contains(w.as_str())))
             .map(|(i, e)| {
                 let in_name =
@@ -177,6 +190,7 @@ mod tests {
         let page = catalog.search(&SearchQuery {
             q: Some(q.into()),
             issuer: issuer.map(Into::into),
+            issuers: None,
             limit: 10,
             offset: 0,
         });

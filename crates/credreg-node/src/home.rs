@@ -2,6 +2,7 @@
 //!
 //! ```text
 //! <data-dir>/issuer.key        the issuer's Ed25519 secret (multibase multikey), mode 0600
+//! <data-dir>/transport.key     the libp2p identity's Ed25519 seed (hex), mode 0600
 //! <data-dir>/db/               the sled database
 //! <data-dir>/contexts/         installed JSON-LD contexts (see `contexts_dir`)
 //! <data-dir>/credreg.toml      the config written at init (owned by the binary)
@@ -61,6 +62,30 @@ impl Home {
         let text = format!("{}\n", multikey_from_secret(&key));
         write_private(&path, text.as_bytes())?;
         Ok((key, true))
+    }
+
+    /// The libp2p transport key file (separate from the issuer key, so a compromised or
+    /// rotated network identity never touches what signs awards).
+    pub fn transport_key_file(&self) -> PathBuf {
+        self.root.join("transport.key")
+    }
+
+    /// The transport key seed, created on first use.
+    pub fn ensure_transport_seed(&self) -> Result<[u8; 32], HomeError> {
+        std::fs::create_dir_all(&self.root).map_err(|e| HomeError::io(&self.root, e))?;
+        let path = self.transport_key_file();
+        if path.is_file() {
+            let text = std::fs::read_to_string(&path).map_err(|e| HomeError::io(&path, e))?;
+            let bytes = hex::decode(text.trim())
+                .ok()
+                .and_then(|b| <[u8; 32]>::try_from(b).ok());
+            return bytes.ok_or_else(|| {
+                HomeError::new(format!("{} is not a 32-byte hex seed", path.display()))
+            });
+        }
+        let seed: [u8; 32] = rand::random();
+        write_private(&path, format!("{}\n", hex::encode(seed)).as_bytes())?;
+        Ok(seed)
     }
 
     /// Reads the issuer key.

@@ -18,19 +18,24 @@ pub mod auth;
 pub mod catalog;
 pub mod contexts_dir;
 pub mod error;
+pub mod federation;
 pub mod home;
 pub mod log;
 pub mod node;
+pub mod replica;
 pub mod status;
+pub mod trust;
 pub mod verify;
 
 pub use auth::{generate_token, has_admin_token, register_token, Role};
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
+pub use federation::{Federation, FederationConfig, FederationMetrics, PeerView};
 pub use home::Home;
 pub use log::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
 pub use node::{
     format_time, now_rfc3339, AwardRequest, BulkFailure, IssuedAward, Node, NodeSettings,
     PreparedAwards, Published, REQUIRED_CONTEXTS,
 };
+pub use trust::{FederationSettings, Trust, TrustStatus};
 pub use verify::{CheckResult, CheckStatus, CredentialReport, Verdict, VerifyReport};

@@ -132,8 +132,12 @@ impl Node {
         .sign(self.signing_key())
         .map_err(internal)?;
         let bytes = serde_json::to_vec(&CheckpointJson::of(&signed)).map_err(internal)?;
-        self.store
-            .put_checkpoint_if_newer(self.did(), size, &bytes)?;
+        if self
+            .store
+            .put_checkpoint_if_newer(self.did(), size, &bytes)?
+        {
+            self.checkpoints.send_replace(size);
+        }
         Ok(())
     }
 
@@ -240,23 +244,35 @@ impl Node {
 
     /// Whether the award `award_id` (this node's) has its receipt in the log at the newest
     /// checkpoint, with the inclusion proof verified against the signed root.
-    pub(crate) fn receipt_logged(&self, award_id: &str) -> Result<String, String> {
-        let state = self
-            .store
-            .award_state(award_id)
-            .map_err(|e| e.to_string())?
-            .ok_or("this node has no record of issuing it")?;
+    pub(crate) fn receipt_logged(&self, issuer: &str, award_id: &str) -> Result<String, String> {
+        let receipt_id = if issuer == self.did() {
+            self.store
+                .award_state(award_id)
+                .map_err(|e| e.to_string())?
+                .ok_or("this node has no record of issuing it")?
+                .receipt_id
+        } else {
+            self.store
+                .award_record(award_id, false)
+                .map_err(|e| e.to_string())?
+                .ok_or("no receipt for it is in the issuer's log as replicated here")?
+        };
         let index = self
             .store
-            .log_position(&state.receipt_id)
+            .log_position(&receipt_id)
             .map_err(|e| e.to_string())?
             .ok_or("its award receipt is not in the issuer's log")?;
         let cp = self
-            .checkpoint(self.did())
+            .checkpoint(issuer)
             .map_err(|e| e.to_string())?
             .ok_or("the issuer's log has no checkpoint yet")?
             .to_signed()?;
-        if cp.key != self.signing_key().verifying_key().to_bytes() {
+        let expected = if issuer == self.did() {
+            Some(self.signing_key().verifying_key().to_bytes())
+        } else {
+            crate::replica::did_key_public(issuer)
+        };
+        if Some(cp.key) != expected {
             return Err("the checkpoint is not signed by the issuer's key".into());
         }
         // A portfolio's awards share one checkpoint: check its signature once.
@@ -277,13 +293,13 @@ impl Node {
                 "its receipt (entry {index}) is not yet covered by a checkpoint (size {size})"
             ));
         }
-        let nodes = self.store.log_nodes(self.did());
+        let nodes = self.store.log_nodes(issuer);
         let proof = credreg_log::inclusion_proof(&nodes, index, size)
             .map_err(|e| e.to_string())?
             .ok_or("no inclusion proof")?;
         let entry = self
             .store
-            .record(&state.receipt_id)
+            .record(&receipt_id)
             .map_err(|e| e.to_string())?
             .ok_or("the receipt record is missing")?;
         credreg_log::verify_inclusion(

@@ -3,10 +3,11 @@
 use crate::catalog::{Catalog, SearchPage, SearchQuery, StackEntry};
 use crate::error::NodeError;
 use crate::status;
+use crate::trust::{FederationSettings, TrustBook};
 use credreg_model::{
     record_id, AwardDraft, AwardIssuer, AwardReceipt, CredentialDef, DefStatus, Errors, Evidence,
-    FieldError, Invalid, IssuerProfile, Recipient, RecordKind, Revocation, Stack, StatusEntry,
-    UnsignedRecord, Validate, OB_V3,
+    FieldError, Invalid, IssuerProfile, Membership, Recipient, RecordKind, Revocation, Stack,
+    StatusEntry, UnsignedRecord, Validate, OB_V3,
 };
 use credreg_proof::keys::{did_key, did_key_method};
 use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, SignOptions, SigningKey, Suite};
@@ -17,13 +18,18 @@ use std::sync::{Arc, Mutex, RwLock};
 use time::OffsetDateTime;
 
 /// What the operator chose for this node.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct NodeSettings {
     /// Display name, e.g. "Kettle Moraine School District".
     pub name: String,
     /// Base URL at which this node's API is reachable (no trailing slash); award and status
     /// list URLs are built from it.
     pub public_url: String,
+    /// What kind of issuer this node is (`district`, `state`, `consortium`, `provider`);
+    /// empty means `district`.
+    pub kind: String,
+    /// The federation it belongs to and whom it trusts.
+    pub federation: FederationSettings,
 }
 
 /// One award to issue.
@@ -115,6 +121,10 @@ pub struct Node {
     missing_contexts: Vec<String>,
     pub(crate) checkpoint_lock: Mutex<()>,
     pub(crate) verified_checkpoint: Mutex<Option<credreg_log::SignedCheckpoint>>,
+    pub(crate) trust: RwLock<TrustBook>,
+    pub(crate) replica_lock: Mutex<()>,
+    /// The size of this node's newest checkpoint, for the federation driver to announce.
+    pub(crate) checkpoints: tokio::sync::watch::Sender<u64>,
 }
 
 impl std::fmt::Debug for Node {
@@ -173,8 +183,12 @@ impl Node {
             missing_contexts,
             checkpoint_lock: Mutex::new(()),
             verified_checkpoint: Mutex::new(None),
+            trust: RwLock::new(TrustBook::default()),
+            replica_lock: Mutex::new(()),
+            checkpoints: tokio::sync::watch::Sender::new(0),
         };
         node.load_catalog()?;
+        node.load_memberships()?;
         node.ensure_profile()?;
         // Covers a crash between a write and its checkpoint.
         node.sign_checkpoint()?;
@@ -202,11 +216,52 @@ impl Node {
         Ok(())
     }
 
+    fn load_memberships(&self) -> Result<(), NodeError> {
+        let mut book = self.trust.write().map_err(|_| poisoned())?;
+        for item in self.store.records_of_kind(RecordKind::Membership) {
+            let (_, bytes) = item?;
+            let (rec, m) = decode_record::<Membership>(&bytes)?;
+            book.add(&self.settings.federation, &rec.issuer, &rec.issued, m);
+        }
+        Ok(())
+    }
+
+    /// Publishes a signed membership: this node (a state or consortium anchor) vouches that
+    /// `m.member` belongs to `m.federation`.
+    pub fn publish_membership(&self, m: Membership) -> Result<Published, NodeError> {
+        let mut errors = Errors::default();
+        m.validate(&mut errors);
+        errors.finish()?;
+        let issued = now_rfc3339();
+        let body = serde_json::to_value(&m).map_err(internal)?;
+        let record = self.sign_record(RecordKind::Membership, body, &issued)?;
+        let id = self.store.put_record(&record)?;
+        {
+            let mut book = self.trust.write().map_err(|_| poisoned())?;
+            book.add(&self.settings.federation, &self.did, &issued, m);
+        }
+        self.sign_checkpoint()?;
+        Ok(Published {
+            id,
+            bytes: Arc::new(record.bytes),
+        })
+    }
+
+    /// Watches the size of this node's newest checkpoint (the federation driver announces
+    /// each new one).
+    pub fn subscribe_checkpoints(&self) -> tokio::sync::watch::Receiver<u64> {
+        self.checkpoints.subscribe()
+    }
+
     fn ensure_profile(&self) -> Result<(), NodeError> {
         let current = self.profile()?;
         let wanted = IssuerProfile {
             name: self.settings.name.clone(),
-            kind: "district".into(),
+            kind: if self.settings.kind.is_empty() {
+                "district".into()
+            } else {
+                self.settings.kind.clone()
+            },
             did: self.did.clone(),
             url: Some(self.settings.public_url.clone()),
         };
@@ -398,6 +453,29 @@ impl Node {
     /// Searches the catalog.
     pub fn search(&self, query: &SearchQuery) -> Result<SearchPage, NodeError> {
         Ok(self.catalog.read().map_err(|_| poisoned())?.search(query))
+    }
+
+    /// Searches this node's own catalog (`federation` false) or every replicated catalog of
+    /// an issuer it trusts now (`federation` true).
+    pub fn search_scoped(
+        &self,
+        query: SearchQuery,
+        federation: bool,
+    ) -> Result<SearchPage, NodeError> {
+        let catalog = self.catalog.read().map_err(|_| poisoned())?;
+        let allowed = if federation {
+            catalog
+                .issuers()
+                .into_iter()
+                .filter(|i| self.trust_of(i).status.is_trusted())
+                .collect()
+        } else {
+            std::iter::once(self.did.clone()).collect()
+        };
+        Ok(catalog.search(&SearchQuery {
+            issuers: Some(allowed),
+            ..query
+        }))
     }
 
     /// Number of definitions in the catalog (without running a search).

@@ -27,7 +27,8 @@ pub enum CheckStatus {
 /// One check's result.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct CheckResult {
-    /// `well_formed`, `proof`, `issuer_key`, `validity`, `status`, `logged`, `definition`.
+    /// `well_formed`, `proof`, `issuer_key`, `trusted`, `validity`, `status`, `logged`,
+    /// `definition`.
     pub check: &'static str,
     /// Outcome.
     pub status: CheckStatus,
@@ -80,9 +81,15 @@ pub struct IssuerInfo {
     pub id: Option<String>,
     /// Issuer name as written in the credential.
     pub name: Option<String>,
-    /// `this_node` (issued here) or `unknown` (not known to this node; federation trust is
-    /// not established yet).
+    /// `this_node`, `anchor`, `member`, `allowed` (trusted), or `denied`, `expired`,
+    /// `unknown` (not trusted by this node's federation).
     pub status: &'static str,
+    /// For members: the trust anchor whose membership record vouches for the issuer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub anchor: Option<String>,
+    /// Whether this node holds evidence that the issuer signed inconsistent logs.
+    #[serde(skip_serializing_if = "std::ops::Not::not")]
+    pub equivocated: bool,
 }
 
 /// The report for one credential.
@@ -265,11 +272,23 @@ impl Node {
     ) -> CredentialReport {
         let (issuer_id, issuer_name) = issuer_of(cred);
         let ours = issuer_id.as_deref() == Some(self.did());
+        let trust = issuer_id.as_deref().map(|i| self.trust_of(i));
+        let equivocated = issuer_id
+            .as_deref()
+            .is_some_and(|i| self.evidence_about(i).is_ok_and(|e| !e.is_empty()));
         let issuer = IssuerInfo {
             id: issuer_id.clone(),
             name: issuer_name,
-            status: if ours { "this_node" } else { "unknown" },
+            status: trust.as_ref().map_or("unknown", |t| t.status.as_str()),
+            anchor: trust.as_ref().and_then(|t| t.anchor.clone()),
+            equivocated,
         };
+        // Logs this node holds: its own, and replicas of trusted issuers.
+        let replicated = !ours
+            && trust.as_ref().is_some_and(|t| t.status.is_trusted())
+            && issuer_id
+                .as_deref()
+                .is_some_and(|i| self.store.log_size(i).is_ok_and(|n| n > 0));
         let mut checks = Vec::new();
         let skip = |check| {
             CheckResult::new(
@@ -289,6 +308,7 @@ impl Node {
                 for c in [
                     "proof",
                     "issuer_key",
+                    "trusted",
                     "validity",
                     "status",
                     "logged",
@@ -317,7 +337,14 @@ impl Node {
                 );
                 c.code = Some(e.check().as_str());
                 checks.push(c);
-                for c in ["issuer_key", "validity", "status", "logged", "definition"] {
+                for c in [
+                    "issuer_key",
+                    "trusted",
+                    "validity",
+                    "status",
+                    "logged",
+                    "definition",
+                ] {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
@@ -369,14 +396,18 @@ impl Node {
                 )
             }
         });
+        checks.push(trusted_check(
+            &issuer,
+            self.settings().federation.name.as_str(),
+        ));
         checks.push(validity(cred, now));
-        checks.push(self.status_check(cred, ours));
-        checks.push(self.logged_check(cred, ours));
+        checks.push(self.status_check(cred, ours, replicated));
+        checks.push(self.logged_check(cred, ours, replicated));
         checks.push(self.definition_check(cred));
         finish(index, cred, issuer, checks)
     }
 
-    fn status_check(&self, cred: &Value, ours: bool) -> CheckResult {
+    fn status_check(&self, cred: &Value, ours: bool, replicated: bool) -> CheckResult {
         let entries: Vec<&Value> = match cred.get("credentialStatus") {
             None => {
                 return CheckResult::new(
@@ -418,6 +449,7 @@ impl Node {
                 .and_then(|n| n.parse::<u32>().ok());
             return match (ours, own_list) {
                 (true, Some(n)) => self.own_status(cred, n, index),
+                _ if replicated => self.replicated_status(cred),
                 _ => CheckResult::new(
                     "status",
                     CheckStatus::Warn,
@@ -466,7 +498,55 @@ impl Node {
         )
     }
 
-    fn logged_check(&self, cred: &Value, ours: bool) -> CheckResult {
+    /// Revocation of a member's award, from the revocations replicated from its log (the
+    /// issuer is not contacted).
+    fn replicated_status(&self, cred: &Value) -> CheckResult {
+        let Some(id) = cred.get("id").and_then(Value::as_str) else {
+            return CheckResult::new(
+                "status",
+                CheckStatus::Warn,
+                Some("The credential has no id, so its revocation cannot be looked up.".to_owned()),
+            );
+        };
+        let issuer = issuer_of(cred).0.unwrap_or_default();
+        let revocation = self
+            .store
+            .award_record(id, true)
+            .ok()
+            .flatten()
+            .and_then(|rid| self.store.record(&rid).ok().flatten())
+            .and_then(|bytes| {
+                crate::node::decode_record::<credreg_model::Revocation>(&bytes)
+                    .ok()
+                    .filter(|(rec, _)| rec.issuer == issuer)
+            });
+        match revocation {
+            Some((_, r)) => CheckResult::new(
+                "status",
+                CheckStatus::Fail,
+                Some(format!(
+                    "The issuer revoked this credential on {}: {}.",
+                    r.revoked_at, r.reason
+                )),
+            ),
+            None => {
+                let size = self
+                    .checkpoint(&issuer)
+                    .ok()
+                    .flatten()
+                    .map_or(0, |c| c.size);
+                CheckResult::new(
+                    "status",
+                    CheckStatus::Pass,
+                    Some(format!(
+                        "not revoked (no revocation in the issuer's log as replicated here, {size} entries)"
+                    )),
+                )
+            }
+        }
+    }
+
+    fn logged_check(&self, cred: &Value, ours: bool, replicated: bool) -> CheckResult {
         if !has_type(cred, "OpenBadgeCredential") && !has_type(cred, "AchievementCredential") {
             return CheckResult::new(
                 "logged",
@@ -474,7 +554,7 @@ impl Node {
                 Some("Not an award: only awards have receipts in the issuer's log.".to_owned()),
             );
         }
-        if !ours {
+        if !ours && !replicated {
             return CheckResult::new(
                 "logged",
                 CheckStatus::Warn,
@@ -491,7 +571,8 @@ impl Node {
                 ),
             );
         };
-        match self.receipt_logged(id) {
+        let issuer = issuer_of(cred).0.unwrap_or_default();
+        match self.receipt_logged(&issuer, id) {
             Ok(what) => CheckResult::new("logged", CheckStatus::Pass, Some(what)),
             Err(why) => CheckResult::new(
                 "logged",
@@ -527,6 +608,32 @@ impl Node {
             ),
         }
     }
+}
+
+fn trusted_check(issuer: &IssuerInfo, federation: &str) -> CheckResult {
+    let status = match issuer.status {
+        "this_node" | "anchor" | "member" | "allowed" if issuer.equivocated => CheckStatus::Warn,
+        "this_node" | "anchor" | "member" | "allowed" => CheckStatus::Pass,
+        _ => CheckStatus::Warn,
+    };
+    let reason = match issuer.status {
+        "this_node" => "issued by this node".to_owned(),
+        "anchor" => format!("the issuer is a trust anchor of {federation}"),
+        "member" => format!(
+            "the issuer is a member of {federation}, vouched for by {}",
+            issuer.anchor.as_deref().unwrap_or("an anchor")
+        ),
+        "allowed" => "the issuer is on this node's allow list".to_owned(),
+        "denied" => "This node's operator does not trust the issuer (deny list).".to_owned(),
+        "expired" => format!("The issuer's membership of {federation} has ended."),
+        _ => "The issuer is not a member of this node's federation; its badges are genuine only as far as the proof shows.".to_owned(),
+    };
+    let reason = if issuer.equivocated {
+        format!("{reason}; but this node holds evidence that the issuer signed inconsistent logs")
+    } else {
+        reason
+    };
+    CheckResult::new("trusted", status, Some(reason))
 }
 
 fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {

@@ -21,6 +21,7 @@ fn node_with(contexts: ContextStore) -> Node {
         NodeSettings {
             name: "Juab School District".into(),
             public_url: "http://127.0.0.1:8080".into(),
+            ..Default::default()
         },
         contexts,
     )

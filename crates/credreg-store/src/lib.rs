@@ -58,6 +58,14 @@ pub enum StoreError {
     /// A write would overwrite an existing award id.
     #[error("award id {0} already exists")]
     DuplicateAward(String),
+    /// A replica write expected the log at one size but found another (a concurrent sync).
+    #[error("the replica moved: expected {expected} entries, found {found}")]
+    LogMoved {
+        /// Size the writer started from.
+        expected: u64,
+        /// Size found.
+        found: u64,
+    },
 }
 
 /// What the node tracks about one of its awards besides the signed bytes.
@@ -144,6 +152,8 @@ pub struct Store {
     log_nodes: sled::Tree,
     log_entries: sled::Tree,
     log_meta: sled::Tree,
+    award_records: sled::Tree,
+    evidence: sled::Tree,
 }
 
 impl std::fmt::Debug for Store {
@@ -209,6 +219,8 @@ impl Store {
             log_nodes: db.open_tree("log-nodes-1")?,
             log_entries: db.open_tree("log-entries-1")?,
             log_meta: db.open_tree("log-meta-1")?,
+            award_records: db.open_tree("award-records-1")?,
+            evidence: db.open_tree("evidence-1")?,
             db,
         })
     }
@@ -295,6 +307,7 @@ impl Store {
             self.log_nodes.clone(),
             self.log_entries.clone(),
             self.log_meta.clone(),
+            self.award_records.clone(),
         ];
         let out = trees
             .as_slice()
@@ -452,6 +465,104 @@ impl Store {
             tx.put_record(record, seq)?;
             Ok(state)
         })
+    }
+
+    /// Appends verified entries of another issuer's log, which must currently hold exactly
+    /// `from` entries, and (if given) stores the checkpoint they complete: one transaction,
+    /// flushed. Returns [`StoreError::LogMoved`] if the replica changed meanwhile.
+    pub fn put_replica(
+        &self,
+        issuer: &str,
+        from: u64,
+        entries: &[NewRecord],
+        checkpoint: Option<(u64, &[u8])>,
+    ) -> Result<(), StoreError> {
+        let seqs = self.sequence_numbers(entries.len())?;
+        let prefix = log_prefix(issuer);
+        let ckey = checkpoint_key(issuer);
+        self.write(|tx| {
+            let size = match tx.log_meta().get(prefix)? {
+                Some(v) => decode_u64(&v).map_err(ConflictableTransactionError::Abort)?,
+                None => 0,
+            };
+            if size != from {
+                return abort(StoreError::LogMoved {
+                    expected: from,
+                    found: size,
+                });
+            }
+            for (record, seq) in entries.iter().zip(&seqs) {
+                if record.issuer != issuer {
+                    return abort(corrupt("log-entries-1", "entry of another issuer"));
+                }
+                tx.put_replicated(record, *seq)?;
+            }
+            if let Some((size, bytes)) = checkpoint {
+                let newer = match tx.log_meta().get(&ckey)? {
+                    Some(c) if c.len() >= 8 => {
+                        decode_u64(&c[..8]).map_err(ConflictableTransactionError::Abort)? < size
+                    }
+                    _ => true,
+                };
+                if newer {
+                    let mut value = size.to_be_bytes().to_vec();
+                    value.extend_from_slice(bytes);
+                    tx.log_meta().insert(ckey.as_slice(), value)?;
+                }
+            }
+            Ok(())
+        })
+    }
+
+    /// Every stored checkpoint (own and replicated): size and exact bytes.
+    pub fn checkpoints(&self) -> impl Iterator<Item = Result<(u64, Vec<u8>), StoreError>> + '_ {
+        self.log_meta.scan_prefix(CHECKPOINT_PREFIX).map(|item| {
+            let (_, v) = item?;
+            if v.len() < 8 {
+                return Err(corrupt(
+                    "log-meta-1",
+                    "checkpoint entry shorter than its size",
+                ));
+            }
+            Ok((decode_u64(&v[..8])?, v[8..].to_vec()))
+        })
+    }
+
+    /// The id of the first receipt (`revocation` false) or revocation (true) logged for an
+    /// award, by any issuer whose log this node holds.
+    pub fn award_record(
+        &self,
+        award_id: &str,
+        revocation: bool,
+    ) -> Result<Option<String>, StoreError> {
+        let mut key = vec![if revocation { b'x' } else { b'r' }];
+        key.extend_from_slice(award_id.as_bytes());
+        Ok(self.award_records.get(key)?.map(|v| hex::encode(&v)))
+    }
+
+    /// Stores equivocation evidence about `issuer` (durably). Returns whether it was new.
+    pub fn put_evidence(&self, issuer: &str, bytes: &[u8]) -> Result<bool, StoreError> {
+        let mut key = log_prefix(issuer).to_vec();
+        key.extend_from_slice(blake3::hash(bytes).as_bytes());
+        let new = self.evidence.insert(key, bytes)?.is_none();
+        self.flush()?;
+        Ok(new)
+    }
+
+    /// Evidence held about `issuer`.
+    pub fn evidence_about(&self, issuer: &str) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.evidence
+            .scan_prefix(log_prefix(issuer))
+            .map(|item| Ok(item?.1.to_vec()))
+            .collect()
+    }
+
+    /// Every evidence document held.
+    pub fn all_evidence(&self) -> Result<Vec<Vec<u8>>, StoreError> {
+        self.evidence
+            .iter()
+            .map(|item| Ok(item?.1.to_vec()))
+            .collect()
     }
 
     /// Number of entries in `issuer`'s log.
@@ -634,6 +745,9 @@ impl Tx<'_> {
     fn log_meta(&self) -> &TTree {
         &self.trees[8]
     }
+    fn award_records(&self) -> &TTree {
+        &self.trees[9]
+    }
 
     /// Stores a record and, if it is new, appends it to its issuer's log. The stored value is
     /// the record's log index (8 bytes, big-endian) followed by its exact bytes: keeping the
@@ -645,13 +759,42 @@ impl Tx<'_> {
             return Ok(());
         }
         let index = self.log_append(&record.issuer, id.as_bytes(), &record.bytes)?;
+        self.index_record(record, id.as_bytes(), index, seq)
+    }
+
+    /// Indexes a record just appended at `index`: by id (with its position), by kind, and
+    /// receipts and revocations by the award they are about.
+    fn index_record(
+        &self,
+        record: &NewRecord,
+        id: &[u8; 32],
+        index: u64,
+        seq: u64,
+    ) -> TxResult<()> {
+        if let Some(key) = award_record_key(record) {
+            // The first receipt or revocation of an award wins; later ones are duplicates.
+            if self.award_records().get(&key)?.is_none() {
+                self.award_records().insert(key, id)?;
+            }
+        }
         let mut value = Vec::with_capacity(8 + record.bytes.len());
         value.extend_from_slice(&index.to_be_bytes());
         value.extend_from_slice(&record.bytes);
-        self.records().insert(id.as_bytes(), value)?;
+        self.records().insert(id, value)?;
         self.record_index()
-            .insert(index_key(record.kind, &record.issuer, seq), id.as_bytes())?;
+            .insert(index_key(record.kind, &record.issuer, seq), id)?;
         Ok(())
+    }
+
+    /// Appends a replicated entry: always to the log (a replica mirrors the issuer's log
+    /// exactly, even a duplicate entry), and to the records if it is new.
+    fn put_replicated(&self, record: &NewRecord, seq: u64) -> TxResult<()> {
+        let id = blake3::hash(&record.bytes);
+        let index = self.log_append(&record.issuer, id.as_bytes(), &record.bytes)?;
+        if self.records().get(id.as_bytes())?.is_some() {
+            return Ok(());
+        }
+        self.index_record(record, id.as_bytes(), index, seq)
     }
 
     /// Appends `entry` (a record's exact bytes) to `issuer`'s log: the leaf, the perfect
@@ -754,10 +897,34 @@ fn record_bytes(value: &[u8]) -> Result<&[u8], StoreError> {
         .ok_or_else(|| corrupt("records-2", "value shorter than its log index"))
 }
 
+const CHECKPOINT_PREFIX: &[u8] = b"checkpoint/";
+
 fn checkpoint_key(issuer: &str) -> Vec<u8> {
-    let mut k = b"checkpoint/".to_vec();
+    let mut k = CHECKPOINT_PREFIX.to_vec();
     k.extend_from_slice(&log_prefix(issuer));
     k
+}
+
+/// `r<award id>` for a receipt, `x<award id>` for a revocation; `None` for other kinds. The
+/// award id is read from the record's body (`body.award_id`).
+fn award_record_key(record: &NewRecord) -> Option<Vec<u8>> {
+    let tag = match record.kind {
+        RecordKind::AwardReceipt => b'r',
+        RecordKind::Revocation => b'x',
+        _ => return None,
+    };
+    #[derive(serde::Deserialize)]
+    struct About {
+        body: AwardId,
+    }
+    #[derive(serde::Deserialize)]
+    struct AwardId {
+        award_id: String,
+    }
+    let about: About = serde_json::from_slice(&record.bytes).ok()?;
+    let mut key = vec![tag];
+    key.extend_from_slice(about.body.award_id.as_bytes());
+    Some(key)
 }
 
 fn node_key(prefix: &[u8; 16], level: u32, index: u64) -> [u8; 25] {
@@ -797,6 +964,7 @@ fn kind_tag(kind: RecordKind) -> u8 {
         RecordKind::Stack => 3,
         RecordKind::AwardReceipt => 4,
         RecordKind::Revocation => 5,
+        RecordKind::Membership => 6,
     }
 }
 

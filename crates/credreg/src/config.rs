@@ -17,6 +17,37 @@ pub struct Config {
     pub public_url: String,
     pub body_limit_bytes: usize,
     pub log: String,
+    pub kind: String,
+    pub federation: FederationConfig,
+}
+
+/// `[federation]`: the libp2p network and whom to trust.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FederationConfig {
+    pub name: String,
+    pub listen: Vec<String>,
+    pub bootstrap: Vec<String>,
+    pub trust_anchors: Vec<String>,
+    pub allow: Vec<String>,
+    pub deny: Vec<String>,
+    pub mdns: bool,
+    pub anti_entropy_secs: u64,
+}
+
+impl Default for FederationConfig {
+    fn default() -> Self {
+        Self {
+            name: String::new(),
+            listen: vec!["/ip4/127.0.0.1/tcp/4001".into()],
+            bootstrap: Vec::new(),
+            trust_anchors: Vec::new(),
+            allow: Vec::new(),
+            deny: Vec::new(),
+            mdns: false,
+            anti_entropy_secs: 30,
+        }
+    }
 }
 
 impl Default for Config {
@@ -28,6 +59,8 @@ impl Default for Config {
             public_url: String::new(),
             body_limit_bytes: credreg_api::DEFAULT_BODY_LIMIT,
             log: "info,tower_http=info".into(),
+            kind: "district".into(),
+            federation: FederationConfig::default(),
         }
     }
 }
@@ -44,6 +77,28 @@ pub struct Overrides {
     /// Public base URL of the API.
     #[arg(long, env = "CREDREG_PUBLIC_URL")]
     pub public_url: Option<String>,
+    /// Issuer kind: district, state, consortium or provider.
+    #[arg(long, env = "CREDREG_KIND")]
+    pub kind: Option<String>,
+    /// Federation name; setting it starts the libp2p network.
+    #[arg(long, env = "CREDREG_FEDERATION")]
+    pub federation: Option<String>,
+    /// libp2p listen address (repeatable), e.g. /ip4/127.0.0.1/tcp/4001.
+    #[arg(long = "p2p", env = "CREDREG_P2P", value_delimiter = ',')]
+    pub p2p: Vec<String>,
+    /// Peer to dial at start (repeatable), e.g. /ip4/127.0.0.1/tcp/4002/p2p/12D3Koo...
+    #[arg(long = "bootstrap", env = "CREDREG_BOOTSTRAP", value_delimiter = ',')]
+    pub bootstrap: Vec<String>,
+    /// DID of a state or consortium node whose memberships to trust (repeatable).
+    #[arg(
+        long = "trust-anchor",
+        env = "CREDREG_TRUST_ANCHORS",
+        value_delimiter = ','
+    )]
+    pub trust_anchors: Vec<String>,
+    /// Discover peers on the LAN with mDNS.
+    #[arg(long)]
+    pub mdns: bool,
 }
 
 impl Config {
@@ -64,6 +119,28 @@ impl Config {
         }
         if let Some(u) = &overrides.public_url {
             config.public_url = u.clone();
+        }
+        if let Some(k) = &overrides.kind {
+            config.kind = k.clone();
+        }
+        let f = &mut config.federation;
+        if let Some(n) = &overrides.federation {
+            f.name = n.clone();
+        }
+        if !overrides.p2p.is_empty() {
+            f.listen = overrides.p2p.clone();
+        }
+        // Flags add to the file's peers and anchors rather than replace them.
+        f.bootstrap.extend(overrides.bootstrap.iter().cloned());
+        f.trust_anchors
+            .extend(overrides.trust_anchors.iter().cloned());
+        f.mdns |= overrides.mdns;
+        if !credreg_model::MEMBER_ROLES.contains(&config.kind.as_str()) {
+            anyhow::bail!(
+                "kind must be one of {}, not `{}`",
+                credreg_model::MEMBER_ROLES.join(", "),
+                config.kind
+            );
         }
         Ok(config)
     }
@@ -105,14 +182,18 @@ mod tests {
                 &parsed.http,
                 &parsed.public_url,
                 parsed.body_limit_bytes,
-                &parsed.log
+                &parsed.log,
+                &parsed.kind,
+                &parsed.federation,
             ),
             (
                 &builtin.name,
                 &builtin.http,
                 &builtin.public_url,
                 builtin.body_limit_bytes,
-                &builtin.log
+                &builtin.log,
+                &builtin.kind,
+                &builtin.federation,
             ),
             "config/credreg.toml must document the built-in defaults"
         );

@@ -4,7 +4,8 @@ use crate::config::{Config, Overrides};
 use anyhow::{Context as _, Result};
 use credreg_api::AppState;
 use credreg_node::{
-    contexts_dir, generate_token, has_admin_token, register_token, Home, Node, NodeSettings, Role,
+    contexts_dir, generate_token, has_admin_token, register_token, Federation, FederationConfig,
+    FederationSettings, Home, Node, NodeSettings, Role,
 };
 use credreg_store::Store;
 use std::path::Path;
@@ -58,11 +59,44 @@ pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
 /// Opens the node over an initialized data directory.
 pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
     let contexts = contexts_dir::load(init.home.root())?;
+    let f = &init.config.federation;
     let settings = NodeSettings {
         name: init.config.name.clone(),
         public_url,
+        kind: init.config.kind.clone(),
+        federation: FederationSettings {
+            name: f.name.clone(),
+            anchors: f.trust_anchors.clone(),
+            allow: f.allow.clone(),
+            deny: f.deny.clone(),
+        },
     };
     Ok(Node::open(init.store, init.key, settings, contexts)?)
+}
+
+/// The network settings, when a federation is configured (`None` runs a standalone node).
+pub fn federation_config(init: &Initialized) -> Result<Option<FederationConfig>> {
+    let f = &init.config.federation;
+    if f.name.is_empty() {
+        return Ok(None);
+    }
+    let parse = |what: &str, list: &[String]| -> Result<Vec<credreg_net::Multiaddr>> {
+        list.iter()
+            .map(|a| {
+                a.parse()
+                    .with_context(|| format!("{what} address `{a}` is not a multiaddr"))
+            })
+            .collect()
+    };
+    let seed = init.home.ensure_transport_seed()?;
+    let mut net = credreg_net::NetConfig::new(credreg_net::keypair_from_seed(seed), &f.name);
+    net.listen = parse("p2p listen", &f.listen)?;
+    net.bootstrap = parse("bootstrap", &f.bootstrap)?;
+    net.mdns = f.mdns;
+    Ok(Some(FederationConfig {
+        net,
+        anti_entropy_every: std::time::Duration::from_secs(f.anti_entropy_secs.max(1)),
+    }))
 }
 
 /// Runs the node until Ctrl-C or SIGTERM.
@@ -79,6 +113,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let bound = listener.local_addr()?.to_string();
         let public_url = init.config.public_url(&bound);
         let body_limit = init.config.body_limit_bytes;
+        let federation_config = federation_config(&init)?;
         let node = Arc::new(open_node(init, public_url.clone())?);
         for url in node.missing_contexts() {
             tracing::warn!(
@@ -90,6 +125,16 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let mut state = AppState::new(node.clone());
         state.body_limit = body_limit;
+        if let Some(config) = federation_config {
+            let federation = Federation::start(node.clone(), config)
+                .await
+                .context("starting the federation network")?;
+            for addr in federation.listen_addrs().await {
+                println!("credreg p2p on {addr}");
+            }
+            state.federation = Some(federation);
+        }
+        let federation = state.federation.clone();
         let app = credreg_api::router(state);
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(
@@ -100,6 +145,9 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         axum::serve(listener, app)
             .with_graceful_shutdown(shutdown_signal())
             .await?;
+        if let Some(f) = federation {
+            f.shutdown().await;
+        }
         // Every acknowledged write was flushed before its response; this flush covers
         // cached status lists written by reads.
         node.store().flush()?;

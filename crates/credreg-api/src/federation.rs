@@ -1,0 +1,150 @@
+//! Federation endpoints: memberships, issuers and their trust, peers.
+
+use crate::problem::Problem;
+use crate::routes::{blocking, body_bytes, parse_body, Caller};
+use crate::AppState;
+use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::Json;
+use credreg_model::{Errors, Membership, Validate};
+use credreg_node::Role;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// `POST /api/v1/memberships` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct MembershipRequest {
+    /// The member issuer's DID.
+    member: String,
+    /// `district`, `state`, `consortium` or `provider`.
+    role: String,
+    /// Federation (defaults to this node's).
+    federation: Option<String>,
+    /// Start (RFC 3339, default now).
+    valid_from: Option<String>,
+    /// End (RFC 3339), if any.
+    valid_until: Option<String>,
+}
+
+impl Validate for MembershipRequest {
+    fn validate(&self, e: &mut Errors) {
+        e.max_len("member", &self.member, 512);
+        e.max_len("role", &self.role, 32);
+        if let Some(f) = &self.federation {
+            e.max_len("federation", f, 100);
+        }
+    }
+}
+
+/// A published membership.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct MembershipResponse {
+    /// Record id.
+    id: String,
+    /// The signed record.
+    #[schema(value_type = Object)]
+    record: serde_json::Value,
+}
+
+#[utoipa::path(post, path = "/api/v1/memberships", tag = "federation",
+    request_body = MembershipRequest, security(("bearer" = [])),
+    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub(crate) async fn publish_membership(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+    caller.require(&[Role::Admin])?;
+    let req: MembershipRequest = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let published = blocking(move || {
+        let federation = req
+            .federation
+            .unwrap_or_else(|| node.settings().federation.name.clone());
+        if federation.is_empty() {
+            let mut e = Errors::default();
+            e.add(
+                "federation",
+                "this node has no federation configured; name one",
+            );
+            e.finish().map_err(credreg_node::NodeError::Invalid)?;
+        }
+        let m = Membership {
+            member: req.member,
+            federation,
+            role: req.role,
+            valid_from: req.valid_from.unwrap_or_else(credreg_node::now_rfc3339),
+            valid_until: req.valid_until,
+        };
+        Ok(node.publish_membership(m)?)
+    })
+    .await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MembershipResponse {
+            id: published.id,
+            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
+        }),
+    ))
+}
+
+/// Known issuers.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct IssuersResponse {
+    /// This node's federation.
+    federation: String,
+    /// Configured trust anchors.
+    anchors: Vec<String>,
+    /// Every issuer this node knows of.
+    #[schema(value_type = Vec<Object>)]
+    issuers: Vec<credreg_node::replica::IssuerView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/issuers", tag = "federation",
+    responses((status = 200, body = IssuersResponse)))]
+pub(crate) async fn list_issuers(
+    State(state): State<AppState>,
+) -> Result<Json<IssuersResponse>, Problem> {
+    let node = state.node.clone();
+    let issuers = blocking(move || Ok(node.issuers()?)).await?;
+    let f = &state.node.settings().federation;
+    Ok(Json(IssuersResponse {
+        federation: f.name.clone(),
+        anchors: f.anchors.clone(),
+        issuers,
+    }))
+}
+
+/// Peers.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct PeersResponse {
+    /// Whether this node runs the libp2p network.
+    enabled: bool,
+    /// This node's peer id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    peer_id: Option<String>,
+    /// Known peers.
+    #[schema(value_type = Vec<Object>)]
+    peers: Vec<credreg_node::PeerView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/peers", tag = "federation",
+    responses((status = 200, body = PeersResponse)))]
+pub(crate) async fn list_peers(State(state): State<AppState>) -> Json<PeersResponse> {
+    match &state.federation {
+        None => Json(PeersResponse {
+            enabled: false,
+            peer_id: None,
+            peers: Vec::new(),
+        }),
+        Some(f) => Json(PeersResponse {
+            enabled: true,
+            peer_id: Some(f.peer_id().to_string()),
+            peers: f.peers().await,
+        }),
+    }
+}

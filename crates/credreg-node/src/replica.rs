@@ -1,0 +1,867 @@
+//! Replicas of other issuers' logs: what a node accepts from peers, how it checks it, and
+//! what it serves to them. Synchronous and network-free (the driver in [`crate::federation`]
+//! moves the bytes); every function here takes untrusted input and never panics on it.
+//!
+//! The rules:
+//! - Only logs of trusted issuers are replicated ([`crate::trust`]); anything else is dropped
+//!   and counted.
+//! - A checkpoint is accepted only if it is signed by the key of its issuer's `did:key`.
+//! - Entries are appended only as a verified prefix of a signed checkpoint: each page is
+//!   checked record by record (shape, issuer, `eddsa-jcs-2022` signature) and then as a tree,
+//!   either against the checkpoint's root (last page) or with a consistency proof from the
+//!   page's end to the checkpoint (earlier pages). Each page is one atomic write. Because the
+//!   new tree is computed on top of the stored one, a page that verifies is also consistent
+//!   with every checkpoint stored before.
+//! - Two checkpoints that cannot both be true become evidence anyone can check
+//!   ([`credreg_log::verify_evidence`]), stored and gossiped.
+
+use crate::error::NodeError;
+use crate::log::CheckpointJson;
+use crate::node::{decode_record, internal, Node};
+use crate::trust::Trust;
+use credreg_log::{Hash, NodeSource, SignedCheckpoint};
+use credreg_model::{CredentialDef, Membership, RecordKind, Stack, UnsignedRecord};
+use credreg_net::wire::{self, SyncRequest, SyncResponse};
+use credreg_proof::{KeyResolver, VerifyOptions};
+use credreg_store::{LogNodes, NewRecord, StoreError};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use std::collections::HashMap;
+
+/// Largest record accepted from a peer.
+pub const MAX_RECORD_BYTES: usize = 64 * 1024;
+/// A gossiped checkpoint older than this is a replay: origins gossip a checkpoint when they
+/// sign it and relays forward within seconds (anti-entropy, not gossip, carries old ones).
+pub const MAX_GOSSIP_AGE_SECS: u64 = 15 * 60;
+/// How far in the future a checkpoint's time may be (clock skew between districts).
+pub const MAX_CLOCK_SKEW_SECS: u64 = 5 * 60;
+/// Most entries carried in one announcement (more go by sync).
+pub const ANNOUNCE_MAX_ENTRIES: u64 = 32;
+/// Most bytes of entries carried in one announcement.
+pub const ANNOUNCE_MAX_BYTES: usize = 128 * 1024;
+
+/// A gossip message: a checkpoint announcement or equivocation evidence.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum GossipMessage {
+    /// A new checkpoint, with the entries it adds when they are few.
+    Announce(Announcement),
+    /// Two checkpoints of one issuer that cannot both be true.
+    Evidence(EvidenceJson),
+}
+
+/// "Issuer X's log now has this checkpoint" (and, on the records topic, the entries from
+/// `from` up to it, as their exact JSON text).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Announcement {
+    /// The signed checkpoint.
+    pub checkpoint: CheckpointJson,
+    /// Index of the first carried entry.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<u64>,
+    /// Exact record texts, `from..checkpoint.size`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub entries: Vec<String>,
+}
+
+/// Equivocation evidence, checkable by anyone with [`credreg_log::verify_evidence`].
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EvidenceJson {
+    /// The issuer caught.
+    pub issuer: String,
+    /// One checkpoint.
+    pub first: CheckpointJson,
+    /// The other.
+    pub second: CheckpointJson,
+    /// For different sizes: the larger tree's root at the smaller size (hex).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alt_root: Option<String>,
+    /// Consistency proof from `alt_root` to the larger root (hex hashes).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub proof: Vec<String>,
+    /// One sentence.
+    pub reason: String,
+}
+
+impl EvidenceJson {
+    /// Checks the evidence; returns the reason it proves equivocation.
+    pub fn verify(&self) -> Result<String, String> {
+        let a = checked_checkpoint(&self.first)?;
+        let b = checked_checkpoint(&self.second)?;
+        if a.checkpoint.issuer != self.issuer {
+            return Err("the evidence names another issuer than its checkpoints".into());
+        }
+        let alt = self.alt_root.as_deref().map(hash_hex).transpose()?;
+        let proof = self
+            .proof
+            .iter()
+            .map(|h| hash_hex(h))
+            .collect::<Result<Vec<_>, _>>()?;
+        credreg_log::verify_evidence(&a, &b, alt.as_ref(), &proof).map_err(|e| e.to_string())
+    }
+}
+
+fn hash_hex(s: &str) -> Result<Hash, String> {
+    let v = hex::decode(s).map_err(|e| format!("bad hash: {e}"))?;
+    v.try_into()
+        .map_err(|_| "a hash must be 32 bytes".to_owned())
+}
+
+/// The node's verdict on a gossip message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Verdict {
+    /// Checked (and stored where applicable): forward it.
+    Accept,
+    /// Harmless (already known, or unverifiable by this node yet): do not forward.
+    Ignore,
+    /// Forged, malformed, oversized, stale or untrusted: drop and penalize the sender.
+    Reject,
+}
+
+/// Why something from a peer was refused (also the metric label).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Refusal {
+    /// Not JSON, or not the expected shape.
+    Malformed,
+    /// Too large.
+    Oversized,
+    /// A signature or root that does not verify.
+    Forged,
+    /// An old message sent again.
+    Replayed,
+    /// From an issuer this node does not trust.
+    Untrusted,
+}
+
+impl Refusal {
+    /// Metric label.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Malformed => "malformed",
+            Self::Oversized => "oversized",
+            Self::Forged => "forged",
+            Self::Replayed => "replayed",
+            Self::Untrusted => "untrusted",
+        }
+    }
+}
+
+/// A checkpoint this node wants to catch up to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Target {
+    /// The verified checkpoint.
+    pub checkpoint: SignedCheckpoint,
+    /// Its JSON bytes (stored once reached).
+    pub bytes: Vec<u8>,
+}
+
+impl Target {
+    /// Issuer DID.
+    pub fn issuer(&self) -> &str {
+        &self.checkpoint.checkpoint.issuer
+    }
+    /// Log size.
+    pub fn size(&self) -> u64 {
+        self.checkpoint.checkpoint.size
+    }
+}
+
+/// What handling a gossip message (or a peer's summary) led to.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    /// Verdict (`None` means accept).
+    pub refusal: Option<Refusal>,
+    /// Not an offence, just nothing to do.
+    pub ignored: bool,
+    /// One sentence for logs.
+    pub note: String,
+    /// A checkpoint ahead of the replica: fetch up to it.
+    pub fetch: Option<Target>,
+    /// New evidence to gossip (JSON of a [`GossipMessage::Evidence`]).
+    pub evidence: Option<Vec<u8>>,
+    /// Entries stored.
+    pub stored: u64,
+    /// A membership changed who is trusted: compare summaries with peers again.
+    pub trust_changed: bool,
+}
+
+impl Outcome {
+    fn refuse(refusal: Refusal, note: impl Into<String>) -> Self {
+        Self {
+            refusal: Some(refusal),
+            note: note.into(),
+            ..Self::default()
+        }
+    }
+    fn ignore(note: impl Into<String>) -> Self {
+        Self {
+            ignored: true,
+            note: note.into(),
+            ..Self::default()
+        }
+    }
+
+    /// The gossip verdict.
+    pub fn verdict(&self) -> Verdict {
+        match (self.refusal, self.ignored) {
+            (Some(_), _) => Verdict::Reject,
+            (None, true) => Verdict::Ignore,
+            (None, false) => Verdict::Accept,
+        }
+    }
+}
+
+/// Why a page of entries could not be applied.
+#[derive(Debug, thiserror::Error)]
+pub enum ApplyError {
+    /// The serving peer sent bad data (penalize it, try another).
+    #[error("{0}")]
+    Bad(String),
+    /// The replica moved meanwhile (another sync): restart from its new size.
+    #[error("the replica moved on")]
+    Moved,
+    /// This node failed.
+    #[error(transparent)]
+    Node(#[from] NodeError),
+}
+
+/// Verifies a checkpoint from outside: well-formed, key of its issuer's `did:key`, signature.
+pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, String> {
+    let signed = json.to_signed()?;
+    let expected = did_key_public(&signed.checkpoint.issuer)
+        .ok_or("the issuer is not a did:key this node can check")?;
+    if expected != signed.key {
+        return Err("the checkpoint is not signed by its issuer's key".into());
+    }
+    signed.verify().map_err(|e| e.to_string())?;
+    Ok(signed)
+}
+
+/// The Ed25519 public key a `did:key` names.
+pub fn did_key_public(did: &str) -> Option<[u8; 32]> {
+    let multikey = did.strip_prefix("did:key:")?;
+    credreg_proof::keys::public_from_multikey(multikey)
+        .ok()
+        .map(|k| k.to_bytes())
+}
+
+/// Stored tree nodes plus the ones a page adds (not yet written).
+struct Overlay<'a> {
+    base: LogNodes<'a>,
+    added: HashMap<(u32, u64), Hash>,
+}
+
+impl NodeSource for Overlay<'_> {
+    type Error = StoreError;
+    fn node(&self, level: u32, index: u64) -> Result<Hash, StoreError> {
+        match self.added.get(&(level, index)) {
+            Some(h) => Ok(*h),
+            None => self.base.node(level, index),
+        }
+    }
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+impl Node {
+    /// The trust status of an issuer now.
+    pub fn trust_of(&self, did: &str) -> Trust {
+        let book = match self.trust.read() {
+            Ok(b) => b,
+            Err(p) => p.into_inner(),
+        };
+        book.trust_of(
+            &self.settings().federation,
+            self.did(),
+            did,
+            time::OffsetDateTime::now_utc(),
+        )
+    }
+
+    /// Every issuer this node knows of: anchors, members, allow/deny-listed, and anyone whose
+    /// log it holds.
+    pub fn known_issuers(&self) -> Result<Vec<String>, NodeError> {
+        let f = &self.settings().federation;
+        let mut all: Vec<String> = vec![self.did().to_owned()];
+        all.extend(f.anchors.iter().cloned());
+        all.extend(f.allow.iter().cloned());
+        all.extend(f.deny.iter().cloned());
+        {
+            let book = self.trust.read().map_err(|_| internal("poisoned"))?;
+            all.extend(book.members().map(str::to_owned));
+        }
+        for item in self.store.checkpoints() {
+            let (_, bytes) = item?;
+            if let Ok(cp) = serde_json::from_slice::<CheckpointJson>(&bytes) {
+                all.push(cp.issuer);
+            }
+        }
+        all.sort();
+        all.dedup();
+        Ok(all)
+    }
+
+    /// Every known issuer with its profile, trust, replica and any equivocation evidence.
+    pub fn issuers(&self) -> Result<Vec<IssuerView>, NodeError> {
+        let mut profiles: HashMap<String, credreg_model::IssuerProfile> = HashMap::new();
+        for item in self.store.records_of_kind(RecordKind::IssuerProfile) {
+            let (_, bytes) = item?;
+            let (rec, p) = decode_record::<credreg_model::IssuerProfile>(&bytes)?;
+            profiles.insert(rec.issuer, p); // stored in order: the newest wins
+        }
+        let mut out = Vec::new();
+        for did in self.known_issuers()? {
+            let profile = profiles.remove(&did);
+            let checkpoint = self.checkpoint(&did)?;
+            out.push(IssuerView {
+                trust: self.trust_of(&did),
+                name: profile.as_ref().map(|p| p.name.clone()),
+                kind: profile.as_ref().map(|p| p.kind.clone()),
+                url: profile.and_then(|p| p.url),
+                log_size: self.store.log_size(&did)?,
+                checkpoint_size: checkpoint.as_ref().map(|c| c.size),
+                checkpoint_time: checkpoint.map(|c| c.timestamp),
+                equivocations: self.evidence_about(&did)?,
+                did,
+            });
+        }
+        Ok(out)
+    }
+
+    /// Handles a gossip message (already size-capped by the transport).
+    pub fn on_gossip(&self, data: &[u8]) -> Outcome {
+        let message: GossipMessage = match serde_json::from_slice(data) {
+            Ok(m) => m,
+            Err(e) => {
+                return Outcome::refuse(Refusal::Malformed, format!("not a credreg message: {e}"))
+            }
+        };
+        match message {
+            GossipMessage::Evidence(e) => self.on_evidence(&e),
+            GossipMessage::Announce(a) => self.on_announcement(a),
+        }
+    }
+
+    fn on_announcement(&self, a: Announcement) -> Outcome {
+        let total: usize = a.entries.iter().map(String::len).sum();
+        if a.entries.len() as u64 > ANNOUNCE_MAX_ENTRIES
+            || total > ANNOUNCE_MAX_BYTES
+            || a.entries.iter().any(|e| e.len() > MAX_RECORD_BYTES)
+        {
+            return Outcome::refuse(
+                Refusal::Oversized,
+                format!(
+                    "{} entries, {total} bytes: more than an announcement may carry",
+                    a.entries.len()
+                ),
+            );
+        }
+        let now = unix_now();
+        let ts = a.checkpoint.timestamp;
+        if ts + MAX_GOSSIP_AGE_SECS < now {
+            return Outcome::refuse(
+                Refusal::Replayed,
+                format!("a checkpoint signed {}s ago, gossiped again", now - ts),
+            );
+        }
+        if ts > now + MAX_CLOCK_SKEW_SECS {
+            return Outcome::refuse(Refusal::Forged, "a checkpoint dated in the future");
+        }
+        let mut outcome = self.on_checkpoint(&a.checkpoint);
+        let Some(target) = outcome.fetch.take() else {
+            return outcome;
+        };
+        let (Some(from), false) = (a.from, a.entries.is_empty()) else {
+            // A bare checkpoint: signature and trust checked, so it may travel on.
+            outcome.fetch = Some(target);
+            return outcome;
+        };
+        let entries: Vec<Vec<u8>> = a.entries.into_iter().map(String::into_bytes).collect();
+        if from + entries.len() as u64 != target.size() {
+            return Outcome::refuse(
+                Refusal::Malformed,
+                "the entries do not end at the checkpoint's size",
+            );
+        }
+        match self.store.log_size(target.issuer()) {
+            Ok(size) if size == from => {}
+            Ok(_) => {
+                // Behind or ahead of `from`: this node cannot check the entries, so it does
+                // not forward them, but it fetches what it misses.
+                let mut o = Outcome::ignore("entries start elsewhere than this replica");
+                o.fetch = Some(target);
+                return o;
+            }
+            Err(e) => return Outcome::ignore(format!("store: {e}")),
+        }
+        match self.apply_entries(&target, from, entries, &[]) {
+            Ok(o) => o,
+            Err(ApplyError::Bad(why)) => Outcome::refuse(Refusal::Forged, why),
+            Err(ApplyError::Moved) => {
+                let mut o = Outcome::ignore("replica moved meanwhile");
+                o.fetch = Some(target);
+                o
+            }
+            Err(ApplyError::Node(e)) => Outcome::ignore(format!("this node failed: {e}")),
+        }
+    }
+
+    /// Judges a checkpoint (from gossip or a peer's summaries): verified, trusted, then
+    /// compared with the replica. `fetch` is set when it is ahead.
+    pub fn on_checkpoint(&self, json: &CheckpointJson) -> Outcome {
+        let signed = match checked_checkpoint(json) {
+            Ok(s) => s,
+            Err(why) => return Outcome::refuse(Refusal::Forged, why),
+        };
+        let issuer = signed.checkpoint.issuer.clone();
+        if issuer == self.did() {
+            return Outcome::ignore("this node's own checkpoint");
+        }
+        let trust = self.trust_of(&issuer);
+        if !trust.status.is_trusted() {
+            return Outcome::refuse(
+                Refusal::Untrusted,
+                format!("{issuer} is {}", trust.status.as_str()),
+            );
+        }
+        let bytes = match serde_json::to_vec(json) {
+            Ok(b) => b,
+            Err(e) => return Outcome::ignore(format!("cannot encode: {e}")),
+        };
+        match self.compare(&signed) {
+            Ok(Compared::Ahead) => Outcome {
+                fetch: Some(Target {
+                    checkpoint: signed,
+                    bytes,
+                }),
+                note: "ahead of the replica".into(),
+                ..Outcome::default()
+            },
+            Ok(Compared::Known) => Outcome::ignore("already known"),
+            Ok(Compared::Unsure) => Outcome::ignore("inside a catch-up in progress"),
+            Ok(Compared::Conflict(evidence)) => self.record_evidence(evidence),
+            Err(e) => Outcome::ignore(format!("this node failed: {e}")),
+        }
+    }
+
+    fn compare(&self, theirs: &SignedCheckpoint) -> Result<Compared, NodeError> {
+        let issuer = &theirs.checkpoint.issuer;
+        let n = theirs.checkpoint.size;
+        let size = self.store.log_size(issuer)?;
+        if n > size {
+            return Ok(Compared::Ahead);
+        }
+        let ours = match self.checkpoint(issuer)? {
+            Some(c) => c,
+            None if n == 0 => return Ok(Compared::Known),
+            None => return Ok(Compared::Unsure),
+        };
+        let our_signed = ours.to_signed().map_err(internal)?;
+        let nodes = self.store.log_nodes(issuer);
+        let root_n = credreg_log::root(&nodes, n)?;
+        if root_n == theirs.checkpoint.root {
+            return Ok(Compared::Known);
+        }
+        if n > ours.size {
+            // Between our signed checkpoint and a catch-up's verified pages.
+            return Ok(Compared::Unsure);
+        }
+        let (alt_root, proof) = if n == ours.size {
+            (None, Vec::new())
+        } else {
+            let proof = credreg_log::consistency_proof(&nodes, n, ours.size)?
+                .ok_or_else(|| internal("no consistency proof"))?;
+            (Some(root_n), proof)
+        };
+        let evidence = EvidenceJson {
+            issuer: issuer.clone(),
+            first: CheckpointJson::of(theirs),
+            second: CheckpointJson::of(&our_signed),
+            alt_root: alt_root.map(hex::encode),
+            proof: proof.iter().map(hex::encode).collect(),
+            reason: String::new(),
+        };
+        Ok(Compared::Conflict(Box::new(evidence)))
+    }
+
+    fn on_evidence(&self, e: &EvidenceJson) -> Outcome {
+        if e.proof.len() > 128 {
+            return Outcome::refuse(Refusal::Oversized, "a proof longer than any log's");
+        }
+        match e.verify() {
+            Ok(_) => self.record_evidence(Box::new(e.clone())),
+            Err(why) => Outcome::refuse(Refusal::Forged, format!("not evidence: {why}")),
+        }
+    }
+
+    fn record_evidence(&self, mut evidence: Box<EvidenceJson>) -> Outcome {
+        let reason = match evidence.verify() {
+            Ok(r) => r,
+            Err(why) => return Outcome::ignore(format!("could not build evidence: {why}")),
+        };
+        evidence.reason = reason.clone();
+        // Stored in a canonical order so the same conflict found twice is stored once.
+        if (evidence.first.size, &evidence.first.root)
+            > (evidence.second.size, &evidence.second.root)
+        {
+            let e = &mut *evidence;
+            std::mem::swap(&mut e.first, &mut e.second);
+        }
+        let Ok(bytes) = serde_json::to_vec(&GossipMessage::Evidence(*evidence.clone())) else {
+            return Outcome::ignore("cannot encode evidence");
+        };
+        match self.store.put_evidence(&evidence.issuer, &bytes) {
+            Ok(true) => Outcome {
+                refusal: None,
+                ignored: false,
+                note: format!("{} equivocated: {reason}", evidence.issuer),
+                evidence: Some(bytes),
+                ..Outcome::default()
+            },
+            Ok(false) => Outcome::ignore("evidence already held"),
+            Err(e) => Outcome::ignore(format!("store: {e}")),
+        }
+    }
+
+    /// Equivocation evidence held about `issuer`.
+    pub fn evidence_about(&self, issuer: &str) -> Result<Vec<EvidenceJson>, NodeError> {
+        let mut out = Vec::new();
+        for bytes in self.store.evidence_about(issuer)? {
+            if let Ok(GossipMessage::Evidence(e)) = serde_json::from_slice(&bytes) {
+                out.push(e);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Applies a page of entries `from..` of `target`'s issuer, with the consistency proof
+    /// from the page's end to the target (empty when the page reaches it).
+    pub fn apply_entries(
+        &self,
+        target: &Target,
+        from: u64,
+        entries: Vec<Vec<u8>>,
+        proof: &[Hash],
+    ) -> Result<Outcome, ApplyError> {
+        let issuer = target.issuer();
+        let n = target.size();
+        let _guard = self
+            .replica_lock
+            .lock()
+            .map_err(|_| NodeError::from(internal("poisoned")))?;
+        let size = self.store.log_size(issuer).map_err(NodeError::from)?;
+        if size != from {
+            return Err(ApplyError::Moved);
+        }
+        let end = from + entries.len() as u64;
+        if entries.is_empty() || end > n {
+            return Err(ApplyError::Bad(format!(
+                "a page of {} entries from {from} does not fit a log of {n}",
+                entries.len()
+            )));
+        }
+        let records = self.check_entries(issuer, &entries)?;
+        let mut overlay = Overlay {
+            base: self.store.log_nodes(issuer),
+            added: HashMap::new(),
+        };
+        for (i, e) in entries.iter().enumerate() {
+            let created =
+                credreg_log::appended_nodes(&overlay, from + i as u64, credreg_log::leaf_hash(e))
+                    .map_err(NodeError::from)?;
+            for (level, index, hash) in created {
+                overlay.added.insert((level, index), hash);
+            }
+        }
+        let root = credreg_log::root(&overlay, end).map_err(NodeError::from)?;
+        let complete = end == n;
+        if complete {
+            if root != target.checkpoint.checkpoint.root {
+                return Err(ApplyError::Bad(
+                    "the entries do not produce the checkpoint's root".into(),
+                ));
+            }
+        } else {
+            credreg_log::verify_consistency(
+                end,
+                n,
+                &root,
+                &target.checkpoint.checkpoint.root,
+                proof,
+            )
+            .map_err(|e| {
+                ApplyError::Bad(format!(
+                    "the page does not lead to the checkpoint's root: {e}"
+                ))
+            })?;
+        }
+        let checkpoint = complete.then_some((n, target.bytes.as_slice()));
+        match self.store.put_replica(issuer, from, &records, checkpoint) {
+            Ok(()) => {}
+            Err(StoreError::LogMoved { .. }) => return Err(ApplyError::Moved),
+            Err(e) => return Err(NodeError::from(e).into()),
+        }
+        let trust_changed = self.index_replicated(&records)?;
+        Ok(Outcome {
+            stored: entries.len() as u64,
+            trust_changed,
+            note: format!("stored entries {from}..{end} of {issuer}"),
+            ..Outcome::default()
+        })
+    }
+
+    /// Checks every entry of a page: size, JSON record shape, issuer, and its issuer's
+    /// `eddsa-jcs-2022` signature (one batch, split across cores).
+    fn check_entries(
+        &self,
+        issuer: &str,
+        entries: &[Vec<u8>],
+    ) -> Result<Vec<NewRecord>, ApplyError> {
+        let parsed: Vec<(RecordKind, Value)> = entries
+            .iter()
+            .enumerate()
+            .map(|(i, bytes)| {
+                if bytes.len() > MAX_RECORD_BYTES {
+                    return Err(format!("entry {i} is larger than {MAX_RECORD_BYTES} bytes"));
+                }
+                let doc: Value =
+                    serde_json::from_slice(bytes).map_err(|e| format!("entry {i}: {e}"))?;
+                let rec = UnsignedRecord::from_json(&doc).map_err(|e| format!("entry {i}: {e}"))?;
+                if rec.issuer != issuer {
+                    return Err(format!("entry {i} is a record of another issuer"));
+                }
+                Ok((rec.kind, doc))
+            })
+            .collect::<Result<_, _>>()
+            .map_err(ApplyError::Bad)?;
+        let docs: Vec<&Value> = parsed.iter().map(|(_, d)| d).collect();
+        let resolver = KeyResolver::new();
+        let options = VerifyOptions::default();
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = docs.len().div_ceil(threads).max(64);
+        let results: Vec<Result<bool, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = docs
+                .chunks(chunk)
+                .map(|part| {
+                    let di = &self.di;
+                    let resolver = &resolver;
+                    let options = &options;
+                    s.spawn(move || {
+                        di.verify_batch(part.iter().copied(), resolver, options)
+                            .into_iter()
+                            .map(|r| {
+                                r.map(|v| v.issuer_proof().is_some())
+                                    .map_err(|e| e.to_string())
+                            })
+                            .collect::<Vec<_>>()
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .flat_map(|h| {
+                    h.join()
+                        .unwrap_or_else(|_| vec![Err("verifier panicked".into())])
+                })
+                .collect()
+        });
+        for (i, r) in results.iter().enumerate() {
+            match r {
+                Ok(true) => {}
+                Ok(false) => {
+                    return Err(ApplyError::Bad(format!(
+                        "entry {i} is not signed by its issuer"
+                    )))
+                }
+                Err(e) => return Err(ApplyError::Bad(format!("entry {i}: {e}"))),
+            }
+        }
+        if results.len() != entries.len() {
+            return Err(ApplyError::Bad("not every entry was verified".into()));
+        }
+        Ok(parsed
+            .into_iter()
+            .zip(entries)
+            .map(|((kind, _), bytes)| NewRecord {
+                kind,
+                issuer: issuer.to_owned(),
+                bytes: bytes.clone(),
+            })
+            .collect())
+    }
+
+    /// Adds replicated definitions, stacks and memberships to the in-memory indexes. Returns
+    /// whether trust changed.
+    fn index_replicated(&self, records: &[NewRecord]) -> Result<bool, NodeError> {
+        let mut trust_changed = false;
+        for r in records {
+            match r.kind {
+                RecordKind::CredentialDef => {
+                    let (rec, def) = decode_record::<CredentialDef>(&r.bytes)?;
+                    let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
+                    catalog.insert(r.id(), rec.issuer, rec.issued, def, r.bytes.clone().into());
+                }
+                RecordKind::Stack => {
+                    let (rec, stack) = decode_record::<Stack>(&r.bytes)?;
+                    let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
+                    catalog.insert_stack(crate::StackEntry {
+                        id: r.id(),
+                        issuer: rec.issuer,
+                        issued: rec.issued,
+                        stack,
+                        record: r.bytes.clone().into(),
+                    });
+                }
+                RecordKind::Membership => {
+                    let (rec, m) = decode_record::<Membership>(&r.bytes)?;
+                    let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
+                    trust_changed |=
+                        book.add(&self.settings().federation, &rec.issuer, &rec.issued, m);
+                }
+                _ => {}
+            }
+        }
+        Ok(trust_changed)
+    }
+
+    /// The announcement for this node's newest checkpoint, carrying the entries since
+    /// `announced` when they are few (`None` if there is no checkpoint).
+    pub fn announcement(&self, announced: u64) -> Result<Option<(Vec<u8>, bool)>, NodeError> {
+        let Some(cp) = self.checkpoint(self.did())? else {
+            return Ok(None);
+        };
+        let mut a = Announcement {
+            checkpoint: cp.clone(),
+            from: None,
+            entries: Vec::new(),
+        };
+        if announced < cp.size && cp.size - announced <= ANNOUNCE_MAX_ENTRIES {
+            let entries = self.store.log_entries(self.did(), announced, cp.size)?;
+            let texts: Result<Vec<String>, _> = entries
+                .into_iter()
+                .map(|(_, b)| String::from_utf8(b))
+                .collect();
+            if let Ok(texts) = texts {
+                let total: usize = texts.iter().map(String::len).sum();
+                if total <= ANNOUNCE_MAX_BYTES && texts.iter().all(|t| t.len() <= MAX_RECORD_BYTES)
+                {
+                    a.from = Some(announced);
+                    a.entries = texts;
+                }
+            }
+        }
+        let with_entries = !a.entries.is_empty();
+        let bytes = serde_json::to_vec(&GossipMessage::Announce(a)).map_err(internal)?;
+        Ok(Some((bytes, with_entries)))
+    }
+
+    /// Answers a peer's sync request.
+    pub fn serve_sync(&self, request: SyncRequest) -> SyncResponse {
+        match self.try_serve(request) {
+            Ok(r) => r,
+            Err(e) => SyncResponse::Error(e.to_string()),
+        }
+    }
+
+    fn try_serve(&self, request: SyncRequest) -> Result<SyncResponse, NodeError> {
+        Ok(match request {
+            SyncRequest::Summaries => {
+                let mut out = Vec::new();
+                for item in self.store.checkpoints() {
+                    let (_, bytes) = item?;
+                    out.push(serde_bytes::ByteBuf::from(bytes));
+                }
+                SyncResponse::Summaries(out)
+            }
+            SyncRequest::Entries {
+                issuer,
+                from,
+                to,
+                prove_to,
+            } => {
+                let size = self.store.log_size(&issuer)?;
+                if prove_to > size || from >= prove_to || to <= from {
+                    return Ok(SyncResponse::Error(format!(
+                        "this node holds {size} entries of {issuer}; cannot serve {from}..{to} proven to {prove_to}"
+                    )));
+                }
+                let to = to.min(prove_to).min(from + wire::MAX_PAGE_ENTRIES);
+                let mut entries = Vec::new();
+                let mut bytes = 0;
+                for (_, e) in self.store.log_entries(&issuer, from, to)? {
+                    bytes += e.len();
+                    if bytes > wire::MAX_PAGE_BYTES && !entries.is_empty() {
+                        break;
+                    }
+                    entries.push(serde_bytes::ByteBuf::from(e));
+                }
+                let end = from + entries.len() as u64;
+                let proof = if end < prove_to {
+                    credreg_log::consistency_proof(&self.store.log_nodes(&issuer), end, prove_to)?
+                        .unwrap_or_default()
+                } else {
+                    Vec::new()
+                };
+                SyncResponse::Entries { entries, proof }
+            }
+            SyncRequest::Consistency { issuer, old, new } => {
+                let size = self.store.log_size(&issuer)?;
+                if new > size || old > new {
+                    return Ok(SyncResponse::Error(format!(
+                        "this node holds {size} entries of {issuer}"
+                    )));
+                }
+                SyncResponse::Consistency(
+                    credreg_log::consistency_proof(&self.store.log_nodes(&issuer), old, new)?
+                        .unwrap_or_default(),
+                )
+            }
+            SyncRequest::Evidence => SyncResponse::Evidence(
+                self.store
+                    .all_evidence()?
+                    .into_iter()
+                    .map(serde_bytes::ByteBuf::from)
+                    .collect(),
+            ),
+        })
+    }
+}
+
+/// An issuer as `GET /api/v1/issuers` shows it.
+#[derive(Debug, Clone, Serialize)]
+pub struct IssuerView {
+    /// DID.
+    pub did: String,
+    /// Trust status and who vouches.
+    pub trust: Trust,
+    /// Name from its newest replicated profile.
+    pub name: Option<String>,
+    /// Kind from its profile.
+    pub kind: Option<String>,
+    /// Its node's web address.
+    pub url: Option<String>,
+    /// Entries of its log held here.
+    pub log_size: u64,
+    /// Size of the newest checkpoint held.
+    pub checkpoint_size: Option<u64>,
+    /// Its time (Unix seconds).
+    pub checkpoint_time: Option<u64>,
+    /// Evidence that it signed inconsistent checkpoints (empty for honest issuers).
+    pub equivocations: Vec<EvidenceJson>,
+}
+
+enum Compared {
+    Ahead,
+    Known,
+    Unsure,
+    Conflict(Box<EvidenceJson>),
+}
