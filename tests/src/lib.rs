@@ -15,6 +15,8 @@ use tower::ServiceExt as _;
 
 pub use credreg_testkit::conformance;
 
+pub mod fed;
+
 /// Builtin contexts plus the conformance folder's (the OB 3.0.3 context among them).
 pub fn contexts(conformance: &Path) -> ContextStore {
     let mut store = ContextStore::with_builtins();
@@ -99,6 +101,15 @@ impl TestNode {
             )
             .expect("node opens"),
         );
+        Self::from_parts(node, None, dir)
+    }
+
+    /// Serves an opened node (and its federation, if it runs one) with fresh tokens.
+    pub fn from_parts(
+        node: Arc<Node>,
+        federation: Option<credreg_node::Federation>,
+        dir: Option<tempfile::TempDir>,
+    ) -> Self {
         let admin = generate_token();
         node.add_token(&admin, Role::Admin).expect("admin token");
         let reviewer = generate_token();
@@ -106,6 +117,7 @@ impl TestNode {
             .expect("reviewer token");
         let mut state = AppState::new(node.clone());
         state.body_limit = 256 * 1024;
+        state.federation = federation;
         Self {
             app: credreg_api::router(state),
             node,

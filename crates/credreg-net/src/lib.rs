@@ -681,10 +681,8 @@ impl EventLoop {
                     let _ = self.events.send(NetEvent::Disconnected(peer_id)).await;
                 }
             }
-            SwarmEvent::NewListenAddr { address, .. } => {
-                if !self.listening.contains(&address) {
-                    self.listening.push(address);
-                }
+            SwarmEvent::NewListenAddr { address, .. } if !self.listening.contains(&address) => {
+                self.listening.push(address);
             }
             _ => {}
         }

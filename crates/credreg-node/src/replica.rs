@@ -552,10 +552,7 @@ impl Node {
     ) -> Result<Outcome, ApplyError> {
         let issuer = target.issuer();
         let n = target.size();
-        let _guard = self
-            .replica_lock
-            .lock()
-            .map_err(|_| NodeError::from(internal("poisoned")))?;
+        let _guard = self.replica_lock.lock().map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(issuer).map_err(NodeError::from)?;
         if size != from {
             return Err(ApplyError::Moved);
@@ -568,6 +565,8 @@ impl Node {
             )));
         }
         let records = self.check_entries(issuer, &entries)?;
+        // Decoded before the write, so the indexes follow the store at once after it.
+        let decoded = decode_all(&records)?;
         let mut overlay = Overlay {
             base: self.store.log_nodes(issuer),
             added: HashMap::new(),
@@ -608,7 +607,7 @@ impl Node {
             Err(StoreError::LogMoved { .. }) => return Err(ApplyError::Moved),
             Err(e) => return Err(NodeError::from(e).into()),
         }
-        let trust_changed = self.index_replicated(&records)?;
+        let trust_changed = self.index_replicated(decoded)?;
         Ok(Outcome {
             stored: entries.len() as u64,
             trust_changed,
@@ -699,35 +698,32 @@ impl Node {
             .collect())
     }
 
-    /// Adds replicated definitions, stacks and memberships to the in-memory indexes. Returns
-    /// whether trust changed.
-    fn index_replicated(&self, records: &[NewRecord]) -> Result<bool, NodeError> {
+    /// Adds replicated definitions, stacks and memberships to the in-memory indexes (one lock
+    /// each). Returns whether trust changed.
+    fn index_replicated(&self, decoded: Vec<Decoded>) -> Result<bool, NodeError> {
         let mut trust_changed = false;
-        for r in records {
-            match r.kind {
-                RecordKind::CredentialDef => {
-                    let (rec, def) = decode_record::<CredentialDef>(&r.bytes)?;
-                    let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
-                    catalog.insert(r.id(), rec.issuer, rec.issued, def, r.bytes.clone().into());
+        let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
+        let mut memberships = Vec::new();
+        for d in decoded {
+            match d {
+                Decoded::Def(id, rec, def, bytes) => {
+                    catalog.insert(id, rec.issuer, rec.issued, def, bytes);
                 }
-                RecordKind::Stack => {
-                    let (rec, stack) = decode_record::<Stack>(&r.bytes)?;
-                    let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
-                    catalog.insert_stack(crate::StackEntry {
-                        id: r.id(),
-                        issuer: rec.issuer,
-                        issued: rec.issued,
-                        stack,
-                        record: r.bytes.clone().into(),
-                    });
-                }
-                RecordKind::Membership => {
-                    let (rec, m) = decode_record::<Membership>(&r.bytes)?;
-                    let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
-                    trust_changed |=
-                        book.add(&self.settings().federation, &rec.issuer, &rec.issued, m);
-                }
-                _ => {}
+                Decoded::Stack(id, rec, stack, bytes) => catalog.insert_stack(crate::StackEntry {
+                    id,
+                    issuer: rec.issuer,
+                    issued: rec.issued,
+                    stack,
+                    record: bytes,
+                }),
+                Decoded::Membership(rec, m) => memberships.push((rec, m)),
+            }
+        }
+        drop(catalog);
+        if !memberships.is_empty() {
+            let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
+            for (rec, m) in memberships {
+                trust_changed |= book.add(&self.settings().federation, &rec.issuer, &rec.issued, m);
             }
         }
         Ok(trust_changed)
@@ -857,6 +853,42 @@ pub struct IssuerView {
     pub checkpoint_time: Option<u64>,
     /// Evidence that it signed inconsistent checkpoints (empty for honest issuers).
     pub equivocations: Vec<EvidenceJson>,
+}
+
+/// A replicated record the in-memory indexes care about, decoded.
+#[allow(clippy::large_enum_variant)] // short-lived, one per replicated record
+enum Decoded {
+    Def(
+        String,
+        UnsignedRecord,
+        CredentialDef,
+        std::sync::Arc<Vec<u8>>,
+    ),
+    Stack(String, UnsignedRecord, Stack, std::sync::Arc<Vec<u8>>),
+    Membership(UnsignedRecord, Membership),
+}
+
+fn decode_all(records: &[NewRecord]) -> Result<Vec<Decoded>, ApplyError> {
+    let bad = |i: usize, e: NodeError| ApplyError::Bad(format!("entry {i}: {e}"));
+    let mut out = Vec::new();
+    for (i, r) in records.iter().enumerate() {
+        match r.kind {
+            RecordKind::CredentialDef => {
+                let (rec, def) = decode_record::<CredentialDef>(&r.bytes).map_err(|e| bad(i, e))?;
+                out.push(Decoded::Def(r.id(), rec, def, r.bytes.clone().into()));
+            }
+            RecordKind::Stack => {
+                let (rec, stack) = decode_record::<Stack>(&r.bytes).map_err(|e| bad(i, e))?;
+                out.push(Decoded::Stack(r.id(), rec, stack, r.bytes.clone().into()));
+            }
+            RecordKind::Membership => {
+                let (rec, m) = decode_record::<Membership>(&r.bytes).map_err(|e| bad(i, e))?;
+                out.push(Decoded::Membership(rec, m));
+            }
+            _ => {}
+        }
+    }
+    Ok(out)
 }
 
 enum Compared {

@@ -1,0 +1,262 @@
+//! Several federated nodes in one process, over real libp2p TCP on loopback.
+
+use crate::TestNode;
+use credreg_net::{keypair_from_seed, Multiaddr, NetConfig};
+use credreg_node::{Federation, FederationConfig, FederationSettings, Node, NodeSettings};
+use credreg_proof::{ContextStore, SigningKey};
+use credreg_store::Store;
+use serde_json::Value;
+use std::future::Future;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+/// The federation every test node joins.
+pub const FEDERATION: &str = "wi-test";
+
+/// The issuer DID of the node with key seed `seed`.
+pub fn did_of(seed: u8) -> String {
+    credreg_proof::keys::did_key(&SigningKey::from_bytes(&[seed; 32]).verifying_key())
+}
+
+/// A federated node: the node, its router and its running federation.
+pub struct FedNode {
+    /// HTTP side (router, tokens).
+    pub http: TestNode,
+    /// The network side.
+    pub fed: Federation,
+    /// Key seed.
+    pub seed: u8,
+    /// Its data directory (kept across restarts).
+    pub path: PathBuf,
+}
+
+/// How to start a node.
+#[derive(Clone)]
+pub struct Spec {
+    /// Display name.
+    pub name: String,
+    /// Key seed (also derives the transport key).
+    pub seed: u8,
+    /// `state` or `district`.
+    pub kind: String,
+    /// Trust anchors.
+    pub anchors: Vec<String>,
+    /// Peers to dial.
+    pub bootstrap: Vec<Multiaddr>,
+    /// Contexts (the OB context is needed to issue awards).
+    pub contexts: ContextStore,
+}
+
+impl Spec {
+    /// A district of the test federation anchored on `anchor`.
+    pub fn district(name: &str, seed: u8, anchor: &str, contexts: &ContextStore) -> Self {
+        Self {
+            name: name.into(),
+            seed,
+            kind: "district".into(),
+            anchors: vec![anchor.to_owned()],
+            bootstrap: Vec::new(),
+            contexts: contexts.clone(),
+        }
+    }
+
+    /// The state node (its own anchor).
+    pub fn state(name: &str, seed: u8, contexts: &ContextStore) -> Self {
+        Self {
+            kind: "state".into(),
+            ..Self::district(name, seed, &did_of(seed), contexts)
+        }
+    }
+
+    /// Dials these peers at start.
+    pub fn bootstrap(mut self, peers: Vec<Multiaddr>) -> Self {
+        self.bootstrap = peers;
+        self
+    }
+}
+
+/// The network settings a test node uses: loopback, an ephemeral port, quick timers.
+pub fn test_net_config(seed: u8, bootstrap: Vec<Multiaddr>) -> NetConfig {
+    let mut net = NetConfig::new(keypair_from_seed([seed.wrapping_add(100); 32]), FEDERATION);
+    net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("multiaddr")];
+    net.bootstrap = bootstrap;
+    net.redial_every = Duration::from_millis(300);
+    net.heartbeat = Duration::from_millis(200);
+    net
+}
+
+impl FedNode {
+    /// Opens (or reopens) the node in `path` and joins the federation.
+    pub async fn start(spec: Spec, path: &Path) -> Self {
+        std::fs::create_dir_all(path).expect("data dir");
+        let store = Store::open(&path.join("db")).expect("store opens");
+        let node = Arc::new(
+            Node::open(
+                store,
+                SigningKey::from_bytes(&[spec.seed; 32]),
+                NodeSettings {
+                    name: spec.name.clone(),
+                    public_url: format!("http://node-{}.test", spec.seed),
+                    kind: spec.kind.clone(),
+                    federation: FederationSettings {
+                        name: FEDERATION.into(),
+                        anchors: spec.anchors.clone(),
+                        allow: Vec::new(),
+                        deny: Vec::new(),
+                    },
+                },
+                spec.contexts.clone(),
+            )
+            .expect("node opens"),
+        );
+        let fed = Federation::start(
+            node.clone(),
+            FederationConfig {
+                net: test_net_config(spec.seed, spec.bootstrap.clone()),
+                anti_entropy_every: Duration::from_millis(500),
+            },
+        )
+        .await
+        .expect("federation starts");
+        Self {
+            http: TestNode::from_parts(node, Some(fed.clone()), None),
+            fed,
+            seed: spec.seed,
+            path: path.to_owned(),
+        }
+    }
+
+    /// The node.
+    pub fn node(&self) -> &Arc<Node> {
+        &self.http.node
+    }
+
+    /// Its issuer DID.
+    pub fn did(&self) -> String {
+        self.node().did().to_owned()
+    }
+
+    /// Its libp2p address (with `/p2p/<peer id>`).
+    pub async fn addr(&self) -> Multiaddr {
+        self.fed
+            .listen_addrs()
+            .await
+            .into_iter()
+            .next()
+            .expect("listening")
+    }
+
+    /// Stops the network and closes the database (waits until every task let go of it).
+    pub async fn stop(self) -> PathBuf {
+        self.fed.shutdown().await;
+        let node = self.http.node.clone();
+        drop(self.http);
+        drop(self.fed);
+        eventually(
+            "the node's tasks release it",
+            Duration::from_secs(20),
+            || {
+                let n = Arc::strong_count(&node);
+                async move { n == 1 }
+            },
+        )
+        .await;
+        node.store().flush().expect("flush");
+        drop(node);
+        self.path
+    }
+
+    /// Entries this node holds of `issuer`'s log.
+    pub fn log_size(&self, issuer: &str) -> u64 {
+        self.node().store().log_size(issuer).expect("log size")
+    }
+
+    /// Federated search (names of hits).
+    pub async fn federated_names(&self, q: &str) -> Vec<String> {
+        let r = self
+            .http
+            .get(&format!(
+                "/api/v1/credentials?scope=federation&limit=200&q={}",
+                q.replace(' ', "%20")
+            ))
+            .await
+            .json();
+        r["items"]
+            .as_array()
+            .expect("items")
+            .iter()
+            .map(|i| i["name"].as_str().expect("name").to_owned())
+            .collect()
+    }
+
+    /// The `/api/v1/issuers` entry for `did`.
+    pub async fn issuer(&self, did: &str) -> Value {
+        let r = self.http.get("/api/v1/issuers").await.json();
+        r["issuers"]
+            .as_array()
+            .expect("issuers")
+            .iter()
+            .find(|i| i["did"] == did)
+            .cloned()
+            .unwrap_or(Value::Null)
+    }
+
+    /// Blocks (or unblocks) every node of `others` on this node.
+    pub async fn set_blocked(&self, others: &[&FedNode], blocked: bool) {
+        for o in others {
+            self.fed
+                .net()
+                .set_blocked(o.fed.peer_id(), blocked)
+                .expect("net runs");
+        }
+    }
+}
+
+/// Polls `check` every 25 ms until it holds; panics after `timeout` naming `what`.
+pub async fn eventually<F, Fut>(what: &str, timeout: Duration, mut check: F)
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = bool>,
+{
+    let deadline = Instant::now() + timeout;
+    loop {
+        if check().await {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out after {timeout:?} waiting until {what}"
+        );
+        tokio::time::sleep(Duration::from_millis(25)).await;
+    }
+}
+
+/// The test's anchor publishes memberships for `members`.
+pub async fn vouch(state: &FedNode, members: &[String]) {
+    for m in members {
+        let r = state
+            .http
+            .post_admin(
+                "/api/v1/memberships",
+                &serde_json::json!({"member": m, "role": "district"}),
+            )
+            .await;
+        assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    }
+}
+
+/// Numbered sample definitions (`prefix 0`, `prefix 1`, ...), as an issuer's catalog load.
+pub fn numbered_definitions(prefix: &str, n: usize) -> Vec<credreg_model::CredentialDef> {
+    (0..n)
+        .map(|i| {
+            let mut d = credreg_model::CredentialDef::new(
+                format!("{prefix} {i}"),
+                "Plans and leads a classroom discussion with structured questioning.",
+                "Submit a lesson plan, a classroom video and a reflection.",
+            );
+            d.competency = Some("Questioning and discussion".into());
+            d
+        })
+        .collect()
+}
