@@ -43,7 +43,9 @@ async fn federation(
     )
     .await;
     let anchor = state.did();
-    let boot = vec![state.addr().await];
+    // Every node dials every node started before it, so the mesh does not depend on
+    // discovery timing.
+    let mut boot = vec![state.addr().await];
     let mut districts = Vec::new();
     for (name, seed) in [
         ("Kettle Moraine School District", 11),
@@ -57,6 +59,7 @@ async fn federation(
             )
             .await,
         );
+        boot.push(districts.last().expect("started").addr().await);
     }
     let members: Vec<String> = districts.iter().map(FedNode::did).collect();
     vouch(&state, &members).await;
@@ -234,4 +237,148 @@ async fn a_restarted_node_catches_up_on_500_missed_entries() {
         n.stop().await;
     }
     state.stop().await;
+}
+
+/// The whole federation holds every log in full (as each origin has it) and every catalog.
+async fn converged(nodes: &[&FedNode], what: &str) {
+    for origin in nodes {
+        let did = origin.did();
+        let size = origin.log_size(&did);
+        for n in nodes {
+            eventually(
+                &format!(
+                    "{what}: node {} holds {size} entries of node {}",
+                    n.seed, origin.seed
+                ),
+                PATIENCE,
+                || async { n.log_size(&did) == size },
+            )
+            .await;
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_partitioned_federation_converges_when_the_partition_heals() {
+    let ctx = credreg_proof::ContextStore::with_builtins();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (state, districts) = federation(dir.path(), &ctx).await;
+    let [km, juab, lake] = &districts[..] else {
+        unreachable!()
+    };
+    let all = [&state, km, juab, lake];
+    converged(&all, "before the partition").await;
+
+    // Two groups that cannot reach each other: {state, Kettle Moraine} and {Juab, Lake}.
+    let (west, east) = ([&state, km], [juab, lake]);
+    for a in west {
+        a.set_blocked(&east, true).await;
+    }
+    for b in east {
+        b.set_blocked(&west, true).await;
+    }
+    km.node()
+        .publish_definitions(numbered_definitions("Kettle Moraine partition", 30))
+        .expect("publish");
+    juab.node()
+        .publish_definitions(numbered_definitions("Juab partition", 30))
+        .expect("publish");
+    // Each side converges on its own...
+    converged(&west, "west during the partition").await;
+    converged(&east, "east during the partition").await;
+    // ...and cannot see the other side's new records.
+    assert!(lake.log_size(&km.did()) < km.log_size(&km.did()));
+    assert!(state.log_size(&juab.did()) < juab.log_size(&juab.did()));
+    assert!(lake
+        .federated_names("Kettle Moraine partition")
+        .await
+        .is_empty());
+
+    for a in west {
+        a.set_blocked(&east, false).await;
+    }
+    for b in east {
+        b.set_blocked(&west, false).await;
+    }
+    converged(&all, "after healing").await;
+    for n in all {
+        eventually(
+            &format!("node {} finds both sides' records", n.seed),
+            PATIENCE,
+            || async { n.federated_names("partition").await.len() == 60 },
+        )
+        .await;
+    }
+
+    for n in districts {
+        n.stop().await;
+    }
+    state.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_replica_serves_an_offline_origins_entries_to_a_third_node() {
+    let ctx = credreg_proof::ContextStore::with_builtins();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (state, mut districts) = federation(dir.path(), &ctx).await;
+    let lake = districts.pop().expect("lake");
+    lake.stop().await;
+    let juab = districts.pop().expect("juab");
+    let km = districts.pop().expect("km");
+    let juab_did = juab.did();
+    juab.node()
+        .publish_definitions(numbered_definitions("Juab offline", 50))
+        .expect("publish");
+    let target = juab.log_size(&juab_did);
+    eventually("Kettle Moraine replicates Juab", PATIENCE, || async {
+        km.log_size(&juab_did) == target
+    })
+    .await;
+    juab.stop().await;
+    state.stop().await;
+
+    // A new node that can only reach Kettle Moraine: the origin and the anchor are offline.
+    let lake = FedNode::start(
+        Spec::district(
+            "Lake County Schools",
+            13,
+            &credreg_tests::fed::did_of(10),
+            &ctx,
+        )
+        .bootstrap(vec![km.addr().await]),
+        &dir.path().join("lake-new"),
+    )
+    .await;
+    eventually(
+        "Lake County gets Juab's entries from Kettle Moraine",
+        PATIENCE,
+        || async {
+            lake.log_size(&juab_did) == target
+                && lake.federated_names("Juab offline").await.len() == 50
+        },
+    )
+    .await;
+    let juab_at_lake = lake.issuer(&juab_did).await;
+    assert_eq!(juab_at_lake["trust"]["status"], "member", "{juab_at_lake}");
+    assert_eq!(juab_at_lake["checkpoint_size"], json!(target));
+    let peers = lake.http.get("/api/v1/peers").await.json();
+    let km_peer = peers["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|p| p["peer_id"] == km.fed.peer_id().to_string())
+        .expect("Kettle Moraine listed")
+        .clone();
+    assert!(km_peer["last_sync"].is_string(), "{km_peer}");
+    assert!(
+        km_peer["replicates"]
+            .as_array()
+            .expect("replicates")
+            .iter()
+            .any(|r| r["issuer"] == juab_did.as_str() && r["size"] == json!(target)),
+        "{km_peer}"
+    );
+
+    lake.stop().await;
+    km.stop().await;
 }

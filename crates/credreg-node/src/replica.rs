@@ -390,17 +390,30 @@ impl Node {
                 "the entries do not end at the checkpoint's size",
             );
         }
-        match self.store.log_size(target.issuer()) {
-            Ok(size) if size == from => {}
+        let (from, entries) = match self.store.log_size(target.issuer()) {
+            Ok(size) if size == from => (from, entries),
+            Ok(size) if from < size => match self.overlapping(&target, from, &entries, size) {
+                Ok(Overlap::Extends) => {
+                    let skip = (size - from) as usize;
+                    (size, entries.into_iter().skip(skip).collect())
+                }
+                Ok(Overlap::Conflict(evidence)) => return self.record_evidence(evidence),
+                Ok(Overlap::Unsure) => {
+                    let mut o = Outcome::ignore("overlaps a catch-up in progress");
+                    o.fetch = Some(target);
+                    return o;
+                }
+                Err(why) => return Outcome::refuse(Refusal::Forged, why),
+            },
             Ok(_) => {
-                // Behind or ahead of `from`: this node cannot check the entries, so it does
-                // not forward them, but it fetches what it misses.
-                let mut o = Outcome::ignore("entries start elsewhere than this replica");
+                // Behind `from`: this node cannot check the entries, so it does not forward
+                // them, but it fetches what it misses.
+                let mut o = Outcome::ignore("entries start after the end of this replica");
                 o.fetch = Some(target);
                 return o;
             }
             Err(e) => return Outcome::ignore(format!("store: {e}")),
-        }
+        };
         match self.apply_entries(&target, from, entries, &[]) {
             Ok(o) => o,
             Err(ApplyError::Bad(why)) => Outcome::refuse(Refusal::Forged, why),
@@ -411,6 +424,76 @@ impl Node {
             }
             Err(ApplyError::Node(e)) => Outcome::ignore(format!("this node failed: {e}")),
         }
+    }
+
+    /// Checks announced entries `from..n` that overlap this replica (`from < size`): they are
+    /// laid over the stored tree from `from` on. If they produce the signed root, the issuer
+    /// signed that tree; then either its prefix at this node's checkpoint matches (the
+    /// announcement extends the replica) or it does not (equivocation, with evidence anyone can
+    /// check). `Err` means the entries do not produce the signed root.
+    fn overlapping(
+        &self,
+        target: &Target,
+        from: u64,
+        entries: &[Vec<u8>],
+        size: u64,
+    ) -> Result<Overlap, String> {
+        let issuer = target.issuer();
+        let n = target.size();
+        let mut overlay = Overlay {
+            base: self.store.log_nodes(issuer),
+            added: HashMap::new(),
+        };
+        let failed = |e: StoreError| format!("this node's tree: {e}");
+        for (i, e) in entries.iter().enumerate() {
+            for (level, index, hash) in
+                credreg_log::appended_nodes(&overlay, from + i as u64, credreg_log::leaf_hash(e))
+                    .map_err(failed)?
+            {
+                overlay.added.insert((level, index), hash);
+            }
+        }
+        if credreg_log::root(&overlay, n).map_err(failed)? != target.checkpoint.checkpoint.root {
+            return Err("the entries do not produce the checkpoint's root".into());
+        }
+        let ours = match self.checkpoint(issuer) {
+            Ok(Some(c)) => c,
+            _ => return Ok(Overlap::Unsure),
+        };
+        if ours.size > size || ours.size > n || ours.size == 0 {
+            return Ok(Overlap::Unsure);
+        }
+        let Ok(our_signed) = ours.to_signed() else {
+            return Ok(Overlap::Unsure);
+        };
+        let alt = credreg_log::root(&overlay, ours.size).map_err(failed)?;
+        if alt == our_signed.checkpoint.root {
+            // The signed tree extends our checkpoint; the stored entries between our
+            // checkpoint and `size` were verified against another signed tree of the same
+            // issuer, so compare them too.
+            let stored = credreg_log::root(&self.store.log_nodes(issuer), size).map_err(failed)?;
+            return if credreg_log::root(&overlay, size).map_err(failed)? == stored {
+                Ok(Overlap::Extends)
+            } else {
+                Ok(Overlap::Unsure)
+            };
+        }
+        let proof = credreg_log::consistency_proof(&overlay, ours.size, n)
+            .map_err(failed)?
+            .unwrap_or_default();
+        let sizes_differ = ours.size != n;
+        Ok(Overlap::Conflict(Box::new(EvidenceJson {
+            issuer: issuer.to_owned(),
+            first: ours,
+            second: CheckpointJson::of(&target.checkpoint),
+            alt_root: sizes_differ.then(|| hex::encode(alt)),
+            proof: if sizes_differ {
+                proof.iter().map(hex::encode).collect()
+            } else {
+                Vec::new()
+            },
+            reason: String::new(),
+        })))
     }
 
     /// Judges a checkpoint (from gossip or a peer's summaries): verified, trusted, then
@@ -889,6 +972,12 @@ fn decode_all(records: &[NewRecord]) -> Result<Vec<Decoded>, ApplyError> {
         }
     }
     Ok(out)
+}
+
+enum Overlap {
+    Extends,
+    Conflict(Box<EvidenceJson>),
+    Unsure,
 }
 
 enum Compared {
