@@ -453,7 +453,9 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
     Ok(swarm)
 }
 
-/// Peer scoring: an invalid message costs far more than any good behaviour earns, and the
+/// Peer scoring: each invalid message costs more than the last (the penalty grows with the
+/// square of the count), so a peer is graylisted (score below -80: its messages are no
+/// longer read) at its sixth rejected message, while one honest mistake costs little. The
 /// mesh-delivery penalty (P3) is off because a district's topics are quiet for hours.
 fn score_params(federation: &str) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
     let mut params = gossipsub::PeerScoreParams::default();
@@ -463,7 +465,7 @@ fn score_params(federation: &str) -> (gossipsub::PeerScoreParams, gossipsub::Pee
             topic_weight: 1.0,
             mesh_message_deliveries_weight: 0.0,
             mesh_failure_penalty_weight: 0.0,
-            invalid_message_deliveries_weight: -100.0,
+            invalid_message_deliveries_weight: -3.0,
             invalid_message_deliveries_decay: 0.99,
             ..Default::default()
         };
