@@ -228,3 +228,55 @@ fn checkpoints_sign_verify_and_catch_equivocation() {
     bad.issuer = "a\nb".into();
     assert_eq!(bad.signed_bytes(), Err(CheckpointError::BadIssuer));
 }
+
+#[test]
+fn evidence_of_equivocation_is_checkable_without_the_log() {
+    use credreg_log::{verify_evidence, EvidenceError};
+    let key = SigningKey::from_bytes(&[6; 32]);
+    let sign = |log: &MemoryLog, size: u64| {
+        Checkpoint {
+            issuer: "did:key:z6MkMallory".into(),
+            size,
+            root: log.root_at(size).expect("root"),
+            timestamp: 1_795_000_000,
+        }
+        .sign(&key)
+        .expect("sign")
+    };
+    let honest = log_of(12).0;
+    let mut fork = MemoryLog::new();
+    for (i, e) in entries(12).iter().enumerate() {
+        fork.append(if i == 3 { b"rewritten" } else { e });
+    }
+    // Same size, two roots: evident.
+    assert!(verify_evidence(&sign(&honest, 12), &sign(&fork, 12), None, &[]).is_ok());
+    // Different sizes: the fork's root at 7 and its proof to 12 show 7 is not its prefix.
+    let proof = consistency_proof(&fork, 7, 12)
+        .expect("nodes")
+        .expect("proof");
+    let alt = fork.root_at(7).expect("root");
+    assert!(verify_evidence(&sign(&honest, 7), &sign(&fork, 12), Some(&alt), &proof).is_ok());
+    // Consistent pairs are not evidence, however they are presented.
+    let proof = consistency_proof(&honest, 7, 12)
+        .expect("nodes")
+        .expect("proof");
+    let alt = honest.root_at(7).expect("root");
+    assert!(matches!(
+        verify_evidence(&sign(&honest, 7), &sign(&honest, 12), Some(&alt), &proof),
+        Err(EvidenceError::NotConflicting(_))
+    ));
+    // A made-up alternative root with a proof that does not lead to the signed root.
+    let mut made_up = alt;
+    flip(&mut made_up, 0);
+    assert!(verify_evidence(
+        &sign(&honest, 7),
+        &sign(&honest, 12),
+        Some(&made_up),
+        &proof
+    )
+    .is_err());
+    // Different issuers, or a bad signature, are not evidence either.
+    let mut other = sign(&fork, 12);
+    other.checkpoint.issuer = "did:key:z6MkSomeoneElse".into();
+    assert!(verify_evidence(&sign(&honest, 12), &other, None, &[]).is_err());
+}

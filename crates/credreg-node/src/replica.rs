@@ -365,13 +365,13 @@ impl Node {
         }
         let now = unix_now();
         let ts = a.checkpoint.timestamp;
-        if ts + MAX_GOSSIP_AGE_SECS < now {
+        if ts.saturating_add(MAX_GOSSIP_AGE_SECS) < now {
             return Outcome::refuse(
                 Refusal::Replayed,
                 format!("a checkpoint signed {}s ago, gossiped again", now - ts),
             );
         }
-        if ts > now + MAX_CLOCK_SKEW_SECS {
+        if ts > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
             return Outcome::refuse(Refusal::Forged, "a checkpoint dated in the future");
         }
         let mut outcome = self.on_checkpoint(&a.checkpoint);
@@ -384,7 +384,7 @@ impl Node {
             return outcome;
         };
         let entries: Vec<Vec<u8>> = a.entries.into_iter().map(String::into_bytes).collect();
-        if from + entries.len() as u64 != target.size() {
+        if from.checked_add(entries.len() as u64) != Some(target.size()) {
             return Outcome::refuse(
                 Refusal::Malformed,
                 "the entries do not end at the checkpoint's size",
