@@ -48,6 +48,9 @@ pub struct FederationMetrics {
     pub entry_bytes_fetched: AtomicU64,
     /// New equivocation evidence found or learned.
     pub equivocations: AtomicU64,
+    /// Application payload received from peers: gossip data and sync responses (entries,
+    /// proofs, summaries, evidence), excluding transport framing.
+    pub payload_bytes_received: AtomicU64,
 }
 
 impl FederationMetrics {
@@ -134,6 +137,14 @@ struct Inner {
     targets: Mutex<HashMap<String, (Target, Vec<PeerId>)>>,
     syncing: Mutex<HashSet<String>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+}
+
+impl Inner {
+    fn received(&self, bytes: usize) {
+        self.metrics
+            .payload_bytes_received
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
 }
 
 struct Service(Arc<Node>);
@@ -283,6 +294,7 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
 }
 
 async fn on_gossip(inner: &Arc<Inner>, message: MessageRef, data: Vec<u8>) {
+    inner.received(data.len());
     let node = inner.node.clone();
     let source = message.source();
     let Some(outcome) = blocking(move || node.on_gossip(&data)).await else {
@@ -372,6 +384,8 @@ enum Fault {
     Bad(String),
     /// The peer could not help (offline, behind, timeout).
     Unavailable,
+    /// Another sync stored entries meanwhile: start again from the replica's size.
+    Moved,
 }
 
 async fn catch_up(inner: Arc<Inner>, issuer: String) {
@@ -405,7 +419,7 @@ async fn catch_up(inner: Arc<Inner>, issuer: String) {
         let mut progressed = false;
         for peer in candidates {
             match fetch_from(&inner, peer, &target).await {
-                Ok(()) => {
+                Ok(()) | Err(Fault::Moved) => {
                     progressed = true;
                     break;
                 }
@@ -427,28 +441,26 @@ async fn catch_up(inner: Arc<Inner>, issuer: String) {
     lock(&inner.syncing).remove(&issuer);
 }
 
-/// Pages entries from `peer` until the replica reaches `target`. The next page is requested
-/// while the current one is verified and stored.
+/// Pages entries from `peer` until the replica reaches `target`, as a pipeline: while page
+/// k is laid over the tree and stored, page k+1's records are already being verified and
+/// page k+2 is in flight.
 async fn fetch_from(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Result<(), Fault> {
     let issuer = target.issuer().to_owned();
     let n = target.size();
-    let request = |from: u64| SyncRequest::Entries {
-        issuer: issuer.clone(),
-        from,
-        to: (from + MAX_PAGE_ENTRIES).min(n),
-        prove_to: n,
-    };
     let spawn_request = |from: u64| {
         let net = inner.net.clone();
-        let r = request(from);
+        let r = SyncRequest::Entries {
+            issuer: issuer.clone(),
+            from,
+            to: (from + MAX_PAGE_ENTRIES).min(n),
+            prove_to: n,
+        };
         tokio::spawn(async move { net.request(peer, r).await })
     };
     let mut from = inner.node.store().log_size(&issuer).unwrap_or(0);
-    let mut next = Some(spawn_request(from));
-    while from < n {
-        let Some(pending) = next.take() else {
-            return Err(Fault::Unavailable);
-        };
+    let mut next = (from < n).then(|| spawn_request(from));
+    let mut storing: Option<tokio::task::JoinHandle<Result<Outcome, ApplyError>>> = None;
+    while let Some(pending) = next.take() {
         let response = match pending.await {
             Ok(Ok(r)) => r,
             _ => return Err(Fault::Unavailable),
@@ -464,44 +476,63 @@ async fn fetch_from(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Result
                 ))
             }
         };
-        let end = from + entries.len() as u64;
+        let end = from.saturating_add(entries.len() as u64);
         if end < n {
             next = Some(spawn_request(end));
         }
         let bytes: u64 = entries.iter().map(|e| e.len() as u64).sum();
+        inner.received(bytes as usize + 32 * proof.len());
         inner.metrics.pages_fetched.fetch_add(1, Ordering::Relaxed);
         inner
             .metrics
             .entry_bytes_fetched
             .fetch_add(bytes, Ordering::Relaxed);
         let node = inner.node.clone();
-        let t = target.clone();
         let entries: Vec<Vec<u8>> = entries.into_iter().map(|e| e.into_vec()).collect();
-        let applied = blocking(move || node.apply_entries(&t, from, entries, &proof)).await;
-        match applied {
-            Some(Ok(outcome)) => {
-                after(inner, outcome, Some(peer));
-                from = end;
-            }
-            Some(Err(ApplyError::Bad(why))) => return Err(Fault::Bad(why)),
-            Some(Err(ApplyError::Moved)) => {
-                // Another sync stored pages meanwhile: continue from the replica's size.
-                if let Some(p) = next.take() {
-                    p.abort();
-                }
-                from = inner.node.store().log_size(&issuer).unwrap_or(n);
-                if from < n {
-                    next = Some(spawn_request(from));
-                }
-            }
-            Some(Err(ApplyError::Node(e))) => {
-                tracing::error!("storing replicated entries failed: {e}");
-                return Err(Fault::Unavailable);
-            }
-            None => return Err(Fault::Unavailable),
+        let who = issuer.clone();
+        let checking = tokio::task::spawn_blocking(move || node.check_page(&who, entries, 1));
+        if let Some(previous) = storing.take() {
+            stored(inner, peer, previous.await)?;
         }
+        let page = match checking.await {
+            Ok(Ok(page)) => page,
+            Ok(Err(ApplyError::Bad(why))) => return Err(Fault::Bad(why)),
+            Ok(Err(ApplyError::Moved)) => return Err(Fault::Moved),
+            _ => return Err(Fault::Unavailable),
+        };
+        let node = inner.node.clone();
+        let t = target.clone();
+        storing = Some(tokio::task::spawn_blocking(move || {
+            node.store_page(&t, from, page, &proof)
+        }));
+        from = end;
+    }
+    if let Some(last) = storing.take() {
+        stored(inner, peer, last.await)?;
     }
     Ok(())
+}
+
+/// Follows up a stored page; a replica that moved (another sync got there first) is not a
+/// fault: the caller re-reads the replica's size.
+fn stored(
+    inner: &Arc<Inner>,
+    peer: PeerId,
+    result: Result<Result<Outcome, ApplyError>, tokio::task::JoinError>,
+) -> Result<(), Fault> {
+    match result {
+        Ok(Ok(outcome)) => {
+            after(inner, outcome, Some(peer));
+            Ok(())
+        }
+        Ok(Err(ApplyError::Bad(why))) => Err(Fault::Bad(why)),
+        Ok(Err(ApplyError::Moved)) => Err(Fault::Moved),
+        Ok(Err(ApplyError::Node(e))) => {
+            tracing::error!("storing replicated entries failed: {e}");
+            Err(Fault::Unavailable)
+        }
+        Err(_) => Err(Fault::Unavailable),
+    }
 }
 
 /// Compares summaries (and evidence) with one peer.
@@ -510,6 +541,7 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
     else {
         return;
     };
+    inner.received(list.iter().map(|b| b.len()).sum());
     let mut replicates = Vec::new();
     for bytes in list {
         let node = inner.node.clone();
@@ -536,6 +568,7 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
         after(&inner, outcome, Some(peer));
     }
     if let Ok(SyncResponse::Evidence(list)) = inner.net.request(peer, SyncRequest::Evidence).await {
+        inner.received(list.iter().map(|b| b.len()).sum());
         for bytes in list {
             let node = inner.node.clone();
             if let Some(outcome) = blocking(move || node.on_gossip(&bytes)).await {

@@ -242,26 +242,34 @@ impl Node {
         Ok(size)
     }
 
-    /// Whether the award `award_id` (this node's) has its receipt in the log at the newest
-    /// checkpoint, with the inclusion proof verified against the signed root.
+    /// Whether the award `award_id` of `issuer` (this node, or an issuer whose log it
+    /// replicates) has its receipt in the log at the newest checkpoint held, with the
+    /// inclusion proof verified against the signed root.
     pub(crate) fn receipt_logged(&self, issuer: &str, award_id: &str) -> Result<String, String> {
-        let receipt_id = if issuer == self.did() {
-            self.store
+        let (index, entry) = if issuer == self.did() {
+            let receipt_id = self
+                .store
                 .award_state(award_id)
                 .map_err(|e| e.to_string())?
                 .ok_or("this node has no record of issuing it")?
-                .receipt_id
+                .receipt_id;
+            let index = self
+                .store
+                .log_position(&receipt_id)
+                .map_err(|e| e.to_string())?
+                .ok_or("its award receipt is not in the issuer's log")?;
+            let entry = self
+                .store
+                .record(&receipt_id)
+                .map_err(|e| e.to_string())?
+                .ok_or("the receipt record is missing")?;
+            (index, entry)
         } else {
             self.store
                 .award_record(award_id, false)
                 .map_err(|e| e.to_string())?
                 .ok_or("no receipt for it is in the issuer's log as replicated here")?
         };
-        let index = self
-            .store
-            .log_position(&receipt_id)
-            .map_err(|e| e.to_string())?
-            .ok_or("its award receipt is not in the issuer's log")?;
         let cp = self
             .checkpoint(issuer)
             .map_err(|e| e.to_string())?
@@ -297,11 +305,6 @@ impl Node {
         let proof = credreg_log::inclusion_proof(&nodes, index, size)
             .map_err(|e| e.to_string())?
             .ok_or("no inclusion proof")?;
-        let entry = self
-            .store
-            .record(&receipt_id)
-            .map_err(|e| e.to_string())?
-            .ok_or("the receipt record is missing")?;
         credreg_log::verify_inclusion(
             &credreg_log::leaf_hash(&entry),
             index,

@@ -20,7 +20,7 @@ use crate::log::CheckpointJson;
 use crate::node::{decode_record, internal, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
-use credreg_model::{CredentialDef, Membership, RecordKind, Stack, UnsignedRecord};
+use credreg_model::{CredentialDef, Membership, RecordKind, Stack};
 use credreg_net::wire::{self, SyncRequest, SyncResponse};
 use credreg_proof::{KeyResolver, VerifyOptions};
 use credreg_store::{LogNodes, NewRecord, StoreError};
@@ -633,8 +633,48 @@ impl Node {
         entries: Vec<Vec<u8>>,
         proof: &[Hash],
     ) -> Result<Outcome, ApplyError> {
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let page = self.check_page(target.issuer(), entries, threads)?;
+        self.store_page(target, from, page, proof)
+    }
+
+    /// The first half of applying a page, which needs no stored state (so catch-up runs it
+    /// for the next page while the previous one is being stored): every record's shape,
+    /// issuer and signature, and the decoded bodies the indexes need. Uses up to `threads`
+    /// threads (catch-up uses one: the other core is storing the previous page).
+    pub fn check_page(
+        &self,
+        issuer: &str,
+        entries: Vec<Vec<u8>>,
+        threads: usize,
+    ) -> Result<CheckedPage, ApplyError> {
+        let (records, decoded) = self.check_entries(issuer, &entries, threads.clamp(1, 8))?;
+        Ok(CheckedPage {
+            issuer: issuer.to_owned(),
+            entries,
+            records,
+            decoded,
+        })
+    }
+
+    /// The second half: lays the checked page over the stored tree at `from`, checks it
+    /// against the target (its root, or the consistency proof from the page's end), and
+    /// stores it. Only the page that reaches the target is flushed at once: earlier pages
+    /// are verified prefixes whose loss in a crash costs only a re-fetch (see
+    /// `Store::put_replica` for why a crash never leaves a torn page).
+    pub fn store_page(
+        &self,
+        target: &Target,
+        from: u64,
+        page: CheckedPage,
+        proof: &[Hash],
+    ) -> Result<Outcome, ApplyError> {
         let issuer = target.issuer();
+        if page.issuer != issuer {
+            return Err(ApplyError::Bad("a page of another issuer's log".into()));
+        }
         let n = target.size();
+        let entries = &page.entries;
         let _guard = self.replica_lock.lock().map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(issuer).map_err(NodeError::from)?;
         if size != from {
@@ -647,9 +687,6 @@ impl Node {
                 entries.len()
             )));
         }
-        let records = self.check_entries(issuer, &entries)?;
-        // Decoded before the write, so the indexes follow the store at once after it.
-        let decoded = decode_all(&records)?;
         let mut overlay = Overlay {
             base: self.store.log_nodes(issuer),
             added: HashMap::new(),
@@ -685,12 +722,20 @@ impl Node {
             })?;
         }
         let checkpoint = complete.then_some((n, target.bytes.as_slice()));
-        match self.store.put_replica(issuer, from, &records, checkpoint) {
+        let nodes: Vec<(u32, u64, Hash)> = overlay
+            .added
+            .into_iter()
+            .map(|((level, index), hash)| (level, index, hash))
+            .collect();
+        match self
+            .store
+            .put_replica(issuer, from, &page.records, &nodes, checkpoint, complete)
+        {
             Ok(()) => {}
             Err(StoreError::LogMoved { .. }) => return Err(ApplyError::Moved),
             Err(e) => return Err(NodeError::from(e).into()),
         }
-        let trust_changed = self.index_replicated(decoded)?;
+        let trust_changed = self.index_replicated(page.decoded)?;
         Ok(Outcome {
             stored: entries.len() as u64,
             trust_changed,
@@ -700,85 +745,106 @@ impl Node {
     }
 
     /// Checks every entry of a page: size, JSON record shape, issuer, and its issuer's
-    /// `eddsa-jcs-2022` signature (one batch, split across cores).
+    /// `eddsa-jcs-2022` signature; decodes what the in-memory indexes need. Each entry is
+    /// parsed once; the page is split across cores, one signature batch per part.
     fn check_entries(
         &self,
         issuer: &str,
         entries: &[Vec<u8>],
-    ) -> Result<Vec<NewRecord>, ApplyError> {
-        let parsed: Vec<(RecordKind, Value)> = entries
-            .iter()
-            .enumerate()
-            .map(|(i, bytes)| {
-                if bytes.len() > MAX_RECORD_BYTES {
-                    return Err(format!("entry {i} is larger than {MAX_RECORD_BYTES} bytes"));
-                }
-                let doc: Value =
-                    serde_json::from_slice(bytes).map_err(|e| format!("entry {i}: {e}"))?;
-                let rec = UnsignedRecord::from_json(&doc).map_err(|e| format!("entry {i}: {e}"))?;
-                if rec.issuer != issuer {
-                    return Err(format!("entry {i} is a record of another issuer"));
-                }
-                Ok((rec.kind, doc))
-            })
-            .collect::<Result<_, _>>()
-            .map_err(ApplyError::Bad)?;
-        let docs: Vec<&Value> = parsed.iter().map(|(_, d)| d).collect();
-        let resolver = KeyResolver::new();
+        threads: usize,
+    ) -> Result<(Vec<NewRecord>, Vec<Decoded>), ApplyError> {
+        let chunk = entries.len().div_ceil(threads).max(32);
+        let resolver = KeyResolver::new().with_did_key(issuer);
         let options = VerifyOptions::default();
-        let threads = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(8);
-        let chunk = docs.len().div_ceil(threads).max(64);
-        let results: Vec<Result<bool, String>> = std::thread::scope(|s| {
-            let handles: Vec<_> = docs
+        let parts: Vec<Result<CheckedPart, String>> = std::thread::scope(|s| {
+            let handles: Vec<_> = entries
                 .chunks(chunk)
-                .map(|part| {
-                    let di = &self.di;
-                    let resolver = &resolver;
-                    let options = &options;
-                    s.spawn(move || {
-                        di.verify_batch(part.iter().copied(), resolver, options)
-                            .into_iter()
-                            .map(|r| {
-                                r.map(|v| v.issuer_proof().is_some())
-                                    .map_err(|e| e.to_string())
-                            })
-                            .collect::<Vec<_>>()
-                    })
+                .enumerate()
+                .map(|(c, part)| {
+                    let (resolver, options) = (&resolver, &options);
+                    s.spawn(move || self.check_part(issuer, c * chunk, part, resolver, options))
                 })
                 .collect();
             handles
                 .into_iter()
-                .flat_map(|h| {
-                    h.join()
-                        .unwrap_or_else(|_| vec![Err("verifier panicked".into())])
-                })
+                .map(|h| h.join().unwrap_or_else(|_| Err("verifier panicked".into())))
                 .collect()
         });
-        for (i, r) in results.iter().enumerate() {
-            match r {
-                Ok(true) => {}
-                Ok(false) => {
-                    return Err(ApplyError::Bad(format!(
-                        "entry {i} is not signed by its issuer"
-                    )))
-                }
-                Err(e) => return Err(ApplyError::Bad(format!("entry {i}: {e}"))),
+        let mut records = Vec::with_capacity(entries.len());
+        let mut decoded = Vec::new();
+        let mut checked = entries.iter();
+        for part in parts {
+            for (kind, d) in part.map_err(ApplyError::Bad)? {
+                let bytes = checked
+                    .next()
+                    .ok_or_else(|| ApplyError::Bad("not every entry was checked".into()))?;
+                records.push(NewRecord {
+                    kind,
+                    issuer: issuer.to_owned(),
+                    bytes: bytes.clone(),
+                });
+                decoded.extend(d);
             }
         }
-        if results.len() != entries.len() {
-            return Err(ApplyError::Bad("not every entry was verified".into()));
+        if records.len() != entries.len() {
+            return Err(ApplyError::Bad("not every entry was checked".into()));
         }
-        Ok(parsed
+        Ok((records, decoded))
+    }
+
+    fn check_part(
+        &self,
+        issuer: &str,
+        first: usize,
+        part: &[Vec<u8>],
+        resolver: &KeyResolver,
+        options: &VerifyOptions,
+    ) -> Result<CheckedPart, String> {
+        let mut docs = Vec::with_capacity(part.len());
+        let mut kinds = Vec::with_capacity(part.len());
+        for (j, bytes) in part.iter().enumerate() {
+            let i = first + j;
+            if bytes.len() > MAX_RECORD_BYTES {
+                return Err(format!("entry {i} is larger than {MAX_RECORD_BYTES} bytes"));
+            }
+            let doc: Value =
+                serde_json::from_slice(bytes).map_err(|e| format!("entry {i}: {e}"))?;
+            let text = |k: &str| doc.get(k).and_then(Value::as_str);
+            let kind = text("type")
+                .and_then(RecordKind::parse)
+                .ok_or_else(|| format!("entry {i} is not a record of a known type"))?;
+            if text("issuer") != Some(issuer) {
+                return Err(format!("entry {i} is not a record of {issuer}"));
+            }
+            if text("issued").is_none() || doc.get("body").is_none() {
+                return Err(format!("entry {i} lacks `issued` or `body`"));
+            }
+            kinds.push(kind);
+            docs.push(doc);
+        }
+        for (j, r) in self
+            .di
+            .verify_batch(docs.iter(), resolver, options)
             .into_iter()
-            .zip(entries)
-            .map(|((kind, _), bytes)| NewRecord {
-                kind,
-                issuer: issuer.to_owned(),
-                bytes: bytes.clone(),
+            .enumerate()
+        {
+            match r {
+                Ok(v) if v.issuer_proof().is_some() => {}
+                Ok(_) => return Err(format!("entry {} is not signed by its issuer", first + j)),
+                Err(e) => return Err(format!("entry {}: {e}", first + j)),
+            }
+        }
+        kinds
+            .into_iter()
+            .zip(docs)
+            .zip(part)
+            .enumerate()
+            .map(|(j, ((kind, doc), bytes))| {
+                let d =
+                    decode(kind, &doc, bytes).map_err(|e| format!("entry {}: {e}", first + j))?;
+                Ok((kind, d))
             })
-            .collect())
+            .collect()
     }
 
     /// Adds replicated definitions, stacks and memberships to the in-memory indexes (one lock
@@ -789,24 +855,26 @@ impl Node {
         let mut memberships = Vec::new();
         for d in decoded {
             match d {
-                Decoded::Def(id, rec, def, bytes) => {
-                    catalog.insert(id, rec.issuer, rec.issued, def, bytes);
+                Decoded::Def(id, issuer, issued, def, bytes) => {
+                    catalog.insert(id, issuer, issued, def, bytes);
                 }
-                Decoded::Stack(id, rec, stack, bytes) => catalog.insert_stack(crate::StackEntry {
-                    id,
-                    issuer: rec.issuer,
-                    issued: rec.issued,
-                    stack,
-                    record: bytes,
-                }),
-                Decoded::Membership(rec, m) => memberships.push((rec, m)),
+                Decoded::Stack(id, issuer, issued, stack, bytes) => {
+                    catalog.insert_stack(crate::StackEntry {
+                        id,
+                        issuer,
+                        issued,
+                        stack,
+                        record: bytes,
+                    })
+                }
+                Decoded::Membership(issuer, issued, m) => memberships.push((issuer, issued, m)),
             }
         }
         drop(catalog);
         if !memberships.is_empty() {
             let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
-            for (rec, m) in memberships {
-                trust_changed |= book.add(&self.settings().federation, &rec.issuer, &rec.issued, m);
+            for (issuer, issued, m) in memberships {
+                trust_changed |= book.add(&self.settings().federation, &issuer, &issued, m);
             }
         }
         Ok(trust_changed)
@@ -938,40 +1006,70 @@ pub struct IssuerView {
     pub equivocations: Vec<EvidenceJson>,
 }
 
-/// A replicated record the in-memory indexes care about, decoded.
+/// Each checked record's kind, and its decoded body when the indexes need it.
+type CheckedPart = Vec<(RecordKind, Option<Decoded>)>;
+
+/// A page of entries whose records are checked (not yet laid over the tree).
+pub struct CheckedPage {
+    issuer: String,
+    entries: Vec<Vec<u8>>,
+    records: Vec<NewRecord>,
+    decoded: Vec<Decoded>,
+}
+
+impl std::fmt::Debug for CheckedPage {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("CheckedPage")
+            .field("issuer", &self.issuer)
+            .field("entries", &self.entries.len())
+            .finish()
+    }
+}
+
+/// A replicated record the in-memory indexes care about, decoded: (id, issuer, issued, body,
+/// exact bytes).
 #[allow(clippy::large_enum_variant)] // short-lived, one per replicated record
 enum Decoded {
     Def(
         String,
-        UnsignedRecord,
+        String,
+        String,
         CredentialDef,
         std::sync::Arc<Vec<u8>>,
     ),
-    Stack(String, UnsignedRecord, Stack, std::sync::Arc<Vec<u8>>),
-    Membership(UnsignedRecord, Membership),
+    Stack(String, String, String, Stack, std::sync::Arc<Vec<u8>>),
+    Membership(String, String, Membership),
 }
 
-fn decode_all(records: &[NewRecord]) -> Result<Vec<Decoded>, ApplyError> {
-    let bad = |i: usize, e: NodeError| ApplyError::Bad(format!("entry {i}: {e}"));
-    let mut out = Vec::new();
-    for (i, r) in records.iter().enumerate() {
-        match r.kind {
-            RecordKind::CredentialDef => {
-                let (rec, def) = decode_record::<CredentialDef>(&r.bytes).map_err(|e| bad(i, e))?;
-                out.push(Decoded::Def(r.id(), rec, def, r.bytes.clone().into()));
-            }
-            RecordKind::Stack => {
-                let (rec, stack) = decode_record::<Stack>(&r.bytes).map_err(|e| bad(i, e))?;
-                out.push(Decoded::Stack(r.id(), rec, stack, r.bytes.clone().into()));
-            }
-            RecordKind::Membership => {
-                let (rec, m) = decode_record::<Membership>(&r.bytes).map_err(|e| bad(i, e))?;
-                out.push(Decoded::Membership(rec, m));
-            }
-            _ => {}
-        }
-    }
-    Ok(out)
+/// Decodes a checked record's body for the indexes (without copying the parsed document).
+fn decode(kind: RecordKind, doc: &Value, bytes: &[u8]) -> Result<Option<Decoded>, String> {
+    use serde::Deserialize as _;
+    let text = |k: &str| doc.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+    let body = &doc["body"];
+    let id = || credreg_model::record_id(bytes);
+    let shape = |e: serde_json::Error| format!("its body does not decode: {e}");
+    Ok(match kind {
+        RecordKind::CredentialDef => Some(Decoded::Def(
+            id(),
+            text("issuer"),
+            text("issued"),
+            CredentialDef::deserialize(body).map_err(shape)?,
+            std::sync::Arc::new(bytes.to_vec()),
+        )),
+        RecordKind::Stack => Some(Decoded::Stack(
+            id(),
+            text("issuer"),
+            text("issued"),
+            Stack::deserialize(body).map_err(shape)?,
+            std::sync::Arc::new(bytes.to_vec()),
+        )),
+        RecordKind::Membership => Some(Decoded::Membership(
+            text("issuer"),
+            text("issued"),
+            Membership::deserialize(body).map_err(shape)?,
+        )),
+        _ => None,
+    })
 }
 
 enum Overlap {

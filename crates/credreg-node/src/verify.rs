@@ -514,8 +514,7 @@ impl Node {
             .award_record(id, true)
             .ok()
             .flatten()
-            .and_then(|rid| self.store.record(&rid).ok().flatten())
-            .and_then(|bytes| {
+            .and_then(|(_, bytes)| {
                 crate::node::decode_record::<credreg_model::Revocation>(&bytes)
                     .ok()
                     .filter(|(rec, _)| rec.issuer == issuer)

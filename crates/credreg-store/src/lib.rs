@@ -468,50 +468,103 @@ impl Store {
     }
 
     /// Appends verified entries of another issuer's log, which must currently hold exactly
-    /// `from` entries, and (if given) stores the checkpoint they complete: one transaction,
-    /// flushed. Returns [`StoreError::LogMoved`] if the replica changed meanwhile.
+    /// `from` entries, with the tree nodes they create (`(level, index, hash)`, computed and
+    /// checked by the caller), and (if given) the checkpoint they complete. Flushed if
+    /// `durable` (otherwise sled flushes within half a second).
+    ///
+    /// Written as one batch per tree, the log's size and checkpoint last: the size is the
+    /// commit point. sled recovers a prefix of its write log after a crash, so a crash
+    /// leaves either the old size (and possibly some records and nodes beyond it, which are
+    /// verified issuer data that the next page rewrites identically) or the whole page. This
+    /// is several times faster than a sled transaction over five trees, which is what limits
+    /// catch-up. The caller serializes replica writes (one writer per store).
+    /// Returns [`StoreError::LogMoved`] if the replica is not at `from`.
     pub fn put_replica(
         &self,
         issuer: &str,
         from: u64,
         entries: &[NewRecord],
+        nodes: &[(u32, u64, credreg_log::Hash)],
         checkpoint: Option<(u64, &[u8])>,
+        durable: bool,
     ) -> Result<(), StoreError> {
-        let seqs = self.sequence_numbers(entries.len())?;
         let prefix = log_prefix(issuer);
-        let ckey = checkpoint_key(issuer);
-        self.write(|tx| {
-            let size = match tx.log_meta().get(prefix)? {
-                Some(v) => decode_u64(&v).map_err(ConflictableTransactionError::Abort)?,
-                None => 0,
+        let size = self.log_size(issuer)?;
+        if size != from {
+            return Err(StoreError::LogMoved {
+                expected: from,
+                found: size,
+            });
+        }
+        let seqs = self.sequence_numbers(entries.len())?;
+        let (mut records, mut index, mut awards, mut log_nodes, mut log_entries) = (
+            sled::Batch::default(),
+            sled::Batch::default(),
+            sled::Batch::default(),
+            sled::Batch::default(),
+            sled::Batch::default(),
+        );
+        let mut seen = std::collections::HashSet::new();
+        for (i, (record, seq)) in entries.iter().zip(&seqs).enumerate() {
+            if record.issuer != issuer {
+                return Err(corrupt("log-entries-1", "entry of another issuer"));
+            }
+            let position = from + i as u64;
+            let id = blake3::hash(&record.bytes);
+            if let Some(key) = award_record_key(record) {
+                // Receipts and revocations (nearly all of a district's log) live in the entry
+                // itself, found by award id: a replica never looks them up by record id, and
+                // keeping them out of the randomly keyed records tree is what makes catch-up
+                // fast (sled copies a leaf on every insert into it).
+                let mut value = Vec::with_capacity(32 + record.bytes.len());
+                value.extend_from_slice(id.as_bytes());
+                value.extend_from_slice(&record.bytes);
+                log_entries.insert(&entry_key(&prefix, position), value);
+                let mut at = prefix.to_vec();
+                at.extend_from_slice(&position.to_be_bytes());
+                awards.insert(key, at);
+                continue;
+            }
+            log_entries.insert(&entry_key(&prefix, position), id.as_bytes());
+            // A record repeated in a page is indexed once. One repeated across pages (an
+            // issuer that logged the same bytes twice, or a page rewritten after a crash)
+            // is stored again at its later position: every position it has is in the log,
+            // so proofs from either verify, and not looking it up keeps catch-up fast.
+            if !seen.insert(id) {
+                continue;
+            }
+            let mut value = Vec::with_capacity(8 + record.bytes.len());
+            value.extend_from_slice(&position.to_be_bytes());
+            value.extend_from_slice(&record.bytes);
+            records.insert(id.as_bytes(), value);
+            index.insert(index_key(record.kind, &record.issuer, *seq), id.as_bytes());
+        }
+        for (level, i, hash) in nodes {
+            log_nodes.insert(&node_key(&prefix, *level, *i), hash);
+        }
+        self.records.apply_batch(records)?;
+        self.record_index.apply_batch(index)?;
+        self.award_records.apply_batch(awards)?;
+        self.log_nodes.apply_batch(log_nodes)?;
+        self.log_entries.apply_batch(log_entries)?;
+        let mut meta = sled::Batch::default();
+        meta.insert(&prefix, &(from + entries.len() as u64).to_be_bytes());
+        if let Some((size, bytes)) = checkpoint {
+            let newer = match self.checkpoint(issuer)? {
+                Some((current, _)) => current < size,
+                None => true,
             };
-            if size != from {
-                return abort(StoreError::LogMoved {
-                    expected: from,
-                    found: size,
-                });
+            if newer {
+                let mut value = size.to_be_bytes().to_vec();
+                value.extend_from_slice(bytes);
+                meta.insert(checkpoint_key(issuer), value);
             }
-            for (record, seq) in entries.iter().zip(&seqs) {
-                if record.issuer != issuer {
-                    return abort(corrupt("log-entries-1", "entry of another issuer"));
-                }
-                tx.put_replicated(record, *seq)?;
-            }
-            if let Some((size, bytes)) = checkpoint {
-                let newer = match tx.log_meta().get(&ckey)? {
-                    Some(c) if c.len() >= 8 => {
-                        decode_u64(&c[..8]).map_err(ConflictableTransactionError::Abort)? < size
-                    }
-                    _ => true,
-                };
-                if newer {
-                    let mut value = size.to_be_bytes().to_vec();
-                    value.extend_from_slice(bytes);
-                    tx.log_meta().insert(ckey.as_slice(), value)?;
-                }
-            }
-            Ok(())
-        })
+        }
+        self.log_meta.apply_batch(meta)?;
+        if durable {
+            self.flush()?;
+        }
+        Ok(())
     }
 
     /// Every stored checkpoint (own and replicated): size and exact bytes.
@@ -528,16 +581,59 @@ impl Store {
         })
     }
 
-    /// The id of the first receipt (`revocation` false) or revocation (true) logged for an
-    /// award, by any issuer whose log this node holds.
+    /// The receipt (`revocation` false) or revocation (true) logged for an award, by any
+    /// issuer whose log this node holds: its position in that log and its exact bytes.
     pub fn award_record(
         &self,
         award_id: &str,
         revocation: bool,
-    ) -> Result<Option<String>, StoreError> {
+    ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
         let mut key = vec![if revocation { b'x' } else { b'r' }];
         key.extend_from_slice(award_id.as_bytes());
-        Ok(self.award_records.get(key)?.map(|v| hex::encode(&v)))
+        let Some(v) = self.award_records.get(key)? else {
+            return Ok(None);
+        };
+        match v.len() {
+            // A record of this node's own log: by record id.
+            32 => {
+                let Some(stored) = self.records.get(&v)? else {
+                    return Err(corrupt("award-records-1", "names a missing record"));
+                };
+                let position =
+                    decode_u64(stored.get(..8).ok_or_else(|| {
+                        corrupt("records-2", "value shorter than its log index")
+                    })?)?;
+                Ok(Some((position, record_bytes(&stored)?.to_vec())))
+            }
+            // A replicated one: issuer log prefix and position; the bytes are in the entry.
+            24 => {
+                let position = decode_u64(&v[16..])?;
+                let mut entry = v[..16].to_vec();
+                entry.extend_from_slice(&v[16..]);
+                let value = self
+                    .log_entries
+                    .get(&entry)?
+                    .ok_or_else(|| corrupt("award-records-1", "names a missing log entry"))?;
+                Ok(Some((position, self.entry_bytes(position, &value)?)))
+            }
+            _ => Err(corrupt("award-records-1", "value of unknown shape")),
+        }
+    }
+
+    /// An entry's exact bytes from its `log-entries-1` value: a record id (the bytes are in
+    /// the records tree) or, for replicated receipts and revocations, the id and the bytes.
+    fn entry_bytes(&self, index: u64, value: &[u8]) -> Result<Vec<u8>, StoreError> {
+        if value.len() > 32 {
+            return Ok(value[32..].to_vec());
+        }
+        let bytes = self
+            .records
+            .get(value)?
+            .ok_or_else(|| StoreError::Corrupt {
+                tree: "log-entries-1",
+                detail: format!("entry {index} names a missing record"),
+            })?;
+        Ok(record_bytes(&bytes)?.to_vec())
     }
 
     /// Stores equivocation evidence about `issuer` (durably). Returns whether it was new.
@@ -595,13 +691,9 @@ impl Store {
             .log_entries
             .range(entry_key(&prefix, from)..entry_key(&prefix, to.max(from)))
         {
-            let (key, id) = item?;
+            let (key, value) = item?;
             let index = decode_u64(&key[16..])?;
-            let bytes = self.records.get(&id)?.ok_or_else(|| StoreError::Corrupt {
-                tree: "log-entries-1",
-                detail: format!("entry {index} names a missing record"),
-            })?;
-            out.push((index, record_bytes(&bytes)?.to_vec()));
+            out.push((index, self.entry_bytes(index, &value)?));
         }
         Ok(out)
     }
@@ -786,17 +878,6 @@ impl Tx<'_> {
         Ok(())
     }
 
-    /// Appends a replicated entry: always to the log (a replica mirrors the issuer's log
-    /// exactly, even a duplicate entry), and to the records if it is new.
-    fn put_replicated(&self, record: &NewRecord, seq: u64) -> TxResult<()> {
-        let id = blake3::hash(&record.bytes);
-        let index = self.log_append(&record.issuer, id.as_bytes(), &record.bytes)?;
-        if self.records().get(id.as_bytes())?.is_some() {
-            return Ok(());
-        }
-        self.index_record(record, id.as_bytes(), index, seq)
-    }
-
     /// Appends `entry` (a record's exact bytes) to `issuer`'s log: the leaf, the perfect
     /// subtrees it completes and the entry (by index). Returns the entry's index.
     fn log_append(&self, issuer: &str, record_id: &[u8; 32], entry: &[u8]) -> TxResult<u64> {
@@ -822,8 +903,13 @@ impl Tx<'_> {
             self.log_nodes()
                 .insert(&node_key(&prefix, level, index), &hash)?;
         }
+        // The entry holds the record id and a copy of its bytes, so serving a range of the
+        // log to a catching-up peer is one sequential scan, not a random lookup per entry.
+        let mut value = Vec::with_capacity(32 + entry.len());
+        value.extend_from_slice(record_id);
+        value.extend_from_slice(entry);
         self.log_entries()
-            .insert(&entry_key(&prefix, size), record_id)?;
+            .insert(&entry_key(&prefix, size), value)?;
         self.log_sizes.borrow_mut().insert(prefix, size + 1);
         Ok(size)
     }
