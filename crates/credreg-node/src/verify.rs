@@ -525,7 +525,8 @@ impl Node {
                 CheckStatus::Fail,
                 Some(format!(
                     "The issuer revoked this credential on {}: {}.",
-                    r.revoked_at, r.reason
+                    r.revoked_at,
+                    r.reason.trim_end_matches('.')
                 )),
             ),
             None => {

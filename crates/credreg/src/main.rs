@@ -1,6 +1,7 @@
 //! The `credreg` command: run a node, manage its contexts and tokens, import and verify awards.
 
 mod config;
+mod demo;
 mod fetch;
 mod import;
 mod serve;
@@ -62,6 +63,19 @@ enum Command {
     Awards {
         #[command(subcommand)]
         command: AwardsCommand,
+    },
+    /// Start a demo federation on loopback in this process: a consortium anchor and three
+    /// districts (Kettle Moraine-, Juab- and Lake County-like), with catalogs, memberships,
+    /// awards and a revocation; prints the URLs and curl lines to try. Ctrl-C stops it.
+    Demo {
+        /// Where the demo nodes keep their data.
+        #[arg(long, default_value = "./demo-data")]
+        dir: PathBuf,
+        /// A directory of JSON-LD contexts (`PROVENANCE.txt`/`contexts.txt` manifest) with
+        /// the Open Badges 3.0 context, to issue awards. Defaults to
+        /// ../shared/conformance/contexts when that exists.
+        #[arg(long)]
+        contexts: Option<PathBuf>,
     },
     /// Manage API tokens.
     Token {
@@ -238,6 +252,12 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let public_url = init.config.public_url(&init.config.http);
             let node = serve::open_node(init, public_url)?;
             import::import(&node, &rows, out.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { dir, contexts } => {
+            let fallback = PathBuf::from("../shared/conformance/contexts");
+            let contexts = contexts.or_else(|| fallback.is_dir().then_some(fallback));
+            demo::run(&dir, contexts.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token {
