@@ -202,6 +202,19 @@ async fn catch_up(entries: usize, ctx: credreg_proof::ContextStore) -> (f64, f64
     (rate, entries as f64 / published.as_secs_f64())
 }
 
+/// Application payload bytes all `nodes` received from peers so far.
+fn received(nodes: &[FedNode]) -> u64 {
+    nodes
+        .iter()
+        .map(|n| {
+            n.fed
+                .metrics()
+                .payload_bytes_received
+                .load(Ordering::Relaxed)
+        })
+        .sum()
+}
+
 async fn healing(per_side: usize) -> (u64, u64) {
     let dir = tempfile::tempdir().expect("tempdir");
     let nodes = federation(4, dir.path()).await;
@@ -234,15 +247,7 @@ async fn healing(per_side: usize) -> (u64, u64) {
         let bytes: u64 = entries.iter().map(|(_, e)| e.len() as u64).sum();
         missing += bytes * side.len() as u64;
     }
-    let before: u64 = nodes
-        .iter()
-        .map(|n| {
-            n.fed
-                .metrics()
-                .payload_bytes_received
-                .load(Ordering::Relaxed)
-        })
-        .sum();
+    let before = received(&nodes);
     for a in west {
         a.set_blocked(&east.iter().collect::<Vec<_>>(), false).await;
     }
@@ -250,15 +255,7 @@ async fn healing(per_side: usize) -> (u64, u64) {
         b.set_blocked(&west.iter().collect::<Vec<_>>(), false).await;
     }
     converge(&nodes).await;
-    let after: u64 = nodes
-        .iter()
-        .map(|n| {
-            n.fed
-                .metrics()
-                .payload_bytes_received
-                .load(Ordering::Relaxed)
-        })
-        .sum();
+    let after = received(&nodes);
     stop(nodes).await;
     (after - before, missing)
 }

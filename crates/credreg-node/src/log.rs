@@ -101,7 +101,8 @@ fn hexes(v: &[Hash]) -> Vec<String> {
     v.iter().map(hex::encode).collect()
 }
 
-fn unix_now() -> u64 {
+/// Now, in Unix seconds (checkpoint times).
+pub(crate) fn unix_now() -> u64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -16,7 +16,7 @@
 //!   ([`credreg_log::verify_evidence`]), stored and gossiped.
 
 use crate::error::NodeError;
-use crate::log::CheckpointJson;
+use crate::log::{unix_now, CheckpointJson};
 use crate::node::{decode_record, internal, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
@@ -261,13 +261,6 @@ impl NodeSource for Overlay<'_> {
             None => self.base.node(level, index),
         }
     }
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
 }
 
 impl Node {
@@ -648,10 +641,9 @@ impl Node {
         entries: Vec<Vec<u8>>,
         threads: usize,
     ) -> Result<CheckedPage, ApplyError> {
-        let (records, decoded) = self.check_entries(issuer, &entries, threads.clamp(1, 8))?;
+        let (records, decoded) = self.check_entries(issuer, entries, threads.clamp(1, 8))?;
         Ok(CheckedPage {
             issuer: issuer.to_owned(),
-            entries,
             records,
             decoded,
         })
@@ -674,7 +666,7 @@ impl Node {
             return Err(ApplyError::Bad("a page of another issuer's log".into()));
         }
         let n = target.size();
-        let entries = &page.entries;
+        let entries = &page.records;
         let _guard = self.replica_lock.lock().map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(issuer).map_err(NodeError::from)?;
         if size != from {
@@ -692,9 +684,12 @@ impl Node {
             added: HashMap::new(),
         };
         for (i, e) in entries.iter().enumerate() {
-            let created =
-                credreg_log::appended_nodes(&overlay, from + i as u64, credreg_log::leaf_hash(e))
-                    .map_err(NodeError::from)?;
+            let created = credreg_log::appended_nodes(
+                &overlay,
+                from + i as u64,
+                credreg_log::leaf_hash(&e.bytes),
+            )
+            .map_err(NodeError::from)?;
             for (level, index, hash) in created {
                 overlay.added.insert((level, index), hash);
             }
@@ -750,7 +745,7 @@ impl Node {
     fn check_entries(
         &self,
         issuer: &str,
-        entries: &[Vec<u8>],
+        entries: Vec<Vec<u8>>,
         threads: usize,
     ) -> Result<(Vec<NewRecord>, Vec<Decoded>), ApplyError> {
         let chunk = entries.len().div_ceil(threads).max(32);
@@ -770,9 +765,10 @@ impl Node {
                 .map(|h| h.join().unwrap_or_else(|_| Err("verifier panicked".into())))
                 .collect()
         });
-        let mut records = Vec::with_capacity(entries.len());
+        let count = entries.len();
+        let mut records = Vec::with_capacity(count);
         let mut decoded = Vec::new();
-        let mut checked = entries.iter();
+        let mut checked = entries.into_iter();
         for part in parts {
             for (kind, d) in part.map_err(ApplyError::Bad)? {
                 let bytes = checked
@@ -781,12 +777,12 @@ impl Node {
                 records.push(NewRecord {
                     kind,
                     issuer: issuer.to_owned(),
-                    bytes: bytes.clone(),
+                    bytes,
                 });
                 decoded.extend(d);
             }
         }
-        if records.len() != entries.len() {
+        if records.len() != count {
             return Err(ApplyError::Bad("not every entry was checked".into()));
         }
         Ok((records, decoded))
@@ -1012,7 +1008,6 @@ type CheckedPart = Vec<(RecordKind, Option<Decoded>)>;
 /// A page of entries whose records are checked (not yet laid over the tree).
 pub struct CheckedPage {
     issuer: String,
-    entries: Vec<Vec<u8>>,
     records: Vec<NewRecord>,
     decoded: Vec<Decoded>,
 }
@@ -1021,7 +1016,7 @@ impl std::fmt::Debug for CheckedPage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("CheckedPage")
             .field("issuer", &self.issuer)
-            .field("entries", &self.entries.len())
+            .field("entries", &self.records.len())
             .finish()
     }
 }

@@ -7,6 +7,18 @@ use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
 
+/// The checks, in report order.
+const CHECKS: [&str; 8] = [
+    "well_formed",
+    "proof",
+    "issuer_key",
+    "trusted",
+    "validity",
+    "status",
+    "logged",
+    "definition",
+];
+
 /// Most credentials accepted in one request (a portfolio is typically under 30).
 pub const MAX_CREDENTIALS: usize = 100;
 
@@ -305,15 +317,7 @@ impl Node {
                     CheckStatus::Fail,
                     Some(format!("The credential is not well-formed: {why}.")),
                 ));
-                for c in [
-                    "proof",
-                    "issuer_key",
-                    "trusted",
-                    "validity",
-                    "status",
-                    "logged",
-                    "definition",
-                ] {
+                for c in CHECKS[1..].iter().copied() {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
@@ -337,14 +341,7 @@ impl Node {
                 );
                 c.code = Some(e.check().as_str());
                 checks.push(c);
-                for c in [
-                    "issuer_key",
-                    "trusted",
-                    "validity",
-                    "status",
-                    "logged",
-                    "definition",
-                ] {
+                for c in CHECKS[2..].iter().copied() {
                     checks.push(skip(c));
                 }
                 return finish(index, cred, issuer, checks);
