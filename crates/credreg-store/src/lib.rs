@@ -539,7 +539,9 @@ impl Store {
             records.insert(id.as_bytes(), value);
             index.insert(index_key(record.kind, &record.issuer, *seq), id.as_bytes());
         }
-        for (level, i, hash) in nodes {
+        // Leaves are not stored: each is the hash of its entry (see `LogNodes`). That halves
+        // the node writes of a replica page.
+        for (level, i, hash) in nodes.iter().filter(|(level, _, _)| *level > 0) {
             log_nodes.insert(&node_key(&prefix, *level, *i), hash);
         }
         self.records.apply_batch(records)?;
@@ -673,7 +675,7 @@ impl Store {
     /// `issuer`'s tree nodes, for roots and proofs (`credreg_log::{root, inclusion_proof, ...}`).
     pub fn log_nodes(&self, issuer: &str) -> LogNodes<'_> {
         LogNodes {
-            tree: &self.log_nodes,
+            store: self,
             prefix: log_prefix(issuer),
         }
     }
@@ -939,17 +941,30 @@ impl credreg_log::NodeSource for TxNodes<'_> {
     }
 }
 
-/// Tree nodes of one issuer's log, read outside a transaction.
+/// Tree nodes of one issuer's log, read outside a transaction. Replicas do not store leaf
+/// hashes (level 0): a leaf is the hash of its entry, read when a proof needs it.
 pub struct LogNodes<'a> {
-    tree: &'a sled::Tree,
+    store: &'a Store,
     prefix: [u8; 16],
 }
 
 impl credreg_log::NodeSource for LogNodes<'_> {
     type Error = StoreError;
     fn node(&self, level: u32, index: u64) -> Result<credreg_log::Hash, StoreError> {
-        match self.tree.get(node_key(&self.prefix, level, index))? {
+        match self
+            .store
+            .log_nodes
+            .get(node_key(&self.prefix, level, index))?
+        {
             Some(v) => hash_of(&v),
+            None if level == 0 => {
+                match self.store.log_entries.get(entry_key(&self.prefix, index))? {
+                    Some(value) => Ok(credreg_log::leaf_hash(
+                        &self.store.entry_bytes(index, &value)?,
+                    )),
+                    None => Err(missing_node(level, index)),
+                }
+            }
             None => Err(missing_node(level, index)),
         }
     }
