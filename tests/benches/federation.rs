@@ -85,6 +85,23 @@ async fn federation(n: usize, dir: &std::path::Path) -> Vec<FedNode> {
     let members: Vec<String> = nodes.iter().skip(1).map(FedNode::did).collect();
     vouch(&nodes[0], &members).await;
     converge(&nodes).await;
+    // Measure a settled federation: every node has compared summaries with every peer it is
+    // connected to (the comparisons new connections trigger are done).
+    for n in &nodes {
+        eventually(
+            "every connection's first comparison is done",
+            PATIENCE,
+            || async {
+                n.fed
+                    .peers()
+                    .await
+                    .iter()
+                    .filter(|p| p.connected)
+                    .all(|p| p.last_sync.is_some())
+            },
+        )
+        .await;
+    }
     nodes
 }
 

@@ -456,9 +456,16 @@ fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetError> {
 /// Peer scoring: each invalid message costs more than the last (the penalty grows with the
 /// square of the count), so a peer is graylisted (score below -80: its messages are no
 /// longer read) at its sixth rejected message, while one honest mistake costs little. The
-/// mesh-delivery penalty (P3) is off because a district's topics are quiet for hours.
+/// mesh-delivery penalty (P3) is off because a district's topics are quiet for hours, and
+/// the IP colocation penalty (P6) is off (see below).
 fn score_params(federation: &str) -> (gossipsub::PeerScoreParams, gossipsub::PeerScoreThresholds) {
-    let mut params = gossipsub::PeerScoreParams::default();
+    let mut params = gossipsub::PeerScoreParams {
+        // No penalty for many peers behind one address (P6): a state data centre may host
+        // dozens of district nodes behind one IP, and trust here comes from signed
+        // memberships, not from how many peer ids an address holds.
+        ip_colocation_factor_weight: 0.0,
+        ..Default::default()
+    };
     for t in [Topic::Checkpoints, Topic::Records] {
         let topic = gossipsub::IdentTopic::new(t.name(federation)).hash();
         let topic_params = gossipsub::TopicScoreParams {

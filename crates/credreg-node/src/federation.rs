@@ -137,6 +137,8 @@ struct Inner {
     targets: Mutex<HashMap<String, (Target, Vec<PeerId>)>>,
     syncing: Mutex<HashSet<String>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
+    /// A comparison round with every peer is scheduled (after trust changed).
+    resync_pending: std::sync::atomic::AtomicBool,
 }
 
 impl Inner {
@@ -175,6 +177,7 @@ impl Federation {
             targets: Mutex::default(),
             syncing: Mutex::default(),
             task: Mutex::new(None),
+            resync_pending: std::sync::atomic::AtomicBool::new(false),
         });
         let announce = node.subscribe_checkpoints();
         let task = tokio::spawn(run(
@@ -350,11 +353,19 @@ fn after(inner: &Arc<Inner>, outcome: Outcome, source: Option<PeerId>) {
     if let Some(target) = outcome.fetch {
         want(inner, target, source);
     }
-    if outcome.trust_changed {
-        let peers: Vec<PeerId> = lock(&inner.connected).iter().copied().collect();
-        for p in peers {
-            tokio::spawn(anti_entropy(inner.clone(), p));
-        }
+    if outcome.trust_changed && !inner.resync_pending.swap(true, Ordering::AcqRel) {
+        // Newly trusted issuers may already be held by peers: compare with every peer, once
+        // for a burst of membership changes (a catalog of memberships arrives page by page,
+        // and one round per change made a storm of requests).
+        let inner = inner.clone();
+        tokio::spawn(async move {
+            tokio::time::sleep(Duration::from_millis(250)).await;
+            inner.resync_pending.store(false, Ordering::Release);
+            let peers: Vec<PeerId> = lock(&inner.connected).iter().copied().collect();
+            for p in peers {
+                tokio::spawn(anti_entropy(inner.clone(), p));
+            }
+        });
     }
 }
 

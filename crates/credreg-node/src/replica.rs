@@ -651,9 +651,10 @@ impl Node {
 
     /// The second half: lays the checked page over the stored tree at `from`, checks it
     /// against the target (its root, or the consistency proof from the page's end), and
-    /// stores it. Only the page that reaches the target is flushed at once: earlier pages
-    /// are verified prefixes whose loss in a crash costs only a re-fetch (see
-    /// `Store::put_replica` for why a crash never leaves a torn page).
+    /// stores it. Replica pages are not flushed one by one (sled writes them out within half
+    /// a second): a page lost in a crash is a verified prefix that costs only a re-fetch (see
+    /// `Store::put_replica` for why a crash never leaves a torn page), and waiting for the
+    /// disk before forwarding a verified record would put an fsync on every gossip hop.
     pub fn store_page(
         &self,
         target: &Target,
@@ -724,7 +725,7 @@ impl Node {
             .collect();
         match self
             .store
-            .put_replica(issuer, from, &page.records, &nodes, checkpoint, complete)
+            .put_replica(issuer, from, &page.records, &nodes, checkpoint, false)
         {
             Ok(()) => {}
             Err(StoreError::LogMoved { .. }) => return Err(ApplyError::Moved),
