@@ -105,6 +105,13 @@ impl FedNode {
                         allow: Vec::new(),
                         deny: Vec::new(),
                     },
+                    peer_id: Some(
+                        test_net_config(spec.seed, Vec::new())
+                            .keypair
+                            .public()
+                            .to_peer_id()
+                            .to_string(),
+                    ),
                 },
                 spec.contexts.clone(),
             )

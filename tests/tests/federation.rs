@@ -115,6 +115,11 @@ async fn a_definition_an_award_and_its_revocation_reach_every_node() {
     assert_eq!(hit["items"][0]["issuer"], juab.did());
     assert_eq!(hit["items"][0]["trust"]["status"], "member");
     assert_eq!(hit["items"][0]["trust"]["anchor"], state.did());
+    // Juab's signed profile, as replicated, binds its network identity to its issuer key.
+    assert_eq!(
+        km.issuer(&juab.did()).await["peer_id"],
+        juab.fed.peer_id().to_string()
+    );
 
     // An award verifies at Lake County without contacting Juab: trusted, logged.
     let (award, _) = juab.http.award(&id, "ana.ruiz@juab.org").await;

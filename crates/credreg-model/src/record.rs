@@ -145,6 +145,10 @@ pub struct IssuerProfile {
     /// Where the node's API is reachable, if public.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url: Option<String>,
+    /// The libp2p peer id of the node's transport key, when it federates: signed here by the
+    /// issuer key, it binds the network identity to the issuer (the two keys stay separate).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub peer_id: Option<String>,
 }
 
 /// Body of a [`RecordKind::Membership`]: "issuer `member` belongs to federation `federation`".

@@ -30,6 +30,9 @@ pub struct NodeSettings {
     pub kind: String,
     /// The federation it belongs to and whom it trusts.
     pub federation: FederationSettings,
+    /// The libp2p peer id of its transport key, when it federates (published in the issuer
+    /// profile).
+    pub peer_id: Option<String>,
 }
 
 /// One award to issue.
@@ -264,6 +267,7 @@ impl Node {
             },
             did: self.did.clone(),
             url: Some(self.settings.public_url.clone()),
+            peer_id: self.settings.peer_id.clone(),
         };
         if current.as_ref() != Some(&wanted) {
             let body = serde_json::to_value(&wanted).map_err(internal)?;

@@ -317,6 +317,7 @@ impl Node {
                 trust: self.trust_of(&did),
                 name: profile.as_ref().map(|p| p.name.clone()),
                 kind: profile.as_ref().map(|p| p.kind.clone()),
+                peer_id: profile.as_ref().and_then(|p| p.peer_id.clone()),
                 url: profile.and_then(|p| p.url),
                 log_size: self.store.log_size(&did)?,
                 checkpoint_size: checkpoint.as_ref().map(|c| c.size),
@@ -993,6 +994,8 @@ pub struct IssuerView {
     pub kind: Option<String>,
     /// Its node's web address.
     pub url: Option<String>,
+    /// Its node's libp2p peer id, as its signed profile states.
+    pub peer_id: Option<String>,
     /// Entries of its log held here.
     pub log_size: u64,
     /// Size of the newest checkpoint held.

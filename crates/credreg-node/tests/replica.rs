@@ -28,6 +28,7 @@ fn node(seed: u8) -> Node {
                 anchors: vec![did(1)],
                 ..Default::default()
             },
+            peer_id: None,
         },
         ContextStore::with_builtins(),
     )

@@ -187,6 +187,7 @@ async fn start(
         n => format!("district-{n}"),
     }));
     let (key, _) = home.ensure_key()?;
+    let transport = credreg_net::keypair_from_seed(home.ensure_transport_seed()?);
     let store = Store::open(&home.db_dir()).with_context(|| {
         format!(
             "opening {} (is another demo running?)",
@@ -209,13 +210,11 @@ async fn start(
                 anchors: vec![anchor.to_owned()],
                 ..Default::default()
             },
+            peer_id: Some(transport.public().to_peer_id().to_string()),
         },
         contexts.clone(),
     )?);
-    let mut net = credreg_net::NetConfig::new(
-        credreg_net::keypair_from_seed(home.ensure_transport_seed()?),
-        FEDERATION,
-    );
+    let mut net = credreg_net::NetConfig::new(transport, FEDERATION);
     net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse()?];
     net.bootstrap = bootstrap;
     net.redial_every = Duration::from_secs(2);

@@ -70,6 +70,17 @@ pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
             allow: f.allow.clone(),
             deny: f.deny.clone(),
         },
+        peer_id: if f.name.is_empty() {
+            None
+        } else {
+            let seed = init.home.ensure_transport_seed()?;
+            Some(
+                credreg_net::keypair_from_seed(seed)
+                    .public()
+                    .to_peer_id()
+                    .to_string(),
+            )
+        },
     };
     Ok(Node::open(init.store, init.key, settings, contexts)?)
 }
