@@ -680,3 +680,87 @@ async fn an_issuer_that_signs_two_inconsistent_checkpoints_is_flagged_by_every_h
     }
     state.stop().await;
 }
+
+/// Serves one standalone node's logs over the sync protocol (a peer holding a fork).
+struct ServesLog(credreg_node::Node);
+
+impl credreg_net::SyncService for ServesLog {
+    fn serve(
+        &self,
+        _: credreg_net::PeerId,
+        request: credreg_net::SyncRequest,
+    ) -> credreg_net::SyncResponse {
+        self.0.serve_sync(request)
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_issuer_showing_different_logs_to_different_peers_is_caught_through_sync() {
+    let ctx = credreg_proof::ContextStore::with_builtins();
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (state, districts) = federation(dir.path(), &ctx).await;
+    let all: Vec<&FedNode> = std::iter::once(&state).chain(&districts).collect();
+    let lake = &districts[2];
+    let mallory = credreg_tests::fed::did_of(42);
+    vouch(&state, std::slice::from_ref(&mallory)).await;
+    for n in &all {
+        eventually(
+            &format!("node {} trusts Mallory", n.seed),
+            PATIENCE,
+            || async { n.issuer(&mallory).await["trust"]["status"] == "member" },
+        )
+        .await;
+    }
+    // Everyone is shown fork A by gossip.
+    let fork_a = standalone("Mallory Unified", 42, &["Fork A"]);
+    let a_size = fork_a.store().log_size(&mallory).expect("size");
+    let gossiper = Rogue::join(43, &districts[0]).await;
+    gossiper.publish(announcement_of(&fork_a).1).await;
+    for n in &all {
+        eventually(
+            &format!("node {} holds fork A", n.seed),
+            PATIENCE,
+            || async { n.log_size(&mallory) == a_size },
+        )
+        .await;
+    }
+    // A peer that only serves fork B (larger, not extending A) over sync; it never gossips.
+    let fork_b = standalone("Mallory Unified", 42, &["Fork B one", "Fork B two"]);
+    let (holder, _events) = credreg_net::start(
+        credreg_tests::fed::test_net_config(44, vec![lake.addr().await]),
+        std::sync::Arc::new(ServesLog(fork_b)),
+    )
+    .await
+    .expect("fork holder starts");
+    for n in &all {
+        eventually(
+            &format!("node {} holds evidence against Mallory", n.seed),
+            PATIENCE,
+            || async {
+                n.issuer(&mallory).await["equivocations"]
+                    .as_array()
+                    .is_some_and(|e| !e.is_empty())
+            },
+        )
+        .await;
+        assert_eq!(n.log_size(&mallory), a_size, "nobody follows fork B");
+    }
+    // The peer that served fork B relayed the issuer's own signed data: it is not blamed.
+    let holder_id = holder.peer_id().to_string();
+    let peers = lake.http.get("/api/v1/peers").await.json();
+    let seen = peers["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|p| p["peer_id"] == holder_id.as_str())
+        .cloned()
+        .expect("lake knows the fork holder");
+    assert_eq!(seen["offences"], 0, "{seen}");
+
+    holder.shutdown().await;
+    gossiper.net.shutdown().await;
+    for n in districts {
+        n.stop().await;
+    }
+    state.stop().await;
+}

@@ -435,6 +435,15 @@ async fn catch_up(inner: Arc<Inner>, issuer: String) {
                     break;
                 }
                 Err(Fault::Bad(why)) => {
+                    // Before blaming the peer: it may hold another log the issuer signed (a
+                    // split view), which is the issuer's fault, not the relay's.
+                    if let Some(outcome) = investigate(&inner, peer, &target).await {
+                        tracing::warn!(%peer, "the issuer equivocated: {}", outcome.note);
+                        after(&inner, outcome, Some(peer));
+                        lock(&inner.targets).remove(&issuer);
+                        lock(&inner.syncing).remove(&issuer);
+                        return;
+                    }
                     tracing::warn!(%peer, "sync refused: {why}");
                     inner.metrics.refuse(Refusal::Forged);
                     inner.net.penalize(peer, why);
@@ -522,6 +531,41 @@ async fn fetch_from(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Result
         stored(inner, peer, last.await)?;
     }
     Ok(())
+}
+
+/// Largest log fetched whole to judge a suspected fork.
+const MAX_FORK_ENTRIES: u64 = 100_000;
+
+/// Fetches the peer's whole copy of the target's log and asks the node whether it is a fork
+/// the issuer signed. `Some` holds the evidence outcome.
+async fn investigate(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Option<Outcome> {
+    let n = target.size();
+    if n > MAX_FORK_ENTRIES {
+        return None;
+    }
+    let mut entries: Vec<Vec<u8>> = Vec::new();
+    while (entries.len() as u64) < n {
+        let from = entries.len() as u64;
+        let request = SyncRequest::Entries {
+            issuer: target.issuer().to_owned(),
+            from,
+            to: (from + MAX_PAGE_ENTRIES).min(n),
+            prove_to: n,
+        };
+        match inner.net.request(peer, request).await {
+            Ok(SyncResponse::Entries { entries: page, .. }) if !page.is_empty() => {
+                inner.received(page.iter().map(|e| e.len()).sum());
+                entries.extend(page.into_iter().map(|e| e.into_vec()));
+            }
+            _ => return None,
+        }
+    }
+    let node = inner.node.clone();
+    let t = target.clone();
+    match blocking(move || node.fork_evidence(&t, &entries)).await {
+        Some(Ok(Some(outcome))) => Some(outcome),
+        _ => None,
+    }
 }
 
 /// Follows up a stored page; a replica that moved (another sync got there first) is not a

@@ -578,6 +578,52 @@ impl Node {
         }
     }
 
+    /// Decides whether entries `0..n` a peer served for `target` (whose pages did not fit this
+    /// replica) are a fork the issuer signed (evidence: `Ok(Some)`, the peer is innocent) or
+    /// not (`Err`: the peer served bad data). `Ok(None)`: they extend this replica after all.
+    pub fn fork_evidence(
+        &self,
+        target: &Target,
+        entries: &[Vec<u8>],
+    ) -> Result<Option<Outcome>, String> {
+        let n = target.size();
+        if entries.len() as u64 != n {
+            return Err(format!("{} entries served for a log of {n}", entries.len()));
+        }
+        let mut fork = credreg_log::MemoryLog::new();
+        for e in entries {
+            fork.append(e);
+        }
+        if fork.root_at(n) != Some(target.checkpoint.checkpoint.root) {
+            return Err("the entries do not produce the checkpoint's root".into());
+        }
+        let ours = match self.checkpoint(target.issuer()) {
+            Ok(Some(c)) if c.size > 0 && c.size <= n => c,
+            _ => return Ok(None),
+        };
+        let alt = fork.root_at(ours.size).ok_or("the fork is shorter")?;
+        let signed = ours.to_signed()?;
+        if alt == signed.checkpoint.root {
+            return Ok(None);
+        }
+        let sizes_differ = ours.size != n;
+        let proof = if sizes_differ {
+            credreg_log::consistency_proof(&fork, ours.size, n)
+                .map_err(|_| "no proof in the fork")?
+                .unwrap_or_default()
+        } else {
+            Vec::new()
+        };
+        Ok(Some(self.record_evidence(Box::new(EvidenceJson {
+            issuer: target.issuer().to_owned(),
+            first: ours,
+            second: CheckpointJson::of(&target.checkpoint),
+            alt_root: sizes_differ.then(|| hex::encode(alt)),
+            proof: proof.iter().map(hex::encode).collect(),
+            reason: String::new(),
+        }))))
+    }
+
     fn record_evidence(&self, mut evidence: Box<EvidenceJson>) -> Outcome {
         let reason = match evidence.verify() {
             Ok(r) => r,
