@@ -19,6 +19,7 @@
 pub mod award;
 pub mod definition;
 pub mod identity;
+pub mod quality;
 pub mod record;
 pub mod validate;
 
@@ -31,6 +32,7 @@ pub use definition::{
     RubricLevel, Stack, StackRule, ValueUnit,
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
+pub use quality::{Evaluation, QualityRule, QualityStandard, RuleResult};
 pub use record::{
     record_id, AwardReceipt, IssuerProfile, Membership, RecordKind, Revocation, UnsignedRecord,
     MEMBER_ROLES,

@@ -1,0 +1,255 @@
+//! Quality standards: named, checkable rules over a credential definition, as states and
+//! consortia write them (research-based, evidence-based, assessment-based; see `domain.md`).
+//! Evaluation is pure and explains every rule's result in one sentence.
+
+use crate::definition::{CredentialDef, EvidenceKind};
+use crate::validate::{Errors, Validate};
+use serde::{Deserialize, Serialize};
+
+/// A published quality standard (the body of a future `QualityStandard` record).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QualityStandard {
+    /// Name, e.g. "Arkansas Micro-credential Quality Standard 2026".
+    pub name: String,
+    /// The rules; a definition meets the standard when it passes every one.
+    pub rules: Vec<QualityRule>,
+}
+
+/// One checkable rule.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "rule", rename_all = "snake_case", deny_unknown_fields)]
+pub enum QualityRule {
+    /// Research-based: cites at least `min` research sources.
+    CitesResearch {
+        /// Fewest citations.
+        min: u32,
+    },
+    /// Evidence-based: requires this kind of evidence.
+    RequiresEvidence {
+        /// The kind.
+        kind: EvidenceKind,
+    },
+    /// Assessment-based: scored with a rubric of at least `min` criteria, each with a passing
+    /// level.
+    RubricCriteria {
+        /// Fewest criteria.
+        min: u32,
+    },
+    /// Reviewed by at least `min` independent reviewers (with a tiebreak when `tiebreak`).
+    Reviewers {
+        /// Fewest reviewers.
+        min: u8,
+        /// A further reviewer must break ties.
+        tiebreak: bool,
+    },
+    /// Reviewers must first complete a calibration credential.
+    CalibratedReviewers,
+}
+
+/// The result of one rule.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleResult {
+    /// The rule.
+    pub rule: QualityRule,
+    /// Whether the definition passes it.
+    pub passed: bool,
+    /// Why, in one sentence.
+    pub reason: String,
+}
+
+/// A definition judged against a standard.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Evaluation {
+    /// The standard's name.
+    pub standard: String,
+    /// Whether every rule passed.
+    pub meets: bool,
+    /// Each rule, in the standard's order.
+    pub rules: Vec<RuleResult>,
+}
+
+impl Validate for QualityStandard {
+    fn validate(&self, e: &mut Errors) {
+        e.text("name", &self.name, 200);
+        if self.rules.is_empty() {
+            e.add("rules", "a standard needs at least one rule");
+        }
+        e.max_items("rules", &self.rules, 50);
+    }
+}
+
+fn evidence_name(kind: EvidenceKind) -> &'static str {
+    match kind {
+        EvidenceKind::Overview => "answers to overview questions",
+        EvidenceKind::Artifact => "classroom artifacts",
+        EvidenceKind::Video => "classroom video",
+        EvidenceKind::Reflection => "a written reflection",
+        EvidenceKind::StudentReflection => "student reflections",
+        EvidenceKind::Other => "other evidence",
+    }
+}
+
+impl QualityRule {
+    /// Judges `def` against this rule.
+    pub fn check(self, def: &CredentialDef) -> RuleResult {
+        let (passed, reason) = match self {
+            QualityRule::CitesResearch { min } => {
+                let n = def.research_basis.len();
+                (
+                    n >= min as usize,
+                    format!("cites {n} research source(s); the standard asks for at least {min}"),
+                )
+            }
+            QualityRule::RequiresEvidence { kind } => {
+                let has = def.evidence_requirements.iter().any(|r| r.kind == kind);
+                (
+                    has,
+                    if has {
+                        format!("requires {}", evidence_name(kind))
+                    } else {
+                        format!("does not require {}", evidence_name(kind))
+                    },
+                )
+            }
+            QualityRule::RubricCriteria { min } => match &def.rubric {
+                None => (false, "has no rubric".to_owned()),
+                Some(r) => {
+                    let n = r.criteria.len();
+                    let all_passable = r
+                        .criteria
+                        .iter()
+                        .all(|c| c.levels.iter().any(|l| l.passing));
+                    (
+                        n >= min as usize && all_passable,
+                        if all_passable {
+                            format!("has a rubric of {n} criteria; the standard asks for at least {min}")
+                        } else {
+                            format!("has a rubric of {n} criteria, but not every criterion has a passing level")
+                        },
+                    )
+                }
+            },
+            QualityRule::Reviewers { min, tiebreak } => {
+                match &def.review_policy {
+                    None => (false, "states no review policy".to_owned()),
+                    Some(p) => (
+                        p.reviewers >= min && (!tiebreak || p.tiebreak),
+                        format!(
+                        "is reviewed by {} reviewer(s){}; the standard asks for at least {min}{}",
+                        p.reviewers,
+                        if p.tiebreak { " with a tiebreak" } else { " without a tiebreak" },
+                        if tiebreak { " with a tiebreak" } else { "" }
+                    ),
+                    ),
+                }
+            }
+            QualityRule::CalibratedReviewers => {
+                let yes = def
+                    .review_policy
+                    .as_ref()
+                    .is_some_and(|p| p.calibration_required);
+                (
+                    yes,
+                    if yes {
+                        "requires reviewers to complete calibration first".to_owned()
+                    } else {
+                        "does not require reviewer calibration".to_owned()
+                    },
+                )
+            }
+        };
+        RuleResult {
+            rule: self,
+            passed,
+            reason,
+        }
+    }
+}
+
+impl QualityStandard {
+    /// Judges `def` against every rule.
+    pub fn evaluate(&self, def: &CredentialDef) -> Evaluation {
+        let rules: Vec<RuleResult> = self.rules.iter().map(|r| r.check(def)).collect();
+        Evaluation {
+            standard: self.name.clone(),
+            meets: rules.iter().all(|r| r.passed),
+            rules,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::parse_validated;
+
+    fn standard() -> QualityStandard {
+        serde_json::from_value(serde_json::json!({
+            "name": "State quality standard",
+            "rules": [
+                {"rule": "cites_research", "min": 1},
+                {"rule": "requires_evidence", "kind": "artifact"},
+                {"rule": "requires_evidence", "kind": "reflection"},
+                {"rule": "rubric_criteria", "min": 2},
+                {"rule": "reviewers", "min": 2, "tiebreak": true}
+            ]
+        }))
+        .expect("standard parses")
+    }
+
+    #[test]
+    fn a_kettle_moraine_style_definition_meets_the_standard_and_a_bare_one_does_not() {
+        let full: CredentialDef = parse_validated(
+            serde_json::json!({
+                "name": "Wait Time After Discussion Questions",
+                "description": "Uses deliberate wait time after posing a question.",
+                "criteria": {"narrative": "Submit a lesson plan, a video and a reflection."},
+                "research_basis": [{"citation": "Rowe, M. B. (1986). Wait time. Journal of Teacher Education, 37(1), 43-50."}],
+                "evidence_requirements": [
+                    {"kind": "artifact", "description": "Lesson plan."},
+                    {"kind": "reflection", "description": "500 words."}
+                ],
+                "rubric": {"criteria": [
+                    {"name": "Planned pauses", "levels": [{"name": "Not yet"}, {"name": "Proficient", "passing": true}]},
+                    {"name": "Reflection", "levels": [{"name": "Not yet"}, {"name": "Proficient", "passing": true}]}
+                ]},
+                "review_policy": {"reviewers": 2, "tiebreak": true}
+            })
+            .to_string()
+            .as_bytes(),
+        )
+        .expect("valid definition");
+        let e = standard().evaluate(&full);
+        assert!(e.meets, "{e:?}");
+        assert!(e.rules.iter().all(|r| r.passed));
+
+        let bare = CredentialDef::new("Design Thinking", "Leads a design cycle.", "Submit a plan.");
+        let e = standard().evaluate(&bare);
+        assert!(!e.meets);
+        let failed: Vec<&str> = e
+            .rules
+            .iter()
+            .filter(|r| !r.passed)
+            .map(|r| r.reason.as_str())
+            .collect();
+        assert_eq!(
+            failed,
+            [
+                "cites 0 research source(s); the standard asks for at least 1",
+                "does not require classroom artifacts",
+                "does not require a written reflection",
+                "has no rubric",
+                "states no review policy"
+            ]
+        );
+    }
+
+    #[test]
+    fn unknown_rules_are_refused() {
+        let bad = serde_json::from_value::<QualityStandard>(serde_json::json!({
+            "name": "x", "rules": [{"rule": "vibes", "min": 1}]
+        }));
+        assert!(bad.is_err());
+    }
+}
