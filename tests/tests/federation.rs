@@ -121,6 +121,46 @@ async fn a_definition_an_award_and_its_revocation_reach_every_node() {
         juab.fed.peer_id().to_string()
     );
 
+    // The state's quality standard reaches Lake County and is applied there to Juab's
+    // definition, rule by rule.
+    let r = state
+        .http
+        .post_admin(
+            "/api/v1/quality-standards",
+            &json!({"name": "Wisconsin micro-credential quality standard", "rules": [
+                {"rule": "cites_research", "min": 1},
+                {"rule": "requires_evidence", "kind": "reflection"}
+            ]}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    eventually(
+        "Lake County applies the state's standard",
+        PATIENCE,
+        || async {
+            let q = lake
+                .http
+                .get(&format!("/api/v1/credentials/{id}"))
+                .await
+                .json();
+            q["quality"].as_array().is_some_and(|a| !a.is_empty())
+        },
+    )
+    .await;
+    let q = lake
+        .http
+        .get(&format!("/api/v1/credentials/{id}"))
+        .await
+        .json();
+    let judged = &q["quality"][0];
+    assert_eq!(judged["issuer"], state.did());
+    assert_eq!(judged["trust"]["status"], "anchor");
+    assert_eq!(judged["evaluation"]["meets"], false, "{judged}");
+    assert_eq!(
+        judged["evaluation"]["rules"][0]["reason"],
+        "cites 0 research source(s); the standard asks for at least 1"
+    );
+
     // An award verifies at Lake County without contacting Juab: trusted, logged.
     let (award, _) = juab.http.award(&id, "ana.ruiz@juab.org").await;
     eventually(

@@ -39,7 +39,7 @@ impl Validate for MembershipRequest {
     }
 }
 
-/// A published membership.
+/// A published record (membership or quality standard).
 #[derive(Serialize, ToSchema)]
 pub(crate) struct MembershipResponse {
     /// Record id.
@@ -147,4 +147,27 @@ pub(crate) async fn list_peers(State(state): State<AppState>) -> Json<PeersRespo
             peers: f.peers().await,
         }),
     }
+}
+
+#[utoipa::path(post, path = "/api/v1/quality-standards", tag = "quality",
+    request_body(content = Object, description = "name, rules [{rule: cites_research, min} | {rule: requires_evidence, kind} | {rule: rubric_criteria, min} | {rule: reviewers, min, tiebreak} | {rule: calibrated_reviewers}]"),
+    security(("bearer" = [])),
+    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem)))]
+pub(crate) async fn publish_quality_standard(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+    caller.require(&[Role::Admin])?;
+    let standard: credreg_model::QualityStandard = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let published = blocking(move || Ok(node.publish_quality_standard(standard)?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MembershipResponse {
+            id: published.id,
+            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
+        }),
+    ))
 }

@@ -58,6 +58,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log_inclusion))
         .routes(routes!(log_consistency))
         .routes(routes!(crate::federation::publish_membership))
+        .routes(routes!(crate::federation::publish_quality_standard))
         .routes(routes!(crate::federation::list_issuers))
         .routes(routes!(crate::federation::list_peers))
         .routes(routes!(metrics))
@@ -474,6 +475,9 @@ struct DefinitionResponse {
     definition: CredentialDef,
     #[schema(value_type = Object)]
     record: Value,
+    /// The definition judged against every quality standard of a trusted publisher.
+    #[schema(value_type = Vec<Object>)]
+    quality: Vec<credreg_node::quality::StandardResult>,
 }
 
 #[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "catalog",
@@ -487,12 +491,18 @@ async fn get_credential(
         .node
         .definition(&id)?
         .ok_or_else(|| Problem::not_found(format!("There is no credential `{id}`.")))?;
+    let node = state.node.clone();
+    let lookup = id.clone();
+    let quality = blocking(move || Ok(node.quality_of(&lookup)?))
+        .await?
+        .unwrap_or_default();
     Ok(Json(DefinitionResponse {
         id: e.id.clone(),
         issuer: e.issuer.clone(),
         issued: e.issued.clone(),
         definition: e.def.clone(),
         record: record_value(&e.record),
+        quality,
     }))
 }
 

@@ -22,6 +22,8 @@ pub enum RecordKind {
     Revocation,
     /// A federation anchor (state or consortium) vouching for a member issuer.
     Membership,
+    /// A quality standard: named, checkable rules over a definition.
+    QualityStandard,
 }
 
 impl RecordKind {
@@ -34,6 +36,7 @@ impl RecordKind {
             Self::AwardReceipt => "AwardReceipt",
             Self::Revocation => "Revocation",
             Self::Membership => "Membership",
+            Self::QualityStandard => "QualityStandard",
         }
     }
 
@@ -46,6 +49,7 @@ impl RecordKind {
             Self::AwardReceipt,
             Self::Revocation,
             Self::Membership,
+            Self::QualityStandard,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -22,6 +22,7 @@ pub mod federation;
 pub mod home;
 pub mod log;
 pub mod node;
+pub mod quality;
 pub mod replica;
 pub mod status;
 pub mod trust;

@@ -1066,6 +1066,7 @@ fn kind_tag(kind: RecordKind) -> u8 {
         RecordKind::AwardReceipt => 4,
         RecordKind::Revocation => 5,
         RecordKind::Membership => 6,
+        RecordKind::QualityStandard => 7,
     }
 }
 
