@@ -32,6 +32,15 @@ fn check<'a>(report: &'a Value, name: &str) -> &'a Value {
         .expect("check present")
 }
 
+/// The quality profile of definition `id` as `node` serves it.
+async fn quality_profile(node: &FedNode, id: &str) -> Value {
+    node.http
+        .get(&format!("/api/v1/credentials/{id}"))
+        .await
+        .json()["quality"]
+        .clone()
+}
+
 /// A state anchor and three districts; the state vouches for the districts.
 async fn federation(
     dir: &std::path::Path,
@@ -134,25 +143,18 @@ async fn a_definition_an_award_and_its_revocation_reach_every_node() {
         )
         .await;
     assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let standard_id = r.json()["id"].as_str().expect("id").to_owned();
     eventually(
         "Lake County applies the state's standard",
         PATIENCE,
         || async {
-            let q = lake
-                .http
-                .get(&format!("/api/v1/credentials/{id}"))
-                .await
-                .json();
-            q["quality"].as_array().is_some_and(|a| !a.is_empty())
+            quality_profile(lake, &id).await["standards"]
+                .as_array()
+                .is_some_and(|a| !a.is_empty())
         },
     )
     .await;
-    let q = lake
-        .http
-        .get(&format!("/api/v1/credentials/{id}"))
-        .await
-        .json();
-    let judged = &q["quality"][0];
+    let judged = quality_profile(lake, &id).await["standards"][0].clone();
     assert_eq!(judged["issuer"], state.did());
     assert_eq!(judged["trust"]["status"], "anchor");
     assert_eq!(judged["evaluation"]["meets"], false, "{judged}");
@@ -160,6 +162,46 @@ async fn a_definition_an_award_and_its_revocation_reach_every_node() {
         judged["evaluation"]["rules"][0]["reason"],
         "cites 0 research source(s); the standard asks for at least 1"
     );
+    // Kettle Moraine endorses it against that standard (an OB 3.0 EndorsementCredential);
+    // Lake County's quality profile shows who endorsed it and that the endorser is trusted.
+    eventually("Kettle Moraine knows the standard", PATIENCE, || async {
+        km.node()
+            .quality_standards()
+            .is_ok_and(|s| s.iter().any(|q| q.id == standard_id))
+    })
+    .await;
+    let r = km
+        .http
+        .post_admin(
+            "/api/v1/endorsements",
+            &json!({"subject": id, "standard": standard_id,
+                    "comment": "Reviewed by our micro-credential committee; adopted for base-pay credit."}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    let endorsement = r.json()["record"]["body"]["credential"].clone();
+    assert_eq!(
+        endorsement["type"],
+        json!(["VerifiableCredential", "EndorsementCredential"])
+    );
+    let v = lake.http.post("/api/v1/verify", &endorsement).await.json();
+    assert_eq!(v["credentials"][0]["verdict"], "valid", "{v}");
+    eventually(
+        "Lake County sees Kettle Moraine's endorsement",
+        PATIENCE,
+        || async {
+            quality_profile(lake, &id).await["endorsements"]
+                .as_array()
+                .is_some_and(|a| {
+                    a.iter().any(|e| {
+                        e["endorser"] == km.did().as_str()
+                            && e["trust"]["status"] == "member"
+                            && e["standard"] == standard_id.as_str()
+                    })
+                })
+        },
+    )
+    .await;
 
     // An award verifies at Lake County without contacting Juab: trusted, logged.
     let (award, _) = juab.http.award(&id, "ana.ruiz@juab.org").await;

@@ -171,3 +171,46 @@ pub(crate) async fn publish_quality_standard(
         }),
     ))
 }
+
+/// `POST /api/v1/endorsements` body.
+#[derive(Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EndorsementRequest {
+    /// A credential definition's record id, or an issuer's DID.
+    subject: String,
+    /// The quality standard (record id) it was vetted against.
+    standard: Option<String>,
+    /// The comment.
+    comment: String,
+}
+
+impl Validate for EndorsementRequest {
+    fn validate(&self, e: &mut Errors) {
+        e.max_len("subject", &self.subject, 512);
+        e.text("comment", &self.comment, 2_000);
+    }
+}
+
+#[utoipa::path(post, path = "/api/v1/endorsements", tag = "quality",
+    request_body = EndorsementRequest, security(("bearer" = [])),
+    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+        (status = 401, body = Problem), (status = 403, body = Problem),
+        (status = 503, body = Problem)))]
+pub(crate) async fn publish_endorsement(
+    State(state): State<AppState>,
+    caller: Caller,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+    caller.require(&[Role::Admin])?;
+    let req: EndorsementRequest = parse_body(&body_bytes(body)?)?;
+    let node = state.node.clone();
+    let published =
+        blocking(move || Ok(node.endorse(&req.subject, req.standard, &req.comment)?)).await?;
+    Ok((
+        StatusCode::CREATED,
+        Json(MembershipResponse {
+            id: published.id,
+            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
+        }),
+    ))
+}

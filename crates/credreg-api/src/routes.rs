@@ -59,6 +59,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log_consistency))
         .routes(routes!(crate::federation::publish_membership))
         .routes(routes!(crate::federation::publish_quality_standard))
+        .routes(routes!(crate::federation::publish_endorsement))
         .routes(routes!(crate::federation::list_issuers))
         .routes(routes!(crate::federation::list_peers))
         .routes(routes!(metrics))
@@ -475,9 +476,10 @@ struct DefinitionResponse {
     definition: CredentialDef,
     #[schema(value_type = Object)]
     record: Value,
-    /// The definition judged against every quality standard of a trusted publisher.
-    #[schema(value_type = Vec<Object>)]
-    quality: Vec<credreg_node::quality::StandardResult>,
+    /// The quality profile: the definition judged against every quality standard of a
+    /// trusted publisher, and its endorsements.
+    #[schema(value_type = Object)]
+    quality: Option<credreg_node::quality::QualityProfile>,
 }
 
 #[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "catalog",
@@ -493,9 +495,7 @@ async fn get_credential(
         .ok_or_else(|| Problem::not_found(format!("There is no credential `{id}`.")))?;
     let node = state.node.clone();
     let lookup = id.clone();
-    let quality = blocking(move || Ok(node.quality_of(&lookup)?))
-        .await?
-        .unwrap_or_default();
+    let quality = blocking(move || Ok(node.quality_profile(&lookup)?)).await?;
     Ok(Json(DefinitionResponse {
         id: e.id.clone(),
         issuer: e.issuer.clone(),

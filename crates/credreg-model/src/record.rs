@@ -24,6 +24,9 @@ pub enum RecordKind {
     Membership,
     /// A quality standard: named, checkable rules over a definition.
     QualityStandard,
+    /// An issuer vouching for a definition or an issuer (carries an OB 3.0
+    /// `EndorsementCredential`).
+    Endorsement,
 }
 
 impl RecordKind {
@@ -37,6 +40,7 @@ impl RecordKind {
             Self::Revocation => "Revocation",
             Self::Membership => "Membership",
             Self::QualityStandard => "QualityStandard",
+            Self::Endorsement => "Endorsement",
         }
     }
 
@@ -50,6 +54,7 @@ impl RecordKind {
             Self::Revocation,
             Self::Membership,
             Self::QualityStandard,
+            Self::Endorsement,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)
@@ -173,6 +178,23 @@ pub struct Membership {
     /// End of validity (RFC 3339), if any.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub valid_until: Option<String>,
+}
+
+/// Body of a [`RecordKind::Endorsement`]: the endorser's signed Open Badges 3.0
+/// `EndorsementCredential` (`eddsa-rdfc-2022`, verifiable by any OB verifier), with what it is
+/// about in plain fields for indexing.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endorsement {
+    /// A definition's record id, or an issuer's DID.
+    pub subject: String,
+    /// The quality standard (record id) it was vetted against, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub standard: Option<String>,
+    /// The endorser's comment.
+    pub comment: String,
+    /// The signed `EndorsementCredential`.
+    pub credential: Value,
 }
 
 /// Roles a membership can give.

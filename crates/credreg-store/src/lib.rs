@@ -1067,6 +1067,7 @@ fn kind_tag(kind: RecordKind) -> u8 {
         RecordKind::Revocation => 5,
         RecordKind::Membership => 6,
         RecordKind::QualityStandard => 7,
+        RecordKind::Endorsement => 8,
     }
 }
 
