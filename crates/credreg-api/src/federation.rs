@@ -41,7 +41,7 @@ impl Validate for MembershipRequest {
 
 /// A published record (membership or quality standard).
 #[derive(Serialize, ToSchema)]
-pub(crate) struct MembershipResponse {
+pub(crate) struct RecordResponse {
     /// Record id.
     id: String,
     /// The signed record.
@@ -51,13 +51,13 @@ pub(crate) struct MembershipResponse {
 
 #[utoipa::path(post, path = "/api/v1/memberships", tag = "federation",
     request_body = MembershipRequest, security(("bearer" = [])),
-    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+    responses((status = 201, body = RecordResponse), (status = 422, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub(crate) async fn publish_membership(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+) -> Result<(StatusCode, Json<RecordResponse>), Problem> {
     caller.require(&[Role::Admin])?;
     let req: MembershipRequest = parse_body(&body_bytes(body)?)?;
     let node = state.node.clone();
@@ -83,13 +83,18 @@ pub(crate) async fn publish_membership(
         Ok(node.publish_membership(m)?)
     })
     .await?;
-    Ok((
+    Ok(created(published))
+}
+
+/// 201 with a published record's id and its signed JSON.
+fn created(published: credreg_node::Published) -> (StatusCode, Json<RecordResponse>) {
+    (
         StatusCode::CREATED,
-        Json(MembershipResponse {
+        Json(RecordResponse {
             id: published.id,
             record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
         }),
-    ))
+    )
 }
 
 /// Known issuers.
@@ -152,24 +157,18 @@ pub(crate) async fn list_peers(State(state): State<AppState>) -> Json<PeersRespo
 #[utoipa::path(post, path = "/api/v1/quality-standards", tag = "quality",
     request_body(content = Object, description = "name, rules [{rule: cites_research, min} | {rule: requires_evidence, kind} | {rule: rubric_criteria, min} | {rule: reviewers, min, tiebreak} | {rule: calibrated_reviewers}]"),
     security(("bearer" = [])),
-    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+    responses((status = 201, body = RecordResponse), (status = 422, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem)))]
 pub(crate) async fn publish_quality_standard(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+) -> Result<(StatusCode, Json<RecordResponse>), Problem> {
     caller.require(&[Role::Admin])?;
     let standard: credreg_model::QualityStandard = parse_body(&body_bytes(body)?)?;
     let node = state.node.clone();
     let published = blocking(move || Ok(node.publish_quality_standard(standard)?)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MembershipResponse {
-            id: published.id,
-            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
-        }),
-    ))
+    Ok(created(published))
 }
 
 /// `POST /api/v1/endorsements` body.
@@ -193,24 +192,18 @@ impl Validate for EndorsementRequest {
 
 #[utoipa::path(post, path = "/api/v1/endorsements", tag = "quality",
     request_body = EndorsementRequest, security(("bearer" = [])),
-    responses((status = 201, body = MembershipResponse), (status = 422, body = Problem),
+    responses((status = 201, body = RecordResponse), (status = 422, body = Problem),
         (status = 401, body = Problem), (status = 403, body = Problem),
         (status = 503, body = Problem)))]
 pub(crate) async fn publish_endorsement(
     State(state): State<AppState>,
     caller: Caller,
     body: Result<Bytes, BytesRejection>,
-) -> Result<(StatusCode, Json<MembershipResponse>), Problem> {
+) -> Result<(StatusCode, Json<RecordResponse>), Problem> {
     caller.require(&[Role::Admin])?;
     let req: EndorsementRequest = parse_body(&body_bytes(body)?)?;
     let node = state.node.clone();
     let published =
         blocking(move || Ok(node.endorse(&req.subject, req.standard, &req.comment)?)).await?;
-    Ok((
-        StatusCode::CREATED,
-        Json(MembershipResponse {
-            id: published.id,
-            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
-        }),
-    ))
+    Ok(created(published))
 }
