@@ -9,7 +9,7 @@
 //! gossip, restarts and partitions heal without operator action.
 
 use crate::node::{now_rfc3339, Node};
-use crate::replica::{ApplyError, Outcome, Refusal, Target, Verdict};
+use crate::replica::{ApplyError, Outcome, Refusal, Target};
 use credreg_net::wire::{SyncRequest, SyncResponse, MAX_PAGE_ENTRIES};
 use credreg_net::{
     MessageRef, Multiaddr, NetClient, NetConfig, NetError, NetEvent, PeerId, PeerInfo, Topic,
@@ -305,21 +305,14 @@ async fn on_gossip(inner: &Arc<Inner>, message: MessageRef, data: Vec<u8>) {
         return;
     };
     let verdict = outcome.verdict();
-    inner.net.report(
-        message,
-        match verdict {
-            Verdict::Accept => Validation::Accept,
-            Verdict::Ignore => Validation::Ignore,
-            Verdict::Reject => Validation::Reject,
-        },
-    );
+    inner.net.report(message, verdict);
     match verdict {
-        Verdict::Accept => inner
+        Validation::Accept => inner
             .metrics
             .gossip_accepted
             .fetch_add(1, Ordering::Relaxed),
-        Verdict::Ignore => inner.metrics.gossip_ignored.fetch_add(1, Ordering::Relaxed),
-        Verdict::Reject => 0,
+        Validation::Ignore => inner.metrics.gossip_ignored.fetch_add(1, Ordering::Relaxed),
+        Validation::Reject => 0,
     };
     if let Some(r) = outcome.refusal {
         tracing::info!(%source, reason = r.as_str(), "gossip refused: {}", outcome.note);

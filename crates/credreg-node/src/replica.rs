@@ -22,6 +22,7 @@ use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
 use credreg_model::{CredentialDef, Membership, RecordKind, Stack};
 use credreg_net::wire::{self, SyncRequest, SyncResponse};
+pub use credreg_net::Validation;
 use credreg_proof::{KeyResolver, VerifyOptions};
 use credreg_store::{LogNodes, NewRecord, StoreError};
 use serde::{Deserialize, Serialize};
@@ -109,17 +110,6 @@ fn hash_hex(s: &str) -> Result<Hash, String> {
         .map_err(|_| "a hash must be 32 bytes".to_owned())
 }
 
-/// The node's verdict on a gossip message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Verdict {
-    /// Checked (and stored where applicable): forward it.
-    Accept,
-    /// Harmless (already known, or unverifiable by this node yet): do not forward.
-    Ignore,
-    /// Forged, malformed, oversized, stale or untrusted: drop and penalize the sender.
-    Reject,
-}
-
 /// Why something from a peer was refused (also the metric label).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Refusal {
@@ -204,11 +194,11 @@ impl Outcome {
     }
 
     /// The gossip verdict.
-    pub fn verdict(&self) -> Verdict {
+    pub fn verdict(&self) -> Validation {
         match (self.refusal, self.ignored) {
-            (Some(_), _) => Verdict::Reject,
-            (None, true) => Verdict::Ignore,
-            (None, false) => Verdict::Accept,
+            (Some(_), _) => Validation::Reject,
+            (None, true) => Validation::Ignore,
+            (None, false) => Validation::Accept,
         }
     }
 }
@@ -772,7 +762,7 @@ impl Node {
             .collect();
         match self
             .store
-            .put_replica(issuer, from, &page.records, &nodes, checkpoint, false)
+            .put_replica(issuer, from, &page.records, &nodes, checkpoint)
         {
             Ok(()) => {}
             Err(StoreError::LogMoved { .. }) => return Err(ApplyError::Moved),

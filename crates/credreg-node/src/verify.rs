@@ -2,6 +2,7 @@
 //! one-sentence reason for every failure (what a hiring principal reads).
 
 use crate::node::Node;
+use crate::trust::{Trust, TrustStatus};
 use credreg_proof::{KeyResolver, KeySource, ProofError, Verification, VerifyOptions};
 use serde::Serialize;
 use serde_json::Value;
@@ -394,7 +395,8 @@ impl Node {
             }
         });
         checks.push(trusted_check(
-            &issuer,
+            trust.as_ref(),
+            equivocated,
             self.settings().federation.name.as_str(),
         ));
         checks.push(validity(cred, now));
@@ -607,25 +609,28 @@ impl Node {
     }
 }
 
-fn trusted_check(issuer: &IssuerInfo, federation: &str) -> CheckResult {
-    let status = match issuer.status {
-        "this_node" | "anchor" | "member" | "allowed" if issuer.equivocated => CheckStatus::Warn,
-        "this_node" | "anchor" | "member" | "allowed" => CheckStatus::Pass,
+fn trusted_check(trust: Option<&Trust>, equivocated: bool, federation: &str) -> CheckResult {
+    let status = match trust {
+        Some(t) if t.status.is_trusted() && !equivocated => CheckStatus::Pass,
         _ => CheckStatus::Warn,
     };
-    let reason = match issuer.status {
-        "this_node" => "issued by this node".to_owned(),
-        "anchor" => format!("the issuer is a trust anchor of {federation}"),
-        "member" => format!(
+    let reason = match trust.map(|t| (&t.status, t.anchor.as_deref())) {
+        Some((TrustStatus::ThisNode, _)) => "issued by this node".to_owned(),
+        Some((TrustStatus::Anchor, _)) => format!("the issuer is a trust anchor of {federation}"),
+        Some((TrustStatus::Member, anchor)) => format!(
             "the issuer is a member of {federation}, vouched for by {}",
-            issuer.anchor.as_deref().unwrap_or("an anchor")
+            anchor.unwrap_or("an anchor")
         ),
-        "allowed" => "the issuer is on this node's allow list".to_owned(),
-        "denied" => "This node's operator does not trust the issuer (deny list).".to_owned(),
-        "expired" => format!("The issuer's membership of {federation} has ended."),
-        _ => "The issuer is not a member of this node's federation; its badges are genuine only as far as the proof shows.".to_owned(),
+        Some((TrustStatus::Allowed, _)) => "the issuer is on this node's allow list".to_owned(),
+        Some((TrustStatus::Denied, _)) => {
+            "This node's operator does not trust the issuer (deny list).".to_owned()
+        }
+        Some((TrustStatus::Expired, _)) => {
+            format!("The issuer's membership of {federation} has ended.")
+        }
+        Some((TrustStatus::Unknown, _)) | None => "The issuer is not a member of this node's federation; its badges are genuine only as far as the proof shows.".to_owned(),
     };
-    let reason = if issuer.equivocated {
+    let reason = if equivocated {
         format!("{reason}; but this node holds evidence that the issuer signed inconsistent logs")
     } else {
         reason

@@ -3,7 +3,7 @@
 
 use credreg_model::{CredentialDef, Membership};
 use credreg_net::wire::{SyncRequest, SyncResponse};
-use credreg_node::replica::{EvidenceJson, Refusal, Target, Verdict};
+use credreg_node::replica::{EvidenceJson, Refusal, Target, Validation};
 use credreg_node::{FederationSettings, Node, NodeSettings};
 use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
@@ -80,7 +80,7 @@ fn trusted_pair() -> (Node, Node, Node) {
     let juab = node(2);
     let replica = node(3);
     let o = replica.on_gossip(&announce(&state, 0));
-    assert_eq!(o.verdict(), Verdict::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
     assert!(o.trust_changed);
     (state, juab, replica)
 }
@@ -127,7 +127,7 @@ fn a_members_log_replicates_and_a_tampered_page_changes_nothing() {
     assert_eq!(replica.definition_count().expect("count"), 1);
     // The same announcement again is harmless and not forwarded.
     let o = replica.on_gossip(&announce(&juab, 0));
-    assert_eq!(o.verdict(), Verdict::Ignore, "{}", o.note);
+    assert_eq!(o.verdict(), Validation::Ignore, "{}", o.note);
 }
 
 #[test]
@@ -147,7 +147,7 @@ fn a_fork_of_the_same_size_is_evidence_anyone_can_check() {
     let (_state, juab, replica) = trusted_pair();
     juab.publish_definition(def("Fork A")).expect("publish");
     let o = replica.on_gossip(&announce(&juab, 0));
-    assert_eq!(o.verdict(), Verdict::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
     // The same key signs another log of the same size.
     let twin = node(2);
     twin.publish_definition(def("Fork B")).expect("publish");
@@ -163,7 +163,7 @@ fn a_fork_of_the_same_size_is_evidence_anyone_can_check() {
     // Gossiped evidence convinces a node that never saw either fork...
     let other = trusted_pair().2;
     let o = other.on_gossip(&evidence);
-    assert_eq!(o.verdict(), Verdict::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
     assert_eq!(other.evidence_about(juab.did()).expect("held").len(), 1);
     // ...and doctored evidence does not.
     let mut fake: EvidenceJson = found[0].clone();
@@ -235,7 +235,7 @@ proptest! {
         let replica = node(5);
         let before: Vec<_> = replica.store().checkpoints().collect::<Result<_, _>>().expect("cps");
         let o = replica.on_gossip(&bytes);
-        prop_assert!(o.verdict() != Verdict::Accept);
+        prop_assert!(o.verdict() != Validation::Accept);
         let cp = json!({"issuer": did(2), "size": size, "root": "00".repeat(32),
             "timestamp": timestamp, "key": "11".repeat(32), "signature": "22".repeat(64)});
         let msg = json!({"announce": {"checkpoint": cp, "from": from, "entries": ["{}"]}});

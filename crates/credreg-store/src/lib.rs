@@ -469,8 +469,8 @@ impl Store {
 
     /// Appends verified entries of another issuer's log, which must currently hold exactly
     /// `from` entries, with the tree nodes they create (`(level, index, hash)`, computed and
-    /// checked by the caller), and (if given) the checkpoint they complete. Flushed if
-    /// `durable` (otherwise sled flushes within half a second).
+    /// checked by the caller), and (if given) the checkpoint they complete. Not flushed: sled
+    /// writes it out within half a second, and a replica page lost in a crash is re-fetched.
     ///
     /// Written as one batch per tree, the log's size and checkpoint last: the size is the
     /// commit point. sled recovers a prefix of its write log after a crash, so a crash
@@ -486,7 +486,6 @@ impl Store {
         entries: &[NewRecord],
         nodes: &[(u32, u64, credreg_log::Hash)],
         checkpoint: Option<(u64, &[u8])>,
-        durable: bool,
     ) -> Result<(), StoreError> {
         let prefix = log_prefix(issuer);
         let size = self.log_size(issuer)?;
@@ -510,6 +509,7 @@ impl Store {
                 return Err(corrupt("log-entries-1", "entry of another issuer"));
             }
             let position = from + i as u64;
+            let entry = entry_key(&prefix, position);
             let id = blake3::hash(&record.bytes);
             if let Some(key) = award_record_key(record) {
                 // Receipts and revocations (nearly all of a district's log) live in the entry
@@ -519,13 +519,12 @@ impl Store {
                 let mut value = Vec::with_capacity(32 + record.bytes.len());
                 value.extend_from_slice(id.as_bytes());
                 value.extend_from_slice(&record.bytes);
-                log_entries.insert(&entry_key(&prefix, position), value);
-                let mut at = prefix.to_vec();
-                at.extend_from_slice(&position.to_be_bytes());
-                awards.insert(key, at);
+                log_entries.insert(&entry, value);
+                // The award index names the entry itself (see `award_record`).
+                awards.insert(key, &entry);
                 continue;
             }
-            log_entries.insert(&entry_key(&prefix, position), id.as_bytes());
+            log_entries.insert(&entry, id.as_bytes());
             // A record repeated in a page is indexed once. One repeated across pages (an
             // issuer that logged the same bytes twice, or a page rewritten after a crash)
             // is stored again at its later position: every position it has is in the log,
@@ -563,9 +562,6 @@ impl Store {
             }
         }
         self.log_meta.apply_batch(meta)?;
-        if durable {
-            self.flush()?;
-        }
         Ok(())
     }
 
@@ -607,14 +603,13 @@ impl Store {
                     })?)?;
                 Ok(Some((position, record_bytes(&stored)?.to_vec())))
             }
-            // A replicated one: issuer log prefix and position; the bytes are in the entry.
+            // A replicated one: the key of its log entry (issuer log prefix and position),
+            // whose value holds the bytes.
             24 => {
                 let position = decode_u64(&v[16..])?;
-                let mut entry = v[..16].to_vec();
-                entry.extend_from_slice(&v[16..]);
                 let value = self
                     .log_entries
-                    .get(&entry)?
+                    .get(&v)?
                     .ok_or_else(|| corrupt("award-records-1", "names a missing log entry"))?;
                 Ok(Some((position, self.entry_bytes(position, &value)?)))
             }
