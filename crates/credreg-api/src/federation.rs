@@ -87,7 +87,7 @@ pub(crate) async fn publish_membership(
 }
 
 /// 201 with a published record's id and its signed JSON.
-fn created(published: credreg_node::Published) -> (StatusCode, Json<RecordResponse>) {
+pub(crate) fn created(published: credreg_node::Published) -> (StatusCode, Json<RecordResponse>) {
     (
         StatusCode::CREATED,
         Json(RecordResponse {

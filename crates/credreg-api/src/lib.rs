@@ -19,6 +19,7 @@ mod federation;
 pub mod metrics;
 pub mod problem;
 mod routes;
+pub mod transfer;
 
 use axum::extract::{MatchedPath, Request, State};
 use axum::middleware::Next;

@@ -50,6 +50,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(get_stack))
         .routes(routes!(issue_award))
         .routes(routes!(get_award))
+        .routes(routes!(get_award_bundle))
         .routes(routes!(revoke_award))
         .routes(routes!(get_status_list))
         .routes(routes!(verify))
@@ -62,6 +63,11 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::federation::publish_endorsement))
         .routes(routes!(crate::federation::list_issuers))
         .routes(routes!(crate::federation::list_peers))
+        .routes(routes!(
+            crate::transfer::publish_recognition,
+            crate::transfer::list_recognitions
+        ))
+        .routes(routes!(crate::transfer::transfer_report))
         .routes(routes!(metrics))
         .routes(routes!(openapi_json))
 }
@@ -606,6 +612,27 @@ async fn get_award(
         .award(&id)?
         .ok_or_else(|| Problem::not_found(format!("There is no award `{id}`.")))?;
     Ok(json_bytes(StatusCode::OK, bytes))
+}
+
+#[utoipa::path(get, path = "/api/v1/awards/{id}/bundle", tag = "awards",
+    params(("id" = String, Path, description = "Award id (urn:uuid:...)")),
+    responses((status = 200, description = "Offline verification bundle: the award, issuer profile and memberships, definition, receipt, checkpoint, inclusion proof and signed status list"),
+        (status = 404, body = Problem)))]
+async fn get_award_bundle(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let lookup = id.clone();
+    let bundle = blocking(move || Ok(node.award_bundle(&lookup)?))
+        .await?
+        .ok_or_else(|| Problem::not_found(format!("There is no award `{id}`.")))?;
+    let mut res = Json(bundle).into_response();
+    res.headers_mut().insert(
+        header::CONTENT_DISPOSITION,
+        HeaderValue::from_static("attachment; filename=\"credreg-bundle.json\""),
+    );
+    Ok(res)
 }
 
 /// Why an award is revoked.

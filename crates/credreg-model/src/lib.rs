@@ -20,6 +20,7 @@ pub mod award;
 pub mod definition;
 pub mod identity;
 pub mod quality;
+pub mod recognition;
 pub mod record;
 pub mod validate;
 
@@ -33,6 +34,7 @@ pub use definition::{
 };
 pub use identity::{hash_identity, looks_like_email, normalize_email};
 pub use quality::{Evaluation, QualityRule, QualityStandard, RuleResult};
+pub use recognition::{AppliesTo, Cap, CapPeriod, Credit, Recognition};
 pub use record::{
     record_id, AwardReceipt, Endorsement, IssuerProfile, Membership, RecordKind, Revocation,
     UnsignedRecord, MEMBER_ROLES,

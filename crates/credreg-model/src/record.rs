@@ -27,6 +27,8 @@ pub enum RecordKind {
     /// An issuer vouching for a definition or an issuer (carries an OB 3.0
     /// `EndorsementCredential`).
     Endorsement,
+    /// A receiving district's rule for what foreign credentials are worth to it.
+    Recognition,
 }
 
 impl RecordKind {
@@ -41,6 +43,7 @@ impl RecordKind {
             Self::Membership => "Membership",
             Self::QualityStandard => "QualityStandard",
             Self::Endorsement => "Endorsement",
+            Self::Recognition => "Recognition",
         }
     }
 
@@ -55,6 +58,7 @@ impl RecordKind {
             Self::Membership,
             Self::QualityStandard,
             Self::Endorsement,
+            Self::Recognition,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

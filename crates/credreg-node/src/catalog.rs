@@ -120,6 +120,15 @@ impl Catalog {
         self.stacks.get(id).cloned()
     }
 
+    /// Every stack `issuer` published.
+    pub fn stacks_of(&self, issuer: &str) -> Vec<Arc<StackEntry>> {
+        self.stacks
+            .values()
+            .filter(|s| s.issuer == issuer)
+            .cloned()
+            .collect()
+    }
+
     /// The distinct issuers of the definitions held.
     pub fn issuers(&self) -> std::collections::HashSet<String> {
         self.entries.iter().map(|e| e.issuer.clone()).collect()

@@ -15,6 +15,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod bundle;
 pub mod catalog;
 pub mod contexts_dir;
 pub mod error;
@@ -23,8 +24,10 @@ pub mod home;
 pub mod log;
 pub mod node;
 pub mod quality;
+pub mod recognition;
 pub mod replica;
 pub mod status;
+pub mod transfer;
 pub mod trust;
 pub mod verify;
 
@@ -38,5 +41,7 @@ pub use node::{
     format_time, now_rfc3339, AwardRequest, BulkFailure, IssuedAward, Node, NodeSettings,
     PreparedAwards, Published, REQUIRED_CONTEXTS,
 };
+pub use recognition::RecognitionEntry;
+pub use transfer::{TransferInput, TransferReport};
 pub use trust::{FederationSettings, Trust, TrustStatus};
 pub use verify::{CheckResult, CheckStatus, CredentialReport, Verdict, VerifyReport};

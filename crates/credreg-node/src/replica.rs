@@ -291,6 +291,23 @@ impl Node {
         Ok(all)
     }
 
+    /// An issuer's display name, from its newest profile held here.
+    pub fn issuer_name(&self, did: &str) -> Option<String> {
+        if did == self.did() {
+            return Some(self.settings().name.clone());
+        }
+        let mut name = None;
+        for item in self.store.records_of_kind(RecordKind::IssuerProfile) {
+            let Ok((_, bytes)) = item else { continue };
+            if let Ok((rec, p)) = decode_record::<credreg_model::IssuerProfile>(&bytes) {
+                if rec.issuer == did {
+                    name = Some(p.name); // stored in order: the newest wins
+                }
+            }
+        }
+        name
+    }
+
     /// Every known issuer with its profile, trust, replica and any equivocation evidence.
     pub fn issuers(&self) -> Result<Vec<IssuerView>, NodeError> {
         let mut profiles: HashMap<String, credreg_model::IssuerProfile> = HashMap::new();

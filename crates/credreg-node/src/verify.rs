@@ -54,7 +54,11 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
-    fn new(check: &'static str, status: CheckStatus, reason: impl Into<Option<String>>) -> Self {
+    pub(crate) fn new(
+        check: &'static str,
+        status: CheckStatus,
+        reason: impl Into<Option<String>>,
+    ) -> Self {
         Self {
             check,
             status,
@@ -153,7 +157,9 @@ pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
     let Some(obj) = input.as_object() else {
         return Err("the body must be a JSON object: a credential, a VerifiablePresentation or {\"credentials\": [...]}".into());
     };
-    let list: Vec<&Value> = if let Some(c) = obj.get("credentials") {
+    let list: Vec<&Value> = if has_type(input, crate::bundle::BUNDLE_TYPE) {
+        vec![input]
+    } else if let Some(c) = obj.get("credentials") {
         match c {
             Value::Array(a) => a.iter().collect(),
             _ => return Err("`credentials` must be an array".into()),
@@ -175,6 +181,15 @@ pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
     if list.is_empty() {
         return Err("no credentials to verify".into());
     }
+    // An offline bundle stands for the credential it carries (a node checks it against what
+    // it holds itself; `credreg verify --offline` checks the bundle's own evidence).
+    let list: Vec<&Value> = list
+        .into_iter()
+        .map(|c| match c.get("credential") {
+            Some(inner) if has_type(c, crate::bundle::BUNDLE_TYPE) => inner,
+            _ => c,
+        })
+        .collect();
     if list.len() > MAX_CREDENTIALS {
         return Err(format!(
             "{} credentials given; at most {MAX_CREDENTIALS} per request",
@@ -192,7 +207,7 @@ fn has_type(v: &Value, t: &str) -> bool {
     }
 }
 
-fn issuer_of(v: &Value) -> (Option<String>, Option<String>) {
+pub(crate) fn issuer_of(v: &Value) -> (Option<String>, Option<String>) {
     match v.get("issuer") {
         Some(Value::String(s)) => (Some(s.clone()), None),
         Some(Value::Object(o)) => (
@@ -203,7 +218,7 @@ fn issuer_of(v: &Value) -> (Option<String>, Option<String>) {
     }
 }
 
-fn well_formed(v: &Value) -> Result<(), String> {
+pub(crate) fn well_formed(v: &Value) -> Result<(), String> {
     let Some(obj) = v.as_object() else {
         return Err("it is not a JSON object".into());
     };
@@ -638,7 +653,7 @@ fn trusted_check(trust: Option<&Trust>, equivocated: bool, federation: &str) -> 
     CheckResult::new("trusted", status, Some(reason))
 }
 
-fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {
+pub(crate) fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {
     let parse = |k: &str| {
         cred.get(k)
             .and_then(Value::as_str)
@@ -669,7 +684,7 @@ fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {
     }
 }
 
-fn finish(
+pub(crate) fn finish(
     index: usize,
     cred: &Value,
     issuer: IssuerInfo,

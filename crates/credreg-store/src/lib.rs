@@ -1063,6 +1063,7 @@ fn kind_tag(kind: RecordKind) -> u8 {
         RecordKind::Membership => 6,
         RecordKind::QualityStandard => 7,
         RecordKind::Endorsement => 8,
+        RecordKind::Recognition => 9,
     }
 }
 

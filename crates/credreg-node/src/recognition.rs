@@ -1,0 +1,119 @@
+//! Recognitions as records: a district publishes what other districts' credentials are worth
+//! to it; every node replicates them, so a teacher can read in advance what transfers where.
+
+use crate::error::NodeError;
+use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use credreg_model::{AppliesTo, Credit, Errors, Recognition, RecordKind, Validate};
+use serde::Serialize;
+use std::sync::Arc;
+
+/// A recognition rule this node holds.
+#[derive(Debug, Clone, Serialize)]
+pub struct RecognitionEntry {
+    /// Record id.
+    pub id: String,
+    /// The district (or state) whose rule it is.
+    pub issuer: String,
+    /// When it was published.
+    pub issued: String,
+    /// The rule.
+    #[serde(flatten)]
+    pub recognition: Recognition,
+}
+
+impl Node {
+    /// Publishes one of this node's recognition rules. Beyond the record's own shape, the
+    /// things it names must exist here: the foreign credential or stack (someone else's), the
+    /// local equivalent (ours), the quality standard; and a federation rule must name this
+    /// node's federation, the only one whose membership this node can check.
+    pub fn publish_recognition(&self, r: Recognition) -> Result<Published, NodeError> {
+        let mut errors = Errors::default();
+        r.validate(&mut errors);
+        errors.finish()?;
+        let mut errors = Errors::default();
+        match &r.applies_to {
+            AppliesTo::Credential { id } => match self.definition(id)? {
+                None => errors.add("applies_to.id", "no such credential definition is known here"),
+                Some(d) if d.issuer == self.did() => errors.add(
+                    "applies_to.id",
+                    "is one of this district's own credentials; recognitions are for other issuers'",
+                ),
+                Some(_) => {}
+            },
+            AppliesTo::Stack { id } => match self.stack(id)? {
+                None => errors.add("applies_to.id", "no such stack is known here"),
+                Some(s) if s.issuer == self.did() => errors.add(
+                    "applies_to.id",
+                    "is one of this district's own stacks; recognitions are for other issuers'",
+                ),
+                Some(_) => {}
+            },
+            AppliesTo::Federation {
+                federation,
+                standard,
+            } => {
+                let ours = &self.settings().federation.name;
+                if federation != ours {
+                    errors.add(
+                        "applies_to.federation",
+                        if ours.is_empty() {
+                            "this node belongs to no federation, so it cannot check membership"
+                                .to_owned()
+                        } else {
+                            format!("must be this node's federation `{ours}`: membership of others cannot be checked here")
+                        },
+                    );
+                }
+                if let Some(s) = standard {
+                    if !self.quality_standards()?.iter().any(|q| &q.id == s) {
+                        errors.add("applies_to.standard", "no such quality standard is known here");
+                    }
+                }
+            }
+        }
+        match &r.credit {
+            Credit::Equivalent { credential } => match self.definition(credential)? {
+                Some(d) if d.issuer == self.did() => {}
+                _ => errors.add(
+                    "credit.credential",
+                    "must be one of this district's own credential definitions",
+                ),
+            },
+            Credit::Amount { per, .. } => {
+                if *per > 1 && matches!(r.applies_to, AppliesTo::Stack { .. }) {
+                    errors.add("credit.per", "a stack is credited once; `per` must be 1");
+                }
+            }
+        }
+        errors.finish()?;
+        let issued = now_rfc3339();
+        let body = serde_json::to_value(&r).map_err(internal)?;
+        let record = self.sign_record(RecordKind::Recognition, body, &issued)?;
+        let id = self.store.put_record(&record)?;
+        self.sign_checkpoint()?;
+        Ok(Published {
+            id,
+            bytes: Arc::new(record.bytes),
+        })
+    }
+
+    /// Recognition rules held here (own and replicated), oldest first; only `issuer`'s when
+    /// given.
+    pub fn recognitions(&self, issuer: Option<&str>) -> Result<Vec<RecognitionEntry>, NodeError> {
+        let mut out = Vec::new();
+        for item in self.store.records_of_kind(RecordKind::Recognition) {
+            let (id, bytes) = item?;
+            let (rec, recognition) = decode_record::<Recognition>(&bytes)?;
+            if issuer.is_some_and(|i| i != rec.issuer) {
+                continue;
+            }
+            out.push(RecognitionEntry {
+                id,
+                issuer: rec.issuer,
+                issued: rec.issued,
+                recognition,
+            });
+        }
+        Ok(out)
+    }
+}

@@ -1,0 +1,683 @@
+//! Transfer reports: "this teacher is transferring to us: are these badges genuine, and what are
+//! they worth here?" Every badge goes through the verification pipeline, then the receiving
+//! district's recognition rules are applied to the ones that are genuine, unrevoked, from a
+//! trusted issuer and (when an e-mail is given) issued to that teacher.
+//!
+//! How rules combine (the brief is silent; this is what a hiring office expects):
+//! - each badge gets at most one rule: the most specific one in force (one credential, then a
+//!   federation with a quality standard, then a whole federation); among equals the newest,
+//!   since a district revises its schedule by publishing a new rule;
+//! - stack rules are granted once, in addition, when the badges complete the foreign stack;
+//! - "counts as our credential Y" grants Y's own local value and counts Y toward local stacks,
+//!   whose values are granted too;
+//! - `per: N` grants the amount on every N-th matching badge, so per-badge credits add up to
+//!   the totals exactly; caps apply per rule, per teacher or per calendar year of issuance,
+//!   taking badges in issuance order.
+
+use crate::node::Node;
+use crate::verify::{credentials_of, CredentialReport, IssuerInfo, Verdict, VerifyReport};
+use credreg_model::{AppliesTo, CapPeriod, Credit, LocalValue, Recognition, ValueUnit};
+use serde::Serialize;
+use serde_json::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use time::OffsetDateTime;
+
+/// A definition or stack, by id and name.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Named {
+    /// Record id.
+    pub id: String,
+    /// Name.
+    pub name: String,
+}
+
+/// An amount in a unit.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
+pub struct Amount {
+    /// Amount.
+    pub amount: f64,
+    /// Unit.
+    pub unit: ValueUnit,
+}
+
+/// What became of one badge.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Outcome {
+    /// A rule matched and granted credit (or an equivalence).
+    Recognized,
+    /// A rule matched; the badge counts toward a ratio ("1 per 2") not yet filled.
+    Counted,
+    /// One of the receiving district's own credentials.
+    Own,
+    /// Not recognized; `code` and `note` say why.
+    NotRecognized,
+}
+
+/// Why a badge was not recognized.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub enum Reason {
+    /// Not genuine: forged, altered, malformed or expired.
+    Invalid,
+    /// Revoked by its issuer.
+    Revoked,
+    /// The issuer is not a member of the federation (or is denied, or its membership ended).
+    UnknownIssuer,
+    /// Issued to someone other than the given e-mail.
+    IdentityMismatch,
+    /// The credential's definition is not in the replicated catalogs.
+    UnknownCredential,
+    /// No recognition rule of the district matches it.
+    NoMatchingRule,
+    /// The rule's cap is used up.
+    CapReached,
+}
+
+/// One badge's line in the report.
+#[derive(Debug, Clone, Serialize)]
+pub struct BadgeOutcome {
+    /// Position in the request.
+    pub index: usize,
+    /// Award id.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub id: Option<String>,
+    /// Award name.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Issuer and its trust here.
+    pub issuer: IssuerInfo,
+    /// Verification verdict.
+    pub verdict: Verdict,
+    /// What became of it.
+    pub outcome: Outcome,
+    /// Why not recognized.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<Reason>,
+    /// The definition it is an award of, when known.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credential: Option<Named>,
+    /// The rule that matched.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Named>,
+    /// The local credential it counts as.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<Named>,
+    /// Credit granted for it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Amount>,
+    /// One sentence.
+    pub note: String,
+}
+
+/// A stack completed (a local one through equivalences, or a recognized foreign one).
+#[derive(Debug, Clone, Serialize)]
+pub struct StackOutcome {
+    /// The stack.
+    pub stack: Named,
+    /// Its issuer.
+    pub issuer: String,
+    /// `local` (the district's own stack) or `foreign` (recognized by a stack rule).
+    pub kind: &'static str,
+    /// The rule, for foreign stacks.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub rule: Option<Named>,
+    /// The local credential it counts as, if the rule is an equivalence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub equivalent: Option<Named>,
+    /// What completing it is worth here.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub credit: Option<Amount>,
+    /// Indexes of the badges that complete it (for local stacks: the badges counting as its
+    /// credentials).
+    pub badges: Vec<usize>,
+}
+
+/// Counts of a report.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct TransferSummary {
+    /// Badges given.
+    pub badges: usize,
+    /// Recognized or counted toward a ratio.
+    pub recognized: usize,
+    /// The district's own badges.
+    pub own: usize,
+    /// Not recognized.
+    pub not_recognized: usize,
+}
+
+/// The district whose rules were applied.
+#[derive(Debug, Clone, Serialize)]
+pub struct District {
+    /// DID.
+    pub did: String,
+    /// Name, from its issuer profile.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+}
+
+/// A transfer report.
+#[derive(Debug, Clone, Serialize)]
+pub struct TransferReport {
+    /// Whose rules.
+    pub district: District,
+    /// When (RFC 3339).
+    pub generated_at: String,
+    /// Whether the badges were matched against a given e-mail.
+    pub email_checked: bool,
+    /// Counts.
+    pub summary: TransferSummary,
+    /// Totals per unit (badges, equivalences' local values and stacks).
+    pub totals: Vec<Amount>,
+    /// Per badge, in request order.
+    pub badges: Vec<BadgeOutcome>,
+    /// Stacks completed.
+    pub stacks: Vec<StackOutcome>,
+    /// Every check of every badge.
+    pub verification: VerifyReport,
+}
+
+/// A rule with its id, as the engine uses it.
+struct Rule<'a> {
+    id: &'a str,
+    issued: &'a str,
+    r: &'a Recognition,
+}
+
+impl Rule<'_> {
+    fn named(&self) -> Named {
+        Named {
+            id: self.id.to_owned(),
+            name: self.r.name.clone(),
+        }
+    }
+}
+
+/// The parts of a transfer-report request.
+pub struct TransferInput<'a> {
+    /// The badges.
+    pub credentials: Vec<&'a Value>,
+    /// The e-mail they should have been issued to.
+    pub email: Option<String>,
+}
+
+/// Reads a transfer-report body: what [`credentials_of`] accepts (bundles included), plus an
+/// optional top-level `email`.
+pub fn transfer_input(body: &Value) -> Result<TransferInput<'_>, String> {
+    let email = match body.get("email") {
+        None | Some(Value::Null) => None,
+        Some(Value::String(e)) if credreg_model::looks_like_email(e) => Some(e.clone()),
+        Some(_) => return Err("`email` must be an e-mail address".into()),
+    };
+    Ok(TransferInput {
+        credentials: credentials_of(body)?,
+        email,
+    })
+}
+
+/// The definition record id an award names (`.../api/v1/credentials/<id>`).
+fn definition_id(cred: &Value) -> Option<&str> {
+    cred.pointer("/credentialSubject/achievement/id")
+        .and_then(Value::as_str)
+        .and_then(|a| a.rsplit_once("/api/v1/credentials/"))
+        .map(|(_, id)| id)
+        .filter(|id| credreg_model::is_record_id(id))
+}
+
+fn issuance_year(cred: &Value) -> i32 {
+    cred.get("validFrom")
+        .and_then(Value::as_str)
+        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
+        .map_or(0, |t| t.year())
+}
+
+fn unit_name(unit: ValueUnit) -> &'static str {
+    match unit {
+        ValueUnit::Dollars => "dollars",
+        ValueUnit::InServiceHours => "in-service hours",
+        ValueUnit::CePoints => "CE points",
+        ValueUnit::CpdUnits => "CPD units",
+    }
+}
+
+/// `$400` or `4 in-service hours`.
+pub fn show_amount(a: &Amount) -> String {
+    let n = if a.amount.fract() == 0.0 {
+        format!("{}", a.amount as i64)
+    } else {
+        format!("{:.2}", a.amount)
+    };
+    match a.unit {
+        ValueUnit::Dollars => format!("${n}"),
+        u => format!("{n} {}", unit_name(u)),
+    }
+}
+
+impl Node {
+    /// The transfer report for `input` under `district`'s recognition rules (default: this
+    /// node's). Another district's replicated rules give a teacher a preview of what would
+    /// transfer there; membership is judged by this node's federation.
+    pub fn transfer_report(
+        &self,
+        input: &TransferInput<'_>,
+        district: Option<&str>,
+    ) -> Result<TransferReport, crate::NodeError> {
+        let now = OffsetDateTime::now_utc();
+        let district = district.unwrap_or(self.did()).to_owned();
+        let verification = self.verify_credentials(&input.credentials);
+        let entries = self.recognitions(Some(&district))?;
+        let rules: Vec<Rule<'_>> = entries
+            .iter()
+            .filter(|e| e.recognition.in_force(now))
+            .map(|e| Rule {
+                id: &e.id,
+                issued: &e.issued,
+                r: &e.recognition,
+            })
+            .collect();
+        let standards = self.quality_standards()?;
+        let federation = self.settings().federation.name.clone();
+
+        let mut badges: Vec<BadgeOutcome> = Vec::with_capacity(input.credentials.len());
+        // Badges that may earn credit: (badge index, definition id, issuer, year).
+        let mut eligible: Vec<(usize, String, String, i32)> = Vec::new();
+        // Local definition id -> badges that count as it.
+        let mut held: BTreeMap<String, Vec<usize>> = BTreeMap::new();
+        for (cred, report) in input.credentials.iter().zip(&verification.credentials) {
+            let mut out = outcome_of(report);
+            let def = definition_id(cred).and_then(|id| self.definition(id).ok().flatten());
+            out.credential = def.as_ref().map(|d| Named {
+                id: d.id.clone(),
+                name: d.def.name.clone(),
+            });
+            let issuer = report.issuer.id.clone().unwrap_or_default();
+            let not = |out: &mut BadgeOutcome, reason: Reason, note: String| {
+                out.outcome = Outcome::NotRecognized;
+                out.reason = Some(reason);
+                out.note = note;
+            };
+            match report.verdict {
+                Verdict::Invalid => {
+                    let why = report.reason.clone().unwrap_or_default();
+                    not(&mut out, Reason::Invalid, format!("Not genuine: {why}"));
+                }
+                Verdict::Revoked => {
+                    let why = report.reason.clone().unwrap_or_default();
+                    not(&mut out, Reason::Revoked, why);
+                }
+                Verdict::Valid if issuer == district => {
+                    out.outcome = Outcome::Own;
+                    out.note = "One of this district's own credentials.".into();
+                    if let Some(d) = &def {
+                        held.entry(d.id.clone()).or_default().push(report.index);
+                    }
+                }
+                Verdict::Valid if !trusted(report) => {
+                    let note = if report.issuer.equivocated {
+                        "Its issuer signed inconsistent logs, so its badges are not recognized."
+                            .to_owned()
+                    } else {
+                        format!(
+                            "Its issuer {} is not a member of {} ({}).",
+                            report.issuer.name.as_deref().unwrap_or(&issuer),
+                            if federation.is_empty() {
+                                "this node's federation"
+                            } else {
+                                &federation
+                            },
+                            report.issuer.status
+                        )
+                    };
+                    not(&mut out, Reason::UnknownIssuer, note);
+                }
+                Verdict::Valid
+                    if input
+                        .email
+                        .as_deref()
+                        .is_some_and(|e| !credreg_model::credential_names_email(cred, e)) =>
+                {
+                    not(
+                        &mut out,
+                        Reason::IdentityMismatch,
+                        "It was not issued to the given e-mail address.".into(),
+                    );
+                }
+                Verdict::Valid => match &def {
+                    Some(d) if d.issuer == issuer => {
+                        eligible.push((report.index, d.id.clone(), issuer, issuance_year(cred)));
+                    }
+                    _ => not(
+                        &mut out,
+                        Reason::UnknownCredential,
+                        "Its credential definition is not in the federation's catalogs here."
+                            .into(),
+                    ),
+                },
+            }
+            badges.push(out);
+        }
+
+        // Each eligible badge's best rule.
+        let met = |def_id: &str, standard: &str| -> bool {
+            let (Some(def), Some(s)) = (
+                self.definition(def_id).ok().flatten(),
+                standards.iter().find(|s| s.id == standard),
+            ) else {
+                return false;
+            };
+            s.standard.evaluate(&def.def).meets
+        };
+        let member = |issuer: &str| {
+            matches!(
+                self.trust_of(issuer).status,
+                crate::TrustStatus::Member | crate::TrustStatus::Anchor
+            )
+        };
+        let mut by_rule: BTreeMap<usize, Vec<(usize, i32)>> = BTreeMap::new();
+        for (index, def_id, issuer, year) in &eligible {
+            let best = rules
+                .iter()
+                .enumerate()
+                .filter(|(_, rule)| match &rule.r.applies_to {
+                    AppliesTo::Credential { id } => id == def_id,
+                    AppliesTo::Stack { .. } => false,
+                    AppliesTo::Federation {
+                        federation: f,
+                        standard,
+                    } => {
+                        *f == federation
+                            && member(issuer)
+                            && standard.as_deref().is_none_or(|s| met(def_id, s))
+                    }
+                })
+                .max_by(|(_, a), (_, b)| {
+                    (a.r.applies_to.specificity(), a.issued)
+                        .cmp(&(b.r.applies_to.specificity(), b.issued))
+                });
+            match best {
+                Some((k, _)) => by_rule.entry(k).or_default().push((*index, *year)),
+                None => {
+                    let b = &mut badges[*index];
+                    b.outcome = Outcome::NotRecognized;
+                    b.reason = Some(Reason::NoMatchingRule);
+                    b.note = "No recognition rule of this district applies to it.".into();
+                }
+            }
+        }
+
+        let mut totals: BTreeMap<ValueUnit, f64> = BTreeMap::new();
+        let mut add = |a: &Amount| *totals.entry(a.unit).or_default() += a.amount;
+        let local_named = |id: &str| -> (Named, Option<LocalValue>) {
+            match self.definition(id).ok().flatten() {
+                Some(d) => (
+                    Named {
+                        id: d.id.clone(),
+                        name: d.def.name.clone(),
+                    },
+                    d.def.local_value,
+                ),
+                None => (
+                    Named {
+                        id: id.to_owned(),
+                        name: String::new(),
+                    },
+                    None,
+                ),
+            }
+        };
+        let input_order = |v: &mut Vec<(usize, i32)>| {
+            // Issuance order (then request order), so caps keep the earliest badges.
+            v.sort_by_key(|(i, y)| (*y, *i));
+        };
+        for (k, mut matched) in by_rule {
+            let rule = &rules[k];
+            input_order(&mut matched);
+            let mut used: HashMap<i32, (u32, f64)> = HashMap::new();
+            for (index, year) in matched {
+                let period = match rule.r.cap.map(|c| c.per) {
+                    Some(CapPeriod::Year) => year,
+                    _ => 0,
+                };
+                let (count, granted) = used.entry(period).or_insert((0, 0.0));
+                let cap = rule.r.cap.map(|c| c.max);
+                let b = &mut badges[index];
+                b.rule = Some(rule.named());
+                match &rule.r.credit {
+                    Credit::Equivalent { credential } => {
+                        if cap.is_some_and(|m| f64::from(*count) >= m) {
+                            b.outcome = Outcome::NotRecognized;
+                            b.reason = Some(Reason::CapReached);
+                            b.note = format!("The cap of rule \"{}\" is used up.", rule.r.name);
+                            continue;
+                        }
+                        *count += 1;
+                        let (named, value) = local_named(credential);
+                        b.outcome = Outcome::Recognized;
+                        b.note = format!("Counts as our \"{}\".", named.name);
+                        b.credit = value.map(|v| Amount {
+                            amount: v.amount,
+                            unit: v.unit,
+                        });
+                        if let Some(c) = &b.credit {
+                            add(c);
+                        }
+                        held.entry(named.id.clone()).or_default().push(index);
+                        b.equivalent = Some(named);
+                    }
+                    Credit::Amount { amount, unit, per } => {
+                        *count += 1;
+                        if *count % per != 0 {
+                            b.outcome = Outcome::Counted;
+                            b.note = format!(
+                                "Counts toward {} per {per} credentials ({} of {per} so far).",
+                                show_amount(&Amount {
+                                    amount: *amount,
+                                    unit: *unit
+                                }),
+                                *count % per
+                            );
+                            continue;
+                        }
+                        let remaining = cap.map_or(f64::INFINITY, |m| m - *granted);
+                        let grant = amount.min(remaining);
+                        if grant <= 0.0 {
+                            b.outcome = Outcome::NotRecognized;
+                            b.reason = Some(Reason::CapReached);
+                            b.note = format!("The cap of rule \"{}\" is used up.", rule.r.name);
+                            continue;
+                        }
+                        *granted += grant;
+                        let credit = Amount {
+                            amount: grant,
+                            unit: *unit,
+                        };
+                        add(&credit);
+                        b.outcome = Outcome::Recognized;
+                        b.note = if grant < *amount {
+                            format!(
+                                "Worth {} here (capped by \"{}\").",
+                                show_amount(&credit),
+                                rule.r.name
+                            )
+                        } else if *per > 1 {
+                            format!("Completes a group of {per}: {}.", show_amount(&credit))
+                        } else {
+                            format!("Worth {} here.", show_amount(&credit))
+                        };
+                        b.credit = Some(credit);
+                    }
+                }
+            }
+        }
+
+        // Foreign stacks completed by the eligible badges, granted once each.
+        let mut stacks = Vec::new();
+        for rule in &rules {
+            let AppliesTo::Stack { id } = &rule.r.applies_to else {
+                continue;
+            };
+            let Some(stack) = self.stack(id)? else {
+                continue;
+            };
+            let from_issuer: Vec<&(usize, String, String, i32)> = eligible
+                .iter()
+                .filter(|(_, _, issuer, _)| *issuer == stack.issuer)
+                .collect();
+            if !stack
+                .stack
+                .completed_by(from_issuer.iter().map(|(_, d, _, _)| d.as_str()))
+            {
+                continue;
+            }
+            let used: Vec<usize> = from_issuer
+                .iter()
+                .filter(|(_, d, _, _)| stack.stack.credentials.contains(d))
+                .map(|(i, _, _, _)| *i)
+                .collect();
+            let (equivalent, credit) = match &rule.r.credit {
+                Credit::Equivalent { credential } => {
+                    let (named, value) = local_named(credential);
+                    held.entry(named.id.clone())
+                        .or_default()
+                        .extend(used.iter().copied());
+                    (
+                        Some(named),
+                        value.map(|v| Amount {
+                            amount: v.amount,
+                            unit: v.unit,
+                        }),
+                    )
+                }
+                Credit::Amount { amount, unit, .. } => (
+                    None,
+                    Some(Amount {
+                        amount: rule.r.cap.map_or(*amount, |c| amount.min(c.max)),
+                        unit: *unit,
+                    }),
+                ),
+            };
+            if let Some(c) = &credit {
+                add(c);
+            }
+            for i in &used {
+                if badges[*i].outcome == Outcome::NotRecognized
+                    && badges[*i].reason == Some(Reason::NoMatchingRule)
+                {
+                    badges[*i].outcome = Outcome::Recognized;
+                    badges[*i].reason = None;
+                    badges[*i].note =
+                        format!("Part of the recognized stack \"{}\".", stack.stack.name);
+                }
+            }
+            stacks.push(StackOutcome {
+                stack: Named {
+                    id: stack.id.clone(),
+                    name: stack.stack.name.clone(),
+                },
+                issuer: stack.issuer.clone(),
+                kind: "foreign",
+                rule: Some(rule.named()),
+                equivalent,
+                credit,
+                badges: used,
+            });
+        }
+
+        // Local stacks completed through own badges and equivalences.
+        let mut local: Vec<_> = self
+            .catalog
+            .read()
+            .map_err(|_| crate::node::internal("poisoned"))?
+            .stacks_of(&district);
+        local.sort_by(|a, b| a.issued.cmp(&b.issued));
+        for s in local {
+            if !s.stack.completed_by(held.keys().map(String::as_str)) {
+                continue;
+            }
+            let mut used: Vec<usize> = s
+                .stack
+                .credentials
+                .iter()
+                .filter_map(|c| held.get(c))
+                .flatten()
+                .copied()
+                .collect::<HashSet<usize>>()
+                .into_iter()
+                .collect();
+            used.sort_unstable();
+            let credit = s.stack.value.map(|v| Amount {
+                amount: v.amount,
+                unit: v.unit,
+            });
+            if let Some(c) = &credit {
+                add(c);
+            }
+            stacks.push(StackOutcome {
+                stack: Named {
+                    id: s.id.clone(),
+                    name: s.stack.name.clone(),
+                },
+                issuer: s.issuer.clone(),
+                kind: "local",
+                rule: None,
+                equivalent: None,
+                credit,
+                badges: used,
+            });
+        }
+
+        let mut summary = TransferSummary {
+            badges: badges.len(),
+            ..TransferSummary::default()
+        };
+        for b in &badges {
+            match b.outcome {
+                Outcome::Recognized | Outcome::Counted => summary.recognized += 1,
+                Outcome::Own => summary.own += 1,
+                Outcome::NotRecognized => summary.not_recognized += 1,
+            }
+        }
+        let name = self.issuer_name(&district);
+        Ok(TransferReport {
+            district: District {
+                did: district,
+                name,
+            },
+            generated_at: crate::node::format_time(now),
+            email_checked: input.email.is_some(),
+            summary,
+            totals: totals
+                .into_iter()
+                .map(|(unit, amount)| Amount { amount, unit })
+                .collect(),
+            badges,
+            stacks,
+            verification,
+        })
+    }
+}
+
+fn trusted(report: &CredentialReport) -> bool {
+    !report.issuer.equivocated
+        && matches!(
+            report.issuer.status,
+            "this_node" | "anchor" | "member" | "allowed"
+        )
+}
+
+fn outcome_of(report: &CredentialReport) -> BadgeOutcome {
+    BadgeOutcome {
+        index: report.index,
+        id: report.id.clone(),
+        name: report.name.clone(),
+        issuer: report.issuer.clone(),
+        verdict: report.verdict,
+        outcome: Outcome::NotRecognized,
+        reason: None,
+        credential: None,
+        rule: None,
+        equivalent: None,
+        credit: None,
+        note: String::new(),
+    }
+}
