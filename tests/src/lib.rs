@@ -135,12 +135,29 @@ impl TestNode {
         token: Option<&str>,
         body: Vec<u8>,
     ) -> Reply {
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth
+            .as_deref()
+            .map(|a| ("authorization", a))
+            .into_iter()
+            .collect();
+        self.send_with(method, path, &headers, body).await
+    }
+
+    /// Sends a request with extra headers and a raw body.
+    pub async fn send_with(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Vec<u8>,
+    ) -> Reply {
         let mut req = Request::builder()
             .method(method)
             .uri(path)
             .header("content-type", "application/json");
-        if let Some(t) = token {
-            req = req.header("authorization", format!("Bearer {t}"));
+        for (k, v) in headers {
+            req = req.header(*k, *v);
         }
         let res = self
             .app

@@ -243,6 +243,32 @@ pub fn verify_bundle(
             Err(e) => Err(format!("its signature does not verify: {e}")),
         }
     };
+    // Everything bundled must be genuine, even what only informs (profile, memberships): a
+    // bundle with any altered record is refused, not quietly trimmed.
+    let forged = bundle
+        .memberships
+        .iter()
+        .map(|m| {
+            let anchor = m.get("issuer").and_then(Value::as_str).unwrap_or("");
+            record(m, anchor, RecordKind::Membership).map(|_| ())
+        })
+        .chain(
+            bundle
+                .issuer_profile
+                .iter()
+                .map(|p| record(p, &issuer_did, RecordKind::IssuerProfile).map(|_| ())),
+        )
+        .find_map(Result::err);
+    if let Some(why) = forged {
+        checks.push(CheckResult::new(
+            "trusted",
+            CheckStatus::Fail,
+            Some(format!(
+                "A bundled profile or membership record is not genuine: {why}."
+            )),
+        ));
+        return finish(0, cred, issuer, checks);
+    }
     // Trust: a current membership signed by an anchor the verifier named.
     let mut trust = CheckResult::new(
         "trusted",

@@ -370,7 +370,9 @@ impl Node {
         let member = |issuer: &str| {
             matches!(
                 self.trust_of(issuer).status,
-                crate::TrustStatus::Member | crate::TrustStatus::Anchor
+                crate::TrustStatus::Member
+                    | crate::TrustStatus::Anchor
+                    | crate::TrustStatus::ThisNode
             )
         };
         let mut by_rule: BTreeMap<usize, Vec<(usize, i32)>> = BTreeMap::new();

@@ -5,6 +5,7 @@ mod demo;
 mod fetch;
 mod import;
 mod serve;
+mod transfer_cmd;
 mod verify_cmd;
 
 use anyhow::{Context as _, Result};
@@ -54,9 +55,40 @@ enum Command {
         /// Also load contexts from this manifest directory (`URL -> file` lines).
         #[arg(long)]
         contexts: Option<PathBuf>,
+        /// The files are offline bundles (`GET /api/v1/awards/{id}/bundle`): check the award,
+        /// its receipt's inclusion in the issuer's signed checkpoint and the signed status
+        /// snapshot, all from the bundle, with no node and no network.
+        #[arg(long)]
+        offline: bool,
+        /// With --offline: a trust anchor (DID) whose signed memberships make an issuer trusted
+        /// (repeatable).
+        #[arg(long = "trust-anchor", requires = "offline")]
+        trust_anchors: Vec<String>,
         /// Credential files (JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
+    },
+    /// What a transferring teacher's badges are worth here: asks a running node for a transfer
+    /// report and prints it (per badge: verdict, rule and credit; totals; stacks completed).
+    TransferReport {
+        /// Badge files: credentials, presentations, {"credentials": [...]} or offline bundles.
+        #[arg(required = true)]
+        files: Vec<PathBuf>,
+        /// The e-mail the badges should have been issued to.
+        #[arg(long)]
+        email: Option<String>,
+        /// The node's URL (default: the HTTP address in the data directory's config).
+        #[arg(long)]
+        node: Option<String>,
+        /// Apply this district's published rules (DID) instead of the node's own.
+        #[arg(long)]
+        district: Option<String>,
+        /// Also write the printable HTML report to this file.
+        #[arg(long)]
+        html: Option<PathBuf>,
+        /// Print the whole report as JSON instead of text.
+        #[arg(long)]
+        json: bool,
     },
     /// Manage the local JSON-LD context store.
     Contexts {
@@ -184,12 +216,21 @@ fn run(cli: Cli) -> Result<ExitCode> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        Command::Verify { contexts, files } => {
+        Command::Verify {
+            contexts,
+            offline,
+            trust_anchors,
+            files,
+        } => {
             let mut store = contexts_dir::load(&cli.data_dir)?;
             if let Some(dir) = contexts {
                 contexts_dir::add_from_dir(&mut store, &dir)?;
             }
-            let verdicts = verify_cmd::verify_files(store, &files);
+            let verdicts = if offline {
+                verify_cmd::verify_bundles(store, &trust_anchors, &files)
+            } else {
+                verify_cmd::verify_files(store, &files)
+            };
             let all_ok = verdicts.iter().all(|v| v.ok);
             for v in verdicts {
                 println!("{}", v.line);
@@ -199,6 +240,32 @@ fn run(cli: Cli) -> Result<ExitCode> {
             } else {
                 ExitCode::FAILURE
             })
+        }
+        Command::TransferReport {
+            files,
+            email,
+            node,
+            district,
+            html,
+            json,
+        } => {
+            let node = match node {
+                Some(n) => n,
+                None => {
+                    let home = credreg_node::Home::new(&cli.data_dir);
+                    let config = config::Config::load(&home.config_file(), &Overrides::default())?;
+                    format!("http://{}", config.http)
+                }
+            };
+            transfer_cmd::run(&transfer_cmd::Args {
+                files: &files,
+                email: email.as_deref(),
+                node: &node,
+                district: district.as_deref(),
+                html: html.as_deref(),
+                json,
+            })?;
+            Ok(ExitCode::SUCCESS)
         }
         Command::Contexts {
             command: ContextsCommand::Install { dir },

@@ -78,3 +78,66 @@ pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<File
         })
         .collect()
 }
+
+/// `credreg verify --offline`: each file is an offline bundle, checked from its own contents.
+pub fn verify_bundles(
+    store: ContextStore,
+    anchors: &[String],
+    files: &[impl AsRef<Path>],
+) -> Vec<FileVerdict> {
+    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(store)));
+    let now = time::OffsetDateTime::now_utc();
+    files
+        .iter()
+        .map(|f| {
+            let path = f.as_ref();
+            let name = path.display();
+            let doc: Value = match std::fs::read(path)
+                .map_err(|e| e.to_string())
+                .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
+            {
+                Ok(d) => d,
+                Err(e) => {
+                    return FileVerdict {
+                        ok: false,
+                        line: format!("FAIL {name}: cannot read it: {e}"),
+                    }
+                }
+            };
+            let report = credreg_node::bundle::verify_bundle(&di, &doc, anchors, now);
+            let issuer = report
+                .issuer
+                .name
+                .as_deref()
+                .or(report.issuer.id.as_deref())
+                .unwrap_or("?");
+            let mut line = match report.verdict {
+                credreg_node::Verdict::Valid => format!(
+                    "OK   {name}: \"{}\" from {issuer} ({})",
+                    report.name.as_deref().unwrap_or(""),
+                    report.issuer.status
+                ),
+                v => format!(
+                    "FAIL {name}: {}: {}",
+                    v.as_str(),
+                    report.reason.as_deref().unwrap_or("")
+                ),
+            };
+            for c in &report.checks {
+                line.push_str(&format!(
+                    "\n     {:<11} {:?}{}",
+                    c.check,
+                    c.status,
+                    c.reason
+                        .as_deref()
+                        .map(|r| format!(": {r}"))
+                        .unwrap_or_default()
+                ));
+            }
+            FileVerdict {
+                ok: report.verdict == credreg_node::Verdict::Valid,
+                line,
+            }
+        })
+        .collect()
+}

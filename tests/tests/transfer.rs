@@ -1,0 +1,380 @@
+//! Transfer value, scenario by scenario (`domain.md`): a Juab-like district issues a teacher
+//! several awards including a full stack; Kettle Moraine-, Lake County- and Baltimore-like
+//! districts value them under their own signed rules; the reasons a badge is not recognized;
+//! an offline bundle that verifies with every node stopped and fails when a byte changes.
+
+use credreg_tests::fed::{eventually, vouch, FedNode, Spec};
+use credreg_tests::{conformance, contexts, TestNode};
+use serde_json::{json, Value};
+use std::time::Duration;
+
+const PATIENCE: Duration = Duration::from_secs(60);
+const ANA: &str = "ana.ruiz@juab.k12.ut.us";
+
+fn def(name: &str, competency: &str, research: bool) -> Value {
+    let mut d = json!({
+        "name": name,
+        "description": format!("The educator shows {competency} in daily classroom practice."),
+        "criteria": {"narrative": "Submit classroom artifacts, a short video and a reflection."},
+        "competency": competency,
+        "local_value": {"amount": 200, "unit": "dollars"}
+    });
+    if research {
+        d["research_basis"] = json!([{"citation": "Dweck, C. S. (2006). Mindset: The new psychology of success. Random House."}]);
+    }
+    d
+}
+
+async fn post_created(node: &FedNode, path: &str, body: &Value) -> String {
+    let r = node.http.post_admin(path, body).await;
+    assert_eq!(
+        r.status,
+        201,
+        "{path}: {}",
+        String::from_utf8_lossy(&r.body)
+    );
+    r.json()["id"].as_str().expect("id").to_owned()
+}
+
+/// `amount` of `unit` in a report's totals (0 if absent).
+fn total(report: &Value, unit: &str) -> f64 {
+    report["totals"]
+        .as_array()
+        .expect("totals")
+        .iter()
+        .find(|t| t["unit"] == unit)
+        .map_or(0.0, |t| t["amount"].as_f64().expect("amount"))
+}
+
+/// (outcome, reason or "", credit amount or 0) per badge.
+fn lines(report: &Value) -> Vec<(String, String, f64)> {
+    report["badges"]
+        .as_array()
+        .expect("badges")
+        .iter()
+        .map(|b| {
+            (
+                b["outcome"].as_str().expect("outcome").to_owned(),
+                b["reason"].as_str().unwrap_or("").to_owned(),
+                b["credit"]["amount"].as_f64().unwrap_or(0.0),
+            )
+        })
+        .collect()
+}
+
+fn line(outcome: &str, reason: &str, credit: f64) -> (String, String, f64) {
+    (outcome.to_owned(), reason.to_owned(), credit)
+}
+
+async fn report(node: &FedNode, badges: &[Value], query: &str) -> Value {
+    let r = node
+        .http
+        .post(
+            &format!("/api/v1/transfer-reports{query}"),
+            &json!({"credentials": badges, "email": ANA}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    r.json()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
+    let Some(conf) = conformance() else { return };
+    let ctx = contexts(&conf);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = FedNode::start(
+        Spec::state("Great Lakes Micro-credential Consortium", 40, &ctx),
+        &dir.path().join("state"),
+    )
+    .await;
+    let anchor = state.did();
+    let mut boot = vec![state.addr().await];
+    let mut districts = Vec::new();
+    for (name, seed) in [
+        ("Juab School District", 41),
+        ("Kettle Moraine School District", 42),
+        ("Lake County Schools", 43),
+        ("Baltimore County Public Schools", 44),
+    ] {
+        districts.push(
+            FedNode::start(
+                Spec::district(name, seed, &anchor, &ctx).bootstrap(boot.clone()),
+                &dir.path().join(format!("d{seed}")),
+            )
+            .await,
+        );
+        boot.push(districts.last().expect("started").addr().await);
+    }
+    let [juab, km, lake, baltimore] = &districts[..] else {
+        unreachable!()
+    };
+    let members: Vec<String> = districts.iter().map(FedNode::did).collect();
+    vouch(&state, &members).await;
+
+    // Juab's catalog and its teacher-leader stack (three of its credentials).
+    let mut juab_defs = Vec::new();
+    for (name, competency, research) in [
+        ("Fostering a Growth Mindset", "growth mindset", true),
+        ("Questioning for Discussion", "questioning", false),
+        ("Data-Driven Instruction", "data use", false),
+        ("Positive Classroom Culture", "classroom culture", false),
+        ("Formative Assessment", "formative assessment", false),
+    ] {
+        juab_defs.push(juab.http.publish(&def(name, competency, research)).await);
+    }
+    let juab_stack = post_created(
+        juab,
+        "/api/v1/stacks",
+        &json!({"name": "Teacher-Leader Pathway", "rule": {"kind": "all_of"},
+                "credentials": [juab_defs[0], juab_defs[1], juab_defs[2]]}),
+    )
+    .await;
+    // Ana's badges: five from Juab (the last one revoked), one Juab badge issued to a
+    // colleague, a forged copy, and one from a provider outside the federation.
+    let mut portfolio = Vec::new();
+    for id in &juab_defs {
+        portfolio.push(juab.http.award(id, ANA).await.0);
+    }
+    let revoked_id = portfolio[4]["id"].as_str().expect("id").to_owned();
+    let r = juab
+        .http
+        .post_admin(
+            &format!("/api/v1/awards/{revoked_id}/revoke"),
+            &json!({"reason": "Issued in error: the evidence belonged to another submission."}),
+        )
+        .await;
+    assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+    portfolio.push(
+        juab.http
+            .award(&juab_defs[1], "ben.ortiz@juab.k12.ut.us")
+            .await
+            .0,
+    );
+    let mut forged = portfolio[3].clone();
+    forged["name"] = json!("Positive Classroom Culture (National Board)");
+    portfolio.push(forged);
+    let outsider = TestNode::new("Acme Professional Learning", 49, ctx.clone());
+    let acme_def = outsider
+        .publish(&def(
+            "Acme Classroom Management",
+            "classroom management",
+            true,
+        ))
+        .await;
+    portfolio.push(outsider.award(&acme_def, ANA).await.0);
+
+    // Every district holds Juab's whole log (definitions, stack, receipts, revocation).
+    let juab_size = juab.log_size(&juab.did());
+    for d in [km, lake, baltimore] {
+        eventually(
+            &format!("node {} replicates Juab", d.seed),
+            PATIENCE,
+            || async {
+                d.log_size(&juab.did()) == juab_size
+                    && d.node().stack(&juab_stack).ok().flatten().is_some()
+            },
+        )
+        .await;
+    }
+
+    // Kettle Moraine: its own credentials and dollar values, equivalences for two of Juab's,
+    // $200 for any other member's credential (at most $300 per teacher), $1,000 for Juab's
+    // full stack, and a local stack completed through the equivalences.
+    let km_questioning = km
+        .http
+        .publish(&json!({"name": "Questioning and Discussion Techniques", "description": "Plans and leads discussion with open questions.",
+            "criteria": {"narrative": "Lesson plan, video, reflection."}, "local_value": {"amount": 400, "unit": "dollars"}}))
+        .await;
+    let km_data = km
+        .http
+        .publish(&json!({"name": "Using Data to Differentiate", "description": "Groups students by formative data.",
+            "criteria": {"narrative": "Data protocol, lesson, reflection."}, "local_value": {"amount": 600, "unit": "dollars"}}))
+        .await;
+    let km_stack = post_created(
+        km,
+        "/api/v1/stacks",
+        &json!({"name": "Instructional Leadership", "rule": {"kind": "all_of"},
+                "credentials": [km_questioning, km_data], "value": {"amount": 200, "unit": "dollars"}}),
+    )
+    .await;
+    let from = "2026-01-01T00:00:00Z";
+    for rule in [
+        json!({"name": "Juab questioning = ours", "applies_to": {"kind": "credential", "id": juab_defs[1]},
+               "credit": {"kind": "equivalent", "credential": km_questioning}, "valid_from": from}),
+        json!({"name": "Juab data = ours", "applies_to": {"kind": "credential", "id": juab_defs[2]},
+               "credit": {"kind": "equivalent", "credential": km_data}, "valid_from": from}),
+        json!({"name": "Member credentials", "applies_to": {"kind": "federation", "federation": "wi-test"},
+               "credit": {"kind": "amount", "amount": 200, "unit": "dollars"},
+               "cap": {"max": 300, "per": "teacher"}, "valid_from": from}),
+        json!({"name": "Juab teacher-leader pathway", "applies_to": {"kind": "stack", "id": juab_stack},
+               "credit": {"kind": "amount", "amount": 1000, "unit": "dollars"}, "valid_from": from}),
+        json!({"name": "Expired schedule", "applies_to": {"kind": "federation", "federation": "wi-test"},
+               "credit": {"kind": "amount", "amount": 5000, "unit": "dollars"},
+               "valid_from": "2024-01-01T00:00:00Z", "valid_until": "2025-01-01T00:00:00Z"}),
+    ] {
+        post_created(km, "/api/v1/recognitions", &rule).await;
+    }
+    let r = report(km, &portfolio, "").await;
+    assert_eq!(
+        lines(&r),
+        vec![
+            line("recognized", "", 200.0), // growth mindset: member rule
+            line("recognized", "", 400.0), // = our questioning credential
+            line("recognized", "", 600.0), // = our data credential
+            line("recognized", "", 100.0), // member rule, capped at $300
+            line("not_recognized", "revoked", 0.0),
+            line("not_recognized", "identity_mismatch", 0.0),
+            line("not_recognized", "invalid", 0.0),
+            line("not_recognized", "unknown_issuer", 0.0),
+        ],
+        "{r:#}"
+    );
+    assert_eq!(r["badges"][1]["equivalent"]["id"], km_questioning.as_str());
+    assert!(r["badges"][4]["note"]
+        .as_str()
+        .expect("note")
+        .contains("Issued in error"));
+    let stacks: Vec<(&str, &str, f64)> = r["stacks"]
+        .as_array()
+        .expect("stacks")
+        .iter()
+        .map(|s| {
+            (
+                s["kind"].as_str().expect("kind"),
+                s["stack"]["id"].as_str().expect("id"),
+                s["credit"]["amount"].as_f64().expect("credit"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        stacks,
+        vec![
+            ("foreign", juab_stack.as_str(), 1000.0),
+            ("local", km_stack.as_str(), 200.0)
+        ]
+    );
+    // 200 + 400 + 600 + 100 + 1,000 (Juab stack) + 200 (our stack).
+    assert_eq!(total(&r, "dollars"), 2500.0);
+    assert_eq!(r["summary"]["not_recognized"], 4);
+
+    // A teacher previews Kettle Moraine's rules from Juab's node, once they have replicated.
+    let km_did = km.did();
+    eventually("Juab holds Kettle Moraine's rules", PATIENCE, || async {
+        juab.node()
+            .recognitions(Some(&km_did))
+            .is_ok_and(|r| r.len() == 5)
+            && juab.log_size(&km_did) == km.log_size(&km_did)
+    })
+    .await;
+    let preview = report(juab, &portfolio, &format!("?district={km_did}")).await;
+    assert_eq!(lines(&preview), lines(&r));
+    assert_eq!(total(&preview, "dollars"), 2500.0);
+
+    // Lake County: 4 in-service hours per member credential, 6 for one meeting the
+    // consortium's research standard (the more specific rule wins).
+    let standard = post_created(
+        &state,
+        "/api/v1/quality-standards",
+        &json!({"name": "Research-based", "rules": [{"rule": "cites_research", "min": 1}]}),
+    )
+    .await;
+    eventually("Lake County knows the standard", PATIENCE, || async {
+        lake.node()
+            .quality_standards()
+            .is_ok_and(|s| s.iter().any(|q| q.id == standard))
+    })
+    .await;
+    for rule in [
+        json!({"name": "In-service hours", "applies_to": {"kind": "federation", "federation": "wi-test"},
+               "credit": {"kind": "amount", "amount": 4, "unit": "in_service_hours"}, "valid_from": from}),
+        json!({"name": "Research-based credentials", "applies_to": {"kind": "federation", "federation": "wi-test", "standard": standard},
+               "credit": {"kind": "amount", "amount": 6, "unit": "in_service_hours"}, "valid_from": from}),
+    ] {
+        post_created(lake, "/api/v1/recognitions", &rule).await;
+    }
+    let r = report(lake, &portfolio, "").await;
+    let credits: Vec<f64> = lines(&r).iter().map(|l| l.2).collect();
+    assert_eq!(credits, vec![6.0, 4.0, 4.0, 4.0, 0.0, 0.0, 0.0, 0.0]);
+    assert_eq!(total(&r, "in_service_hours"), 18.0);
+    assert_eq!(total(&r, "dollars"), 0.0);
+
+    // Baltimore County: 1 CPD unit per 2 credentials.
+    post_created(
+        baltimore,
+        "/api/v1/recognitions",
+        &json!({"name": "CPD units", "applies_to": {"kind": "federation", "federation": "wi-test"},
+                "credit": {"kind": "amount", "amount": 1, "unit": "cpd_units", "per": 2}, "valid_from": from}),
+    )
+    .await;
+    let r = report(baltimore, &portfolio, "").await;
+    assert_eq!(total(&r, "cpd_units"), 2.0, "{r:#}");
+    let r = report(baltimore, &portfolio[..3], "").await;
+    assert_eq!(total(&r, "cpd_units"), 1.0);
+    assert_eq!(
+        lines(&r),
+        vec![
+            line("counted", "", 0.0),
+            line("recognized", "", 1.0),
+            line("counted", "", 0.0)
+        ]
+    );
+
+    // Bad input: a problem, and nothing stored.
+    let before = km.log_size(&km_did);
+    let r = km
+        .http
+        .post_admin(
+            "/api/v1/recognitions",
+            &json!({"name": "Other federation", "applies_to": {"kind": "federation", "federation": "md-consortium"},
+                    "credit": {"kind": "equivalent", "credential": juab_defs[0]}, "valid_from": from}),
+        )
+        .await;
+    let p = r.assert_problem(
+        axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+        "invalid-input",
+    );
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .map(|e| e["field"].as_str().expect("field"))
+        .collect();
+    assert_eq!(fields, ["applies_to.federation", "credit.credential"]);
+    let r = km
+        .http
+        .post(
+            "/api/v1/transfer-reports",
+            &json!({"credentials": [], "email": ANA}),
+        )
+        .await;
+    r.assert_problem(axum::http::StatusCode::BAD_REQUEST, "malformed-request");
+    let r = km
+        .http
+        .post(
+            "/api/v1/transfer-reports",
+            &json!({"credentials": [portfolio[0]], "email": "not an address"}),
+        )
+        .await;
+    r.assert_problem(axum::http::StatusCode::BAD_REQUEST, "malformed-request");
+    assert_eq!(km.log_size(&km_did), before);
+
+    // The printable view.
+    let r = km
+        .http
+        .send_with(
+            "POST",
+            "/api/v1/transfer-reports",
+            &[("accept", "text/html")],
+            json!({"credentials": portfolio, "email": ANA})
+                .to_string()
+                .into_bytes(),
+        )
+        .await;
+    assert_eq!(r.status, 200);
+    assert!(r.content_type.starts_with("text/html"));
+    let html = String::from_utf8(r.body).expect("utf-8");
+    assert!(html.contains("Transfer report for Kettle Moraine School District"));
+    assert!(html.contains("$2500"));
+    assert!(!html.contains("<script"));
+}
