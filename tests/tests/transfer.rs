@@ -378,3 +378,123 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     assert!(html.contains("$2500"));
     assert!(!html.contains("<script"));
 }
+
+/// Replaces the character at `i` with another of its class (digit, lowercase, uppercase) so
+/// the text stays the same kind of token; `None` for punctuation.
+fn altered_at(text: &str, i: usize) -> Option<String> {
+    let b = text.as_bytes()[i];
+    let c = match b {
+        b'0'..=b'9' => b'0' + (b - b'0' + 1) % 10,
+        b'a'..=b'z' => b'a' + (b - b'a' + 1) % 26,
+        b'A'..=b'Z' => b'A' + (b - b'A' + 1) % 26,
+        _ => return None,
+    };
+    let mut bytes = text.as_bytes().to_vec();
+    bytes[i] = c;
+    String::from_utf8(bytes).ok()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_offline_bundle_verifies_with_the_network_down_and_fails_when_altered() {
+    let Some(conf) = conformance() else { return };
+    let ctx = contexts(&conf);
+    let dir = tempfile::tempdir().expect("tempdir");
+    let state = FedNode::start(
+        Spec::state("Utah State Board of Education", 50, &ctx),
+        &dir.path().join("state"),
+    )
+    .await;
+    let anchor = state.did();
+    let juab = FedNode::start(
+        Spec::district("Juab School District", 51, &anchor, &ctx)
+            .bootstrap(vec![state.addr().await]),
+        &dir.path().join("juab"),
+    )
+    .await;
+    vouch(&state, &[juab.did()]).await;
+    eventually("Juab holds its membership", PATIENCE, || async {
+        juab.log_size(&anchor) == state.log_size(&anchor)
+    })
+    .await;
+    let id = juab
+        .http
+        .publish(&def("Fostering a Growth Mindset", "growth mindset", true))
+        .await;
+    let (award, _) = juab.http.award(&id, ANA).await;
+    let award_id = award["id"].as_str().expect("id");
+    let r = juab
+        .http
+        .get(&format!("/api/v1/awards/{award_id}/bundle"))
+        .await;
+    assert_eq!(r.status, 200);
+    let text = String::from_utf8(r.body).expect("utf-8");
+    let r = juab.http.get("/api/v1/awards/urn:uuid:nope/bundle").await;
+    r.assert_problem(axum::http::StatusCode::NOT_FOUND, "not-found");
+    // The network goes down: both nodes stop.
+    juab.stop().await;
+    state.stop().await;
+
+    let di = credreg_proof::DataIntegrity::new(credreg_proof::Canonicalizer::new(
+        std::sync::Arc::new(ctx.clone()),
+    ));
+    let now = time::OffsetDateTime::now_utc();
+    let check = |text: &str, anchors: &[String]| {
+        let doc: Value = serde_json::from_str(text).expect("JSON");
+        credreg_node::bundle::verify_bundle(&di, &doc, anchors, now)
+    };
+    let anchors = vec![anchor.clone()];
+    let report = check(&text, &anchors);
+    let checks: Vec<(&str, credreg_node::CheckStatus)> =
+        report.checks.iter().map(|c| (c.check, c.status)).collect();
+    use credreg_node::CheckStatus::Pass;
+    assert_eq!(
+        checks,
+        [
+            ("well_formed", Pass),
+            ("proof", Pass),
+            ("issuer_key", Pass),
+            ("trusted", Pass),
+            ("validity", Pass),
+            ("status", Pass),
+            ("logged", Pass),
+            ("definition", Pass)
+        ],
+        "{report:#?}"
+    );
+    assert_eq!(report.issuer.status, "member");
+    assert_eq!(report.issuer.anchor.as_deref(), Some(anchor.as_str()));
+    assert_eq!(report.issuer.name.as_deref(), Some("Juab School District"));
+    // Without the anchor the badge is genuine but its issuer's trust is not established.
+    let report = check(&text, &[]);
+    assert_eq!(report.verdict, credreg_node::Verdict::Valid);
+    assert_eq!(report.checks[3].status, credreg_node::CheckStatus::Warn);
+
+    // Alter one character at a time across the whole bundle (every 29th position; all but the
+    // unsigned `created` time of the bundle itself): each altered bundle is refused.
+    let created = serde_json::from_str::<Value>(&text).expect("JSON")["created"]
+        .as_str()
+        .expect("created")
+        .to_owned();
+    let skip = text.find(&created).expect("created");
+    let mut tried = 0;
+    for i in (0..text.len()).step_by(29) {
+        if (skip..skip + created.len()).contains(&i) {
+            continue;
+        }
+        let Some(altered) = altered_at(&text, i) else {
+            continue;
+        };
+        let Ok(doc) = serde_json::from_str::<Value>(&altered) else {
+            continue;
+        };
+        tried += 1;
+        let report = credreg_node::bundle::verify_bundle(&di, &doc, &anchors, now);
+        assert_ne!(
+            report.verdict,
+            credreg_node::Verdict::Valid,
+            "changing byte {i} ({:?}) went unnoticed",
+            &text[i.saturating_sub(20)..(i + 20).min(text.len())]
+        );
+    }
+    assert!(tried > 150, "{tried} alterations tried");
+}

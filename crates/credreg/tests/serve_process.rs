@@ -244,6 +244,111 @@ fn serve_restart_and_import() {
     server.stop();
 }
 
+/// Seminole County (6 CE points per credential of its own catalog) fetches a teacher's
+/// offline bundle, asks its running node for a transfer report with `credreg
+/// transfer-report`, then stops the node: `credreg verify --offline` still verifies the
+/// bundle, and refuses it once a single character of it changes.
+#[test]
+fn offline_bundle_and_transfer_report_commands() {
+    let Some((_keep, data)) = data_dir_with_contexts() else {
+        return;
+    };
+    let server = Server::start(&data);
+    let def = r#"{"name":"Checking for Understanding","description":"Uses quick checks during a lesson.","criteria":{"narrative":"Two lesson plans with checks and a reflection."},"local_value":{"amount":6,"unit":"ce_points"}}"#;
+    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
+    assert_eq!(status, 201, "{body}");
+    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let (status, award) = server.request(
+        "POST",
+        "/api/v1/awards",
+        Some(TOKEN),
+        &format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"ana@scps.k12.fl.us"}}}}"#),
+    );
+    assert_eq!(status, 201, "{award}");
+    let award_id = json(&award)["id"].as_str().expect("id").to_owned();
+    let (status, bundle) = server.request(
+        "GET",
+        &format!("/api/v1/awards/{award_id}/bundle"),
+        None,
+        "",
+    );
+    assert_eq!(status, 200, "{bundle}");
+    let dir = data.parent().expect("parent").to_owned();
+    let bundle_file = dir.join("ana-bundle.json");
+    std::fs::write(&bundle_file, &bundle).expect("write bundle");
+
+    let html = dir.join("report.html");
+    let out = credreg(&data)
+        .args([
+            "transfer-report",
+            "--node",
+            &format!("http://{}", server.addr),
+        ])
+        .args(["--email", "ana@scps.k12.fl.us", "--html"])
+        .arg(&html)
+        .arg(&bundle_file)
+        .output()
+        .expect("transfer-report");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("Transfer report for Seminole County Public Schools"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("own"), "{stdout}");
+    let page = std::fs::read_to_string(&html).expect("html written");
+    assert!(page.starts_with("<!doctype html>"));
+    server.stop();
+
+    // The network is down (no node runs): the bundle verifies from its own contents.
+    let verify = |file: &Path| {
+        credreg(&data)
+            .args(["verify", "--offline"])
+            .arg(file)
+            .output()
+            .expect("verify")
+    };
+    let out = verify(&bundle_file);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{stdout}");
+    assert!(stdout.starts_with("OK "), "{stdout}");
+    assert!(
+        stdout.contains("included in its signed checkpoint"),
+        "{stdout}"
+    );
+    assert!(stdout.contains("not revoked as of"), "{stdout}");
+    // One changed character anywhere signed (here: a hex digit of the checkpoint's root, a
+    // digit of the receipt's position, a letter of the award) fails it.
+    let v = json(&bundle);
+    let root = v["checkpoint"]["root"].as_str().expect("root");
+    let flipped_root = format!(
+        "{}{}",
+        if root.starts_with('0') { '1' } else { '0' },
+        &root[1..]
+    );
+    for altered in [
+        bundle.replacen(root, &flipped_root, 1),
+        bundle.replacen("\"index\":", "\"index\":1", 1),
+        bundle.replacen(
+            "Checking for Understanding",
+            "Checking for Understandinh",
+            1,
+        ),
+    ] {
+        assert_ne!(altered, bundle);
+        let file = dir.join("altered.json");
+        std::fs::write(&file, &altered).expect("write");
+        let out = verify(&file);
+        let stdout = String::from_utf8_lossy(&out.stdout);
+        assert!(!out.status.success(), "{stdout}");
+        assert!(stdout.starts_with("FAIL "), "{stdout}");
+    }
+}
+
 /// Kills `credreg serve` with SIGKILL in the middle of a stream of issuances, several times,
 /// and checks that every award the client saw acknowledged survived, is logged, and that the
 /// log still hashes to its signed checkpoint.
