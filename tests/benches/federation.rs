@@ -184,6 +184,7 @@ async fn catch_up(entries: usize, ctx: credreg_proof::ContextStore) -> (f64, f64
                         name: Some(format!("Teacher {i}")),
                     },
                     evidence: vec![],
+                    review: None,
                 })
                 .collect();
             node.issue_awards(&requests).expect("issue");

@@ -52,6 +52,7 @@ fn requests(credential_id: &str, n: usize, offset: usize) -> Vec<AwardRequest> {
                 name: Some(format!("Teacher {}", offset + i)),
             },
             evidence: vec![],
+            review: None,
         })
         .collect()
 }

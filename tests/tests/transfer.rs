@@ -145,12 +145,17 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
         )
         .await;
     assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
-    portfolio.push(
-        juab.http
-            .award(&juab_defs[1], "ben.ortiz@juab.k12.ut.us")
-            .await
-            .0,
-    );
+    // Ben's submission took two tries and a tiebreak; the receipt records that (no names).
+    let r = juab
+        .http
+        .post_admin(
+            "/api/v1/awards",
+            &json!({"credential_id": juab_defs[1], "recipient": {"email": "ben.ortiz@juab.k12.ut.us"},
+                    "review": {"reviewers": 3, "agreed": false, "attempts": 2}}),
+        )
+        .await;
+    assert_eq!(r.status, 201, "{}", String::from_utf8_lossy(&r.body));
+    portfolio.push(r.json());
     let mut forged = portfolio[3].clone();
     forged["name"] = json!("Positive Classroom Culture (National Board)");
     portfolio.push(forged);
@@ -298,6 +303,71 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     assert_eq!(credits, vec![6.0, 4.0, 4.0, 4.0, 0.0, 0.0, 0.0, 0.0]);
     assert_eq!(total(&r, "in_service_hours"), 18.0);
     assert_eq!(total(&r, "dollars"), 0.0);
+
+    // The quality profile at a third node (Lake County): who recognizes Juab's questioning
+    // credential, its awards and review statistics from the replicated receipts.
+    eventually(
+        "Lake County holds Kettle Moraine's rules",
+        PATIENCE,
+        || async {
+            lake.node()
+                .recognitions(Some(&km_did))
+                .is_ok_and(|r| r.len() == 5)
+        },
+    )
+    .await;
+    let questioning = lake
+        .http
+        .get(&format!("/api/v1/credentials/{}", juab_defs[1]))
+        .await
+        .json();
+    let q = &questioning["quality"];
+    let mut by: Vec<String> = serde_json::from_value(q["recognized_by"].clone()).expect("list");
+    by.sort();
+    let mut expected = vec![km.did(), lake.did()];
+    expected.sort();
+    assert_eq!(by, expected, "{q:#}");
+    assert_eq!(q["awards"]["issued"], 2);
+    assert_eq!(q["awards"]["revoked"], 0);
+    assert_eq!(
+        q["awards"]["review"],
+        json!({"awards": 1, "mean_reviewers": 3.0, "agreement_rate": 0.0, "mean_attempts": 2.0, "first_attempt_rate": 0.0})
+    );
+    let revoked = lake
+        .http
+        .get(&format!("/api/v1/credentials/{}", juab_defs[4]))
+        .await
+        .json();
+    assert_eq!(revoked["quality"]["awards"]["revoked"], 1);
+    assert_eq!(revoked["quality"]["features"]["research_citations"], 0);
+    // Federated search filters and sorts by quality.
+    let search = |query: String| async move {
+        let r = lake
+            .http
+            .get(&format!("/api/v1/credentials?scope=federation&{query}"))
+            .await;
+        assert_eq!(r.status, 200, "{}", String::from_utf8_lossy(&r.body));
+        r.json()
+    };
+    let r = search(format!("meets={standard}")).await;
+    let names: Vec<&str> = r["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .map(|i| i["name"].as_str().expect("name"))
+        .collect();
+    assert_eq!(names, ["Fostering a Growth Mindset"]);
+    assert_eq!(r["items"][0]["quality"]["meets"], json!([standard]));
+    let r = search("sort=awards&limit=1".into()).await;
+    assert_eq!(r["items"][0]["id"], juab_defs[1].as_str());
+    assert_eq!(r["items"][0]["quality"]["awards"]["issued"], 2);
+    let r = search("recognized=true&sort=recognitions&limit=1".into()).await;
+    assert_eq!(r["items"][0]["quality"]["recognized_by"], 2, "{r:#}");
+    let r = lake
+        .http
+        .get("/api/v1/credentials?scope=federation&sort=popularity")
+        .await;
+    r.assert_problem(axum::http::StatusCode::BAD_REQUEST, "malformed-request");
 
     // Baltimore County: 1 CPD unit per 2 credentials.
     post_created(

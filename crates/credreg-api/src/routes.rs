@@ -327,6 +327,14 @@ struct SearchParams {
     limit: Option<usize>,
     /// Results to skip.
     offset: Option<usize>,
+    /// Only definitions meeting this quality standard (record id).
+    meets: Option<String>,
+    /// Only definitions with at least this many endorsements.
+    min_endorsements: Option<u32>,
+    /// Only definitions some district's recognition rules give value (`true`).
+    recognized: Option<bool>,
+    /// `relevance` (default), `awards`, `endorsements`, `recognitions` or `name`.
+    sort: Option<String>,
 }
 
 /// One search hit.
@@ -349,6 +357,9 @@ struct DefinitionSummary {
     #[serde(skip_serializing_if = "Option::is_none")]
     #[schema(value_type = Option<Object>)]
     local_value: Option<credreg_model::LocalValue>,
+    /// Standards met, endorsements, recognizing districts, awards issued and revoked.
+    #[schema(value_type = Object)]
+    quality: credreg_node::quality::QualitySummary,
 }
 
 /// A page of search hits.
@@ -384,21 +395,34 @@ async fn search_credentials(
         return Err(Problem::malformed("q is longer than 500 characters"));
     }
     let offset = p.offset.unwrap_or(0);
-    let page = state.node.search_scoped(
-        SearchQuery {
-            q: p.q,
-            issuer: p.issuer,
-            issuers: None,
-            limit,
-            offset,
-        },
-        federation,
-    )?;
+    let sort = match p.sort.as_deref() {
+        None => credreg_node::quality::SortBy::Relevance,
+        Some(s) => credreg_node::quality::SortBy::parse(s).ok_or_else(|| {
+            Problem::malformed(format!(
+                "sort must be relevance, awards, endorsements, recognitions or name, not `{s}`"
+            ))
+        })?,
+    };
+    let filter = credreg_node::quality::QualityFilter {
+        meets: p.meets,
+        min_endorsements: p.min_endorsements.unwrap_or(0),
+        recognized: p.recognized.unwrap_or(false),
+        sort,
+    };
+    let query = SearchQuery {
+        q: p.q,
+        issuer: p.issuer,
+        issuers: None,
+        limit,
+        offset,
+    };
+    let node = state.node.clone();
+    let credreg_node::quality::QualityPage { total, hits } =
+        blocking(move || Ok(node.search_quality(query, federation, &filter)?)).await?;
     let mut trust = std::collections::HashMap::new();
-    let items = page
-        .items
-        .iter()
-        .map(|e| DefinitionSummary {
+    let items = hits
+        .into_iter()
+        .map(|(e, quality)| DefinitionSummary {
             id: e.id.clone(),
             url: state.node.credential_url(&e.id),
             issuer: e.issuer.clone(),
@@ -412,10 +436,11 @@ async fn search_credentials(
             version: e.def.version.clone(),
             status: e.def.status,
             local_value: e.def.local_value,
+            quality,
         })
         .collect();
     Ok(Json(SearchResponse {
-        total: page.total,
+        total,
         limit,
         offset,
         items,

@@ -36,8 +36,8 @@ pub use identity::{hash_identity, looks_like_email, normalize_email};
 pub use quality::{Evaluation, QualityRule, QualityStandard, RuleResult};
 pub use recognition::{AppliesTo, Cap, CapPeriod, Credit, Recognition};
 pub use record::{
-    record_id, AwardReceipt, Endorsement, IssuerProfile, Membership, RecordKind, Revocation,
-    UnsignedRecord, MEMBER_ROLES,
+    record_id, AwardReceipt, Endorsement, IssuerProfile, Membership, RecordKind, ReviewSummary,
+    Revocation, UnsignedRecord, MEMBER_ROLES,
 };
 pub use validate::{
     parse_validated, read_json, read_validated, Errors, FieldError, Invalid, ReadError, Validate,

@@ -91,7 +91,31 @@ fn evidence_name(kind: EvidenceKind) -> &'static str {
 }
 
 impl QualityRule {
-    /// Judges `def` against this rule.
+    /// Whether `def` passes this rule (no explanation: the fast path for search).
+    pub fn passes(self, def: &CredentialDef) -> bool {
+        match self {
+            QualityRule::CitesResearch { min } => def.research_basis.len() >= min as usize,
+            QualityRule::RequiresEvidence { kind } => {
+                def.evidence_requirements.iter().any(|r| r.kind == kind)
+            }
+            QualityRule::RubricCriteria { min } => def.rubric.as_ref().is_some_and(|r| {
+                r.criteria.len() >= min as usize
+                    && r.criteria
+                        .iter()
+                        .all(|c| c.levels.iter().any(|l| l.passing))
+            }),
+            QualityRule::Reviewers { min, tiebreak } => def
+                .review_policy
+                .as_ref()
+                .is_some_and(|p| p.reviewers >= min && (!tiebreak || p.tiebreak)),
+            QualityRule::CalibratedReviewers => def
+                .review_policy
+                .as_ref()
+                .is_some_and(|p| p.calibration_required),
+        }
+    }
+
+    /// Judges `def` against this rule, with the reason.
     pub fn check(self, def: &CredentialDef) -> RuleResult {
         let (passed, reason) = match self {
             QualityRule::CitesResearch { min } => {
@@ -168,6 +192,11 @@ impl QualityRule {
 }
 
 impl QualityStandard {
+    /// Whether `def` meets every rule (the fast path for search).
+    pub fn met_by(&self, def: &CredentialDef) -> bool {
+        self.rules.iter().all(|r| r.passes(def))
+    }
+
     /// Judges `def` against every rule.
     pub fn evaluate(&self, def: &CredentialDef) -> Evaluation {
         let rules: Vec<RuleResult> = self.rules.iter().map(|r| r.check(def)).collect();
@@ -183,6 +212,17 @@ impl QualityStandard {
 mod tests {
     use super::*;
     use crate::parse_validated;
+
+    #[test]
+    fn the_fast_path_agrees_with_the_explained_one() {
+        let s = standard();
+        let bare = CredentialDef::new("Bare", "No research, no rubric", "Submit something");
+        assert!(!s.met_by(&bare));
+        assert_eq!(s.met_by(&bare), s.evaluate(&bare).meets);
+        for rule in &s.rules {
+            assert_eq!(rule.passes(&bare), rule.check(&bare).passed, "{rule:?}");
+        }
+    }
 
     fn standard() -> QualityStandard {
         serde_json::from_value(serde_json::json!({

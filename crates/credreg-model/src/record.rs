@@ -131,6 +131,34 @@ pub struct AwardReceipt {
     pub issued_at: String,
     /// Index in the issuer's revocation status list.
     pub status_index: u64,
+    /// How the submission was reviewed, when the issuer recorded it (no reviewer names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<ReviewSummary>,
+}
+
+/// How an award's submission was reviewed: what a consortium judging a credential's rigor
+/// wants to see across its awards (`domain.md`: two reviewers, a third to break ties,
+/// resubmissions).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ReviewSummary {
+    /// Reviewers who scored it (a tiebreaker included).
+    pub reviewers: u8,
+    /// Whether the first reviewers agreed without a tiebreak.
+    pub agreed: bool,
+    /// Submissions it took to pass (1 = passed the first time).
+    pub attempts: u8,
+}
+
+impl crate::Validate for ReviewSummary {
+    fn validate(&self, e: &mut crate::Errors) {
+        if !(1..=10).contains(&self.reviewers) {
+            e.add("reviewers", "must be from 1 to 10");
+        }
+        if !(1..=20).contains(&self.attempts) {
+            e.add("attempts", "must be from 1 to 20");
+        }
+    }
 }
 
 /// Body of a [`RecordKind::Revocation`].

@@ -48,6 +48,10 @@ pub struct AwardRequest {
     /// Evidence links.
     #[serde(default)]
     pub evidence: Vec<Evidence>,
+    /// How the submission was reviewed (recorded in the receipt, so the federation sees
+    /// review statistics; never reviewer names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<credreg_model::ReviewSummary>,
 }
 
 impl Validate for AwardRequest {
@@ -62,6 +66,9 @@ impl Validate for AwardRequest {
         e.max_items("evidence", &self.evidence, 20);
         for (i, ev) in self.evidence.iter().enumerate() {
             e.nested(&format!("evidence[{i}]"), |e| ev.validate(e));
+        }
+        if let Some(r) = &self.review {
+            e.nested("review", |e| r.validate(e));
         }
     }
 }
@@ -88,7 +95,7 @@ pub struct BulkFailure {
 
 /// Signed awards not stored yet (see [`Node::prepare_awards`]).
 #[derive(Debug)]
-pub struct PreparedAwards(Vec<NewAward>);
+pub struct PreparedAwards(Vec<NewAward>, Vec<Option<credreg_model::ReviewSummary>>);
 
 impl PreparedAwards {
     /// How many.
@@ -120,6 +127,7 @@ pub struct Node {
     method: String,
     settings: NodeSettings,
     pub(crate) catalog: RwLock<Catalog>,
+    pub(crate) stats: RwLock<crate::stats::QualityIndex>,
     next_status: Mutex<u64>,
     missing_contexts: Vec<String>,
     pub(crate) checkpoint_lock: Mutex<()>,
@@ -182,6 +190,7 @@ impl Node {
             key,
             settings,
             catalog: RwLock::new(Catalog::default()),
+            stats: RwLock::new(crate::stats::QualityIndex::default()),
             next_status: Mutex::new(next),
             missing_contexts,
             checkpoint_lock: Mutex::new(()),
@@ -192,6 +201,7 @@ impl Node {
         };
         node.load_catalog()?;
         node.load_memberships()?;
+        node.load_stats()?;
         node.ensure_profile()?;
         // Covers a crash between a write and its checkpoint.
         node.sign_checkpoint()?;
@@ -217,6 +227,48 @@ impl Node {
             });
         }
         Ok(())
+    }
+
+    /// Rebuilds the award, review and endorsement counts from every record held.
+    fn load_stats(&self) -> Result<(), NodeError> {
+        let mut stats = self.stats.write().map_err(|_| poisoned())?;
+        for item in self.store.records_of_kind(RecordKind::AwardReceipt) {
+            let (_, bytes) = item?;
+            let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
+            if let Some((def, review)) = receipt_fields(&doc) {
+                stats.issued(def, review);
+            }
+        }
+        for item in self.store.records_of_kind(RecordKind::Revocation) {
+            let (_, bytes) = item?;
+            let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
+            let issuer = doc.get("issuer").and_then(Value::as_str).unwrap_or("");
+            if let Some(def) = doc
+                .pointer("/body/award_id")
+                .and_then(Value::as_str)
+                .and_then(|a| self.revoked_definition(issuer, a))
+            {
+                stats.revoked(&def);
+            }
+        }
+        for item in self.store.records_of_kind(RecordKind::Endorsement) {
+            let (_, bytes) = item?;
+            let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
+            if let Some(subject) = doc.pointer("/body/subject").and_then(Value::as_str) {
+                stats.endorsed(subject);
+            }
+        }
+        Ok(())
+    }
+
+    /// The definition of `issuer`'s award `award_id`, from its receipt.
+    pub(crate) fn revoked_definition(&self, issuer: &str, award_id: &str) -> Option<String> {
+        let (_, bytes) = self.store.award_record(award_id, false).ok().flatten()?;
+        let doc: Value = serde_json::from_slice(&bytes).ok()?;
+        if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
+            return None;
+        }
+        receipt_fields(&doc).map(|(def, _)| def.to_owned())
     }
 
     fn load_memberships(&self) -> Result<(), NodeError> {
@@ -614,6 +666,12 @@ impl Node {
     /// them. Bulk importers overlap this disk write with signing the next batch.
     pub fn commit_awards(&self, prepared: PreparedAwards) -> Result<Vec<IssuedAward>, NodeError> {
         self.store.put_awards(&prepared.0)?;
+        {
+            let mut stats = self.stats.write().map_err(|_| poisoned())?;
+            for (a, review) in prepared.0.iter().zip(&prepared.1) {
+                stats.issued(&a.state.credential_id, *review);
+            }
+        }
         self.sign_checkpoint()?;
         Ok(prepared
             .0
@@ -676,6 +734,7 @@ impl Node {
                 award_digest: record_id(&bytes),
                 issued_at: issued_at.clone(),
                 status_index: position,
+                review: r.review,
             };
             let receipt = self.sign_record(
                 RecordKind::AwardReceipt,
@@ -696,7 +755,8 @@ impl Node {
                 receipt,
             })
         };
-        Ok(PreparedAwards(parallel_map(jobs, sign_one)?))
+        let reviews = requests.iter().map(|r| r.review).collect();
+        Ok(PreparedAwards(parallel_map(jobs, sign_one)?, reviews))
     }
 
     /// An award's exact signed bytes.
@@ -722,6 +782,10 @@ impl Node {
         )?;
         match self.store.revoke(award_id, &record, reason, &revoked_at) {
             Ok(state) => {
+                self.stats
+                    .write()
+                    .map_err(|_| poisoned())?
+                    .revoked(&state.credential_id);
                 self.sign_checkpoint()?;
                 Ok(state)
             }
@@ -812,6 +876,16 @@ fn parallel_map<T: Send, R: Send>(
 }
 
 /// Parses a stored record and its body.
+/// A receipt record's definition id and review summary (without decoding the whole body).
+pub(crate) fn receipt_fields(doc: &Value) -> Option<(&str, Option<credreg_model::ReviewSummary>)> {
+    let body = doc.get("body")?;
+    let def = body.get("credential_id")?.as_str()?;
+    let review = body
+        .get("review")
+        .and_then(|r| serde::Deserialize::deserialize(r).ok());
+    Some((def, review))
+}
+
 pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(
     bytes: &[u8],
 ) -> Result<(UnsignedRecord, T), NodeError> {

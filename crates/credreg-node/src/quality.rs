@@ -3,9 +3,12 @@
 
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use crate::stats::AwardStats;
 use crate::trust::Trust;
+use crate::CatalogEntry;
 use credreg_model::{
-    Endorsement, Errors, Evaluation, QualityStandard, RecordKind, Validate, OB_V3, VC_V2,
+    AppliesTo, CredentialDef, Endorsement, Errors, Evaluation, QualityStandard, RecordKind,
+    Validate, OB_V3, VC_V2,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -40,10 +43,130 @@ pub struct EndorsementView {
 /// What the node can say about a definition's quality.
 #[derive(Debug, Clone, Serialize)]
 pub struct QualityProfile {
+    /// What the definition itself declares.
+    pub features: Features,
     /// The definition judged against every trusted publisher's standard.
     pub standards: Vec<StandardResult>,
     /// Who endorsed it (trusted or not: the trust status says).
     pub endorsements: Vec<EndorsementView>,
+    /// Districts whose recognition rules in force give it value.
+    pub recognized_by: Vec<String>,
+    /// Awards issued and revoked, from the receipts and revocations replicated here, with
+    /// review statistics when receipts carry them.
+    pub awards: AwardStats,
+}
+
+/// The quality-relevant features a definition declares.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Features {
+    /// Research sources cited.
+    pub research_citations: usize,
+    /// Kinds of evidence required (`artifact`, `video`, `reflection`, ...).
+    pub evidence: Vec<credreg_model::EvidenceKind>,
+    /// Rubric criteria (0 without a rubric).
+    pub rubric_criteria: usize,
+    /// Reviewers per submission, if stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reviewers: Option<u8>,
+    /// A further reviewer breaks ties.
+    pub tiebreak: bool,
+    /// Reviewers must be calibrated first.
+    pub calibrated_reviewers: bool,
+    /// Expected hours of work, if stated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub effort_hours: Option<u32>,
+}
+
+impl Features {
+    /// What `def` declares.
+    pub fn of(def: &CredentialDef) -> Self {
+        Self {
+            research_citations: def.research_basis.len(),
+            evidence: def.evidence_requirements.iter().map(|e| e.kind).collect(),
+            rubric_criteria: def.rubric.as_ref().map_or(0, |r| r.criteria.len()),
+            reviewers: def.review_policy.as_ref().map(|p| p.reviewers),
+            tiebreak: def.review_policy.as_ref().is_some_and(|p| p.tiebreak),
+            calibrated_reviewers: def
+                .review_policy
+                .as_ref()
+                .is_some_and(|p| p.calibration_required),
+            effort_hours: def.estimated_effort.as_ref().and_then(|e| e.hours),
+        }
+    }
+}
+
+/// A search hit's quality summary.
+#[derive(Debug, Clone, Serialize)]
+pub struct QualitySummary {
+    /// Record ids of the trusted standards it meets.
+    pub meets: Vec<String>,
+    /// Endorsements held here.
+    pub endorsements: u32,
+    /// Districts recognizing it.
+    pub recognized_by: usize,
+    /// Award counts.
+    pub awards: AwardStats,
+}
+
+/// One page of a quality-aware search.
+#[derive(Debug, Clone)]
+pub struct QualityPage {
+    /// Hits in total.
+    pub total: usize,
+    /// This page: each definition with its quality summary.
+    pub hits: Vec<(std::sync::Arc<CatalogEntry>, QualitySummary)>,
+}
+
+/// How to filter and order a quality-aware search.
+#[derive(Debug, Clone, Default)]
+pub struct QualityFilter {
+    /// Only definitions meeting this standard (record id).
+    pub meets: Option<String>,
+    /// Only definitions with at least this many endorsements.
+    pub min_endorsements: u32,
+    /// Only definitions some district recognizes.
+    pub recognized: bool,
+    /// Order.
+    pub sort: SortBy,
+}
+
+/// Search orders.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub enum SortBy {
+    /// Name matches first, then newest (the catalog's order).
+    #[default]
+    Relevance,
+    /// Most awards issued first.
+    Awards,
+    /// Most endorsements first.
+    Endorsements,
+    /// Recognized by the most districts first.
+    Recognitions,
+    /// By name.
+    Name,
+}
+
+impl SortBy {
+    /// Parses `relevance`, `awards`, `endorsements`, `recognitions` or `name`.
+    pub fn parse(s: &str) -> Option<Self> {
+        Some(match s {
+            "relevance" => Self::Relevance,
+            "awards" => Self::Awards,
+            "endorsements" => Self::Endorsements,
+            "recognitions" => Self::Recognitions,
+            "name" => Self::Name,
+            _ => return None,
+        })
+    }
+}
+
+/// What recognition lookups share within one request: the rules in force, the standards and
+/// the membership of issuers (looked up once each).
+struct RecognitionContext {
+    rules: Vec<crate::RecognitionEntry>,
+    standards: Vec<StandardEntry>,
+    federation: String,
+    members: std::collections::HashMap<String, bool>,
 }
 
 /// A definition judged against one standard, with the standard's publisher and their trust.
@@ -148,6 +271,10 @@ impl Node {
         .map_err(internal)?;
         let record = self.sign_record(RecordKind::Endorsement, body, &now)?;
         let id = self.store.put_record(&record)?;
+        self.stats
+            .write()
+            .map_err(|_| internal("poisoned"))?
+            .endorsed(subject);
         self.sign_checkpoint()?;
         Ok(Published {
             id,
@@ -174,10 +301,170 @@ impl Node {
                 });
             }
         }
+        let Some(entry) = self.definition(id)? else {
+            return Ok(None);
+        };
+        let mut ctx = self.recognition_context()?;
+        let recognized_by = self.recognized_by(&entry, &mut ctx);
+        let awards = self
+            .stats
+            .read()
+            .map_err(|_| internal("poisoned"))?
+            .awards(id);
         Ok(Some(QualityProfile {
+            features: Features::of(&entry.def),
             standards,
             endorsements,
+            recognized_by,
+            awards,
         }))
+    }
+
+    fn recognition_context(&self) -> Result<RecognitionContext, NodeError> {
+        let now = time::OffsetDateTime::now_utc();
+        let mut rules = self.recognitions(None)?;
+        rules.retain(|r| r.recognition.in_force(now));
+        Ok(RecognitionContext {
+            rules,
+            standards: self.quality_standards()?,
+            federation: self.settings().federation.name.clone(),
+            members: std::collections::HashMap::new(),
+        })
+    }
+
+    /// Districts (other than its issuer) with a rule in force that gives `entry` value.
+    fn recognized_by(&self, entry: &CatalogEntry, ctx: &mut RecognitionContext) -> Vec<String> {
+        let mut out: Vec<String> = Vec::new();
+        for i in 0..ctx.rules.len() {
+            let rule = &ctx.rules[i];
+            if rule.issuer == entry.issuer || out.contains(&rule.issuer) {
+                continue;
+            }
+            let applies = match &rule.recognition.applies_to {
+                AppliesTo::Credential { id } => *id == entry.id,
+                AppliesTo::Stack { id } => self
+                    .stack(id)
+                    .ok()
+                    .flatten()
+                    .is_some_and(|s| s.stack.credentials.contains(&entry.id)),
+                AppliesTo::Federation {
+                    federation,
+                    standard,
+                } => {
+                    let standard_ok = standard.as_deref().is_none_or(|sid| {
+                        ctx.standards
+                            .iter()
+                            .any(|s| s.id == sid && s.standard.met_by(&entry.def))
+                    });
+                    *federation == ctx.federation && standard_ok && {
+                        let issuer = entry.issuer.clone();
+                        *ctx.members.entry(issuer).or_insert_with(|| {
+                            matches!(
+                                self.trust_of(&entry.issuer).status,
+                                crate::TrustStatus::Member
+                                    | crate::TrustStatus::Anchor
+                                    | crate::TrustStatus::ThisNode
+                            )
+                        })
+                    }
+                }
+            };
+            if applies {
+                out.push(ctx.rules[i].issuer.clone());
+            }
+        }
+        out
+    }
+
+    /// A quality-aware search: the catalog search (`federation`: every trusted issuer's
+    /// definitions), filtered and ordered by `filter`, one page of hits with their quality
+    /// summary.
+    pub fn search_quality(
+        &self,
+        query: crate::SearchQuery,
+        federation: bool,
+        filter: &QualityFilter,
+    ) -> Result<QualityPage, NodeError> {
+        let (limit, offset) = (query.limit, query.offset);
+        let all = self.search_scoped(
+            crate::SearchQuery {
+                limit: usize::MAX,
+                offset: 0,
+                ..query
+            },
+            federation,
+        )?;
+        let mut ctx = self.recognition_context()?;
+        let trusted_standards: Vec<usize> = ctx
+            .standards
+            .iter()
+            .enumerate()
+            .filter(|(_, s)| self.trust_of(&s.issuer).status.is_trusted())
+            .map(|(i, _)| i)
+            .collect();
+        if let Some(m) = &filter.meets {
+            if !ctx.standards.iter().any(|s| &s.id == m) {
+                return Err(NodeError::NotFound {
+                    what: "quality standard",
+                    id: m.clone(),
+                });
+            }
+        }
+        let stats = self.stats.read().map_err(|_| internal("poisoned"))?;
+        let need_recognitions = filter.recognized || filter.sort == SortBy::Recognitions;
+        let mut hits: Vec<(std::sync::Arc<CatalogEntry>, usize)> = Vec::new();
+        for e in all.items {
+            if let Some(m) = &filter.meets {
+                let meets = ctx
+                    .standards
+                    .iter()
+                    .any(|s| &s.id == m && s.standard.met_by(&e.def));
+                if !meets {
+                    continue;
+                }
+            }
+            if stats.endorsement_count(&e.id) < filter.min_endorsements {
+                continue;
+            }
+            let recognitions = if need_recognitions {
+                self.recognized_by(&e, &mut ctx).len()
+            } else {
+                0
+            };
+            if filter.recognized && recognitions == 0 {
+                continue;
+            }
+            hits.push((e, recognitions));
+        }
+        match filter.sort {
+            SortBy::Relevance => {}
+            SortBy::Awards => {
+                hits.sort_by_key(|(e, _)| std::cmp::Reverse(stats.issued_count(&e.id)))
+            }
+            SortBy::Endorsements => {
+                hits.sort_by_key(|(e, _)| std::cmp::Reverse(stats.endorsement_count(&e.id)))
+            }
+            SortBy::Recognitions => hits.sort_by_key(|(_, r)| std::cmp::Reverse(*r)),
+            SortBy::Name => hits.sort_by(|(a, _), (b, _)| a.def.name.cmp(&b.def.name)),
+        }
+        let total = hits.len();
+        let page: Vec<_> = hits.into_iter().skip(offset).take(limit).collect();
+        let mut out = Vec::with_capacity(page.len());
+        for (e, _) in page {
+            let summary = QualitySummary {
+                meets: trusted_standards
+                    .iter()
+                    .map(|&i| &ctx.standards[i])
+                    .filter(|s| s.standard.met_by(&e.def))
+                    .map(|s| s.id.clone())
+                    .collect(),
+                endorsements: stats.endorsement_count(&e.id),
+                recognized_by: self.recognized_by(&e, &mut ctx).len(),
+                awards: stats.awards(&e.id),
+            };
+            out.push((e, summary));
+        }
+        Ok(QualityPage { total, hits: out })
     }
 
     /// Judges definition `id` against every standard of a trusted publisher (`None` if the

@@ -904,6 +904,7 @@ impl Node {
         let mut trust_changed = false;
         let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
         let mut memberships = Vec::new();
+        let mut counted = Vec::new();
         for d in decoded {
             match d {
                 Decoded::Def(id, issuer, issued, def, bytes) => {
@@ -919,9 +920,32 @@ impl Node {
                     })
                 }
                 Decoded::Membership(issuer, issued, m) => memberships.push((issuer, issued, m)),
+                other => counted.push(other),
             }
         }
         drop(catalog);
+        if !counted.is_empty() {
+            // Revocations look their receipt up in the store (written before indexing).
+            let revoked: Vec<Option<String>> = counted
+                .iter()
+                .map(|d| match d {
+                    Decoded::Revocation(issuer, award) => self.revoked_definition(issuer, award),
+                    _ => None,
+                })
+                .collect();
+            let mut stats = self.stats.write().map_err(|_| internal("poisoned"))?;
+            for (d, def) in counted.into_iter().zip(revoked) {
+                match d {
+                    Decoded::Receipt(def, review) => stats.issued(&def, review),
+                    Decoded::Endorsement(subject) => stats.endorsed(&subject),
+                    _ => {
+                        if let Some(def) = def {
+                            stats.revoked(&def);
+                        }
+                    }
+                }
+            }
+        }
         if !memberships.is_empty() {
             let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
             for (issuer, issued, m) in memberships {
@@ -1091,6 +1115,12 @@ enum Decoded {
     ),
     Stack(String, String, String, Stack, std::sync::Arc<Vec<u8>>),
     Membership(String, String, Membership),
+    /// A receipt: its definition and review summary.
+    Receipt(String, Option<credreg_model::ReviewSummary>),
+    /// A revocation: issuer and award id.
+    Revocation(String, String),
+    /// An endorsement's subject.
+    Endorsement(String),
 }
 
 /// Decodes a checked record's body for the indexes (without copying the parsed document).
@@ -1120,6 +1150,16 @@ fn decode(kind: RecordKind, doc: &Value, bytes: &[u8]) -> Result<Option<Decoded>
             text("issued"),
             Membership::deserialize(body).map_err(shape)?,
         )),
+        RecordKind::AwardReceipt => crate::node::receipt_fields(doc)
+            .map(|(def, review)| Decoded::Receipt(def.to_owned(), review)),
+        RecordKind::Revocation => body
+            .get("award_id")
+            .and_then(Value::as_str)
+            .map(|a| Decoded::Revocation(text("issuer"), a.to_owned())),
+        RecordKind::Endorsement => body
+            .get("subject")
+            .and_then(Value::as_str)
+            .map(|s| Decoded::Endorsement(s.to_owned())),
         _ => None,
     })
 }

@@ -45,6 +45,7 @@ fn award_request(credential_id: &str) -> AwardRequest {
             name: Some("Ana Ruiz".into()),
         },
         evidence: vec![],
+        review: None,
     }
 }
 

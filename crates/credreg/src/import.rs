@@ -64,6 +64,7 @@ pub fn read_rows(file: &Path, credential: Option<&str>) -> Result<Vec<AwardReque
                 name: field("name"),
             },
             evidence,
+            review: None,
         });
     }
     if rows.is_empty() {
