@@ -94,10 +94,11 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
         let km_ids = catalog(&km.node, KETTLE_MORAINE)?;
         let juab_ids = catalog(&juab.node, JUAB)?;
         let lake_ids = catalog(&lake.node, LAKE_COUNTY)?;
-        stack(&juab.node, "Juab Core Four", "Student voice and choice, technology, growth mindset and data-driven instruction: Juab's teacher-leader focus areas.", &juab_ids, 3)?;
+        let core_four = stack(&juab.node, "Juab Core Four", "Student voice and choice, technology, growth mindset and data-driven instruction: Juab's teacher-leader focus areas.", &juab_ids, 3)?;
         stack(&lake.node, "Elements of Personalized Learning", "Lake County's personalized-learning area: four micro-credentials after the prerequisite badge.", &lake_ids[1..], 3)?;
 
         let mut award_line = None;
+        let mut bundled = None;
         if juab.node.missing_contexts().is_empty() {
             let teacher = Recipient {
                 email: "ana.ruiz@example.org".into(),
@@ -111,7 +112,7 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
             };
             let awards = juab
                 .node
-                .issue_awards(&juab_ids.iter().take(3).map(request).collect::<Vec<_>>())?;
+                .issue_awards(&juab_ids.iter().map(request).collect::<Vec<_>>())?;
             km.node.issue_awards(&[request(&km_ids[0])])?;
             lake.node.issue_awards(&[request(&lake_ids[0])])?;
             juab.node.revoke(
@@ -123,23 +124,44 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
                 .iter()
                 .map(|a| serde_json::from_slice(&a.bytes))
                 .collect::<Result<_, _>>()?;
-            std::fs::write(&file, serde_json::to_vec_pretty(&json!({"credentials": badges}))?)?;
+            std::fs::write(&file, serde_json::to_vec_pretty(&json!({"credentials": badges, "email": teacher.email}))?)?;
+            bundled = Some(awards[0].id.clone());
             award_line = Some(file);
         }
 
-        // Wait (with a deadline) until every district holds every other district's log.
-        let deadline = Instant::now() + Duration::from_secs(60);
-        loop {
-            let done = nodes.iter().all(|n| {
-                nodes.iter().all(|o| {
-                    let size = o.node.store().log_size(o.node.did()).unwrap_or(0);
-                    n.node.store().log_size(o.node.did()).unwrap_or(0) >= size
-                })
-            });
-            if done || Instant::now() > deadline {
-                break;
-            }
-            tokio::time::sleep(Duration::from_millis(100)).await;
+        // Quality and value: the consortium's standard, an endorsement, and two districts'
+        // recognition rules (Kettle Moraine pays, Lake County grants in-service hours).
+        let standard = state.node.publish_quality_standard(serde_json::from_value(json!({
+            "name": "Consortium quality standard",
+            "rules": [{"rule": "cites_research", "min": 1}, {"rule": "requires_evidence", "kind": "artifact"},
+                      {"rule": "requires_evidence", "kind": "reflection"}, {"rule": "rubric_criteria", "min": 2},
+                      {"rule": "reviewers", "min": 2, "tiebreak": true}]
+        }))?)?;
+        wait_until_replicated(&nodes).await;
+        km.node.endorse(&juab_ids[2], Some(standard.id.clone()), "Reviewed by Kettle Moraine's micro-credential committee; adopted for base-pay credit.")?;
+        let from = "2026-01-01T00:00:00Z";
+        for rule in [
+            json!({"name": "Consortium credentials meeting the standard", "applies_to": {"kind": "federation", "federation": FEDERATION, "standard": standard.id},
+                   "credit": {"kind": "amount", "amount": 200, "unit": "dollars"}, "cap": {"max": 1200, "per": "year"}, "valid_from": from}),
+            json!({"name": "Juab's data-driven instruction counts as our literacy credential", "applies_to": {"kind": "credential", "id": juab_ids[3]},
+                   "credit": {"kind": "equivalent", "credential": km_ids[2]}, "valid_from": from}),
+            json!({"name": "Juab Core Four", "applies_to": {"kind": "stack", "id": core_four},
+                   "credit": {"kind": "amount", "amount": 600, "unit": "dollars"}, "valid_from": from}),
+        ] {
+            km.node.publish_recognition(parse_validated(rule.to_string().as_bytes())?)?;
+        }
+        lake.node.publish_recognition(parse_validated(json!({"name": "In-service hours for consortium credentials",
+            "applies_to": {"kind": "federation", "federation": FEDERATION},
+            "credit": {"kind": "amount", "amount": 4, "unit": "in_service_hours"}, "valid_from": from}).to_string().as_bytes())?)?;
+        wait_until_replicated(&nodes).await;
+        // The offline bundle carries the consortium's membership record for Juab, which Juab
+        // holds once replicated.
+        if let Some(id) = bundled {
+            let bundle = juab
+                .node
+                .award_bundle(&id)?
+                .context("the bundle of an award just issued")?;
+            std::fs::write(dir.join("ana-ruiz-bundle.json"), serde_json::to_vec_pretty(&bundle)?)?;
         }
 
         println!("\ncredreg demo: a federation `{FEDERATION}` of four nodes on loopback\n");
@@ -160,6 +182,22 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
             }
             None => println!("  # (no awards: run with --contexts DIR holding the Open Badges 3.0 context to issue some)"),
         }
+        if let Some(file) = &award_line {
+            println!("  # What Ana's Juab badges are worth at Kettle Moraine (pay, equivalences, the Core Four stack), and why not for the revoked one:");
+            println!("  curl -s {}/api/v1/transfer-reports -H 'content-type: application/json' --data @{} | jq '{{totals, stacks, badges: [.badges[] | {{name, outcome, note, credit}}]}}'", km.url, file.display());
+            println!("  # The same as a printable page, and as Lake County would value them (asked at Juab, from Lake County's replicated rules):");
+            println!("  curl -s {}/api/v1/transfer-reports -H 'accept: text/html' -H 'content-type: application/json' --data @{} > report.html", km.url, file.display());
+            println!("  curl -s '{}/api/v1/transfer-reports?district={}' -H 'content-type: application/json' --data @{} | jq .totals", juab.url, lake.node.did(), file.display());
+            println!("  credreg transfer-report --node {} --email ana.ruiz@example.org {}", km.url, file.display());
+            println!("  # Verify a badge with no network at all, from its offline bundle (trusting the consortium):");
+            println!("  credreg verify --offline --trust-anchor {} {}", state.node.did(), dir.join("ana-ruiz-bundle.json").display());
+        }
+        println!("  # Recognition rules published by every district (what transfers where):");
+        println!("  curl -s {}/api/v1/recognitions | jq '.recognitions[] | {{issuer, name, applies_to, credit}}'", lake.url);
+        println!("  # Federated search by quality: credentials meeting the consortium standard, most awarded first:");
+        println!("  curl -s '{}/api/v1/credentials?scope=federation&meets={}&sort=awards' | jq '.items[] | {{name, issuer, quality}}'", lake.url, standard.id);
+        println!("  # One credential's quality profile (standards, endorsements, recognizing districts, awards):");
+        println!("  curl -s {}/api/v1/credentials/{} | jq .quality", lake.url, juab_ids[2]);
         println!("  # Juab's signed log checkpoint, as replicated at the consortium:");
         println!("  curl -s {}/api/v1/log/{}/checkpoint | jq", state.url, juab.node.did());
         println!("  # Publish a definition at Juab and watch it appear at Lake County:");
@@ -309,17 +347,35 @@ fn catalog(node: &Node, entries: &[Entry]) -> Result<Vec<String>> {
         .collect())
 }
 
-fn stack(node: &Node, name: &str, description: &str, ids: &[String], n: u32) -> Result<()> {
-    node.publish_stack(Stack {
-        name: name.into(),
-        description: Some(description.into()),
-        rule: if n as usize >= ids.len() {
-            StackRule::AllOf
-        } else {
-            StackRule::AnyOf { n }
-        },
-        credentials: ids.to_vec(),
-        value: None,
-    })?;
-    Ok(())
+/// Waits (with a deadline) until every node holds every other node's log.
+async fn wait_until_replicated(nodes: &[DemoNode]) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let done = nodes.iter().all(|n| {
+            nodes.iter().all(|o| {
+                let size = o.node.store().log_size(o.node.did()).unwrap_or(0);
+                n.node.store().log_size(o.node.did()).unwrap_or(0) >= size
+            })
+        });
+        if done || Instant::now() > deadline {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+fn stack(node: &Node, name: &str, description: &str, ids: &[String], n: u32) -> Result<String> {
+    Ok(node
+        .publish_stack(Stack {
+            name: name.into(),
+            description: Some(description.into()),
+            rule: if n as usize >= ids.len() {
+                StackRule::AllOf
+            } else {
+                StackRule::AnyOf { n }
+            },
+            credentials: ids.to_vec(),
+            value: None,
+        })?
+        .id)
 }
