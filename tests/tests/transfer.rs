@@ -369,6 +369,35 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
         .await;
     r.assert_problem(axum::http::StatusCode::BAD_REQUEST, "malformed-request");
 
+    // Any definition against any known standard, rule by rule.
+    let listed = lake.http.get("/api/v1/quality-standards").await.json();
+    assert!(listed["standards"]
+        .as_array()
+        .expect("standards")
+        .iter()
+        .any(|s| s["id"] == standard.as_str() && s["trust"]["status"] == "anchor"));
+    let r = lake
+        .http
+        .get(&format!(
+            "/api/v1/credentials/{}/evaluation?standard={standard}",
+            juab_defs[1]
+        ))
+        .await
+        .json();
+    assert_eq!(r["evaluation"]["meets"], false);
+    assert_eq!(
+        r["evaluation"]["rules"][0]["reason"],
+        "cites 0 research source(s); the standard asks for at least 1"
+    );
+    let r = lake
+        .http
+        .get(&format!(
+            "/api/v1/credentials/{}/evaluation?standard={}",
+            juab_defs[1], juab_defs[0]
+        ))
+        .await;
+    r.assert_problem(axum::http::StatusCode::NOT_FOUND, "not-found");
+
     // Baltimore County: 1 CPD unit per 2 credentials.
     post_created(
         baltimore,

@@ -207,3 +207,79 @@ pub(crate) async fn publish_endorsement(
         blocking(move || Ok(node.endorse(&req.subject, req.standard, &req.comment)?)).await?;
     Ok(created(published))
 }
+
+/// A quality standard held here.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StandardView {
+    /// Record id.
+    id: String,
+    /// Publisher DID.
+    issuer: String,
+    /// The publisher's trust status here.
+    #[schema(value_type = Object)]
+    trust: credreg_node::Trust,
+    /// The standard.
+    #[schema(value_type = Object)]
+    standard: credreg_model::QualityStandard,
+}
+
+/// Quality standards.
+#[derive(Serialize, ToSchema)]
+pub(crate) struct StandardsResponse {
+    /// Oldest first.
+    standards: Vec<StandardView>,
+}
+
+#[utoipa::path(get, path = "/api/v1/quality-standards", tag = "quality",
+    responses((status = 200, body = StandardsResponse)))]
+pub(crate) async fn list_quality_standards(
+    State(state): State<AppState>,
+) -> Result<Json<StandardsResponse>, Problem> {
+    let node = state.node.clone();
+    let standards = blocking(move || {
+        Ok(node
+            .quality_standards()?
+            .into_iter()
+            .map(|s| StandardView {
+                trust: node.trust_of(&s.issuer),
+                id: s.id,
+                issuer: s.issuer,
+                standard: s.standard,
+            })
+            .collect())
+    })
+    .await?;
+    Ok(Json(StandardsResponse { standards }))
+}
+
+/// `GET /api/v1/credentials/{id}/evaluation` query.
+#[derive(Deserialize, utoipa::IntoParams)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct EvaluationQuery {
+    /// The quality standard's record id (any standard this node holds, trusted or not).
+    standard: String,
+}
+
+#[utoipa::path(get, path = "/api/v1/credentials/{id}/evaluation", tag = "quality",
+    params(("id" = String, Path, description = "Definition record id"), EvaluationQuery),
+    responses((status = 200, description = "The definition judged against the standard, rule by rule"),
+        (status = 400, body = Problem), (status = 404, body = Problem)))]
+pub(crate) async fn evaluate_credential(
+    State(state): State<AppState>,
+    axum::extract::Path(id): axum::extract::Path<String>,
+    query: Result<axum::extract::Query<EvaluationQuery>, axum::extract::rejection::QueryRejection>,
+) -> Result<Json<credreg_node::quality::StandardResult>, Problem> {
+    let axum::extract::Query(q) = query.map_err(|e| Problem::malformed(e.body_text()))?;
+    let node = state.node.clone();
+    let lookup = id.clone();
+    let standard = q.standard.clone();
+    blocking(move || Ok(node.evaluate(&lookup, &standard)?))
+        .await?
+        .map(Json)
+        .ok_or_else(|| {
+            Problem::not_found(format!(
+                "There is no credential `{id}` or no quality standard `{}` here.",
+                q.standard
+            ))
+        })
+}

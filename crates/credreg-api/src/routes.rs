@@ -59,7 +59,11 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(log_inclusion))
         .routes(routes!(log_consistency))
         .routes(routes!(crate::federation::publish_membership))
-        .routes(routes!(crate::federation::publish_quality_standard))
+        .routes(routes!(
+            crate::federation::publish_quality_standard,
+            crate::federation::list_quality_standards
+        ))
+        .routes(routes!(crate::federation::evaluate_credential))
         .routes(routes!(crate::federation::publish_endorsement))
         .routes(routes!(crate::federation::list_issuers))
         .routes(routes!(crate::federation::list_peers))

@@ -467,6 +467,24 @@ impl Node {
         Ok(QualityPage { total, hits: out })
     }
 
+    /// Judges definition `id` against standard `standard` (any known standard, trusted or
+    /// not; `None` if either is unknown).
+    pub fn evaluate(&self, id: &str, standard: &str) -> Result<Option<StandardResult>, NodeError> {
+        let Some(entry) = self.definition(id)? else {
+            return Ok(None);
+        };
+        Ok(self
+            .quality_standards()?
+            .into_iter()
+            .find(|s| s.id == standard)
+            .map(|s| StandardResult {
+                evaluation: s.standard.evaluate(&entry.def),
+                trust: self.trust_of(&s.issuer),
+                standard_id: s.id,
+                issuer: s.issuer,
+            }))
+    }
+
     /// Judges definition `id` against every standard of a trusted publisher (`None` if the
     /// definition is unknown).
     pub fn quality_of(&self, id: &str) -> Result<Option<Vec<StandardResult>>, NodeError> {
