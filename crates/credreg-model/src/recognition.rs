@@ -191,17 +191,7 @@ impl Validate for Recognition {
                 e.add("cap.max", "must be a number above 0, at most 1,000,000");
             }
         }
-        let from = rfc3339(&self.valid_from);
-        if from.is_none() {
-            e.add("valid_from", "must be an RFC 3339 date-time");
-        }
-        if let Some(until) = &self.valid_until {
-            match (from, rfc3339(until)) {
-                (_, None) => e.add("valid_until", "must be an RFC 3339 date-time"),
-                (Some(f), Some(u)) if u <= f => e.add("valid_until", "must be after valid_from"),
-                _ => {}
-            }
-        }
+        e.validity_window(&self.valid_from, self.valid_until.as_deref());
     }
 }
 

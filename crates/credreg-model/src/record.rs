@@ -245,22 +245,7 @@ impl crate::Validate for Membership {
                 format!("must be one of {}", MEMBER_ROLES.join(", ")),
             );
         }
-        let rfc3339 = |s: &str| {
-            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
-        };
-        let from = rfc3339(&self.valid_from);
-        if from.is_none() {
-            e.add("valid_from", "must be an RFC 3339 date-time");
-        }
-        if let Some(until) = &self.valid_until {
-            match (from, rfc3339(until)) {
-                (_, None) => e.add("valid_until", "must be an RFC 3339 date-time"),
-                (Some(f), Some(u)) if u < f => {
-                    e.add("valid_until", "must not be before valid_from")
-                }
-                _ => {}
-            }
-        }
+        e.validity_window(&self.valid_from, self.valid_until.as_deref());
     }
 }
 

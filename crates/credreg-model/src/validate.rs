@@ -109,6 +109,27 @@ impl Errors {
         }
     }
 
+    /// Checks a validity window: `valid_from` an RFC 3339 date-time, and `valid_until` (if
+    /// given) one too, not before `valid_from` (memberships, recognitions).
+    pub fn validity_window(&mut self, valid_from: &str, valid_until: Option<&str>) {
+        let rfc3339 = |s: &str| {
+            time::OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok()
+        };
+        let from = rfc3339(valid_from);
+        if from.is_none() {
+            self.add("valid_from", "must be an RFC 3339 date-time");
+        }
+        if let Some(until) = valid_until {
+            match (from, rfc3339(until)) {
+                (_, None) => self.add("valid_until", "must be an RFC 3339 date-time"),
+                (Some(f), Some(u)) if u < f => {
+                    self.add("valid_until", "must not be before valid_from")
+                }
+                _ => {}
+            }
+        }
+    }
+
     /// The collected errors.
     pub fn finish(self) -> Result<(), Invalid> {
         if self.list.is_empty() {

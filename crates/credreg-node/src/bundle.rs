@@ -221,13 +221,7 @@ pub fn verify_bundle(
             return finish(0, cred, issuer, checks);
         }
         Err(e) => {
-            let mut c = CheckResult::new(
-                "proof",
-                CheckStatus::Fail,
-                Some(format!("The proof does not verify: {e}.")),
-            );
-            c.code = Some(e.check().as_str());
-            checks.push(c);
+            checks.push(CheckResult::proof_failed(&e));
             return finish(0, cred, issuer, checks);
         }
     }

@@ -54,6 +54,17 @@ pub struct CheckResult {
 }
 
 impl CheckResult {
+    /// The `proof` check failed with `e` (its stable code kept).
+    pub(crate) fn proof_failed(e: &ProofError) -> Self {
+        let mut c = Self::new(
+            "proof",
+            CheckStatus::Fail,
+            Some(format!("The proof does not verify: {e}.")),
+        );
+        c.code = Some(e.check().as_str());
+        c
+    }
+
     pub(crate) fn new(
         check: &'static str,
         status: CheckStatus,
@@ -350,13 +361,7 @@ impl Node {
                 v
             }
             Some(Err(e)) => {
-                let mut c = CheckResult::new(
-                    "proof",
-                    CheckStatus::Fail,
-                    Some(format!("The proof does not verify: {e}.")),
-                );
-                c.code = Some(e.check().as_str());
-                checks.push(c);
+                checks.push(CheckResult::proof_failed(&e));
                 for c in CHECKS[2..].iter().copied() {
                     checks.push(skip(c));
                 }

@@ -26,17 +26,9 @@ pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<File
         .map(|f| {
             let path = f.as_ref();
             let name = path.display();
-            let doc: Value = match std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
-            {
+            let doc = match read_json(path) {
                 Ok(d) => d,
-                Err(e) => {
-                    return FileVerdict {
-                        ok: false,
-                        line: format!("FAIL {name}: cannot read it: {e}"),
-                    }
-                }
+                Err(v) => return v,
             };
             match di.verify(&doc, &resolver, &options) {
                 Ok(v) => {
@@ -79,6 +71,17 @@ pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<File
         .collect()
 }
 
+/// A file's JSON, or the FAIL line saying why it cannot be read.
+fn read_json(path: &Path) -> Result<Value, FileVerdict> {
+    std::fs::read(path)
+        .map_err(|e| e.to_string())
+        .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
+        .map_err(|e| FileVerdict {
+            ok: false,
+            line: format!("FAIL {}: cannot read it: {e}", path.display()),
+        })
+}
+
 /// `credreg verify --offline`: each file is an offline bundle, checked from its own contents.
 pub fn verify_bundles(
     store: ContextStore,
@@ -92,17 +95,9 @@ pub fn verify_bundles(
         .map(|f| {
             let path = f.as_ref();
             let name = path.display();
-            let doc: Value = match std::fs::read(path)
-                .map_err(|e| e.to_string())
-                .and_then(|b| serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}")))
-            {
+            let doc = match read_json(path) {
                 Ok(d) => d,
-                Err(e) => {
-                    return FileVerdict {
-                        ok: false,
-                        line: format!("FAIL {name}: cannot read it: {e}"),
-                    }
-                }
+                Err(v) => return v,
             };
             let report = credreg_node::bundle::verify_bundle(&di, &doc, anchors, now);
             let issuer = report
