@@ -198,6 +198,8 @@ async fn catch_up(entries: usize, ctx: credreg_proof::ContextStore) -> (f64, f64
     origin.node().store().flush().expect("flush");
     let did = origin.did();
     let size = origin.log_size(&did);
+    // A marker for profilers attaching to this phase only (`perf record -p`).
+    println!("  (catch-up of {size} entries starts)");
     let start = Instant::now();
     let cpu0 = cpu_seconds();
     let late = FedNode::start(

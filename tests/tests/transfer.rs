@@ -476,6 +476,34 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     assert!(html.contains("Transfer report for Kettle Moraine School District"));
     assert!(html.contains("$2500"));
     assert!(!html.contains("<script"));
+
+    // Award counts survive a restart: they are rebuilt from the replicated receipts and
+    // revocations (which a replica indexes by award only).
+    let (juab_q, juab_r) = (juab_defs[1].clone(), juab_defs[4].clone());
+    let baltimore = districts.pop().expect("baltimore");
+    let path = baltimore.stop().await;
+    let baltimore = FedNode::start(
+        Spec::district("Baltimore County Public Schools", 44, &anchor, &ctx),
+        &path,
+    )
+    .await;
+    let awards = |id: String| {
+        let b = &baltimore;
+        async move {
+            b.http
+                .get(&format!("/api/v1/credentials/{id}"))
+                .await
+                .json()["quality"]["awards"]
+                .clone()
+        }
+    };
+    let q = awards(juab_q).await;
+    assert_eq!(
+        (q["issued"].as_u64(), q["review"]["awards"].as_u64()),
+        (Some(2), Some(1)),
+        "{q}"
+    );
+    assert_eq!(awards(juab_r).await["revoked"], 1);
 }
 
 /// Replaces the character at `i` with another of its class (digit, lowercase, uppercase) so

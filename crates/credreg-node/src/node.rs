@@ -232,15 +232,17 @@ impl Node {
     /// Rebuilds the award, review and endorsement counts from every record held.
     fn load_stats(&self) -> Result<(), NodeError> {
         let mut stats = self.stats.write().map_err(|_| poisoned())?;
-        for item in self.store.records_of_kind(RecordKind::AwardReceipt) {
-            let (_, bytes) = item?;
+        // Receipts and revocations of every log held (a replica's are indexed by award id
+        // only, not by kind).
+        for item in self.store.award_records(false) {
+            let bytes = item?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
             if let Some((def, review)) = receipt_fields(&doc) {
                 stats.issued(def, review);
             }
         }
-        for item in self.store.records_of_kind(RecordKind::Revocation) {
-            let (_, bytes) = item?;
+        for item in self.store.award_records(true) {
+            let bytes = item?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
             let issuer = doc.get("issuer").and_then(Value::as_str).unwrap_or("");
             if let Some(def) = doc
