@@ -219,7 +219,7 @@ impl Store {
             log_nodes: db.open_tree("log-nodes-1")?,
             log_entries: db.open_tree("log-entries-1")?,
             log_meta: db.open_tree("log-meta-1")?,
-            award_records: db.open_tree("award-records-1")?,
+            award_records: db.open_tree("award-records-2")?,
             evidence: db.open_tree("evidence-1")?,
             db,
         })
@@ -521,7 +521,7 @@ impl Store {
                 value.extend_from_slice(&record.bytes);
                 log_entries.insert(&entry, value);
                 // The award index names the entry itself (see `award_record`).
-                awards.insert(key, &entry);
+                awards.insert(&key, replica_award_value(&prefix, position));
                 continue;
             }
             log_entries.insert(&entry, id.as_bytes());
@@ -589,12 +589,28 @@ impl Store {
         award_id: &str,
         revocation: bool,
     ) -> Result<Option<(u64, Vec<u8>)>, StoreError> {
-        let mut key = vec![if revocation { b'x' } else { b'r' }];
-        key.extend_from_slice(award_id.as_bytes());
-        match self.award_records.get(key)? {
-            Some(v) => self.award_value(&v).map(Some),
-            None => Ok(None),
+        let key = award_key(if revocation { b'x' } else { b'r' }, award_id);
+        let Some(v) = self.award_records.get(key)? else {
+            return Ok(None);
+        };
+        let (position, bytes) = self.award_value(&v)?;
+        // The key is a hash: check the record is about this award.
+        #[derive(serde::Deserialize)]
+        struct About<'a> {
+            #[serde(borrow)]
+            body: AwardId<'a>,
         }
+        #[derive(serde::Deserialize)]
+        struct AwardId<'a> {
+            award_id: std::borrow::Cow<'a, str>,
+        }
+        let about: About<'_> = serde_json::from_slice(&bytes).map_err(|e| {
+            corrupt(
+                "award-records-2",
+                format!("names a record without an award id: {e}"),
+            )
+        })?;
+        Ok((about.body.award_id == award_id).then_some((position, bytes)))
     }
 
     /// Every receipt (`revocation` false) or revocation (true) of every log this node holds,
@@ -611,13 +627,13 @@ impl Store {
             })
     }
 
-    /// Resolves an `award-records-1` value to the record's position and bytes.
+    /// Resolves an `award-records-2` value to the record's position and bytes.
     fn award_value(&self, v: &[u8]) -> Result<(u64, Vec<u8>), StoreError> {
         match v.len() {
             // A record of this node's own log: by record id.
             32 => {
                 let Some(stored) = self.records.get(v)? else {
-                    return Err(corrupt("award-records-1", "names a missing record"));
+                    return Err(corrupt("award-records-2", "names a missing record"));
                 };
                 let position =
                     decode_u64(stored.get(..8).ok_or_else(|| {
@@ -625,17 +641,21 @@ impl Store {
                     })?)?;
                 Ok((position, record_bytes(&stored)?.to_vec()))
             }
-            // A replicated one: the key of its log entry (issuer log prefix and position),
-            // whose value holds the bytes.
-            24 => {
-                let position = decode_u64(&v[16..])?;
+            // A replicated one: its log's prefix and its position, naming the log entry whose
+            // value holds the bytes.
+            22 | 24 => {
+                let mut be = [0u8; 8];
+                be[8 - (v.len() - 16)..].copy_from_slice(&v[16..]);
+                let position = u64::from_be_bytes(be);
+                let mut prefix = [0u8; 16];
+                prefix.copy_from_slice(&v[..16]);
                 let value = self
                     .log_entries
-                    .get(v)?
-                    .ok_or_else(|| corrupt("award-records-1", "names a missing log entry"))?;
+                    .get(entry_key(&prefix, position))?
+                    .ok_or_else(|| corrupt("award-records-2", "names a missing log entry"))?;
                 Ok((position, self.entry_bytes(position, &value)?))
             }
-            _ => Err(corrupt("award-records-1", "value of unknown shape")),
+            _ => Err(corrupt("award-records-2", "value of unknown shape")),
         }
     }
 
@@ -884,8 +904,8 @@ impl Tx<'_> {
     ) -> TxResult<()> {
         if let Some(key) = award_record_key(record) {
             // The first receipt or revocation of an award wins; later ones are duplicates.
-            if self.award_records().get(&key)?.is_none() {
-                self.award_records().insert(key, id)?;
+            if self.award_records().get(key)?.is_none() {
+                self.award_records().insert(&key[..], id)?;
             }
         }
         let mut value = Vec::with_capacity(8 + record.bytes.len());
@@ -1038,7 +1058,7 @@ fn checkpoint_key(issuer: &str) -> Vec<u8> {
 
 /// `r<award id>` for a receipt, `x<award id>` for a revocation; `None` for other kinds. The
 /// award id is read from the record's body (`body.award_id`).
-fn award_record_key(record: &NewRecord) -> Option<Vec<u8>> {
+fn award_record_key(record: &NewRecord) -> Option<[u8; 17]> {
     let tag = match record.kind {
         RecordKind::AwardReceipt => b'r',
         RecordKind::Revocation => b'x',
@@ -1053,9 +1073,31 @@ fn award_record_key(record: &NewRecord) -> Option<Vec<u8>> {
         award_id: String,
     }
     let about: About = serde_json::from_slice(&record.bytes).ok()?;
-    let mut key = vec![tag];
-    key.extend_from_slice(about.body.award_id.as_bytes());
-    Some(key)
+    Some(award_key(tag, &about.body.award_id))
+}
+
+/// `award-records-2` key: the tag (`r` receipt, `x` revocation) and 16 bytes of blake3 of the
+/// award id. Short keys and values fit sled's inline byte strings (22 bytes), which matters:
+/// award ids are random, so every insert copies a different leaf, and a leaf of inline items
+/// copies without touching a reference count per item. Lookups compare the record's own
+/// award id, so a hash collision cannot return another award's record.
+fn award_key(tag: u8, award_id: &str) -> [u8; 17] {
+    let mut k = [0u8; 17];
+    k[0] = tag;
+    k[1..].copy_from_slice(&blake3::hash(award_id.as_bytes()).as_bytes()[..16]);
+    k
+}
+
+/// A replica's `award-records-2` value: its log prefix and a 6-byte position (22 bytes,
+/// inline in sled); the 8-byte form for positions beyond 2^48.
+fn replica_award_value(prefix: &[u8; 16], position: u64) -> Vec<u8> {
+    let mut v = prefix.to_vec();
+    if position < 1 << 48 {
+        v.extend_from_slice(&position.to_be_bytes()[2..]);
+    } else {
+        v.extend_from_slice(&position.to_be_bytes());
+    }
+    v
 }
 
 fn node_key(prefix: &[u8; 16], level: u32, index: u64) -> [u8; 25] {
