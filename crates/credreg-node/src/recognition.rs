@@ -98,13 +98,22 @@ impl Node {
     }
 
     /// Recognition rules held here (own and replicated), oldest first; only `issuer`'s when
-    /// given.
+    /// given. A replicated rule that fails validation (another node's bug, or a hostile
+    /// district: `per: 0`, a negative amount) is left out, so no report divides by it.
     pub fn recognitions(&self, issuer: Option<&str>) -> Result<Vec<RecognitionEntry>, NodeError> {
         let mut out = Vec::new();
         for item in self.store.records_of_kind(RecordKind::Recognition) {
             let (id, bytes) = item?;
-            let (rec, recognition) = decode_record::<Recognition>(&bytes)?;
+            let Ok((rec, recognition)) = decode_record::<Recognition>(&bytes) else {
+                continue;
+            };
             if issuer.is_some_and(|i| i != rec.issuer) {
+                continue;
+            }
+            let mut errors = Errors::default();
+            recognition.validate(&mut errors);
+            if errors.finish().is_err() {
+                tracing::warn!(%id, issuer = %rec.issuer, "ignoring an invalid recognition rule");
                 continue;
             }
             out.push(RecognitionEntry {

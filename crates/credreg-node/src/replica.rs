@@ -1150,17 +1150,30 @@ fn decode(kind: RecordKind, doc: &Value, bytes: &[u8]) -> Result<Option<Decoded>
             text("issued"),
             Membership::deserialize(body).map_err(shape)?,
         )),
+        // Bodies nothing indexes at replication are still checked for shape, so every reader
+        // of them can trust what is stored.
+        RecordKind::IssuerProfile => {
+            credreg_model::IssuerProfile::deserialize(body).map_err(shape)?;
+            None
+        }
+        RecordKind::QualityStandard => {
+            credreg_model::QualityStandard::deserialize(body).map_err(shape)?;
+            None
+        }
+        RecordKind::Recognition => {
+            credreg_model::Recognition::deserialize(body).map_err(shape)?;
+            None
+        }
+        RecordKind::Endorsement => {
+            let e = credreg_model::Endorsement::deserialize(body).map_err(shape)?;
+            Some(Decoded::Endorsement(e.subject))
+        }
         RecordKind::AwardReceipt => crate::node::receipt_fields(doc)
             .map(|(def, review)| Decoded::Receipt(def.to_owned(), review)),
         RecordKind::Revocation => body
             .get("award_id")
             .and_then(Value::as_str)
             .map(|a| Decoded::Revocation(text("issuer"), a.to_owned())),
-        RecordKind::Endorsement => body
-            .get("subject")
-            .and_then(Value::as_str)
-            .map(|s| Decoded::Endorsement(s.to_owned())),
-        _ => None,
     })
 }
 

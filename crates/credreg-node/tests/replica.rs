@@ -246,3 +246,51 @@ proptest! {
         prop_assert_eq!(replica.store().log_size(&did(2)).expect("size"), 0);
     }
 }
+
+/// A member's record that is genuinely signed but whose body is not a valid record of its
+/// kind (a buggy or hostile node wrote it) is refused at replication: nothing of the page is
+/// stored, so every reader can trust the records it holds.
+#[test]
+fn a_signed_record_with_a_malformed_body_is_refused() {
+    let (_state, juab, replica) = trusted_pair();
+    let key = SigningKey::from_bytes(&[2; 32]);
+    let di = credreg_proof::DataIntegrity::new(credreg_proof::Canonicalizer::new(
+        std::sync::Arc::new(ContextStore::with_builtins()),
+    ));
+    for (kind, body) in [
+        ("QualityStandard", json!({"name": "No rules field"})),
+        (
+            "Recognition",
+            json!({"name": "x", "applies_to": {"kind": "everything"}}),
+        ),
+        ("IssuerProfile", json!({"name": 7})),
+    ] {
+        let doc = json!({"type": kind, "issuer": juab.did(), "issued": "2026-11-30T10:00:00Z", "body": body});
+        let signed = di
+            .sign(
+                &doc,
+                &key,
+                &credreg_proof::SignOptions::assertion(
+                    credreg_proof::Suite::EddsaJcs2022,
+                    credreg_proof::keys::did_key_method(&key.verifying_key()),
+                    "2026-11-30T10:00:00Z",
+                ),
+            )
+            .expect("sign");
+        let bytes = credreg_proof::canon::jcs(&signed).expect("jcs");
+        juab.store()
+            .put_record(&credreg_store::NewRecord {
+                kind: credreg_model::RecordKind::parse(kind).expect("kind"),
+                issuer: juab.did().to_owned(),
+                bytes,
+            })
+            .expect("stored at the origin");
+    }
+    // A definition after them makes the origin sign a checkpoint covering everything.
+    juab.publish_definition(def("Wait Time")).expect("publish");
+    let o = replica.on_gossip(&announce(&juab, 0));
+    assert_eq!(o.verdict(), Validation::Reject, "{}", o.note);
+    assert!(o.note.contains("does not decode"), "{}", o.note);
+    assert_eq!(replica.store().log_size(juab.did()).expect("size"), 0);
+    assert_eq!(replica.definition_count().expect("count"), 0);
+}
