@@ -443,6 +443,14 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     let r = km
         .http
         .post(
+            "/api/v1/transfer-reports?district=kettle-moraine",
+            &json!({"credentials": [portfolio[0]]}),
+        )
+        .await;
+    r.assert_problem(axum::http::StatusCode::BAD_REQUEST, "malformed-request");
+    let r = km
+        .http
+        .post(
             "/api/v1/transfer-reports",
             &json!({"credentials": [], "email": ANA}),
         )

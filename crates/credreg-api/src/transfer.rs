@@ -84,6 +84,14 @@ pub(crate) async fn transfer_report(
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::malformed(e.body_text()))?;
+    if q.district
+        .as_deref()
+        .is_some_and(|d| !d.starts_with("did:") || d.len() > 512)
+    {
+        return Err(Problem::malformed(
+            "district must be the DID of the district whose rules to apply",
+        ));
+    }
     let bytes = body_bytes(body)?;
     let node = state.node.clone();
     let report = blocking(move || {
