@@ -229,19 +229,25 @@ impl Node {
         Ok(())
     }
 
-    /// Rebuilds the award, review and endorsement counts from every record held.
+    /// Rebuilds the award, review and endorsement counts from every record held: this node's
+    /// own awards from their compact states (a sequential scan), replicated ones from their
+    /// receipts and revocations.
     fn load_stats(&self) -> Result<(), NodeError> {
         let mut stats = self.stats.write().map_err(|_| poisoned())?;
-        // Receipts and revocations of every log held (a replica's are indexed by award id
-        // only, not by kind).
-        for item in self.store.award_records(false) {
-            let bytes = item?;
-            let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
-            if let Some((def, review)) = receipt_fields(&doc) {
-                stats.issued(def, review);
+        for state in self.store.award_states() {
+            let state = state?;
+            stats.issued(&state.credential_id, state.review);
+            if state.revocation.is_some() {
+                stats.revoked(&state.credential_id);
             }
         }
-        for item in self.store.award_records(true) {
+        for item in self.store.replica_award_records(false) {
+            let bytes = item?;
+            if let Some((def, review)) = receipt_body(&bytes) {
+                stats.issued(&def, review);
+            }
+        }
+        for item in self.store.replica_award_records(true) {
             let bytes = item?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;
             let issuer = doc.get("issuer").and_then(Value::as_str).unwrap_or("");
@@ -751,6 +757,7 @@ impl Node {
                     issued_at: issued_at.clone(),
                     receipt_id: receipt.id(),
                     revocation: None,
+                    review: r.review,
                 },
                 award_id,
                 bytes,
@@ -878,6 +885,23 @@ fn parallel_map<T: Send, R: Send>(
 }
 
 /// Parses a stored record and its body.
+/// A receipt's definition id and review summary, read from its bytes without building a
+/// JSON tree (start-up reads every replicated receipt).
+fn receipt_body(bytes: &[u8]) -> Option<(String, Option<credreg_model::ReviewSummary>)> {
+    #[derive(serde::Deserialize)]
+    struct Receipt {
+        body: Body,
+    }
+    #[derive(serde::Deserialize)]
+    struct Body {
+        credential_id: String,
+        #[serde(default)]
+        review: Option<credreg_model::ReviewSummary>,
+    }
+    let r: Receipt = serde_json::from_slice(bytes).ok()?;
+    Some((r.body.credential_id, r.body.review))
+}
+
 /// A receipt record's definition id and review summary (without decoding the whole body).
 pub(crate) fn receipt_fields(doc: &Value) -> Option<(&str, Option<credreg_model::ReviewSummary>)> {
     let body = doc.get("body")?;

@@ -86,6 +86,9 @@ pub struct AwardState {
     /// Set once revoked.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revocation: Option<RevocationState>,
+    /// The review summary its receipt records, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<credreg_model::ReviewSummary>,
 }
 
 /// A revocation as the node tracks it.
@@ -468,6 +471,34 @@ impl Store {
         Ok(self.awards.get(award_id.as_bytes())?.map(|v| v.to_vec()))
     }
 
+    /// The state of every award this node issued (a sequential scan: what rebuilding the
+    /// award counts at start reads for the node's own awards).
+    pub fn award_states(&self) -> impl Iterator<Item = Result<AwardState, StoreError>> + '_ {
+        self.award_state.iter().map(|item| {
+            let (_, v) = item?;
+            serde_json::from_slice(&v).map_err(|e| corrupt("award-state-1", e))
+        })
+    }
+
+    /// Every replicated receipt (`revocation` false) or revocation (true): exact bytes.
+    pub fn replica_award_records(
+        &self,
+        revocation: bool,
+    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
+        let tag = if revocation { b'x' } else { b'r' };
+        let replicated: Vec<([u8; 16], u64)> = self
+            .replica_awards
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .iter()
+            .filter(|(k, _)| k[0] == tag)
+            .map(|(_, v)| *v)
+            .collect();
+        replicated
+            .into_iter()
+            .map(move |(prefix, position)| self.replica_entry(&prefix, position))
+    }
+
     /// An award's tracking state.
     pub fn award_state(&self, award_id: &str) -> Result<Option<AwardState>, StoreError> {
         self.award_state
@@ -693,34 +724,6 @@ impl Store {
             )
         })?;
         Ok((about.body.award_id == award_id).then_some((position, bytes)))
-    }
-
-    /// Every receipt (`revocation` false) or revocation (true) of every log this node holds,
-    /// own and replicated: their exact bytes (to rebuild in-memory counts).
-    pub fn award_records(
-        &self,
-        revocation: bool,
-    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
-        let tag = if revocation { b'x' } else { b'r' };
-        let replicated: Vec<([u8; 16], u64)> = self
-            .replica_awards
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .filter(|(k, _)| k[0] == tag)
-            .map(|(_, v)| *v)
-            .collect();
-        self.award_records
-            .scan_prefix([tag])
-            .map(move |item| {
-                let (_, v) = item?;
-                self.award_value(&v).map(|(_, bytes)| bytes)
-            })
-            .chain(
-                replicated
-                    .into_iter()
-                    .map(move |(prefix, position)| self.replica_entry(&prefix, position)),
-            )
     }
 
     /// The exact bytes of entry `position` of the replicated log with `prefix`.
@@ -1274,6 +1277,7 @@ mod tests {
                 issued_at: "t".into(),
                 receipt_id: receipt.id(),
                 revocation: None,
+                review: None,
             },
             receipt,
         }
