@@ -484,6 +484,12 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     assert!(html.contains("Transfer report for Kettle Moraine School District"));
     assert!(html.contains("$2500"));
     assert!(!html.contains("<script"));
+    // The badges of reports count among the node's verifications.
+    let metrics = String::from_utf8(km.http.get("/metrics").await.body).expect("utf-8");
+    assert!(
+        metrics.contains("credreg_verifications_total{verdict=\"revoked\"}"),
+        "{metrics}"
+    );
 
     // Award counts survive a restart: they are rebuilt from the replicated receipts and
     // revocations (which a replica indexes by award only).

@@ -101,6 +101,16 @@ pub(crate) async fn transfer_report(
         Ok(node.transfer_report(&input, q.district.as_deref())?)
     })
     .await?;
+    // Every badge of a report was verified: counted like `POST /api/v1/verify`'s.
+    for c in &report.verification.credentials {
+        state
+            .metrics
+            .verifications
+            .get_or_create(&crate::metrics::VerdictLabels {
+                verdict: c.verdict.as_str().to_owned(),
+            })
+            .inc();
+    }
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())
