@@ -95,7 +95,7 @@ pub struct BulkFailure {
 
 /// Signed awards not stored yet (see [`Node::prepare_awards`]).
 #[derive(Debug)]
-pub struct PreparedAwards(Vec<NewAward>, Vec<Option<credreg_model::ReviewSummary>>);
+pub struct PreparedAwards(Vec<NewAward>);
 
 impl PreparedAwards {
     /// How many.
@@ -676,8 +676,8 @@ impl Node {
         self.store.put_awards(&prepared.0)?;
         {
             let mut stats = self.stats.write().map_err(|_| poisoned())?;
-            for (a, review) in prepared.0.iter().zip(&prepared.1) {
-                stats.issued(&a.state.credential_id, *review);
+            for a in &prepared.0 {
+                stats.issued(&a.state.credential_id, a.state.review);
             }
         }
         self.sign_checkpoint()?;
@@ -764,8 +764,7 @@ impl Node {
                 receipt,
             })
         };
-        let reviews = requests.iter().map(|r| r.review).collect();
-        Ok(PreparedAwards(parallel_map(jobs, sign_one)?, reviews))
+        Ok(PreparedAwards(parallel_map(jobs, sign_one)?))
     }
 
     /// An award's exact signed bytes.

@@ -3,12 +3,13 @@
 
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use crate::recognition::RuleMatcher;
 use crate::stats::AwardStats;
 use crate::trust::Trust;
 use crate::CatalogEntry;
 use credreg_model::{
-    AppliesTo, CredentialDef, Endorsement, Errors, Evaluation, QualityStandard, RecordKind,
-    Validate, OB_V3, VC_V2,
+    CredentialDef, Endorsement, Errors, Evaluation, QualityStandard, RecordKind, Validate, OB_V3,
+    VC_V2,
 };
 use serde::Serialize;
 use std::sync::Arc;
@@ -160,15 +161,6 @@ impl SortBy {
     }
 }
 
-/// What recognition lookups share within one request: the rules in force, the standards and
-/// the membership of issuers (looked up once each).
-struct RecognitionContext {
-    rules: Vec<crate::RecognitionEntry>,
-    standards: Vec<StandardEntry>,
-    federation: String,
-    members: std::collections::HashMap<String, bool>,
-}
-
 /// A definition judged against one standard, with the standard's publisher and their trust.
 #[derive(Debug, Clone, Serialize)]
 pub struct StandardResult {
@@ -284,7 +276,7 @@ impl Node {
 
     /// The quality profile of definition `id` (`None` if the definition is unknown).
     pub fn quality_profile(&self, id: &str) -> Result<Option<QualityProfile>, NodeError> {
-        let Some(standards) = self.quality_of(id)? else {
+        let Some(entry) = self.definition(id)? else {
             return Ok(None);
         };
         let mut endorsements = Vec::new();
@@ -301,11 +293,9 @@ impl Node {
                 });
             }
         }
-        let Some(entry) = self.definition(id)? else {
-            return Ok(None);
-        };
-        let mut ctx = self.recognition_context()?;
-        let recognized_by = self.recognized_by(&entry, &mut ctx);
+        let mut matcher = RuleMatcher::new(self)?;
+        let rules = self.rules_in_force(None)?;
+        let recognized_by = recognized_by(&entry, &rules, &mut matcher);
         let awards = self
             .stats
             .read()
@@ -313,67 +303,11 @@ impl Node {
             .awards(id);
         Ok(Some(QualityProfile {
             features: Features::of(&entry.def),
-            standards,
+            standards: self.judged_by_trusted(&entry, matcher.standards),
             endorsements,
             recognized_by,
             awards,
         }))
-    }
-
-    fn recognition_context(&self) -> Result<RecognitionContext, NodeError> {
-        let now = time::OffsetDateTime::now_utc();
-        let mut rules = self.recognitions(None)?;
-        rules.retain(|r| r.recognition.in_force(now));
-        Ok(RecognitionContext {
-            rules,
-            standards: self.quality_standards()?,
-            federation: self.settings().federation.name.clone(),
-            members: std::collections::HashMap::new(),
-        })
-    }
-
-    /// Districts (other than its issuer) with a rule in force that gives `entry` value.
-    fn recognized_by(&self, entry: &CatalogEntry, ctx: &mut RecognitionContext) -> Vec<String> {
-        let mut out: Vec<String> = Vec::new();
-        for i in 0..ctx.rules.len() {
-            let rule = &ctx.rules[i];
-            if rule.issuer == entry.issuer || out.contains(&rule.issuer) {
-                continue;
-            }
-            let applies = match &rule.recognition.applies_to {
-                AppliesTo::Credential { id } => *id == entry.id,
-                AppliesTo::Stack { id } => self
-                    .stack(id)
-                    .ok()
-                    .flatten()
-                    .is_some_and(|s| s.stack.credentials.contains(&entry.id)),
-                AppliesTo::Federation {
-                    federation,
-                    standard,
-                } => {
-                    let standard_ok = standard.as_deref().is_none_or(|sid| {
-                        ctx.standards
-                            .iter()
-                            .any(|s| s.id == sid && s.standard.met_by(&entry.def))
-                    });
-                    *federation == ctx.federation && standard_ok && {
-                        let issuer = entry.issuer.clone();
-                        *ctx.members.entry(issuer).or_insert_with(|| {
-                            matches!(
-                                self.trust_of(&entry.issuer).status,
-                                crate::TrustStatus::Member
-                                    | crate::TrustStatus::Anchor
-                                    | crate::TrustStatus::ThisNode
-                            )
-                        })
-                    }
-                }
-            };
-            if applies {
-                out.push(ctx.rules[i].issuer.clone());
-            }
-        }
-        out
     }
 
     /// A quality-aware search: the catalog search (`federation`: every trusted issuer's
@@ -394,8 +328,9 @@ impl Node {
             },
             federation,
         )?;
-        let mut ctx = self.recognition_context()?;
-        let trusted_standards: Vec<usize> = ctx
+        let mut matcher = RuleMatcher::new(self)?;
+        let rules = self.rules_in_force(None)?;
+        let trusted_standards: Vec<usize> = matcher
             .standards
             .iter()
             .enumerate()
@@ -403,7 +338,7 @@ impl Node {
             .map(|(i, _)| i)
             .collect();
         if let Some(m) = &filter.meets {
-            if !ctx.standards.iter().any(|s| &s.id == m) {
+            if !matcher.standards.iter().any(|s| &s.id == m) {
                 return Err(NodeError::NotFound {
                     what: "quality standard",
                     id: m.clone(),
@@ -412,26 +347,22 @@ impl Node {
         }
         let stats = self.stats.read().map_err(|_| internal("poisoned"))?;
         let need_recognitions = filter.recognized || filter.sort == SortBy::Recognitions;
-        let mut hits: Vec<(std::sync::Arc<CatalogEntry>, usize)> = Vec::new();
+        let mut hits: Vec<(std::sync::Arc<CatalogEntry>, Option<usize>)> = Vec::new();
         for e in all.items {
-            if let Some(m) = &filter.meets {
-                let meets = ctx
-                    .standards
-                    .iter()
-                    .any(|s| &s.id == m && s.standard.met_by(&e.def));
-                if !meets {
-                    continue;
-                }
+            if filter
+                .meets
+                .as_deref()
+                .is_some_and(|m| !matcher.meets(m, &e.def))
+            {
+                continue;
             }
             if stats.endorsement_count(&e.id) < filter.min_endorsements {
                 continue;
             }
-            let recognitions = if need_recognitions {
-                self.recognized_by(&e, &mut ctx).len()
-            } else {
-                0
-            };
-            if filter.recognized && recognitions == 0 {
+            // Counted here only when filtering or sorting needs it; otherwise for the page.
+            let recognitions =
+                need_recognitions.then(|| recognized_by(&e, &rules, &mut matcher).len());
+            if filter.recognized && recognitions == Some(0) {
                 continue;
             }
             hits.push((e, recognitions));
@@ -450,16 +381,17 @@ impl Node {
         let total = hits.len();
         let page: Vec<_> = hits.into_iter().skip(offset).take(limit).collect();
         let mut out = Vec::with_capacity(page.len());
-        for (e, _) in page {
+        for (e, recognitions) in page {
             let summary = QualitySummary {
                 meets: trusted_standards
                     .iter()
-                    .map(|&i| &ctx.standards[i])
+                    .map(|&i| &matcher.standards[i])
                     .filter(|s| s.standard.met_by(&e.def))
                     .map(|s| s.id.clone())
                     .collect(),
                 endorsements: stats.endorsement_count(&e.id),
-                recognized_by: self.recognized_by(&e, &mut ctx).len(),
+                recognized_by: recognitions
+                    .unwrap_or_else(|| recognized_by(&e, &rules, &mut matcher).len()),
                 awards: stats.awards(&e.id),
             };
             out.push((e, summary));
@@ -485,25 +417,42 @@ impl Node {
             }))
     }
 
-    /// Judges definition `id` against every standard of a trusted publisher (`None` if the
-    /// definition is unknown).
-    pub fn quality_of(&self, id: &str) -> Result<Option<Vec<StandardResult>>, NodeError> {
-        let Some(entry) = self.definition(id)? else {
-            return Ok(None);
-        };
-        let mut out = Vec::new();
-        for s in self.quality_standards()? {
-            let trust = self.trust_of(&s.issuer);
-            if !trust.status.is_trusted() {
-                continue;
-            }
-            out.push(StandardResult {
-                evaluation: s.standard.evaluate(&entry.def),
-                standard_id: s.id,
-                issuer: s.issuer,
-                trust,
-            });
-        }
-        Ok(Some(out))
+    /// `entry` judged against every standard (of `standards`) whose publisher this node
+    /// trusts.
+    fn judged_by_trusted(
+        &self,
+        entry: &CatalogEntry,
+        standards: Vec<StandardEntry>,
+    ) -> Vec<StandardResult> {
+        standards
+            .into_iter()
+            .filter_map(|s| {
+                let trust = self.trust_of(&s.issuer);
+                trust.status.is_trusted().then(|| StandardResult {
+                    evaluation: s.standard.evaluate(&entry.def),
+                    standard_id: s.id,
+                    issuer: s.issuer,
+                    trust,
+                })
+            })
+            .collect()
     }
+}
+
+/// Districts (other than its issuer) with a rule in force that gives `entry` value.
+fn recognized_by(
+    entry: &CatalogEntry,
+    rules: &[crate::RecognitionEntry],
+    matcher: &mut RuleMatcher<'_>,
+) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    for rule in rules {
+        if rule.issuer != entry.issuer
+            && !out.contains(&rule.issuer)
+            && matcher.covers(&rule.recognition.applies_to, entry)
+        {
+            out.push(rule.issuer.clone());
+        }
+    }
+    out
 }

@@ -3,9 +3,76 @@
 
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use crate::quality::StandardEntry;
+use crate::CatalogEntry;
 use credreg_model::{AppliesTo, Credit, Errors, Recognition, RecordKind, Validate};
 use serde::Serialize;
+use std::collections::HashMap;
 use std::sync::Arc;
+
+/// Decides whether a rule's `applies_to` covers a definition, for transfer reports and
+/// quality profiles alike. Built once per request: it holds the quality standards and looks up
+/// each issuer's membership once.
+pub(crate) struct RuleMatcher<'n> {
+    node: &'n Node,
+    /// Every quality standard held.
+    pub(crate) standards: Vec<StandardEntry>,
+    members: HashMap<String, bool>,
+}
+
+impl<'n> RuleMatcher<'n> {
+    pub(crate) fn new(node: &'n Node) -> Result<Self, NodeError> {
+        Ok(Self {
+            standards: node.quality_standards()?,
+            node,
+            members: HashMap::new(),
+        })
+    }
+
+    /// Whether `def` meets the standard with record id `standard` (false if unknown).
+    pub(crate) fn meets(&self, standard: &str, def: &credreg_model::CredentialDef) -> bool {
+        self.standards
+            .iter()
+            .any(|s| s.id == standard && s.standard.met_by(def))
+    }
+
+    /// Whether `applies_to` covers `entry`: the credential itself, a stack that lists it, or
+    /// a credential of a current member of `federation` (this node's: the only one whose
+    /// membership it can check) meeting the standard if one is named.
+    pub(crate) fn covers(&mut self, applies_to: &AppliesTo, entry: &CatalogEntry) -> bool {
+        match applies_to {
+            AppliesTo::Credential { id } => *id == entry.id,
+            AppliesTo::Stack { id } => self
+                .node
+                .stack(id)
+                .ok()
+                .flatten()
+                .is_some_and(|s| s.stack.credentials.contains(&entry.id)),
+            AppliesTo::Federation {
+                federation,
+                standard,
+            } => {
+                *federation == self.node.settings().federation.name
+                    && standard
+                        .as_deref()
+                        .is_none_or(|s| self.meets(s, &entry.def))
+                    && self.member(&entry.issuer)
+            }
+        }
+    }
+
+    fn member(&mut self, did: &str) -> bool {
+        if let Some(m) = self.members.get(did) {
+            return *m;
+        }
+        let m = matches!(
+            self.node.trust_of(did).status,
+            crate::TrustStatus::Member | crate::TrustStatus::Anchor | crate::TrustStatus::ThisNode
+        );
+        self.members.insert(did.to_owned(), m);
+        m
+    }
+}
 
 /// A recognition rule this node holds.
 #[derive(Debug, Clone, Serialize)]
@@ -124,5 +191,16 @@ impl Node {
             });
         }
         Ok(out)
+    }
+
+    /// The rules in force now (only `issuer`'s when given).
+    pub(crate) fn rules_in_force(
+        &self,
+        issuer: Option<&str>,
+    ) -> Result<Vec<RecognitionEntry>, NodeError> {
+        let now = time::OffsetDateTime::now_utc();
+        let mut rules = self.recognitions(issuer)?;
+        rules.retain(|r| r.recognition.in_force(now));
+        Ok(rules)
     }
 }

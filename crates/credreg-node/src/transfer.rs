@@ -15,11 +15,14 @@
 //!   taking badges in issuance order.
 
 use crate::node::Node;
+use crate::recognition::RuleMatcher;
 use crate::verify::{credentials_of, CredentialReport, IssuerInfo, Verdict, VerifyReport};
+use crate::CatalogEntry;
 use credreg_model::{AppliesTo, CapPeriod, Credit, LocalValue, Recognition, ValueUnit};
 use serde::Serialize;
 use serde_json::Value;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::sync::Arc;
 use time::OffsetDateTime;
 
 /// A definition or stack, by id and name.
@@ -31,14 +34,8 @@ pub struct Named {
     pub name: String,
 }
 
-/// An amount in a unit.
-#[derive(Debug, Clone, Copy, Serialize, PartialEq)]
-pub struct Amount {
-    /// Amount.
-    pub amount: f64,
-    /// Unit.
-    pub unit: ValueUnit,
-}
+/// An amount in a unit: the model's `LocalValue` (what a definition or stack is worth).
+pub type Amount = LocalValue;
 
 /// What became of one badge.
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
@@ -50,7 +47,7 @@ pub enum Outcome {
     Counted,
     /// One of the receiving district's own credentials.
     Own,
-    /// Not recognized; `code` and `note` say why.
+    /// Not recognized; `reason` and `note` say why.
     NotRecognized,
 }
 
@@ -265,22 +262,21 @@ impl Node {
         let now = OffsetDateTime::now_utc();
         let district = district.unwrap_or(self.did()).to_owned();
         let verification = self.verify_credentials(&input.credentials);
-        let entries = self.recognitions(Some(&district))?;
+        let entries = self.rules_in_force(Some(&district))?;
         let rules: Vec<Rule<'_>> = entries
             .iter()
-            .filter(|e| e.recognition.in_force(now))
             .map(|e| Rule {
                 id: &e.id,
                 issued: &e.issued,
                 r: &e.recognition,
             })
             .collect();
-        let standards = self.quality_standards()?;
+        let mut matcher = RuleMatcher::new(self)?;
         let federation = self.settings().federation.name.clone();
 
         let mut badges: Vec<BadgeOutcome> = Vec::with_capacity(input.credentials.len());
-        // Badges that may earn credit: (badge index, definition id, issuer, year).
-        let mut eligible: Vec<(usize, String, String, i32)> = Vec::new();
+        // Badges that may earn credit: (badge index, definition, year of issuance).
+        let mut eligible: Vec<(usize, Arc<CatalogEntry>, i32)> = Vec::new();
         // Local definition id -> badges that count as it.
         let mut held: BTreeMap<String, Vec<usize>> = BTreeMap::new();
         for (cred, report) in input.credentials.iter().zip(&verification.credentials) {
@@ -344,7 +340,7 @@ impl Node {
                 }
                 Verdict::Valid => match &def {
                     Some(d) if d.issuer == issuer => {
-                        eligible.push((report.index, d.id.clone(), issuer, issuance_year(cred)));
+                        eligible.push((report.index, d.clone(), issuance_year(cred)));
                     }
                     _ => not(
                         &mut out,
@@ -357,40 +353,15 @@ impl Node {
             badges.push(out);
         }
 
-        // Each eligible badge's best rule.
-        let met = |def_id: &str, standard: &str| -> bool {
-            let (Some(def), Some(s)) = (
-                self.definition(def_id).ok().flatten(),
-                standards.iter().find(|s| s.id == standard),
-            ) else {
-                return false;
-            };
-            s.standard.evaluate(&def.def).meets
-        };
-        let member = |issuer: &str| {
-            matches!(
-                self.trust_of(issuer).status,
-                crate::TrustStatus::Member
-                    | crate::TrustStatus::Anchor
-                    | crate::TrustStatus::ThisNode
-            )
-        };
+        // Each eligible badge's best rule (stack rules are applied to whole stacks below).
         let mut by_rule: BTreeMap<usize, Vec<(usize, i32)>> = BTreeMap::new();
-        for (index, def_id, issuer, year) in &eligible {
+        for (index, def, year) in &eligible {
             let best = rules
                 .iter()
                 .enumerate()
-                .filter(|(_, rule)| match &rule.r.applies_to {
-                    AppliesTo::Credential { id } => id == def_id,
-                    AppliesTo::Stack { .. } => false,
-                    AppliesTo::Federation {
-                        federation: f,
-                        standard,
-                    } => {
-                        *f == federation
-                            && member(issuer)
-                            && standard.as_deref().is_none_or(|s| met(def_id, s))
-                    }
+                .filter(|(_, rule)| {
+                    !matches!(rule.r.applies_to, AppliesTo::Stack { .. })
+                        && matcher.covers(&rule.r.applies_to, def)
                 })
                 .max_by(|(_, a), (_, b)| {
                     (a.r.applies_to.specificity(), a.issued)
@@ -446,20 +417,20 @@ impl Node {
             let Some(stack) = self.stack(id)? else {
                 continue;
             };
-            let from_issuer: Vec<&(usize, String, String, i32)> = eligible
+            let from_issuer: Vec<&(usize, Arc<CatalogEntry>, i32)> = eligible
                 .iter()
-                .filter(|(_, _, issuer, _)| *issuer == stack.issuer)
+                .filter(|(_, d, _)| d.issuer == stack.issuer)
                 .collect();
             if !stack
                 .stack
-                .completed_by(from_issuer.iter().map(|(_, d, _, _)| d.as_str()))
+                .completed_by(from_issuer.iter().map(|(_, d, _)| d.id.as_str()))
             {
                 continue;
             }
             let used: Vec<usize> = from_issuer
                 .iter()
-                .filter(|(_, d, _, _)| stack.stack.credentials.contains(d))
-                .map(|(i, _, _, _)| *i)
+                .filter(|(_, d, _)| stack.stack.credentials.contains(&d.id))
+                .map(|(i, _, _)| *i)
                 .collect();
             let (equivalent, credit) = match &rule.r.credit {
                 Credit::Equivalent { credential } => {
@@ -467,13 +438,7 @@ impl Node {
                     held.entry(named.id.clone())
                         .or_default()
                         .extend(used.iter().copied());
-                    (
-                        Some(named),
-                        value.map(|v| Amount {
-                            amount: v.amount,
-                            unit: v.unit,
-                        }),
-                    )
+                    (Some(named), value)
                 }
                 Credit::Amount { amount, unit, .. } => (
                     None,
@@ -521,21 +486,17 @@ impl Node {
             if !s.stack.completed_by(held.keys().map(String::as_str)) {
                 continue;
             }
-            let mut used: Vec<usize> = s
+            let used: Vec<usize> = s
                 .stack
                 .credentials
                 .iter()
                 .filter_map(|c| held.get(c))
                 .flatten()
                 .copied()
-                .collect::<HashSet<usize>>()
+                .collect::<BTreeSet<usize>>()
                 .into_iter()
                 .collect();
-            used.sort_unstable();
-            let credit = s.stack.value.map(|v| Amount {
-                amount: v.amount,
-                unit: v.unit,
-            });
+            let credit = s.stack.value;
             if let Some(c) = &credit {
                 add(c);
             }
@@ -625,10 +586,7 @@ fn apply_rule(
                 let (named, value) = local_named(credential);
                 b.outcome = Outcome::Recognized;
                 b.note = format!("Counts as our \"{}\".", named.name);
-                b.credit = value.map(|v| Amount {
-                    amount: v.amount,
-                    unit: v.unit,
-                });
+                b.credit = value;
                 credits.extend(b.credit);
                 counts_as.push((named.id.clone(), index));
                 b.equivalent = Some(named);
@@ -679,12 +637,13 @@ fn apply_rule(
     (credits, counts_as)
 }
 
+/// Whether the pipeline's `trusted` check passed (a trusted issuer without equivocation
+/// evidence): the pipeline's judgement, not a second copy of its rule.
 fn trusted(report: &CredentialReport) -> bool {
-    !report.issuer.equivocated
-        && matches!(
-            report.issuer.status,
-            "this_node" | "anchor" | "member" | "allowed"
-        )
+    report
+        .checks
+        .iter()
+        .any(|c| c.check == "trusted" && c.status == crate::CheckStatus::Pass)
 }
 
 fn outcome_of(report: &CredentialReport) -> BadgeOutcome {

@@ -41,20 +41,19 @@ fn badges(files: &[PathBuf]) -> Result<Vec<Value>> {
 pub fn run(args: &Args<'_>) -> Result<()> {
     let body = json!({"credentials": badges(args.files)?, "email": args.email});
     let body_bytes = serde_json::to_vec(&body)?;
-    let mut url = format!(
+    let url = format!(
         "{}/api/v1/transfer-reports",
         args.node.trim_end_matches('/')
     );
-    if let Some(d) = args.district {
-        url.push_str("?district=");
-        url.push_str(&percent(d));
-    }
     let agent = ureq::AgentBuilder::new()
         .timeout(Duration::from_secs(60))
         .build();
     let post = |accept: &str| -> Result<String> {
-        match agent
-            .post(&url)
+        let mut request = agent.post(&url);
+        if let Some(d) = args.district {
+            request = request.query("district", d);
+        }
+        match request
             .set("accept", accept)
             .set("content-type", "application/json")
             .send_bytes(&body_bytes)
@@ -85,29 +84,11 @@ pub fn run(args: &Args<'_>) -> Result<()> {
     Ok(())
 }
 
-/// Percent-encodes a DID for a query string.
-fn percent(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
-}
-
+/// An amount as the node words it (`$400`, `4 in-service hours`).
 fn amount(a: &Value) -> String {
-    let n = a["amount"].as_f64().unwrap_or(0.0);
-    let n = if n.fract() == 0.0 {
-        format!("{}", n as i64)
-    } else {
-        format!("{n:.2}")
-    };
-    match a["unit"].as_str().unwrap_or("") {
-        "dollars" => format!("${n}"),
-        u => format!("{n} {}", u.replace('_', " ")),
-    }
+    serde_json::from_value::<credreg_model::LocalValue>(a.clone())
+        .map(|v| credreg_node::transfer::show_amount(&v))
+        .unwrap_or_else(|_| a.to_string())
 }
 
 /// The report as text lines.
