@@ -147,6 +147,17 @@ impl Default for Metrics {
 }
 
 impl Metrics {
+    /// Counts every credential of a verification report by verdict.
+    pub fn count_verifications(&self, report: &credreg_node::VerifyReport) {
+        for c in &report.credentials {
+            self.verifications
+                .get_or_create(&VerdictLabels {
+                    verdict: c.verdict.as_str().to_owned(),
+                })
+                .inc();
+        }
+    }
+
     /// The Prometheus text exposition.
     pub fn encode(&self) -> String {
         let mut out = String::new();

@@ -137,7 +137,7 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, P
     })
 }
 
-fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
+pub(crate) fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
     serde_json::from_slice(bytes)
         .map_err(|e| Problem::malformed(format!("The body is not valid JSON: {e}.")))
 }
@@ -746,15 +746,7 @@ async fn verify(
     let value = parse_json_value(&body_bytes(body)?)?;
     let node = state.node.clone();
     let report = blocking(move || node.verify(&value).map_err(Problem::malformed)).await?;
-    for c in &report.credentials {
-        state
-            .metrics
-            .verifications
-            .get_or_create(&crate::metrics::VerdictLabels {
-                verdict: c.verdict.as_str().to_owned(),
-            })
-            .inc();
-    }
+    state.metrics.count_verifications(&report);
     Ok(Json(report).into_response())
 }
 

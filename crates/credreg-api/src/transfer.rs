@@ -3,7 +3,7 @@
 
 use crate::federation::{created, RecordResponse};
 use crate::problem::Problem;
-use crate::routes::{blocking, body_bytes, parse_body, Caller};
+use crate::routes::{blocking, body_bytes, parse_body, parse_json_value, Caller};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -95,22 +95,13 @@ pub(crate) async fn transfer_report(
     let bytes = body_bytes(body)?;
     let node = state.node.clone();
     let report = blocking(move || {
-        let value: serde_json::Value = serde_json::from_slice(&bytes)
-            .map_err(|e| Problem::malformed(format!("The body is not valid JSON: {e}.")))?;
+        let value = parse_json_value(&bytes)?;
         let input = credreg_node::transfer::transfer_input(&value).map_err(Problem::malformed)?;
         Ok(node.transfer_report(&input, q.district.as_deref())?)
     })
     .await?;
     // Every badge of a report was verified: counted like `POST /api/v1/verify`'s.
-    for c in &report.verification.credentials {
-        state
-            .metrics
-            .verifications
-            .get_or_create(&crate::metrics::VerdictLabels {
-                verdict: c.verdict.as_str().to_owned(),
-            })
-            .inc();
-    }
+    state.metrics.count_verifications(&report.verification);
     let wants_html = headers
         .get(header::ACCEPT)
         .and_then(|v| v.to_str().ok())

@@ -147,7 +147,7 @@ pub fn verify_bundle(
     anchors: &[String],
     now: OffsetDateTime,
 ) -> CredentialReport {
-    let bundle: Result<Bundle, String> = serde_json::from_value::<Bundle>(doc.clone())
+    let bundle: Result<Bundle, String> = Bundle::deserialize(doc)
         .map_err(|e| e.to_string())
         .and_then(|b| {
             if b.kind == BUNDLE_TYPE && b.version == 1 {
@@ -238,21 +238,28 @@ pub fn verify_bundle(
         }
     };
     // Everything bundled must be genuine, even what only informs (profile, memberships): a
-    // bundle with any altered record is refused, not quietly trimmed.
-    let forged = bundle
-        .memberships
-        .iter()
-        .map(|m| {
-            let anchor = m.get("issuer").and_then(Value::as_str).unwrap_or("");
-            record(m, anchor, RecordKind::Membership).map(|_| ())
-        })
-        .chain(
-            bundle
-                .issuer_profile
-                .iter()
-                .map(|p| record(p, &issuer_did, RecordKind::IssuerProfile).map(|_| ())),
-        )
-        .find_map(Result::err);
+    // bundle with any altered record is refused, not quietly trimmed. Each is verified once.
+    let mut memberships = Vec::with_capacity(bundle.memberships.len());
+    let mut forged = None;
+    for m in &bundle.memberships {
+        let anchor = m.get("issuer").and_then(Value::as_str).unwrap_or("");
+        match record(m, anchor, RecordKind::Membership) {
+            Ok(rec) => memberships.push((anchor, rec)),
+            Err(why) => forged = forged.or(Some(why)),
+        }
+    }
+    let profile = match bundle
+        .issuer_profile
+        .as_ref()
+        .map(|p| record(p, &issuer_did, RecordKind::IssuerProfile))
+    {
+        Some(Err(why)) => {
+            forged = forged.or(Some(why));
+            None
+        }
+        Some(Ok(rec)) => Some(rec),
+        None => None,
+    };
     if let Some(why) = forged {
         checks.push(CheckResult::new(
             "trusted",
@@ -273,39 +280,29 @@ pub fn verify_bundle(
             "No membership signed by a given trust anchor vouches for the issuer.".to_owned()
         }),
     );
-    for m in &bundle.memberships {
-        let Some(anchor) = m.get("issuer").and_then(Value::as_str) else {
-            continue;
-        };
-        if !anchors.iter().any(|a| a == anchor) {
-            continue;
-        }
-        let Ok(rec) = record(m, anchor, RecordKind::Membership) else {
-            continue;
-        };
-        let Ok(body) = serde_json::from_value::<Membership>(rec.body) else {
-            continue;
-        };
-        if body.member == issuer_did && membership_current(&body, now) {
-            issuer.status = "member";
-            issuer.anchor = Some(anchor.to_owned());
-            trust = CheckResult::new(
-                "trusted",
-                CheckStatus::Pass,
-                Some(format!(
-                    "the issuer is a member of {}, vouched for by {anchor} (signed membership in the bundle)",
-                    body.federation
-                )),
-            );
-            break;
-        }
+    let vouching = memberships
+        .into_iter()
+        .filter(|(anchor, _)| anchors.iter().any(|a| a == anchor))
+        .filter_map(|(anchor, rec)| Some((anchor, Membership::deserialize(&rec.body).ok()?)))
+        .find(|(_, m)| m.member == issuer_did && crate::trust::current(m, now));
+    if let Some((anchor, m)) = vouching {
+        issuer.status = "member";
+        issuer.anchor = Some(anchor.to_owned());
+        trust = CheckResult::new(
+            "trusted",
+            CheckStatus::Pass,
+            Some(format!(
+                "the issuer is a member of {}, vouched for by {anchor} (signed membership in the bundle)",
+                m.federation
+            )),
+        );
     }
-    if let Some(p) = &bundle.issuer_profile {
-        if let Ok(rec) = record(p, &issuer_did, RecordKind::IssuerProfile) {
-            if let Some(name) = rec.body.get("name").and_then(Value::as_str) {
-                issuer.name = Some(name.to_owned());
-            }
-        }
+    if let Some(name) = profile
+        .as_ref()
+        .and_then(|rec| rec.body.get("name"))
+        .and_then(Value::as_str)
+    {
+        issuer.name = Some(name.to_owned());
     }
     checks.push(trust);
     checks.push(crate::verify::validity(cred, now));
@@ -353,15 +350,6 @@ pub fn verify_bundle(
         },
     });
     finish(0, cred, issuer, checks)
-}
-
-fn membership_current(m: &Membership, now: OffsetDateTime) -> bool {
-    let parse =
-        |s: &str| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok();
-    parse(&m.valid_from).is_some_and(|f| f <= now)
-        && m.valid_until
-            .as_deref()
-            .is_none_or(|u| parse(u).is_some_and(|u| now < u))
 }
 
 fn status_check(

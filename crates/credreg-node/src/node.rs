@@ -243,8 +243,8 @@ impl Node {
         }
         for item in self.store.replica_award_records(false) {
             let bytes = item?;
-            if let Some((def, review)) = receipt_body(&bytes) {
-                stats.issued(&def, review);
+            if let Ok(r) = serde_json::from_slice::<ReceiptFacts>(&bytes) {
+                stats.issued(&r.body.credential_id, r.body.review);
             }
         }
         for item in self.store.replica_award_records(true) {
@@ -272,11 +272,8 @@ impl Node {
     /// The definition of `issuer`'s award `award_id`, from its receipt.
     pub(crate) fn revoked_definition(&self, issuer: &str, award_id: &str) -> Option<String> {
         let (_, bytes) = self.store.award_record(award_id, false).ok().flatten()?;
-        let doc: Value = serde_json::from_slice(&bytes).ok()?;
-        if doc.get("issuer").and_then(Value::as_str) != Some(issuer) {
-            return None;
-        }
-        receipt_fields(&doc).map(|(def, _)| def.to_owned())
+        let r: ReceiptFacts = serde_json::from_slice(&bytes).ok()?;
+        (r.issuer == issuer).then_some(r.body.credential_id)
     }
 
     fn load_memberships(&self) -> Result<(), NodeError> {
@@ -339,12 +336,17 @@ impl Node {
 
     /// The newest issuer profile this node published.
     pub fn profile(&self) -> Result<Option<IssuerProfile>, NodeError> {
+        self.profile_of(&self.did)
+    }
+
+    /// The newest issuer profile of `did` held here (own or replicated).
+    pub fn profile_of(&self, did: &str) -> Result<Option<IssuerProfile>, NodeError> {
         let mut last = None;
         for item in self.store.records_of_kind(RecordKind::IssuerProfile) {
             let (_, bytes) = item?;
             let (rec, profile) = decode_record::<IssuerProfile>(&bytes)?;
-            if rec.issuer == self.did {
-                last = Some(profile);
+            if rec.issuer == did {
+                last = Some(profile); // stored in order: the newest wins
             }
         }
         Ok(last)
@@ -884,31 +886,21 @@ fn parallel_map<T: Send, R: Send>(
 }
 
 /// Parses a stored record and its body.
-/// A receipt's definition id and review summary, read from its bytes without building a
-/// JSON tree (start-up reads every replicated receipt).
-fn receipt_body(bytes: &[u8]) -> Option<(String, Option<credreg_model::ReviewSummary>)> {
-    #[derive(serde::Deserialize)]
-    struct Receipt {
-        body: Body,
-    }
-    #[derive(serde::Deserialize)]
-    struct Body {
-        credential_id: String,
-        #[serde(default)]
-        review: Option<credreg_model::ReviewSummary>,
-    }
-    let r: Receipt = serde_json::from_slice(bytes).ok()?;
-    Some((r.body.credential_id, r.body.review))
+/// What the award counts need of a receipt record: its issuer, definition and review
+/// summary. Read from bytes (start-up) or from an already parsed record (replication) by the
+/// same derive, without decoding the rest.
+#[derive(serde::Deserialize)]
+pub(crate) struct ReceiptFacts {
+    pub(crate) issuer: String,
+    pub(crate) body: ReceiptFactsBody,
 }
 
-/// A receipt record's definition id and review summary (without decoding the whole body).
-pub(crate) fn receipt_fields(doc: &Value) -> Option<(&str, Option<credreg_model::ReviewSummary>)> {
-    let body = doc.get("body")?;
-    let def = body.get("credential_id")?.as_str()?;
-    let review = body
-        .get("review")
-        .and_then(|r| serde::Deserialize::deserialize(r).ok());
-    Some((def, review))
+/// See [`ReceiptFacts`].
+#[derive(serde::Deserialize)]
+pub(crate) struct ReceiptFactsBody {
+    pub(crate) credential_id: String,
+    #[serde(default)]
+    pub(crate) review: Option<credreg_model::ReviewSummary>,
 }
 
 pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(

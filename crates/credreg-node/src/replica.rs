@@ -296,16 +296,7 @@ impl Node {
         if did == self.did() {
             return Some(self.settings().name.clone());
         }
-        let mut name = None;
-        for item in self.store.records_of_kind(RecordKind::IssuerProfile) {
-            let Ok((_, bytes)) = item else { continue };
-            if let Ok((rec, p)) = decode_record::<credreg_model::IssuerProfile>(&bytes) {
-                if rec.issuer == did {
-                    name = Some(p.name); // stored in order: the newest wins
-                }
-            }
-        }
-        name
+        self.profile_of(did).ok().flatten().map(|p| p.name)
     }
 
     /// Every known issuer with its profile, trust, replica and any equivocation evidence.
@@ -1168,8 +1159,9 @@ fn decode(kind: RecordKind, doc: &Value, bytes: &[u8]) -> Result<Option<Decoded>
             let e = credreg_model::Endorsement::deserialize(body).map_err(shape)?;
             Some(Decoded::Endorsement(e.subject))
         }
-        RecordKind::AwardReceipt => crate::node::receipt_fields(doc)
-            .map(|(def, review)| Decoded::Receipt(def.to_owned(), review)),
+        RecordKind::AwardReceipt => crate::node::ReceiptFacts::deserialize(doc)
+            .ok()
+            .map(|r| Decoded::Receipt(r.body.credential_id, r.body.review)),
         RecordKind::Revocation => body
             .get("award_id")
             .and_then(Value::as_str)

@@ -174,7 +174,9 @@ impl TrustBook {
     }
 }
 
-fn current(m: &Membership, now: OffsetDateTime) -> bool {
+/// Whether `m` is in force at `now` (a start up to 5 minutes ahead is tolerated: clocks
+/// drift).
+pub(crate) fn current(m: &Membership, now: OffsetDateTime) -> bool {
     let parse = |s: &str| OffsetDateTime::parse(s, &Rfc3339).ok();
     let started = parse(&m.valid_from).is_some_and(|f| f <= now + time::Duration::minutes(5));
     let not_ended = m

@@ -166,7 +166,8 @@ pub struct Store {
 /// Replicated receipts and revocations by award (`award_key` -> log prefix and position).
 /// In memory: an index keyed by random award ids costs sled a leaf copy per insert (a third
 /// of catch-up's storing time), while the page lists it is rebuilt from are written once per
-/// page. About 40 bytes per replicated award.
+/// page. About 56 bytes per replicated award (a 17-byte key and a 24-byte value in a
+/// hash table).
 type ReplicaAwards = HashMap<[u8; 17], ([u8; 16], u64)>;
 
 impl std::fmt::Debug for Store {
@@ -257,12 +258,7 @@ impl Store {
             let size = match sizes.get(&prefix) {
                 Some(s) => *s,
                 None => {
-                    let s = self
-                        .log_meta
-                        .get(prefix)?
-                        .map(|v| decode_u64(&v))
-                        .transpose()?
-                        .unwrap_or(0);
+                    let s = self.size_of_log(&prefix)?;
                     sizes.insert(prefix, s);
                     s
                 }
@@ -735,22 +731,18 @@ impl Store {
         self.entry_bytes(position, &value)
     }
 
-    /// Resolves an `award-records-2` value to the record's position and bytes.
+    /// Resolves an `award-records-2` value (a record id) to the record's position and bytes.
     fn award_value(&self, v: &[u8]) -> Result<(u64, Vec<u8>), StoreError> {
-        match v.len() {
-            // A record of this node's own log: by record id.
-            32 => {
-                let Some(stored) = self.records.get(v)? else {
-                    return Err(corrupt("award-records-2", "names a missing record"));
-                };
-                let position =
-                    decode_u64(stored.get(..8).ok_or_else(|| {
-                        corrupt("records-2", "value shorter than its log index")
-                    })?)?;
-                Ok((position, record_bytes(&stored)?.to_vec()))
-            }
-            _ => Err(corrupt("award-records-2", "value of unknown shape")),
-        }
+        // The value is the record id of a record of this node's own log.
+        let Some(stored) = self.records.get(v)? else {
+            return Err(corrupt("award-records-2", "names a missing record"));
+        };
+        let position = decode_u64(
+            stored
+                .get(..8)
+                .ok_or_else(|| corrupt("records-2", "value shorter than its log index"))?,
+        )?;
+        Ok((position, record_bytes(&stored)?.to_vec()))
     }
 
     /// An entry's exact bytes from its `log-entries-1` value: a record id (the bytes are in
@@ -796,8 +788,13 @@ impl Store {
 
     /// Number of entries in `issuer`'s log.
     pub fn log_size(&self, issuer: &str) -> Result<u64, StoreError> {
+        self.size_of_log(&log_prefix(issuer))
+    }
+
+    /// The committed size of the log with `prefix`.
+    fn size_of_log(&self, prefix: &[u8; 16]) -> Result<u64, StoreError> {
         self.log_meta
-            .get(log_prefix(issuer))?
+            .get(prefix)?
             .map(|v| decode_u64(&v))
             .transpose()
             .map(|n| n.unwrap_or(0))
@@ -1170,11 +1167,10 @@ fn award_record_key(record: &NewRecord) -> Option<[u8; 17]> {
     Some(award_key(tag, &about.body.award_id))
 }
 
-/// `award-records-2` key: the tag (`r` receipt, `x` revocation) and 16 bytes of blake3 of the
-/// award id. Short keys and values fit sled's inline byte strings (22 bytes), which matters:
-/// award ids are random, so every insert copies a different leaf, and a leaf of inline items
-/// copies without touching a reference count per item. Lookups compare the record's own
-/// award id, so a hash collision cannot return another award's record.
+/// The key of an award's receipt or revocation (`award-records-2` for this node's own awards,
+/// the in-memory map for replicas): the tag (`r` receipt, `x` revocation) and 16 bytes of
+/// blake3 of the award id. Fixed-size, so the replica map holds no strings; lookups compare
+/// the record's own award id, so a hash collision cannot return another award's record.
 fn award_key(tag: u8, award_id: &str) -> [u8; 17] {
     let mut k = [0u8; 17];
     k[0] = tag;
