@@ -18,13 +18,13 @@ use axum::http::Request;
 use credreg_model::{CredentialDef, Recipient};
 use credreg_node::{AwardRequest, Node, NodeSettings};
 use credreg_testkit::measure;
-use credreg_tests::{conformance, contexts, samples};
+use credreg_tests::{conformance, contexts, percentile, samples, timed_get};
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
 use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use tower::ServiceExt as _;
 
 fn node_in(dir: &std::path::Path, ctx: credreg_proof::ContextStore) -> Arc<Node> {
@@ -212,20 +212,11 @@ fn main() {
                 words[i % words.len()]
             );
             i += 1;
-            let app = search_app.clone();
-            let start = Instant::now();
-            rt.block_on(async move {
-                let res = app
-                    .oneshot(Request::get(q).body(Body::empty()).expect("req"))
-                    .await
-                    .expect("res");
-                black_box(res.into_body().collect().await.expect("body"));
-            });
-            latencies.push(start.elapsed());
+            latencies.push(timed_get(&rt, &search_app, q));
         },
     );
     latencies.sort();
-    let pct = |p: f64| latencies[((latencies.len() as f64 * p) as usize).min(latencies.len() - 1)];
+    let pct = |p: f64| percentile(&latencies, p);
 
     println!("\n== credreg node summary (same run; 2 cores) ==");
     println!(

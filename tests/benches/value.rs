@@ -11,19 +11,15 @@
 //!   router (word queries, a standard filter, sorting by awards and by recognitions): p50 and
 //!   p99 (target p99 < 20 ms).
 
-use axum::body::Body;
-use axum::http::Request;
 use credreg_model::{AppliesTo, Credit, Recipient, Recognition, ValueUnit};
 use credreg_node::AwardRequest;
 use credreg_testkit::measure;
-use credreg_tests::fed::{eventually, numbered_definitions, vouch, FedNode, Spec, FEDERATION};
-use credreg_tests::{conformance, contexts};
+use credreg_tests::fed::{eventually, numbered_definitions, start_federation, FEDERATION};
+use credreg_tests::{conformance, contexts, percentile, timed_get};
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer, SigningKey};
-use http_body_util::BodyExt as _;
 use serde_json::{json, Value};
 use std::time::{Duration, Instant};
-use tower::ServiceExt as _;
 
 /// The allocator the `credreg` binary uses, so the figures are the binary's.
 #[global_allocator]
@@ -31,10 +27,6 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 const PATIENCE: Duration = Duration::from_secs(600);
 const TEACHER: &str = "ana.ruiz@juab.k12.ut.us";
-
-fn percentile(sorted: &[Duration], p: f64) -> Duration {
-    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len() - 1)]
-}
 
 fn main() {
     let Some(conf) = conformance() else {
@@ -74,33 +66,12 @@ fn main() {
     // The federation.
     let dir = tempfile::tempdir().expect("tempdir");
     let (receiver, districts, portfolio, standard) = rt.block_on(async {
-        let state = FedNode::start(
-            Spec::state("Great Lakes Consortium", 60, &ctx),
-            &dir.path().join("state"),
-        )
-        .await;
-        let anchor = state.did();
-        let mut boot = vec![state.addr().await];
-        let mut districts = Vec::new();
-        for i in 0..5u8 {
-            districts.push(
-                FedNode::start(
-                    Spec::district(&format!("District {i}"), 61 + i, &anchor, &ctx)
-                        .bootstrap(boot.clone()),
-                    &dir.path().join(format!("d{i}")),
-                )
-                .await,
-            );
-            boot.push(districts.last().expect("started").addr().await);
-        }
-        let receiver = FedNode::start(
-            Spec::district("Kettle Moraine School District", 70, &anchor, &ctx).bootstrap(boot),
-            &dir.path().join("receiver"),
-        )
-        .await;
-        let mut members: Vec<String> = districts.iter().map(FedNode::did).collect();
-        members.push(receiver.did());
-        vouch(&state, &members).await;
+        let names: Vec<String> = (0..5).map(|i| format!("District {i}")).collect();
+        let mut plan: Vec<(&str, u8)> = names.iter().map(String::as_str).zip(61..).collect();
+        plan.push(("Kettle Moraine School District", 70));
+        let (state, mut districts) =
+            start_federation(dir.path(), &ctx, ("Great Lakes Consortium", 60), &plan).await;
+        let receiver = districts.pop().expect("receiver");
         let standard = state
             .node()
             .publish_quality_standard(
@@ -282,17 +253,7 @@ fn main() {
                 queries[i % queries.len()]
             );
             i += 1;
-            let app = app.clone();
-            let start = Instant::now();
-            rt.block_on(async move {
-                let res = app
-                    .oneshot(Request::get(uri).body(Body::empty()).expect("req"))
-                    .await
-                    .expect("res");
-                assert_eq!(res.status(), 200);
-                black_box(res.into_body().collect().await.expect("body"));
-            });
-            search_times.push(start.elapsed());
+            search_times.push(timed_get(&rt, &app, uri));
         },
     );
     search_times.sort();

@@ -239,6 +239,34 @@ where
     }
 }
 
+/// A state anchor (`state`: name, seed) and districts (name, seed) started in `dir` (the
+/// state in `state/`, each district in `d<seed>/`). Every node dials every node started
+/// before it, so the mesh does not depend on discovery timing; the anchor vouches for every
+/// district (whether they already trust each other is the caller's to wait for).
+pub async fn start_federation(
+    dir: &Path,
+    contexts: &ContextStore,
+    state: (&str, u8),
+    districts: &[(&str, u8)],
+) -> (FedNode, Vec<FedNode>) {
+    let state = FedNode::start(Spec::state(state.0, state.1, contexts), &dir.join("state")).await;
+    let anchor = state.did();
+    let mut boot = vec![state.addr().await];
+    let mut started = Vec::new();
+    for &(name, seed) in districts {
+        let node = FedNode::start(
+            Spec::district(name, seed, &anchor, contexts).bootstrap(boot.clone()),
+            &dir.join(format!("d{seed}")),
+        )
+        .await;
+        boot.push(node.addr().await);
+        started.push(node);
+    }
+    let members: Vec<String> = started.iter().map(FedNode::did).collect();
+    vouch(&state, &members).await;
+    (state, started)
+}
+
 /// The test's anchor publishes memberships for `members`.
 pub async fn vouch(state: &FedNode, members: &[String]) {
     for m in members {

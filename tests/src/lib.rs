@@ -248,6 +248,31 @@ impl TestNode {
     }
 }
 
+/// `GET uri` through `app` on `rt`, asserting 200 and reading the whole body: how long it
+/// took (latency samples for benchmarks).
+pub fn timed_get(
+    rt: &tokio::runtime::Runtime,
+    app: &axum::Router,
+    uri: String,
+) -> std::time::Duration {
+    let app = app.clone();
+    let start = std::time::Instant::now();
+    rt.block_on(async move {
+        let res = app
+            .oneshot(Request::get(uri).body(Body::empty()).expect("request"))
+            .await
+            .expect("router never fails");
+        assert_eq!(res.status(), StatusCode::OK);
+        res.into_body().collect().await.expect("body");
+    });
+    start.elapsed()
+}
+
+/// The `p` quantile (0..=1) of sorted latency samples.
+pub fn percentile(sorted: &[std::time::Duration], p: f64) -> std::time::Duration {
+    sorted[((sorted.len() as f64 * p) as usize).min(sorted.len().saturating_sub(1))]
+}
+
 /// Sample catalog entries drawn from published district programs (see `domain.md`).
 pub mod samples {
     use serde_json::{json, Value};

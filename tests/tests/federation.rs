@@ -2,7 +2,9 @@
 //! over TCP on loopback. Every wait polls a condition with a deadline; nothing sleeps to
 //! synchronize.
 
-use credreg_tests::fed::{eventually, numbered_definitions, vouch, FedNode, Spec};
+use credreg_tests::fed::{
+    eventually, numbered_definitions, start_federation, vouch, FedNode, Spec,
+};
 use credreg_tests::{conformance, contexts, samples};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -41,37 +43,24 @@ async fn quality_profile(node: &FedNode, id: &str) -> Value {
         .clone()
 }
 
-/// A state anchor and three districts; the state vouches for the districts.
+/// A state anchor and three districts; the state vouches for the districts and every node
+/// trusts every district.
 async fn federation(
     dir: &std::path::Path,
     ctx: &credreg_proof::ContextStore,
 ) -> (FedNode, Vec<FedNode>) {
-    let state = FedNode::start(
-        Spec::state("Wisconsin Department of Public Instruction", 10, ctx),
-        &dir.join("state"),
+    let (state, districts) = start_federation(
+        dir,
+        ctx,
+        ("Wisconsin Department of Public Instruction", 10),
+        &[
+            ("Kettle Moraine School District", 11),
+            ("Juab School District", 12),
+            ("Lake County Schools", 13),
+        ],
     )
     .await;
-    let anchor = state.did();
-    // Every node dials every node started before it, so the mesh does not depend on
-    // discovery timing.
-    let mut boot = vec![state.addr().await];
-    let mut districts = Vec::new();
-    for (name, seed) in [
-        ("Kettle Moraine School District", 11),
-        ("Juab School District", 12),
-        ("Lake County Schools", 13),
-    ] {
-        districts.push(
-            FedNode::start(
-                Spec::district(name, seed, &anchor, ctx).bootstrap(boot.clone()),
-                &dir.join(format!("d{seed}")),
-            )
-            .await,
-        );
-        boot.push(districts.last().expect("started").addr().await);
-    }
     let members: Vec<String> = districts.iter().map(FedNode::did).collect();
-    vouch(&state, &members).await;
     all_trust(&state, &districts, &members).await;
     (state, districts)
 }

@@ -3,7 +3,7 @@
 //! districts value them under their own signed rules; the reasons a badge is not recognized;
 //! an offline bundle that verifies with every node stopped and fails when a byte changes.
 
-use credreg_tests::fed::{eventually, vouch, FedNode, Spec};
+use credreg_tests::fed::{eventually, start_federation, FedNode, Spec};
 use credreg_tests::{conformance, contexts, TestNode};
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -83,34 +83,22 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     let Some(conf) = conformance() else { return };
     let ctx = contexts(&conf);
     let dir = tempfile::tempdir().expect("tempdir");
-    let state = FedNode::start(
-        Spec::state("Great Lakes Micro-credential Consortium", 40, &ctx),
-        &dir.path().join("state"),
+    let (state, mut districts) = start_federation(
+        dir.path(),
+        &ctx,
+        ("Great Lakes Micro-credential Consortium", 40),
+        &[
+            ("Juab School District", 41),
+            ("Kettle Moraine School District", 42),
+            ("Lake County Schools", 43),
+            ("Baltimore County Public Schools", 44),
+        ],
     )
     .await;
     let anchor = state.did();
-    let mut boot = vec![state.addr().await];
-    let mut districts = Vec::new();
-    for (name, seed) in [
-        ("Juab School District", 41),
-        ("Kettle Moraine School District", 42),
-        ("Lake County Schools", 43),
-        ("Baltimore County Public Schools", 44),
-    ] {
-        districts.push(
-            FedNode::start(
-                Spec::district(name, seed, &anchor, &ctx).bootstrap(boot.clone()),
-                &dir.path().join(format!("d{seed}")),
-            )
-            .await,
-        );
-        boot.push(districts.last().expect("started").addr().await);
-    }
     let [juab, km, lake, baltimore] = &districts[..] else {
         unreachable!()
     };
-    let members: Vec<String> = districts.iter().map(FedNode::did).collect();
-    vouch(&state, &members).await;
 
     // Juab's catalog and its teacher-leader stack (three of its credentials).
     let mut juab_defs = Vec::new();
@@ -540,19 +528,15 @@ async fn an_offline_bundle_verifies_with_the_network_down_and_fails_when_altered
     let Some(conf) = conformance() else { return };
     let ctx = contexts(&conf);
     let dir = tempfile::tempdir().expect("tempdir");
-    let state = FedNode::start(
-        Spec::state("Utah State Board of Education", 50, &ctx),
-        &dir.path().join("state"),
+    let (state, mut districts) = start_federation(
+        dir.path(),
+        &ctx,
+        ("Utah State Board of Education", 50),
+        &[("Juab School District", 51)],
     )
     .await;
     let anchor = state.did();
-    let juab = FedNode::start(
-        Spec::district("Juab School District", 51, &anchor, &ctx)
-            .bootstrap(vec![state.addr().await]),
-        &dir.path().join("juab"),
-    )
-    .await;
-    vouch(&state, &[juab.did()]).await;
+    let juab = districts.pop().expect("juab");
     eventually("Juab holds its membership", PATIENCE, || async {
         juab.log_size(&anchor) == state.log_size(&anchor)
     })
