@@ -127,6 +127,12 @@ pub struct AwardReceipt {
     pub credential_id: String,
     /// blake3 hex of the exact signed award bytes.
     pub award_digest: String,
+    /// Hex SHA-256 of the award's RDFC-1.0 canonical N-Quads without its proof (the
+    /// document half of what `eddsa-rdfc-2022` signs). It identifies the award however a
+    /// wallet re-serializes or re-spells its JSON; absent in receipts written before it
+    /// existed, for which only the exact bytes are compared.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub canonical_digest: Option<String>,
     /// The award's `validFrom`.
     pub issued_at: String,
     /// Index in the issuer's revocation status list.

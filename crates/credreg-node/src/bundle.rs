@@ -305,7 +305,7 @@ pub fn verify_bundle(
         issuer.name = Some(name.to_owned());
     }
     checks.push(trust);
-    checks.push(crate::verify::validity(cred, now));
+    checks.push(crate::verify::validity_of_json(cred, now));
     checks.push(status_check(di, bundle, &issuer_did, &resolver, &options));
     checks.push(logged_check(bundle, &issuer_did, |d| {
         record(d, &issuer_did, RecordKind::AwardReceipt)

@@ -425,14 +425,30 @@ impl Node {
     }
 
     pub(crate) fn sign_credential(&self, doc: &Value, created: &str) -> Result<Value, NodeError> {
+        self.sign_credential_with_digest(doc, created)
+            .map(|(signed, _)| signed)
+    }
+
+    /// [`sign_credential`](Self::sign_credential), with the SHA-256 of the credential's
+    /// canonical form (what an award receipt records, so a re-serialized copy is still
+    /// recognized as the logged award).
+    pub(crate) fn sign_credential_with_digest(
+        &self,
+        doc: &Value,
+        created: &str,
+    ) -> Result<(Value, [u8; 32]), NodeError> {
         if let Some(url) = self.missing_contexts.first() {
             return Err(NodeError::ContextMissing { url: url.clone() });
         }
         let options = SignOptions::assertion(Suite::EddsaRdfc2022, self.method.clone(), created);
-        self.di.sign(doc, &self.key, &options).map_err(|e| match e {
-            credreg_proof::ProofError::ContextMissing { url } => NodeError::ContextMissing { url },
-            other => NodeError::Signing(other),
-        })
+        self.di
+            .sign_with_digest(doc, &self.key, &options)
+            .map_err(|e| match e {
+                credreg_proof::ProofError::ContextMissing { url } => {
+                    NodeError::ContextMissing { url }
+                }
+                other => NodeError::Signing(other),
+            })
     }
 
     /// Publishes a credential definition (validated by the caller with
@@ -736,12 +752,14 @@ impl Node {
                 },
                 valid_from: issued_at.clone(),
             };
-            let signed = self.sign_credential(&draft.to_credential(), &issued_at)?;
+            let (signed, canonical) =
+                self.sign_credential_with_digest(&draft.to_credential(), &issued_at)?;
             let bytes = serde_json::to_vec(&signed).map_err(internal)?;
             let receipt = AwardReceipt {
                 award_id: award_id.clone(),
                 credential_id: entry.id.clone(),
                 award_digest: record_id(&bytes),
+                canonical_digest: Some(hex::encode(canonical)),
                 issued_at: issued_at.clone(),
                 status_index: position,
                 review: r.review,

@@ -19,6 +19,7 @@ use crate::recognition::RuleMatcher;
 use crate::verify::{credentials_of, CredentialReport, IssuerInfo, Verdict, VerifyReport};
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, CapPeriod, Credit, LocalValue, Recognition, ValueUnit};
+use credreg_proof::{CredentialFacts, DateFact};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -212,20 +213,47 @@ pub fn transfer_input(body: &Value) -> Result<TransferInput<'_>, String> {
     })
 }
 
-/// The definition record id an award names (`.../api/v1/credentials/<id>`).
-fn definition_id(cred: &Value) -> Option<&str> {
-    cred.pointer("/credentialSubject/achievement/id")
-        .and_then(Value::as_str)
+/// The definition record id an award names (`.../api/v1/credentials/<id>`), as signed.
+fn definition_id(facts: &CredentialFacts) -> Option<&str> {
+    facts
+        .achievement()
         .and_then(|a| a.rsplit_once("/api/v1/credentials/"))
         .map(|(_, id)| id)
         .filter(|id| credreg_model::is_record_id(id))
 }
 
-fn issuance_year(cred: &Value) -> i32 {
-    cred.get("validFrom")
-        .and_then(Value::as_str)
-        .and_then(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339).ok())
-        .map_or(0, |t| t.year())
+fn issuance_year(facts: &CredentialFacts) -> i32 {
+    match facts.valid_from {
+        DateFact::At(t) => t.year(),
+        _ => 0,
+    }
+}
+
+/// Whether the signed identity objects name `email` (hashed with their salt, or in the
+/// clear): the same rule as [`credreg_model::credential_names_email`], over signed data.
+fn names_email(facts: &CredentialFacts, email: &str) -> bool {
+    let email = credreg_model::normalize_email(email);
+    facts.identifiers.iter().any(|id| {
+        fn one(v: &[String]) -> Option<&str> {
+            match v {
+                [x] => Some(x.as_str()),
+                _ => None,
+            }
+        }
+        if one(&id.identity_type) != Some("emailAddress") {
+            return false;
+        }
+        let Some(hash) = one(&id.hash) else {
+            return false;
+        };
+        match one(&id.hashed) {
+            Some("true") | Some("1") => {
+                let salt = one(&id.salt).unwrap_or("");
+                hash.eq_ignore_ascii_case(&credreg_model::hash_identity(&email, salt))
+            }
+            _ => credreg_model::normalize_email(hash) == email,
+        }
+    })
 }
 
 fn unit_name(unit: ValueUnit) -> &'static str {
@@ -279,9 +307,11 @@ impl Node {
         let mut eligible: Vec<(usize, Arc<CatalogEntry>, i32)> = Vec::new();
         // Local definition id -> badges that count as it.
         let mut held: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for (cred, report) in input.credentials.iter().zip(&verification.credentials) {
+        for report in &verification.credentials {
             let mut out = outcome_of(report);
-            let def = definition_id(cred).and_then(|id| self.definition(id).ok().flatten());
+            let empty = CredentialFacts::empty();
+            let facts = report.facts.as_deref().unwrap_or(&empty);
+            let def = definition_id(facts).and_then(|id| self.definition(id).ok().flatten());
             out.credential = def.as_ref().map(|d| Named {
                 id: d.id.clone(),
                 name: d.def.name.clone(),
@@ -330,7 +360,7 @@ impl Node {
                     if input
                         .email
                         .as_deref()
-                        .is_some_and(|e| !credreg_model::credential_names_email(cred, e)) =>
+                        .is_some_and(|e| !names_email(facts, e)) =>
                 {
                     not(
                         &mut out,
@@ -340,7 +370,7 @@ impl Node {
                 }
                 Verdict::Valid => match &def {
                     Some(d) if d.issuer == issuer => {
-                        eligible.push((report.index, d.clone(), issuance_year(cred)));
+                        eligible.push((report.index, d.clone(), issuance_year(facts)));
                     }
                     _ => not(
                         &mut out,

@@ -3,7 +3,10 @@
 
 use crate::node::Node;
 use crate::trust::{Trust, TrustStatus};
-use credreg_proof::{KeyResolver, KeySource, ProofError, Verification, VerifyOptions};
+use credreg_proof::facts::{self, StatusFact};
+use credreg_proof::{
+    CredentialFacts, DateFact, KeyResolver, KeySource, ProofError, Verification, VerifyOptions,
+};
 use serde::Serialize;
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -125,6 +128,10 @@ pub struct IssuerInfo {
 pub struct CredentialReport {
     /// Position in the request.
     pub index: usize,
+    /// Whether this node's federation trusts the issuer (the `trusted` check passed). Listed
+    /// before the verdict: a `valid` badge from an issuer nobody vouches for proves only
+    /// that someone with that key signed it.
+    pub trusted: bool,
     /// The credential's `id`, if any.
     pub id: Option<String>,
     /// The credential's `name`, if any.
@@ -138,6 +145,9 @@ pub struct CredentialReport {
     pub issuer: IssuerInfo,
     /// Every check, in order.
     pub checks: Vec<CheckResult>,
+    /// What the credential states, read from its signed data (when its proof verified).
+    #[serde(skip)]
+    pub facts: Option<std::sync::Arc<CredentialFacts>>,
 }
 
 /// The report for a request.
@@ -160,6 +170,8 @@ pub struct Summary {
     pub revoked: usize,
     /// Invalid ones.
     pub invalid: usize,
+    /// Valid ones whose issuer this node's federation does not trust.
+    pub untrusted: usize,
 }
 
 /// Pulls the credentials out of a request body: one credential, a `VerifiablePresentation`, or
@@ -229,29 +241,83 @@ pub(crate) fn issuer_of(v: &Value) -> (Option<String>, Option<String>) {
     }
 }
 
+/// The shape a credential must have before its proof is checked: what the JSON-LD processor
+/// needs (a JSON object whose first context is the VC context) and a proof to check. Everything
+/// else is judged from the signed data ([`signed_shape`]).
 pub(crate) fn well_formed(v: &Value) -> Result<(), String> {
     let Some(obj) = v.as_object() else {
         return Err("it is not a JSON object".into());
     };
     let contexts = credreg_proof::canon::context_urls(obj.get("@context").unwrap_or(&Value::Null));
     if contexts.first().copied() != Some(credreg_model::VC_V2)
-        && contexts.first().copied() != Some("https://www.w3.org/2018/credentials/v1")
+        && contexts.first().copied() != Some(VC_V1)
     {
         return Err("its first @context is not the W3C Verifiable Credentials context".into());
-    }
-    if !has_type(v, "VerifiableCredential") {
-        return Err("its type does not include VerifiableCredential".into());
-    }
-    if issuer_of(v).0.is_none() {
-        return Err("it names no issuer id".into());
-    }
-    if !obj.contains_key("credentialSubject") {
-        return Err("it has no credentialSubject".into());
     }
     if !obj.contains_key("proof") {
         return Err("it carries no proof (it was never signed)".into());
     }
     Ok(())
+}
+
+const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
+
+/// What a credential must state, read from the signed data.
+fn signed_shape(facts: &CredentialFacts) -> Result<(), String> {
+    if let Some(why) = &facts.root_problem {
+        return Err(why.clone());
+    }
+    if facts.issuer().is_none() {
+        return Err(if facts.issuers.is_empty() {
+            "it names no issuer id".into()
+        } else {
+            "it names more than one issuer".into()
+        });
+    }
+    if !facts.has_subject {
+        return Err("it has no credentialSubject".into());
+    }
+    Ok(())
+}
+
+/// The largest position a status list of this node holds.
+const OWN_LIST_BITS: u64 = credreg_store::STATUS_LIST_BITS;
+
+/// A `BitstringStatusListEntry`'s statement, understood.
+struct BitstringEntry<'a> {
+    purpose: &'a str,
+    list: &'a str,
+    index: u64,
+}
+
+/// Reads a status entry strictly: a Bitstring entry must state exactly one purpose, list
+/// and index, the index a decimal number. `Ok(None)`: another status method.
+fn bitstring_entry(entry: &StatusFact) -> Result<Option<BitstringEntry<'_>>, String> {
+    let bitstring = format!("{}BitstringStatusListEntry", facts::STATUS);
+    if !entry.types.iter().any(|t| *t == bitstring) {
+        return Ok(None);
+    }
+    let one = |what: &str, values: &'_ [String]| -> Result<(), String> {
+        match values.len() {
+            1 => Ok(()),
+            0 => Err(format!("The status entry states no {what}.")),
+            _ => Err(format!("The status entry states more than one {what}.")),
+        }
+    };
+    one("statusPurpose", &entry.purposes)?;
+    one("statusListCredential", &entry.lists)?;
+    one("statusListIndex", &entry.indexes)?;
+    let index = entry.indexes[0].parse::<u64>().map_err(|_| {
+        format!(
+            "The status entry's statusListIndex `{}` is not a number.",
+            entry.indexes[0]
+        )
+    })?;
+    Ok(Some(BitstringEntry {
+        purpose: &entry.purposes[0],
+        list: &entry.lists[0],
+        index,
+    }))
 }
 
 impl Node {
@@ -267,6 +333,7 @@ impl Node {
         let resolver = KeyResolver::new().allow_fragment_multikey(true);
         let options = VerifyOptions {
             now: Some(now),
+            credential_facts: true,
             ..VerifyOptions::default()
         };
         let shapes: Vec<Result<(), String>> = creds.iter().map(|c| well_formed(c)).collect();
@@ -293,6 +360,9 @@ impl Node {
                 Verdict::Revoked => summary.revoked += 1,
                 Verdict::Invalid => summary.invalid += 1,
             }
+            if report.verdict == Verdict::Valid && !report.trusted {
+                summary.untrusted += 1;
+            }
             reports.push(report);
         }
         VerifyReport {
@@ -309,25 +379,16 @@ impl Node {
         proof: Option<Result<Verification, ProofError>>,
         now: OffsetDateTime,
     ) -> CredentialReport {
-        let (issuer_id, issuer_name) = issuer_of(cred);
-        let ours = issuer_id.as_deref() == Some(self.did());
-        let trust = issuer_id.as_deref().map(|i| self.trust_of(i));
-        let equivocated = issuer_id
-            .as_deref()
-            .is_some_and(|i| self.evidence_about(i).is_ok_and(|e| !e.is_empty()));
-        let issuer = IssuerInfo {
-            id: issuer_id.clone(),
-            name: issuer_name,
-            status: trust.as_ref().map_or("unknown", |t| t.status.as_str()),
-            anchor: trust.as_ref().and_then(|t| t.anchor.clone()),
-            equivocated,
+        // Before the proof verifies, the JSON's issuer is shown as a claim; afterwards, only
+        // the signed issuer counts.
+        let (claimed_id, claimed_name) = issuer_of(cred);
+        let unverified = IssuerInfo {
+            id: claimed_id,
+            name: claimed_name.clone(),
+            status: "unknown",
+            anchor: None,
+            equivocated: false,
         };
-        // Logs this node holds: its own, and replicas of trusted issuers.
-        let replicated = !ours
-            && trust.as_ref().is_some_and(|t| t.status.is_trusted())
-            && issuer_id
-                .as_deref()
-                .is_some_and(|i| self.store.log_size(i).is_ok_and(|n| n > 0));
         let mut checks = Vec::new();
         let skip = |check| {
             CheckResult::new(
@@ -336,47 +397,93 @@ impl Node {
                 Some("not checked because an earlier check failed".to_owned()),
             )
         };
-        match shape {
-            Ok(()) => checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None)),
-            Err(why) => {
-                checks.push(CheckResult::new(
-                    "well_formed",
-                    CheckStatus::Fail,
-                    Some(format!("The credential is not well-formed: {why}.")),
-                ));
-                for c in CHECKS[1..].iter().copied() {
-                    checks.push(skip(c));
-                }
-                return finish(index, cred, issuer, checks);
+        let skip_from = |checks: &mut Vec<CheckResult>, from: usize| {
+            for c in CHECKS[from..].iter().copied() {
+                checks.push(skip(c));
             }
+        };
+        if let Err(why) = shape {
+            checks.push(CheckResult::new(
+                "well_formed",
+                CheckStatus::Fail,
+                Some(format!("The credential is not well-formed: {why}.")),
+            ));
+            skip_from(&mut checks, 1);
+            return finish(index, cred, unverified, checks);
         }
         let verification = match proof {
-            Some(Ok(v)) => {
-                let suites: Vec<&str> = v.proofs.iter().map(|p| p.suite.name()).collect();
-                checks.push(CheckResult::new(
-                    "proof",
-                    CheckStatus::Pass,
-                    Some(format!("signature verified ({})", suites.join(", "))),
-                ));
-                v
-            }
+            Some(Ok(v)) => v,
             Some(Err(e)) => {
+                checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
                 checks.push(CheckResult::proof_failed(&e));
-                for c in CHECKS[2..].iter().copied() {
-                    checks.push(skip(c));
-                }
-                return finish(index, cred, issuer, checks);
+                skip_from(&mut checks, 2);
+                return finish(index, cred, unverified, checks);
             }
             None => {
+                checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
                 checks.push(CheckResult::new(
                     "proof",
                     CheckStatus::Fail,
                     Some("The proof was not checked (internal error).".to_owned()),
                 ));
-                return finish(index, cred, issuer, checks);
+                skip_from(&mut checks, 2);
+                return finish(index, cred, unverified, checks);
             }
         };
-        checks.push(match verification.issuer_proof() {
+        let suites: Vec<&str> = verification.proofs.iter().map(|p| p.suite.name()).collect();
+        let proof_pass = CheckResult::new(
+            "proof",
+            CheckStatus::Pass,
+            Some(format!("signature verified ({})", suites.join(", "))),
+        );
+        let Some(facts) = verification.facts.clone() else {
+            checks.push(CheckResult::new(
+                "well_formed",
+                CheckStatus::Fail,
+                Some("The credential's signed data could not be read (internal error).".to_owned()),
+            ));
+            checks.push(proof_pass);
+            skip_from(&mut checks, 2);
+            return finish(index, cred, unverified, checks);
+        };
+        if let Err(why) = signed_shape(&facts) {
+            checks.push(CheckResult::new(
+                "well_formed",
+                CheckStatus::Fail,
+                Some(format!("The credential is not well-formed: {why}.")),
+            ));
+            checks.push(proof_pass);
+            skip_from(&mut checks, 2);
+            let mut report = finish(index, cred, unverified, checks);
+            report.facts = Some(std::sync::Arc::new(facts));
+            return report;
+        }
+        checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
+        checks.push(proof_pass);
+
+        let issuer_id = facts.issuer().unwrap_or_default().to_owned();
+        let ours = issuer_id == self.did();
+        let trust = self.trust_of(&issuer_id);
+        let equivocated = self.evidence_about(&issuer_id).is_ok_and(|e| !e.is_empty());
+        // The name as written is shown only beside the signed issuer id it came with.
+        let issuer = IssuerInfo {
+            id: Some(issuer_id.clone()),
+            name: (unverified.id.as_deref() == Some(issuer_id.as_str()))
+                .then_some(claimed_name)
+                .flatten(),
+            status: trust.status.as_str(),
+            anchor: trust.anchor.clone(),
+            equivocated,
+        };
+        // Logs this node holds: its own, and replicas of trusted issuers.
+        let replicated = !ours
+            && trust.status.is_trusted()
+            && self.store.log_size(&issuer_id).is_ok_and(|n| n > 0);
+        let issuer_proof = verification
+            .proofs
+            .iter()
+            .find(|p| p.key.controller == issuer_id);
+        checks.push(match issuer_proof {
             Some(p) => match p.key.source {
                 KeySource::DidKey => CheckResult::new(
                     "issuer_key",
@@ -407,85 +514,131 @@ impl Node {
                     "issuer_key",
                     CheckStatus::Fail,
                     Some(format!(
-                        "No proof was made by the issuer's key: it names {} as issuer but was signed by {}.",
-                        issuer_id.as_deref().unwrap_or("nobody"),
+                        "No proof was made by the issuer's key: it names {issuer_id} as issuer but was signed by {}.",
                         by.join(", ")
                     )),
                 )
             }
         });
         checks.push(trusted_check(
-            trust.as_ref(),
+            Some(&trust),
             equivocated,
             self.settings().federation.name.as_str(),
         ));
-        checks.push(validity(cred, now));
-        checks.push(self.status_check(cred, ours, replicated));
-        checks.push(self.logged_check(cred, ours, replicated));
-        checks.push(self.definition_check(cred));
-        finish(index, cred, issuer, checks)
+        checks.push(validity(&facts, now));
+        checks.push(self.status_check(&facts, &issuer_id, ours, replicated));
+        let digest = issuer_proof.map(|p| p.document_digest);
+        checks.push(self.logged_check(cred, &facts, &issuer_id, digest, ours, replicated));
+        checks.push(self.definition_check(&facts, &issuer_id));
+        let mut report = finish(index, cred, issuer, checks);
+        report.id = facts.id.clone();
+        report.facts = Some(std::sync::Arc::new(facts));
+        report
     }
 
-    fn status_check(&self, cred: &Value, ours: bool, replicated: bool) -> CheckResult {
-        let entries: Vec<&Value> = match cred.get("credentialStatus") {
-            None => {
-                return CheckResult::new(
-                    "status",
-                    CheckStatus::Skip,
-                    Some(
-                        "The credential has no status entry, so its issuer cannot revoke it."
-                            .to_owned(),
-                    ),
-                )
+    fn status_check(
+        &self,
+        facts: &CredentialFacts,
+        issuer: &str,
+        ours: bool,
+        replicated: bool,
+    ) -> CheckResult {
+        let fail = |why: String| CheckResult::new("status", CheckStatus::Fail, Some(why));
+        // A known award's revocation is decided by the issuer's records, whatever its status
+        // entry says (or whether it has one).
+        if let Some(id) = facts.id.as_deref() {
+            if ours {
+                if let Ok(Some(state)) = self.store.award_state(id) {
+                    return match state.revocation {
+                        Some(r) => fail(format!(
+                            "The issuer revoked this credential on {}: {}.",
+                            r.revoked_at,
+                            r.reason.trim_end_matches('.')
+                        )),
+                        None => CheckResult::new(
+                            "status",
+                            CheckStatus::Pass,
+                            Some(
+                                "not revoked (checked against this node's own records)".to_owned(),
+                            ),
+                        ),
+                    };
+                }
+            } else if replicated {
+                if let Some(revoked) = self.replicated_revocation(id, issuer) {
+                    return revoked;
+                }
             }
-            Some(Value::Array(a)) => a.iter().collect(),
-            Some(v) => vec![v],
-        };
-        for entry in entries {
-            if entry.get("type").and_then(Value::as_str) != Some("BitstringStatusListEntry")
-                || entry.get("statusPurpose").and_then(Value::as_str) != Some("revocation")
-            {
+        }
+        if facts.status.is_empty() {
+            return CheckResult::new(
+                "status",
+                CheckStatus::Skip,
+                Some(
+                    "The credential has no status entry, so its issuer cannot revoke it."
+                        .to_owned(),
+                ),
+            );
+        }
+        let mut unsupported = Vec::new();
+        let mut checked = None;
+        for entry in &facts.status {
+            let entry = match bitstring_entry(entry) {
+                Ok(Some(e)) => e,
+                Ok(None) => {
+                    unsupported.push(entry.types.join(", "));
+                    continue;
+                }
+                Err(why) => return fail(why),
+            };
+            if entry.purpose != "revocation" {
+                unsupported.push(format!("a {} entry", entry.purpose));
                 continue;
             }
-            let list_url = entry
-                .get("statusListCredential")
-                .and_then(Value::as_str)
-                .unwrap_or("");
-            let Some(index) = entry
-                .get("statusListIndex")
-                .and_then(Value::as_str)
-                .and_then(|s| s.parse::<u64>().ok())
-            else {
-                return CheckResult::new(
-                    "status",
-                    CheckStatus::Fail,
-                    Some("The status entry's statusListIndex is not a number.".to_owned()),
-                );
-            };
             let prefix = format!("{}/api/v1/status-lists/", self.settings().public_url);
-            let own_list = list_url
+            let own_list = entry
+                .list
                 .strip_prefix(&prefix)
                 .and_then(|n| n.parse::<u32>().ok());
-            return match (ours, own_list) {
-                (true, Some(n)) => self.own_status(cred, n, index),
-                _ if replicated => self.replicated_status(cred),
+            let result = match (ours, own_list) {
+                (true, Some(n)) => self.own_status(facts, n, entry.index),
+                _ if replicated => self.replicated_not_revoked(issuer),
                 _ => CheckResult::new(
                     "status",
                     CheckStatus::Warn,
                     Some(format!(
-                        "Revocation could not be checked: the status list {list_url} is not available to this node."
+                        "Revocation could not be checked: the status list {} is not available to this node.",
+                        entry.list
                     )),
                 ),
             };
+            if result.status == CheckStatus::Fail {
+                return result;
+            }
+            checked.get_or_insert(result);
         }
-        CheckResult::new(
-            "status",
-            CheckStatus::Warn,
-            Some("The credential's status method is not a revocation BitstringStatusListEntry, which this node cannot check.".to_owned()),
-        )
+        checked.unwrap_or_else(|| {
+            CheckResult::new(
+                "status",
+                CheckStatus::Warn,
+                Some(format!(
+                    "Revocation could not be checked: the credential's status method ({}) is not a revocation BitstringStatusListEntry.",
+                    unsupported.join("; ")
+                )),
+            )
+        })
     }
 
-    fn own_status(&self, cred: &Value, list: u32, index: u64) -> CheckResult {
+    fn own_status(&self, facts: &CredentialFacts, list: u32, index: u64) -> CheckResult {
+        if index >= OWN_LIST_BITS {
+            return CheckResult::new(
+                "status",
+                CheckStatus::Fail,
+                Some(format!(
+                    "The status entry's index {index} lies beyond the status list ({OWN_LIST_BITS} entries)."
+                )),
+            );
+        }
         let bits = match self.store.status_bits(list) {
             Ok(b) => b,
             Err(e) => {
@@ -503,9 +656,9 @@ impl Node {
                 Some("not revoked (checked against this node's own status list)".to_owned()),
             );
         }
-        let reason = cred
-            .get("id")
-            .and_then(Value::as_str)
+        let reason = facts
+            .id
+            .as_deref()
             .and_then(|id| self.store.award_state(id).ok().flatten())
             .and_then(|s| s.revocation)
             .map(|r| format!(" on {}: {}", r.revoked_at, r.reason))
@@ -517,56 +670,45 @@ impl Node {
         )
     }
 
-    /// Revocation of a member's award, from the revocations replicated from its log (the
-    /// issuer is not contacted).
-    fn replicated_status(&self, cred: &Value) -> CheckResult {
-        let Some(id) = cred.get("id").and_then(Value::as_str) else {
-            return CheckResult::new(
-                "status",
-                CheckStatus::Warn,
-                Some("The credential has no id, so its revocation cannot be looked up.".to_owned()),
-            );
-        };
-        let issuer = issuer_of(cred).0.unwrap_or_default();
-        let revocation = self
-            .store
-            .award_record(id, true)
+    /// A revocation of award `id` in `issuer`'s replicated log, as a failed check.
+    fn replicated_revocation(&self, id: &str, issuer: &str) -> Option<CheckResult> {
+        let (_, bytes) = self.store.award_record(id, true).ok().flatten()?;
+        let (_, r) = crate::node::decode_record::<credreg_model::Revocation>(&bytes)
             .ok()
-            .flatten()
-            .and_then(|(_, bytes)| {
-                crate::node::decode_record::<credreg_model::Revocation>(&bytes)
-                    .ok()
-                    .filter(|(rec, _)| rec.issuer == issuer)
-            });
-        match revocation {
-            Some((_, r)) => CheckResult::new(
-                "status",
-                CheckStatus::Fail,
-                Some(format!(
-                    "The issuer revoked this credential on {}: {}.",
-                    r.revoked_at,
-                    r.reason.trim_end_matches('.')
-                )),
-            ),
-            None => {
-                let size = self
-                    .checkpoint(&issuer)
-                    .ok()
-                    .flatten()
-                    .map_or(0, |c| c.size);
-                CheckResult::new(
-                    "status",
-                    CheckStatus::Pass,
-                    Some(format!(
-                        "not revoked (no revocation in the issuer's log as replicated here, {size} entries)"
-                    )),
-                )
-            }
-        }
+            .filter(|(rec, _)| rec.issuer == issuer)?;
+        Some(CheckResult::new(
+            "status",
+            CheckStatus::Fail,
+            Some(format!(
+                "The issuer revoked this credential on {}: {}.",
+                r.revoked_at,
+                r.reason.trim_end_matches('.')
+            )),
+        ))
     }
 
-    fn logged_check(&self, cred: &Value, ours: bool, replicated: bool) -> CheckResult {
-        if !has_type(cred, "OpenBadgeCredential") && !has_type(cred, "AchievementCredential") {
+    /// No revocation was found in `issuer`'s replicated log.
+    fn replicated_not_revoked(&self, issuer: &str) -> CheckResult {
+        let size = self.checkpoint(issuer).ok().flatten().map_or(0, |c| c.size);
+        CheckResult::new(
+            "status",
+            CheckStatus::Pass,
+            Some(format!(
+                "not revoked (no revocation in the issuer's log as replicated here, {size} entries)"
+            )),
+        )
+    }
+
+    fn logged_check(
+        &self,
+        cred: &Value,
+        facts: &CredentialFacts,
+        issuer: &str,
+        digest: Option<[u8; 32]>,
+        ours: bool,
+        replicated: bool,
+    ) -> CheckResult {
+        if !facts.is_open_badge() {
             return CheckResult::new(
                 "logged",
                 CheckStatus::Skip,
@@ -580,42 +722,118 @@ impl Node {
                 Some("The issuer's log is not held by this node, so the award's receipt could not be checked.".to_owned()),
             );
         }
-        let Some(id) = cred.get("id").and_then(Value::as_str) else {
-            return CheckResult::new(
-                "logged",
-                CheckStatus::Fail,
-                Some(
-                    "The credential has no id, so its receipt cannot be found in the issuer's log."
-                        .to_owned(),
-                ),
-            );
-        };
-        let issuer = issuer_of(cred).0.unwrap_or_default();
-        match self.receipt_logged(&issuer, id) {
-            Ok(what) => CheckResult::new("logged", CheckStatus::Pass, Some(what)),
-            Err(why) => CheckResult::new(
+        let fail = |why: String| {
+            CheckResult::new(
                 "logged",
                 CheckStatus::Fail,
                 Some(format!("The award is not on the issuer's books: {why}.")),
-            ),
+            )
+        };
+        let Some(id) = facts.id.as_deref() else {
+            return fail("it has no id, so its receipt cannot be found in the issuer's log".into());
+        };
+        match self
+            .receipt_matches(issuer, id, cred, digest)
+            .and_then(|how| {
+                self.receipt_logged(issuer, id)
+                    .map(|what| format!("{what}; {how}"))
+            }) {
+            Ok(what) => CheckResult::new("logged", CheckStatus::Pass, Some(what)),
+            Err(why) => fail(why),
         }
     }
 
-    fn definition_check(&self, cred: &Value) -> CheckResult {
-        let achievement_id = cred
-            .pointer("/credentialSubject/achievement/id")
-            .and_then(Value::as_str);
+    /// Whether the presented credential is the award the receipt for `id` records: its
+    /// exact bytes (compact JSON, as issued) or, for receipts that record it, its canonical
+    /// form. For this node's own awards written before receipts recorded the canonical form,
+    /// the stored award's canonical form is computed.
+    fn receipt_matches(
+        &self,
+        issuer: &str,
+        id: &str,
+        cred: &Value,
+        digest: Option<[u8; 32]>,
+    ) -> Result<&'static str, String> {
+        let receipt_bytes = if issuer == self.did() {
+            let state = self
+                .store
+                .award_state(id)
+                .map_err(|e| e.to_string())?
+                .ok_or("this node has no record of issuing it")?;
+            self.store
+                .record(&state.receipt_id)
+                .map_err(|e| e.to_string())?
+                .ok_or("the receipt record is missing")?
+        } else {
+            self.store
+                .award_record(id, false)
+                .map_err(|e| e.to_string())?
+                .ok_or("no receipt for it is in the issuer's log as replicated here")?
+                .1
+        };
+        let (rec, receipt) =
+            crate::node::decode_record::<credreg_model::AwardReceipt>(&receipt_bytes)
+                .map_err(|e| format!("its receipt cannot be read: {e}"))?;
+        if rec.issuer != issuer || receipt.award_id != id {
+            return Err("the receipt found is not this issuer's receipt for it".into());
+        }
+        let exact = serde_json::to_vec(cred).map(|b| credreg_model::record_id(&b));
+        if exact.as_deref().ok() == Some(receipt.award_digest.as_str()) {
+            return Ok("the receipt's digest matches the award's exact bytes");
+        }
+        let Some(digest) = digest.map(hex::encode) else {
+            return Err("no proof by the issuer's key to compare with the receipt".into());
+        };
+        let recorded = match receipt.canonical_digest {
+            Some(d) => Some(d),
+            None if issuer == self.did() => self.stored_canonical_digest(id),
+            None => None,
+        };
+        match recorded {
+            Some(d) if d == digest => {
+                Ok("the receipt's digest matches the award's canonical form")
+            }
+            Some(_) => Err("the presented credential differs from the award its receipt records".into()),
+            None => Err("the presented credential's bytes differ from the award its receipt records (the receipt predates canonical digests)".into()),
+        }
+    }
+
+    /// SHA-256 of the canonical form of this node's stored award `id`, without its proof.
+    fn stored_canonical_digest(&self, id: &str) -> Option<String> {
+        let bytes = self.store.award(id).ok().flatten()?;
+        let award: Value = serde_json::from_slice(&bytes).ok()?;
+        self.di
+            .document_digest(&award, credreg_proof::Suite::EddsaRdfc2022)
+            .ok()
+            .map(hex::encode)
+    }
+
+    fn definition_check(&self, facts: &CredentialFacts, issuer: &str) -> CheckResult {
+        let achievement_id = facts.achievement();
         let known = achievement_id
             .and_then(|a| a.rsplit_once("/api/v1/credentials/"))
             .and_then(|(_, id)| self.definition(id).ok().flatten());
         match known {
-            Some(entry) => CheckResult::new(
+            Some(entry) if entry.issuer == issuer => CheckResult::new(
                 "definition",
                 CheckStatus::Pass,
                 Some(format!(
                     "known locally: \"{}\" (version {})",
                     entry.def.name, entry.def.version
                 )),
+            ),
+            Some(entry) => CheckResult::new(
+                "definition",
+                CheckStatus::Fail,
+                Some(format!(
+                    "It names \"{}\", a credential of {}, but was issued by {issuer}, which does not publish it.",
+                    entry.def.name, entry.issuer
+                )),
+            ),
+            None if facts.achievements.len() > 1 => CheckResult::new(
+                "definition",
+                CheckStatus::Warn,
+                Some("The credential names more than one achievement.".to_owned()),
             ),
             None => CheckResult::new(
                 "definition",
@@ -658,35 +876,41 @@ fn trusted_check(trust: Option<&Trust>, equivocated: bool, federation: &str) -> 
     CheckResult::new("trusted", status, Some(reason))
 }
 
-pub(crate) fn validity(cred: &Value, now: OffsetDateTime) -> CheckResult {
-    let parse = |k: &str| {
-        cred.get(k)
-            .and_then(Value::as_str)
-            .map(|s| OffsetDateTime::parse(s, &time::format_description::well_known::Rfc3339))
-    };
-    match (parse("validFrom"), parse("validUntil")) {
-        (Some(Err(_)), _) => CheckResult::new(
-            "validity",
-            CheckStatus::Fail,
-            Some("validFrom is not an RFC 3339 date-time.".to_owned()),
-        ),
-        (_, Some(Err(_))) => CheckResult::new(
-            "validity",
-            CheckStatus::Fail,
-            Some("validUntil is not an RFC 3339 date-time.".to_owned()),
-        ),
-        (Some(Ok(from)), _) if from > now + time::Duration::minutes(5) => CheckResult::new(
-            "validity",
-            CheckStatus::Fail,
-            Some(format!("The credential is not valid until {from}.")),
-        ),
-        (_, Some(Ok(until))) if until < now => CheckResult::new(
-            "validity",
-            CheckStatus::Fail,
-            Some(format!("The credential expired on {until}.")),
-        ),
+/// `validFrom` / `validUntil` (or VC 1.1's `issuanceDate` / `expirationDate`) as signed.
+pub(crate) fn validity(facts: &CredentialFacts, now: OffsetDateTime) -> CheckResult {
+    let fail = |why: String| CheckResult::new("validity", CheckStatus::Fail, Some(why));
+    match (&facts.valid_from, &facts.valid_until) {
+        (DateFact::Unreadable(why), _) | (_, DateFact::Unreadable(why)) => {
+            fail(format!("Its validity period cannot be read: {why}."))
+        }
+        (DateFact::At(from), _) if *from > now + time::Duration::minutes(5) => {
+            fail(format!("The credential is not valid until {from}."))
+        }
+        (_, DateFact::At(until)) if *until < now => {
+            fail(format!("The credential expired on {until}."))
+        }
         _ => CheckResult::new("validity", CheckStatus::Pass, None),
     }
+}
+
+/// The `validity` check of a credential read as JSON, for callers that compare its exact
+/// bytes with a receipt before trusting them (offline bundles).
+pub(crate) fn validity_of_json(cred: &Value, now: OffsetDateTime) -> CheckResult {
+    let date = |k: &str| match cred.get(k) {
+        None => DateFact::Absent,
+        Some(Value::String(s)) => credreg_proof::facts::parse_date_time(s).map_or_else(
+            || DateFact::Unreadable(format!("{k} is not a date-time")),
+            DateFact::At,
+        ),
+        Some(_) => DateFact::Unreadable(format!("{k} is not a string")),
+    };
+    let pick = |a: DateFact, b: DateFact| if a == DateFact::Absent { b } else { a };
+    let facts = CredentialFacts {
+        valid_from: pick(date("validFrom"), date("issuanceDate")),
+        valid_until: pick(date("validUntil"), date("expirationDate")),
+        ..CredentialFacts::empty()
+    };
+    validity(&facts, now)
 }
 
 pub(crate) fn finish(
@@ -701,8 +925,13 @@ pub(crate) fn finish(
         Some(c) if c.check == "status" => Verdict::Revoked,
         Some(_) => Verdict::Invalid,
     };
+    let trusted = checks
+        .iter()
+        .any(|c| c.check == "trusted" && c.status == CheckStatus::Pass);
     CredentialReport {
         index,
+        trusted,
+        facts: None,
         id: cred.get("id").and_then(Value::as_str).map(str::to_owned),
         name: cred.get("name").and_then(Value::as_str).map(str::to_owned),
         verdict,

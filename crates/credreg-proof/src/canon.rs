@@ -14,6 +14,7 @@
 
 use crate::contexts::ContextStore;
 use crate::error::ProofError;
+use crate::limits::DocumentLimits;
 use json_ld::context_processing::Process;
 use json_ld::expansion::{Action, Policy};
 use json_ld::{Context, RdfQuads};
@@ -28,7 +29,13 @@ const MAX_SAFE_INTEGER: u64 = (1 << 53) - 1;
 /// bound turns a crafted many-blank-node input into an error instead of minutes of CPU.
 pub const DEFAULT_HNDQ_CALL_LIMIT: usize = 4_000;
 /// Processed contexts kept; distinct `@context` values in practice are a few dozen.
-const CONTEXT_CACHE_CAPACITY: usize = 256;
+const CONTEXT_CACHE_CAPACITY: usize = 64;
+/// A processed context costs memory roughly in proportion to the text it was processed from;
+/// the cache holds at most this much source text (the VC 2.0 + OB 3.0.3 pair is about 40 KB).
+const CONTEXT_CACHE_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+/// `@context` values longer than this (inline definitions) are processed but never cached:
+/// each distinct one would otherwise keep a processed context alive.
+const CACHEABLE_CONTEXT_KEY_BYTES: usize = 2 * 1024;
 
 /// Scoped contexts kept per thread and canonicalizer (see `vendor/json-ld-expansion`). A VC
 /// uses a few dozen; a processed context is tens of KB, so this bounds a thread at a few MB
@@ -65,8 +72,17 @@ fn scoped_cache(canonicalizer: u64) -> std::rc::Rc<ScopedCache> {
 pub struct Canonicalizer {
     id: u64,
     store: Arc<ContextStore>,
-    processed: RwLock<HashMap<String, Arc<Context>>>,
+    processed: RwLock<ProcessedCache>,
     hndq_call_limit: usize,
+    limits: DocumentLimits,
+}
+
+/// Processed top-level contexts by `@context` value, bounded in entries and in the source
+/// bytes they were processed from.
+#[derive(Default)]
+struct ProcessedCache {
+    map: HashMap<String, (Arc<Context>, usize)>,
+    source_bytes: usize,
 }
 
 impl std::fmt::Debug for Canonicalizer {
@@ -84,9 +100,21 @@ impl Canonicalizer {
         Self {
             id: NEXT_CANONICALIZER_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             store,
-            processed: RwLock::new(HashMap::new()),
+            processed: RwLock::new(ProcessedCache::default()),
             hndq_call_limit: DEFAULT_HNDQ_CALL_LIMIT,
+            limits: DocumentLimits::default(),
         }
+    }
+
+    /// Overrides the bounds checked before a document is processed.
+    pub fn with_limits(mut self, limits: DocumentLimits) -> Self {
+        self.limits = limits;
+        self
+    }
+
+    /// The bounds checked before a document is processed.
+    pub fn limits(&self) -> &DocumentLimits {
+        &self.limits
     }
 
     /// Overrides the hash-n-degree-quads call bound.
@@ -124,6 +152,27 @@ impl Canonicalizer {
     }
 
     fn rdfc_view_with(&self, doc: &View<'_>, cached: bool) -> Result<String, ProofError> {
+        let quads = self.quads_with(doc, cached)?;
+        self.canonicalize(&quads)
+    }
+
+    /// RDFC-1.0 canonical N-Quads of a [`View`], with the quads they were computed from (for
+    /// reading the signed facts, [`crate::facts`]).
+    pub fn rdfc_with_quads(
+        &self,
+        doc: &View<'_>,
+    ) -> Result<(String, Vec<oxrdf::Quad>), ProofError> {
+        let quads = self.quads_with(doc, true)?;
+        Ok((self.canonicalize(&quads)?, quads))
+    }
+
+    /// The RDF quads of a [`View`] of a JSON-LD document, before canonicalization.
+    pub fn quads(&self, doc: &View<'_>) -> Result<Vec<oxrdf::Quad>, ProofError> {
+        self.quads_with(doc, true)
+    }
+
+    fn quads_with(&self, doc: &View<'_>, cached: bool) -> Result<Vec<oxrdf::Quad>, ProofError> {
+        self.limits.check(doc)?;
         let null = Value::Null;
         let context_value = doc
             .entries()
@@ -217,10 +266,14 @@ impl Canonicalizer {
             };
             quads.push(oxrdf::Quad::new(subject, predicate, object, graph));
         }
+        Ok(quads)
+    }
+
+    fn canonicalize(&self, quads: &[oxrdf::Quad]) -> Result<String, ProofError> {
         let options = rdf_canon::CanonicalizationOptions {
             hndq_call_limit: Some(self.hndq_call_limit),
         };
-        rdf_canon::canonicalize_quads_with::<sha2::Sha256>(&quads, &options)
+        rdf_canon::canonicalize_quads_with::<sha2::Sha256>(quads, &options)
             .map_err(|e| ProofError::Canonicalization(e.to_string()))
     }
 
@@ -235,7 +288,7 @@ impl Canonicalizer {
             .processed
             .read()
             .ok()
-            .and_then(|m| m.get(&key).cloned())
+            .and_then(|m| m.map.get(&key).map(|(c, _)| c.clone()))
         {
             return Ok((hit, key));
         }
@@ -275,11 +328,23 @@ impl Canonicalizer {
             }
         };
         let active = Arc::new(active);
-        if let Ok(mut map) = self.processed.write() {
-            if map.len() >= CONTEXT_CACHE_CAPACITY {
-                map.clear();
+        if key.len() <= CACHEABLE_CONTEXT_KEY_BYTES {
+            let source: usize = key.len()
+                + context_urls(context_value)
+                    .iter()
+                    .filter_map(|u| self.store.get(u))
+                    .map(|c| c.text.len())
+                    .sum::<usize>();
+            if let Ok(mut cache) = self.processed.write() {
+                if cache.map.len() >= CONTEXT_CACHE_CAPACITY
+                    || cache.source_bytes + source > CONTEXT_CACHE_SOURCE_BYTES
+                {
+                    cache.map.clear();
+                    cache.source_bytes = 0;
+                }
+                cache.source_bytes += source;
+                cache.map.insert(key.clone(), (active.clone(), source));
             }
-            map.insert(key.clone(), active.clone());
         }
         Ok((active, key))
     }

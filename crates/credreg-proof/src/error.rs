@@ -27,6 +27,8 @@ pub enum Check {
     UnsupportedSuite,
     /// The signature does not match.
     Signature,
+    /// The document exceeds a processing bound (depth, size, inline contexts).
+    TooLarge,
 }
 
 impl Check {
@@ -42,6 +44,7 @@ impl Check {
             Check::Validity => "validity",
             Check::UnsupportedSuite => "unsupported-suite",
             Check::Signature => "signature",
+            Check::TooLarge => "too-large",
         }
     }
 }
@@ -111,6 +114,9 @@ pub enum ProofError {
     /// The document carries no proof.
     #[error("the document has no proof")]
     NoProof,
+    /// The document exceeds a bound on the work spent on one document.
+    #[error("the document is too large to process: {0}")]
+    TooLarge(String),
 }
 
 impl ProofError {
@@ -126,6 +132,7 @@ impl ProofError {
             ProofError::Validity(_) => Check::Validity,
             ProofError::UnsupportedSuite(_) => Check::UnsupportedSuite,
             ProofError::Signature => Check::Signature,
+            ProofError::TooLarge(_) => Check::TooLarge,
         }
     }
 

@@ -41,13 +41,17 @@
 pub mod canon;
 pub mod contexts;
 pub mod error;
+pub mod facts;
 pub mod keys;
+pub mod limits;
 pub mod suite;
 
 pub use canon::Canonicalizer;
 pub use contexts::{parse_manifest, ContextStore, ManifestEntry, StoredContext};
 pub use error::{Check, ProofError};
+pub use facts::{CredentialFacts, DateFact, SignedGraph};
 pub use keys::{KeyResolver, KeySource, ResolvedKey};
+pub use limits::DocumentLimits;
 pub use suite::{DataIntegrity, SignOptions, Suite, Verification, VerifiedProof, VerifyOptions};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

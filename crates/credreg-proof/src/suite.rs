@@ -8,6 +8,7 @@
 
 use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
+use crate::facts::{CredentialFacts, SignedGraph};
 use crate::keys::{multibase_decode, multibase_encode, KeyResolver, ResolvedKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
@@ -100,6 +101,9 @@ pub struct VerifyOptions {
     pub now: Option<OffsetDateTime>,
     /// Allowed clock skew for `created` in the future.
     pub max_clock_skew: time::Duration,
+    /// Whether to read the signed document's [`CredentialFacts`] (for credentials; records
+    /// verified by the thousand leave it off).
+    pub credential_facts: bool,
 }
 
 impl Default for VerifyOptions {
@@ -108,6 +112,7 @@ impl Default for VerifyOptions {
             proof_purpose: "assertionMethod".into(),
             now: None,
             max_clock_skew: time::Duration::minutes(5),
+            credential_facts: false,
         }
     }
 }
@@ -123,6 +128,10 @@ pub struct VerifiedProof {
     pub created: Option<String>,
     /// Whether the key's controller is the document's `issuer` (id), i.e. the issuer signed it.
     pub signed_by_issuer: bool,
+    /// SHA-256 of the canonical document this proof signed (RDFC-1.0 N-Quads or JCS bytes,
+    /// without the proof): the second half of the signed message. Two spellings of one RDF
+    /// share it; any change of meaning changes it.
+    pub document_digest: [u8; 32],
 }
 
 /// The outcome of verifying a document's proof set.
@@ -132,6 +141,8 @@ pub struct Verification {
     pub proofs: Vec<VerifiedProof>,
     /// Proofs of types this crate does not implement, skipped (type or cryptosuite names).
     pub skipped: Vec<String>,
+    /// What the signed document says, when [`VerifyOptions::credential_facts`] asked for it.
+    pub facts: Option<CredentialFacts>,
 }
 
 impl Verification {
@@ -155,6 +166,9 @@ struct Prepared {
     verified: VerifiedProof,
 }
 
+/// A document's proofs reduced to [`Prepared`], with the facts of the signed document.
+type PreparedDoc = (Vec<Prepared>, Vec<String>, Option<CredentialFacts>);
+
 impl DataIntegrity {
     /// A signer/verifier over the contexts in `canon`'s store.
     pub fn new(canon: Canonicalizer) -> Self {
@@ -176,6 +190,18 @@ impl DataIntegrity {
         key: &SigningKey,
         options: &SignOptions,
     ) -> Result<Value, ProofError> {
+        self.sign_with_digest(doc, key, options)
+            .map(|(signed, _)| signed)
+    }
+
+    /// [`sign`](Self::sign), also returning the new proof's
+    /// [`document_digest`](VerifiedProof::document_digest).
+    pub fn sign_with_digest(
+        &self,
+        doc: &Value,
+        key: &SigningKey,
+        options: &SignOptions,
+    ) -> Result<(Value, [u8; 32]), ProofError> {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("only JSON objects can be signed"))?;
@@ -222,7 +248,7 @@ impl DataIntegrity {
             Some(single) => Value::Array(vec![single, proof]),
         };
         out.insert("proof".into(), new_proof);
-        Ok(Value::Object(out))
+        Ok((Value::Object(out), digest_half(&message)))
     }
 
     /// Verifies every proof on `doc`. Fails if any supported proof fails, or if none is supported.
@@ -232,7 +258,7 @@ impl DataIntegrity {
         resolver: &KeyResolver,
         options: &VerifyOptions,
     ) -> Result<Verification, ProofError> {
-        let (prepared, skipped) = self.prepare(doc, resolver, options)?;
+        let (prepared, skipped, facts) = self.prepare(doc, resolver, options)?;
         let mut proofs = Vec::with_capacity(prepared.len());
         for p in prepared {
             p.verified
@@ -242,7 +268,11 @@ impl DataIntegrity {
                 .map_err(|_| ProofError::Signature)?;
             proofs.push(p.verified);
         }
-        Ok(Verification { proofs, skipped })
+        Ok(Verification {
+            proofs,
+            skipped,
+            facts,
+        })
     }
 
     /// Verifies many documents, checking all their signatures with one Ed25519 batch
@@ -261,7 +291,7 @@ impl DataIntegrity {
         let mut messages: Vec<&[u8]> = Vec::new();
         let mut signatures = Vec::new();
         let mut keys = Vec::new();
-        for (ps, _) in prepared.iter().flatten() {
+        for (ps, _, _) in prepared.iter().flatten() {
             for p in ps {
                 messages.push(&p.message);
                 signatures.push(p.signature);
@@ -275,7 +305,7 @@ impl DataIntegrity {
         prepared
             .into_iter()
             .map(|r| {
-                let (ps, skipped) = r?;
+                let (ps, skipped, facts) = r?;
                 let mut proofs = Vec::with_capacity(ps.len());
                 for p in ps {
                     if !batch_ok {
@@ -287,7 +317,11 @@ impl DataIntegrity {
                     }
                     proofs.push(p.verified);
                 }
-                Ok(Verification { proofs, skipped })
+                Ok(Verification {
+                    proofs,
+                    skipped,
+                    facts,
+                })
             })
             .collect()
     }
@@ -297,7 +331,7 @@ impl DataIntegrity {
         doc: &Value,
         resolver: &KeyResolver,
         options: &VerifyOptions,
-    ) -> Result<(Vec<Prepared>, Vec<String>), ProofError> {
+    ) -> Result<PreparedDoc, ProofError> {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("a credential must be a JSON object"))?;
@@ -321,6 +355,9 @@ impl DataIntegrity {
 
         let mut prepared = Vec::new();
         let mut skipped = Vec::new();
+        // The facts come from the quads of the document a proof without `previousProof`
+        // signed (a chained proof signs the document plus earlier proofs).
+        let mut quads = None;
         for proof in &proofs {
             let suite = match Suite::of(proof) {
                 Ok(s) => s,
@@ -330,7 +367,15 @@ impl DataIntegrity {
                 }
                 Err(e) => return Err(e),
             };
-            prepared.push(self.prepare_one(obj, &proofs, proof, suite, issuer, resolver, options)?);
+            let want_quads =
+                options.credential_facts && quads.is_none() && !proof.contains_key("previousProof");
+            let (p, q) = self.prepare_one(
+                obj, &proofs, proof, suite, issuer, resolver, options, want_quads,
+            )?;
+            if q.is_some() {
+                quads = q;
+            }
+            prepared.push(p);
         }
         if prepared.is_empty() {
             return Err(ProofError::UnsupportedSuite(format!(
@@ -338,7 +383,18 @@ impl DataIntegrity {
                 skipped.join(", ")
             )));
         }
-        Ok((prepared, skipped))
+        let facts = if options.credential_facts {
+            let quads = match quads {
+                Some(q) => q,
+                None => self.canon.quads(&View::of(obj).without(&["proof"]))?,
+            };
+            Some(CredentialFacts::from_graph(&SignedGraph::from_quads(
+                &quads,
+            )))
+        } else {
+            None
+        };
+        Ok((prepared, skipped, facts))
     }
 
     #[allow(clippy::too_many_arguments)]
@@ -351,7 +407,8 @@ impl DataIntegrity {
         issuer: Option<&str>,
         resolver: &KeyResolver,
         options: &VerifyOptions,
-    ) -> Result<Prepared, ProofError> {
+        want_quads: bool,
+    ) -> Result<(Prepared, Option<Vec<oxrdf::Quad>>), ProofError> {
         let purpose = str_field(proof, "proofPurpose")?;
         if purpose != options.proof_purpose {
             return Err(ProofError::WrongPurpose {
@@ -411,18 +468,22 @@ impl DataIntegrity {
             };
             document = document.with("proof", &chained_value);
         }
-        let message = self.hash_views(&document, &config, suite)?;
+        let (message, quads) = self.hash_views_with_quads(&document, &config, suite, want_quads)?;
         let signed_by_issuer = issuer.is_some_and(|i| i == key.controller);
-        Ok(Prepared {
-            message,
-            signature,
-            verified: VerifiedProof {
-                suite,
-                key,
-                created,
-                signed_by_issuer,
+        Ok((
+            Prepared {
+                message,
+                signature,
+                verified: VerifiedProof {
+                    suite,
+                    key,
+                    created,
+                    signed_by_issuer,
+                    document_digest: digest_half(&message),
+                },
             },
-        })
+            quads,
+        ))
     }
 
     fn resolve(
@@ -471,11 +532,39 @@ impl DataIntegrity {
         config: &View<'_>,
         suite: Suite,
     ) -> Result<[u8; 64], ProofError> {
-        let (config_canon, doc_canon) = self.canonical_views(unsecured, config, suite)?;
+        self.hash_views_with_quads(unsecured, config, suite, false)
+            .map(|(m, _)| m)
+    }
+
+    fn hash_views_with_quads(
+        &self,
+        unsecured: &View<'_>,
+        config: &View<'_>,
+        suite: Suite,
+        want_quads: bool,
+    ) -> Result<([u8; 64], Option<Vec<oxrdf::Quad>>), ProofError> {
+        let (config_canon, doc_canon, quads) =
+            self.canonical_views_with_quads(unsecured, config, suite, want_quads)?;
         let mut out = [0u8; 64];
         out[..32].copy_from_slice(&Sha256::digest(&config_canon));
         out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
-        Ok(out)
+        Ok((out, quads))
+    }
+
+    /// SHA-256 of `doc`'s canonical form under `suite`, without its `proof`: the
+    /// [`document_digest`](VerifiedProof::document_digest) a proof over it would carry.
+    pub fn document_digest(&self, doc: &Value, suite: Suite) -> Result<[u8; 32], ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("only JSON objects are canonicalized"))?;
+        let unsecured = View::of(obj).without(&["proof"]);
+        let canonical = match suite {
+            Suite::EddsaJcs2022 => jcs(&unsecured)?,
+            Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
+                self.canon.rdfc_view(&unsecured)?.into_bytes()
+            }
+        };
+        Ok(Sha256::digest(&canonical).into())
     }
 
     /// The canonical proof configuration and canonical document, as the suite defines them.
@@ -494,6 +583,19 @@ impl DataIntegrity {
         config: &View<'_>,
         suite: Suite,
     ) -> Result<(Vec<u8>, Vec<u8>), ProofError> {
+        self.canonical_views_with_quads(unsecured, config, suite, false)
+            .map(|(c, d, _)| (c, d))
+    }
+
+    /// The canonical configuration and document, and (when `want_quads`) the document's RDF
+    /// quads: the ones canonicalized for RDFC suites; for JCS, the RDF of the signed JSON.
+    fn canonical_views_with_quads(
+        &self,
+        unsecured: &View<'_>,
+        config: &View<'_>,
+        suite: Suite,
+        want_quads: bool,
+    ) -> Result<(Vec<u8>, Vec<u8>, Option<Vec<oxrdf::Quad>>), ProofError> {
         let mut config = config.clone();
         match suite {
             Suite::EddsaJcs2022 => {
@@ -515,7 +617,12 @@ impl DataIntegrity {
                 }
                 let config_canon = jcs(&config)?;
                 let doc_canon = jcs(unsecured)?;
-                Ok((config_canon, doc_canon))
+                let quads = if want_quads {
+                    Some(self.canon.quads(unsecured)?)
+                } else {
+                    None
+                };
+                Ok((config_canon, doc_canon, quads))
             }
             Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
                 // The proof configuration is expanded with the document's contexts; without
@@ -525,11 +632,22 @@ impl DataIntegrity {
                 })?;
                 let config = config.with("@context", ctx);
                 let config_canon = self.canon.rdfc_view(&config)?;
-                let doc_canon = self.canon.rdfc_view(unsecured)?;
-                Ok((config_canon.into_bytes(), doc_canon.into_bytes()))
+                let (doc_canon, quads) = if want_quads {
+                    let (c, q) = self.canon.rdfc_with_quads(unsecured)?;
+                    (c, Some(q))
+                } else {
+                    (self.canon.rdfc_view(unsecured)?, None)
+                };
+                Ok((config_canon.into_bytes(), doc_canon.into_bytes(), quads))
             }
         }
     }
+}
+
+fn digest_half(message: &[u8; 64]) -> [u8; 32] {
+    let mut d = [0u8; 32];
+    d.copy_from_slice(&message[32..]);
+    d
 }
 
 fn issuer_id(doc: &Map<String, Value>) -> Option<&str> {
