@@ -17,6 +17,163 @@ pub use credreg_testkit::conformance;
 
 pub mod fed;
 
+/// RDF-equivalent re-spellings of an award: each changes the JSON and keeps its RDF (so its
+/// proof) the same. A verifier's verdict must not change under any of them.
+pub mod respell {
+    use serde_json::{json, Value};
+
+    const CRED: &str = "https://www.w3.org/2018/credentials#";
+    const XSD_DATETIME: &str = "http://www.w3.org/2001/XMLSchema#dateTime";
+
+    /// The status entry, wherever earlier edits moved it.
+    fn status(c: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+        let o = c.as_object_mut()?;
+        let key = if o.contains_key("credentialStatus") {
+            "credentialStatus".to_owned()
+        } else {
+            format!("{CRED}credentialStatus")
+        };
+        let entry = o.get_mut(&key)?;
+        let entry = match entry.get("@set").is_some() {
+            true => entry.get_mut("@set")?.get_mut(0)?,
+            false => entry,
+        };
+        entry.as_object_mut()
+    }
+
+    /// The first identity object, wherever earlier edits moved it.
+    fn identity(c: &mut Value) -> Option<&mut serde_json::Map<String, Value>> {
+        let ids = c.get_mut("credentialSubject")?.get_mut("identifier")?;
+        match ids {
+            Value::Array(a) => a.get_mut(0)?.as_object_mut(),
+            Value::Object(o) => Some(o),
+            _ => None,
+        }
+    }
+
+    /// Wraps a plain string value in a value object (once).
+    fn as_value_object(slot: Option<&mut Value>, datatype: Option<&str>) {
+        if let Some(v) = slot.filter(|v| v.is_string()) {
+            let s = v.take();
+            *v = match datatype {
+                Some(t) => json!({"@value": s, "@type": t}),
+                None => json!({"@value": s}),
+            };
+        }
+    }
+
+    /// Each edit, by name. Edits compose: each finds its field wherever others moved it and
+    /// leaves it alone if it was already re-spelled.
+    pub fn all() -> Vec<(&'static str, fn(&mut Value))> {
+        vec![
+            ("status type as an array", |c| {
+                if let Some(t) = status(c)
+                    .and_then(|e| e.get_mut("type"))
+                    .filter(|t| t.is_string())
+                {
+                    let s = t.take();
+                    *t = json!([s]);
+                }
+            }),
+            ("statusPurpose as a value object", |c| {
+                as_value_object(status(c).and_then(|e| e.get_mut("statusPurpose")), None)
+            }),
+            ("status entry wrapped in @set", |c| {
+                if let Some(e) = c
+                    .get_mut("credentialStatus")
+                    .filter(|e| e.get("@set").is_none())
+                {
+                    let entry = e.take();
+                    *e = json!({"@set": [entry]});
+                }
+            }),
+            ("statusListCredential as a node reference", |c| {
+                if let Some(l) = status(c)
+                    .and_then(|e| e.get_mut("statusListCredential"))
+                    .filter(|l| l.is_string())
+                {
+                    let url = l.take();
+                    *l = json!({"@id": url});
+                }
+            }),
+            ("credentialStatus under its full IRI", |c| {
+                if let Some(o) = c.as_object_mut() {
+                    if let Some(e) = o.remove("credentialStatus") {
+                        o.insert(format!("{CRED}credentialStatus"), e);
+                    }
+                }
+            }),
+            ("validFrom as a typed value object", |c| {
+                as_value_object(c.get_mut("validFrom"), Some(XSD_DATETIME))
+            }),
+            ("OpenBadgeCredential as its full IRI", |c| {
+                if let Some(types) = c.get_mut("type").and_then(Value::as_array_mut) {
+                    for t in types.iter_mut().filter(|t| *t == "OpenBadgeCredential") {
+                        *t = json!(
+                            "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"
+                        );
+                    }
+                }
+            }),
+            ("achievement wrapped in @set", |c| {
+                if let Some(a) = c
+                    .get_mut("credentialSubject")
+                    .and_then(|s| s.get_mut("achievement"))
+                    .filter(|a| a.get("@set").is_none())
+                {
+                    let inner = a.take();
+                    *a = json!({"@set": [inner]});
+                }
+            }),
+            ("identityHash as a value object", |c| {
+                as_value_object(identity(c).and_then(|i| i.get_mut("identityHash")), None)
+            }),
+            ("identityType as a value object", |c| {
+                as_value_object(identity(c).and_then(|i| i.get_mut("identityType")), None)
+            }),
+            ("a single identifier as an object", |c| {
+                if let Some(ids) = c
+                    .get_mut("credentialSubject")
+                    .and_then(|s| s.get_mut("identifier"))
+                {
+                    if ids.as_array().is_some_and(|a| a.len() == 1) {
+                        *ids = ids[0].take();
+                    }
+                }
+            }),
+            ("name as a value object", |c| {
+                as_value_object(c.get_mut("name"), None)
+            }),
+            ("issuer under its full IRI", |c| {
+                if let Some(o) = c.as_object_mut() {
+                    if let Some(i) = o.remove("issuer") {
+                        o.insert(format!("{CRED}issuer"), i);
+                    }
+                }
+            }),
+            ("evidence ids as @id", |c| {
+                if let Some(list) = c.get_mut("evidence").and_then(Value::as_array_mut) {
+                    for e in list.iter_mut().filter_map(Value::as_object_mut) {
+                        if let Some(id) = e.remove("id") {
+                            e.insert("@id".into(), id);
+                        }
+                    }
+                }
+            }),
+            ("keys in reverse order", |c| {
+                if let Some(o) = c.as_object() {
+                    let rev: serde_json::Map<String, Value> = o
+                        .iter()
+                        .rev()
+                        .map(|(k, v)| (k.clone(), v.clone()))
+                        .collect();
+                    *c = Value::Object(rev);
+                }
+            }),
+        ]
+    }
+}
+
 /// Builtin contexts plus the conformance folder's (the OB 3.0.3 context among them).
 pub fn contexts(conformance: &Path) -> ContextStore {
     let mut store = ContextStore::with_builtins();
