@@ -27,6 +27,7 @@ fn signer() -> Option<DataIntegrity> {
         max_values: usize::MAX,
         max_array_len: usize::MAX,
         max_inline_context_bytes: usize::MAX,
+        max_text_bytes: usize::MAX,
         max_contexts: usize::MAX,
     };
     Some(DataIntegrity::new(

@@ -24,6 +24,7 @@ fn respelling_an_award_never_changes_its_verdict() {
     let Some(dir) = conformance() else { return };
     let km = TestNode::new("Kettle Moraine School District", 31, contexts(&dir));
     let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
         .build()
         .expect("runtime");
     let wait = runtime.block_on(km.publish(&samples::wait_time()));

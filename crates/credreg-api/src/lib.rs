@@ -19,6 +19,7 @@ mod federation;
 pub mod metrics;
 pub mod problem;
 mod routes;
+mod server;
 pub mod transfer;
 
 use axum::extract::{MatchedPath, Request, State};
@@ -31,9 +32,19 @@ use std::sync::Arc;
 
 pub use problem::Problem;
 pub use routes::openapi;
+pub use server::{serve, ServerLimits, Stopped};
 
 /// Default request body limit: a 100-credential portfolio fits; a crafted 100 MB body does not.
 pub const DEFAULT_BODY_LIMIT: usize = 4 * 1024 * 1024;
+
+/// Longest request target accepted (path and query); longer ones get 414.
+pub const MAX_URI_BYTES: usize = 8 * 1024;
+/// Largest request head accepted (all header names and values); larger ones get 431.
+pub const MAX_HEADER_BYTES: usize = 16 * 1024;
+/// Most headers accepted in one request; more get 431.
+pub const MAX_HEADERS: usize = 64;
+/// Time a request body has to arrive in full.
+pub const DEFAULT_BODY_DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
 
 /// What every handler shares.
 #[derive(Clone)]
@@ -46,6 +57,16 @@ pub struct AppState {
     pub body_limit: usize,
     /// The running federation, when the node is on the network.
     pub federation: Option<credreg_node::Federation>,
+    /// Verification and transfer-report work running at once (each holds a JSON-LD
+    /// processor's working set): a permit per request, others wait their turn.
+    pub heavy_work: Arc<tokio::sync::Semaphore>,
+    /// Time a request body has to arrive in full.
+    pub body_deadline: std::time::Duration,
+}
+
+/// Heavy requests allowed at once by default: one per core, at least two.
+pub fn default_heavy_work() -> usize {
+    std::thread::available_parallelism().map_or(2, |n| n.get().max(2))
 }
 
 impl AppState {
@@ -56,6 +77,8 @@ impl AppState {
             metrics: Arc::new(Metrics::default()),
             body_limit: DEFAULT_BODY_LIMIT,
             federation: None,
+            heavy_work: Arc::new(tokio::sync::Semaphore::new(default_heavy_work())),
+            body_deadline: DEFAULT_BODY_DEADLINE,
         }
     }
 }
@@ -63,16 +86,29 @@ impl AppState {
 /// The whole HTTP API.
 pub fn router(state: AppState) -> Router {
     let limit = state.body_limit;
+    let deadline = state.body_deadline;
     let (router, _) = routes::api_router().split_for_parts();
     router
         .fallback(|| async {
             Problem::not_found("No such endpoint; see /api/v1/openapi.json for the API.")
         })
+        .method_not_allowed_fallback(|method: axum::http::Method| async move {
+            Problem::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method-not-allowed",
+                "Method not allowed",
+                format!("This endpoint does not accept {method}; see /api/v1/openapi.json."),
+            )
+        })
+        .layer(axum::middleware::from_fn(problems_for_everything))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             count_requests,
         ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(deadline))
+        .layer(axum::middleware::from_fn(bounded_head))
+        .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(
             |_: Box<dyn std::any::Any + Send>| {
                 axum::response::IntoResponse::into_response(Problem::internal(
@@ -84,8 +120,138 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// Method label for metrics: a client can send any token as a method, and each distinct
+/// label is a time series kept forever.
+fn method_label(method: &axum::http::Method) -> &'static str {
+    use axum::http::Method as M;
+    match *method {
+        M::GET => "GET",
+        M::HEAD => "HEAD",
+        M::POST => "POST",
+        M::PUT => "PUT",
+        M::DELETE => "DELETE",
+        M::PATCH => "PATCH",
+        M::OPTIONS => "OPTIONS",
+        M::CONNECT => "CONNECT",
+        M::TRACE => "TRACE",
+        _ => "other",
+    }
+}
+
+/// Refuses request targets and heads beyond this API's bounds, as problem+json (hyper's own
+/// limits are far larger and answer with a bare status).
+async fn bounded_head(req: Request, next: Next) -> Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse as _;
+    let target = req.uri().path_and_query().map_or(0, |p| p.as_str().len());
+    if target > MAX_URI_BYTES {
+        return Problem::new(
+            StatusCode::URI_TOO_LONG,
+            "uri-too-long",
+            "Request target too long",
+            format!("The request target is {target} bytes; at most {MAX_URI_BYTES} are accepted."),
+        )
+        .into_response();
+    }
+    let headers = req.headers();
+    let head_bytes: usize = headers
+        .iter()
+        .map(|(k, v)| k.as_str().len() + v.len())
+        .sum();
+    if headers.len() > MAX_HEADERS || head_bytes > MAX_HEADER_BYTES {
+        return Problem::new(
+            StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+            "headers-too-large",
+            "Request headers too large",
+            format!(
+                "The request has {} headers of {head_bytes} bytes; at most {MAX_HEADERS} headers of {MAX_HEADER_BYTES} bytes are accepted.",
+                headers.len()
+            ),
+        )
+        .into_response();
+    }
+    next.run(req).await
+}
+
+/// Turns every error response the framework produces itself (extractor rejections, bad paths,
+/// bodies that broke off or came too slowly) into problem+json; handlers' own problems pass.
+async fn problems_for_everything(req: Request, next: Next) -> Response {
+    use axum::http::StatusCode;
+    use axum::response::IntoResponse as _;
+    let res = next.run(req).await;
+    let status = res.status();
+    if !(status.is_client_error() || status.is_server_error()) {
+        return res;
+    }
+    let content_type = res
+        .headers()
+        .get(axum::http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("");
+    if content_type.starts_with("application/problem+json") {
+        return res;
+    }
+    let (parts, body) = res.into_parts();
+    let text = axum::body::to_bytes(body, 4096)
+        .await
+        .map(|b| String::from_utf8_lossy(&b).trim().to_owned())
+        .unwrap_or_default();
+    let (kind, title) = match status {
+        StatusCode::BAD_REQUEST => ("malformed-request", "Malformed request"),
+        StatusCode::NOT_FOUND => ("not-found", "Not found"),
+        StatusCode::METHOD_NOT_ALLOWED => ("method-not-allowed", "Method not allowed"),
+        StatusCode::REQUEST_TIMEOUT => ("request-timeout", "Request timed out"),
+        StatusCode::PAYLOAD_TOO_LARGE => ("payload-too-large", "Request body too large"),
+        StatusCode::UNSUPPORTED_MEDIA_TYPE => ("unsupported-media-type", "Unsupported media type"),
+        StatusCode::UNPROCESSABLE_ENTITY => ("invalid-input", "Invalid input"),
+        s if s.is_server_error() => ("internal", "Internal error"),
+        _ => ("malformed-request", "Malformed request"),
+    };
+    let detail = if text.is_empty() {
+        status.canonical_reason().unwrap_or("error").to_owned()
+    } else {
+        text
+    };
+    let mut out = Problem::new(status, kind, title, detail).into_response();
+    for (name, value) in parts.headers.iter() {
+        if name == axum::http::header::ALLOW {
+            out.headers_mut().insert(name, value.clone());
+        }
+    }
+    out
+}
+
+/// Headers every response carries: no content sniffing, no referrer leaking a badge's URL,
+/// and (for the printable HTML pages) a policy that allows no scripts or outside assets.
+async fn security_headers(req: Request, next: Next) -> Response {
+    use axum::http::{header, HeaderValue};
+    let mut res = next.run(req).await;
+    let h = res.headers_mut();
+    h.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("same-origin"),
+    );
+    let html = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if html {
+        h.insert(
+            header::CONTENT_SECURITY_POLICY,
+            HeaderValue::from_static(
+                "default-src 'none'; style-src 'unsafe-inline'; img-src 'self' data:; base-uri 'none'; form-action 'self'; frame-ancestors 'none'",
+            ),
+        );
+    }
+    res
+}
+
 async fn count_requests(State(state): State<AppState>, req: Request, next: Next) -> Response {
-    let method = req.method().to_string();
+    let method = method_label(req.method()).to_owned();
     let route = req
         .extensions()
         .get::<MatchedPath>()

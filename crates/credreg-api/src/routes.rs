@@ -94,13 +94,21 @@ impl FromRequestParts<AppState> for Caller {
             .headers
             .get(header::AUTHORIZATION)
             .and_then(|v| v.to_str().ok())
-            .and_then(|v| v.strip_prefix("Bearer "))
-            .map(|t| t.trim().to_owned())
+            .and_then(bearer_token)
+            .map(str::to_owned)
             .ok_or_else(Problem::unauthorized)?;
         let node = state.node.clone();
         let role = blocking(move || Ok(node.role_for_token(&token)?)).await?;
         role.map(Caller).ok_or_else(Problem::unauthorized)
     }
+}
+
+/// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive
+/// (RFC 9110 section 11.1).
+fn bearer_token(value: &str) -> Option<&str> {
+    let (scheme, token) = value.trim().split_once(' ')?;
+    let token = token.trim();
+    (scheme.eq_ignore_ascii_case("bearer") && !token.is_empty()).then_some(token)
 }
 
 impl Caller {
@@ -122,9 +130,32 @@ pub(crate) async fn blocking<T: Send + 'static>(
         .map_err(|e| Problem::internal(format!("worker failed: {e}")))?
 }
 
+/// Runs verification-sized work on the blocking pool once a heavy-work permit is free (see
+/// [`AppState::heavy_work`]); requests beyond the limit wait their turn instead of all
+/// holding a JSON-LD working set at once.
+pub(crate) async fn heavy<T: Send + 'static>(
+    state: &AppState,
+    f: impl FnOnce() -> Result<T, Problem> + Send + 'static,
+) -> Result<T, Problem> {
+    let _permit = state
+        .heavy_work
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| Problem::internal("the node is shutting down"))?;
+    blocking(f).await
+}
+
 pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, Problem> {
     body.map_err(|rejection| {
-        if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        if is_timeout(&rejection) {
+            Problem::new(
+                StatusCode::REQUEST_TIMEOUT,
+                "request-timeout",
+                "Request timed out",
+                "The request body did not arrive in time.",
+            )
+        } else if rejection.status() == StatusCode::PAYLOAD_TOO_LARGE {
             Problem::new(
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "payload-too-large",
@@ -135,6 +166,18 @@ pub(crate) fn body_bytes(body: Result<Bytes, BytesRejection>) -> Result<Bytes, P
             Problem::malformed(format!("The request body could not be read: {rejection}"))
         }
     })
+}
+
+/// Whether a body rejection was the body deadline running out.
+fn is_timeout(rejection: &BytesRejection) -> bool {
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(rejection);
+    while let Some(e) = source {
+        if e.is::<tower_http::timeout::TimeoutError>() {
+            return true;
+        }
+        source = e.source();
+    }
+    false
 }
 
 pub(crate) fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
@@ -743,9 +786,13 @@ async fn verify(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
 ) -> Result<Response, Problem> {
-    let value = parse_json_value(&body_bytes(body)?)?;
+    let bytes = body_bytes(body)?;
     let node = state.node.clone();
-    let report = blocking(move || node.verify(&value).map_err(Problem::malformed)).await?;
+    let report = heavy(&state, move || {
+        let value = parse_json_value(&bytes)?;
+        node.verify(&value).map_err(Problem::malformed)
+    })
+    .await?;
     state.metrics.count_verifications(&report);
     Ok(Json(report).into_response())
 }

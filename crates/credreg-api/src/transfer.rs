@@ -3,7 +3,7 @@
 
 use crate::federation::{created, RecordResponse};
 use crate::problem::Problem;
-use crate::routes::{blocking, body_bytes, parse_body, parse_json_value, Caller};
+use crate::routes::{blocking, body_bytes, heavy, parse_body, parse_json_value, Caller};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -94,7 +94,7 @@ pub(crate) async fn transfer_report(
     }
     let bytes = body_bytes(body)?;
     let node = state.node.clone();
-    let report = blocking(move || {
+    let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
         let input = credreg_node::transfer::transfer_input(&value).map_err(Problem::malformed)?;
         Ok(node.transfer_report(&input, q.district.as_deref())?)

@@ -23,6 +23,9 @@ pub struct DocumentLimits {
     pub max_array_len: usize,
     /// Total serialized size of inline (object) `@context`s, anywhere in the document.
     pub max_inline_context_bytes: usize,
+    /// Total bytes of text (keys and strings): a per-credential size bound (a badge with its
+    /// image inlined as a data URL is a few hundred KB).
+    pub max_text_bytes: usize,
     /// Number of `@context` entries anywhere in the document (each is processed against the
     /// whole active context; remote ones are served from the local store).
     pub max_contexts: usize,
@@ -35,6 +38,7 @@ impl Default for DocumentLimits {
             max_values: 20_000,
             max_array_len: 2_000,
             max_inline_context_bytes: 8 * 1024,
+            max_text_bytes: 1024 * 1024,
             max_contexts: 16,
         }
     }
@@ -63,6 +67,7 @@ impl DocumentLimits {
         depth: usize,
         tally: &mut Tally,
     ) -> Result<(), ProofError> {
+        self.text(key.len(), tally)?;
         if key == "@context" {
             tally.contexts += 1;
             if tally.contexts > self.max_contexts {
@@ -110,7 +115,19 @@ impl DocumentLimits {
                     self.visit(v, depth + 1, tally)?;
                 }
             }
+            Value::String(text) => self.text(text.len(), tally)?,
             _ => {}
+        }
+        Ok(())
+    }
+
+    fn text(&self, len: usize, tally: &mut Tally) -> Result<(), ProofError> {
+        tally.text_bytes += len;
+        if tally.text_bytes > self.max_text_bytes {
+            return Err(ProofError::TooLarge(format!(
+                "it holds more than {} bytes of text",
+                self.max_text_bytes
+            )));
         }
         Ok(())
     }
@@ -131,6 +148,7 @@ struct Tally {
     values: usize,
     contexts: usize,
     inline_bytes: usize,
+    text_bytes: usize,
 }
 
 /// Serialized size of the object parts of a `@context` value (URLs are free: they name
