@@ -62,9 +62,12 @@ pub mod respell {
         }
     }
 
+    /// An in-place re-spelling.
+    pub type Edit = fn(&mut Value);
+
     /// Each edit, by name. Edits compose: each finds its field wherever others moved it and
     /// leaves it alone if it was already re-spelled.
-    pub fn all() -> Vec<(&'static str, fn(&mut Value))> {
+    pub fn all() -> Vec<(&'static str, Edit)> {
         vec![
             ("status type as an array", |c| {
                 if let Some(t) = status(c)

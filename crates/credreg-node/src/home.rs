@@ -35,6 +35,35 @@ impl Home {
         self.root.join("db")
     }
 
+    /// Makes the data directory private to its owner: directories 0700, files 0600 (files
+    /// made by earlier versions or another umask included). A no-op off Unix.
+    pub fn make_private(&self) -> Result<(), HomeError> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt as _;
+            fn walk(path: &Path) -> Result<(), HomeError> {
+                let meta = std::fs::symlink_metadata(path).map_err(|e| HomeError::io(path, e))?;
+                if meta.file_type().is_symlink() {
+                    return Ok(());
+                }
+                let mode = if meta.is_dir() { 0o700 } else { 0o600 };
+                if meta.permissions().mode() & 0o777 != mode {
+                    std::fs::set_permissions(path, std::fs::Permissions::from_mode(mode))
+                        .map_err(|e| HomeError::io(path, e))?;
+                }
+                if meta.is_dir() {
+                    for entry in std::fs::read_dir(path).map_err(|e| HomeError::io(path, e))? {
+                        let entry = entry.map_err(|e| HomeError::io(path, e))?;
+                        walk(&entry.path())?;
+                    }
+                }
+                Ok(())
+            }
+            walk(&self.root)?;
+        }
+        Ok(())
+    }
+
     /// The issuer key file.
     pub fn key_file(&self) -> PathBuf {
         self.root.join("issuer.key")

@@ -294,7 +294,7 @@ struct BitstringEntry<'a> {
 /// and index, the index a decimal number. `Ok(None)`: another status method.
 fn bitstring_entry(entry: &StatusFact) -> Result<Option<BitstringEntry<'_>>, String> {
     let bitstring = format!("{}BitstringStatusListEntry", facts::STATUS);
-    if !entry.types.iter().any(|t| *t == bitstring) {
+    if !entry.types.contains(&bitstring) {
         return Ok(None);
     }
     let one = |what: &str, values: &'_ [String]| -> Result<(), String> {

@@ -166,6 +166,9 @@ struct Prepared {
     verified: VerifiedProof,
 }
 
+/// Canonical proof configuration, canonical document, and (when asked for) the document's quads.
+type CanonicalPair = (Vec<u8>, Vec<u8>, Option<Vec<oxrdf::Quad>>);
+
 /// A document's proofs reduced to [`Prepared`], with the facts of the signed document.
 type PreparedDoc = (Vec<Prepared>, Vec<String>, Option<CredentialFacts>);
 
@@ -595,7 +598,7 @@ impl DataIntegrity {
         config: &View<'_>,
         suite: Suite,
         want_quads: bool,
-    ) -> Result<(Vec<u8>, Vec<u8>, Option<Vec<oxrdf::Quad>>), ProofError> {
+    ) -> Result<CanonicalPair, ProofError> {
         let mut config = config.clone();
         match suite {
             Suite::EddsaJcs2022 => {

@@ -18,7 +18,53 @@ pub struct Config {
     pub body_limit_bytes: usize,
     pub log: String,
     pub kind: String,
+    pub limits: LimitsConfig,
     pub federation: FederationConfig,
+}
+
+/// `[limits]`: how long and how much one client may hold the node.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LimitsConfig {
+    pub header_timeout_secs: u64,
+    pub body_timeout_secs: u64,
+    pub max_connections: usize,
+    pub shutdown_grace_secs: u64,
+    pub heavy_requests: usize,
+    pub token_days: u32,
+}
+
+impl Default for LimitsConfig {
+    fn default() -> Self {
+        Self {
+            header_timeout_secs: 10,
+            body_timeout_secs: 30,
+            max_connections: 512,
+            shutdown_grace_secs: 10,
+            heavy_requests: 0,
+            token_days: 365,
+        }
+    }
+}
+
+impl LimitsConfig {
+    /// The HTTP server's bounds.
+    pub fn server(&self) -> credreg_api::ServerLimits {
+        credreg_api::ServerLimits {
+            header_timeout: std::time::Duration::from_secs(self.header_timeout_secs.max(1)),
+            max_connections: self.max_connections.max(1),
+            shutdown_grace: std::time::Duration::from_secs(self.shutdown_grace_secs),
+        }
+    }
+
+    /// Verification and transfer-report requests processed at once (0: one per core).
+    pub fn heavy_requests(&self) -> usize {
+        if self.heavy_requests == 0 {
+            credreg_api::default_heavy_work()
+        } else {
+            self.heavy_requests
+        }
+    }
 }
 
 /// `[federation]`: the libp2p network and whom to trust.
@@ -60,6 +106,7 @@ impl Default for Config {
             body_limit_bytes: credreg_api::DEFAULT_BODY_LIMIT,
             log: "info,tower_http=info".into(),
             kind: "district".into(),
+            limits: LimitsConfig::default(),
             federation: FederationConfig::default(),
         }
     }
@@ -184,6 +231,7 @@ mod tests {
                 parsed.body_limit_bytes,
                 &parsed.log,
                 &parsed.kind,
+                &parsed.limits,
                 &parsed.federation,
             ),
             (
@@ -193,6 +241,7 @@ mod tests {
                 builtin.body_limit_bytes,
                 &builtin.log,
                 &builtin.kind,
+                &builtin.limits,
                 &builtin.federation,
             ),
             "config/credreg.toml must document the built-in defaults"

@@ -174,6 +174,10 @@ enum TokenCommand {
 }
 
 fn main() -> ExitCode {
+    // The data directory holds teacher names, salted e-mail hashes and token hashes: whatever
+    // sled or we create from here on is readable by this user only.
+    #[cfg(unix)]
+    rustix::process::umask(rustix::fs::Mode::from_bits_truncate(0o077));
     match run(Cli::parse()) {
         Ok(code) => code,
         Err(e) => {

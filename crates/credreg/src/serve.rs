@@ -31,6 +31,8 @@ pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
     }
     let store = Store::open(&home.db_dir())
         .with_context(|| format!("opening the database in {}", home.db_dir().display()))?;
+    home.make_private()
+        .context("making the data directory private to its owner")?;
     match std::env::var("CREDREG_ADMIN_TOKEN") {
         Ok(token) if !token.is_empty() => register_token(&store, &token, Role::Admin)
             .context("registering CREDREG_ADMIN_TOKEN")?,
@@ -114,9 +116,13 @@ pub fn federation_config(init: &Initialized) -> Result<Option<FederationConfig>>
 pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
     let init = init(data_dir, overrides)?;
     crate::init_tracing(&init.config.log);
+    // JSON-LD processing recurses per nesting level; documents are bounded to 32 levels
+    // before it starts, and its threads get an explicit stack well above what that needs.
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
+        .thread_stack_size(WORKER_STACK_BYTES)
         .build()?;
+    let limits = init.config.limits.clone();
     runtime.block_on(async move {
         let listener = tokio::net::TcpListener::bind(&init.config.http)
             .await
@@ -136,6 +142,8 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let mut state = AppState::new(node.clone());
         state.body_limit = body_limit;
+        state.body_deadline = std::time::Duration::from_secs(limits.body_timeout_secs.max(1));
+        state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
         if let Some(config) = federation_config {
             let federation = Federation::start(node.clone(), config)
                 .await
@@ -153,9 +161,13 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
             node.did()
         );
         tracing::info!(%bound, did = %node.did(), "serving");
-        axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown_signal())
-            .await?;
+        let stopped = credreg_api::serve(listener, app, limits.server(), shutdown_signal()).await?;
+        if stopped == credreg_api::Stopped::GraceExpired {
+            tracing::warn!(
+                grace_secs = limits.shutdown_grace_secs,
+                "connections still open after the shutdown grace period were dropped"
+            );
+        }
         if let Some(f) = federation {
             f.shutdown().await;
         }
@@ -163,9 +175,16 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         // cached status lists written by reads.
         node.store().flush()?;
         tracing::info!("stopped");
-        Ok(())
-    })
+        Ok::<(), anyhow::Error>(())
+    })?;
+    // Work still running on the blocking pool (a slow client's verification) must not keep
+    // a stopped node alive: every acknowledged write was flushed before its answer.
+    runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    Ok(())
 }
+
+/// Stack of the runtime's threads (workers and the blocking pool).
+const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
 async fn shutdown_signal() {
     let ctrl_c = async {

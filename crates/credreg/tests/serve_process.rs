@@ -460,3 +460,128 @@ fn sigkill_during_issuance_loses_nothing_acknowledged() {
     );
     server.stop();
 }
+
+/// Reads from `s` until the server closes the connection (or `limit` passes): how long it
+/// kept the connection open.
+fn open_for(s: &mut TcpStream, limit: Duration) -> Duration {
+    let start = Instant::now();
+    s.set_read_timeout(Some(Duration::from_millis(200)))
+        .expect("timeout");
+    let mut buf = [0u8; 1024];
+    while start.elapsed() < limit {
+        match s.read(&mut buf) {
+            Ok(0) => return start.elapsed(),
+            Ok(_) => {}
+            Err(e)
+                if e.kind() == std::io::ErrorKind::WouldBlock
+                    || e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return start.elapsed(),
+        }
+    }
+    start.elapsed()
+}
+
+#[test]
+fn idle_slow_and_stuck_clients_are_cut_off() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    std::fs::create_dir_all(&data).expect("dir");
+    std::fs::write(
+        data.join("credreg.toml"),
+        "name = \"Juab School District\"\n[limits]\nheader_timeout_secs = 1\nbody_timeout_secs = 2\nshutdown_grace_secs = 1\n",
+    )
+    .expect("config");
+    let server = Server::start(&data);
+    let limit = Duration::from_secs(15);
+
+    // An idle connection is closed after the header timeout.
+    let mut idle = TcpStream::connect(&server.addr).expect("connect");
+    assert!(
+        open_for(&mut idle, limit) < limit,
+        "idle connection kept open"
+    );
+
+    // So is one that sends its head a byte at a time (slowloris).
+    let mut slow = TcpStream::connect(&server.addr).expect("connect");
+    let start = Instant::now();
+    let head = b"GET /healthz HTTP/1.1\r\nHost: juab\r\nX-Padding: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
+    let mut closed = false;
+    for byte in head.iter().cycle() {
+        if slow.write_all(&[*byte]).is_err() {
+            closed = true;
+            break;
+        }
+        if start.elapsed() > limit {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    assert!(
+        closed,
+        "a slow header kept the connection open for {limit:?}"
+    );
+
+    // A body that trickles in is cut off by the body deadline, as problem+json.
+    let mut trickle = TcpStream::connect(&server.addr).expect("connect");
+    write!(
+        trickle,
+        "POST /api/v1/verify HTTP/1.1\r\nHost: juab\r\nContent-Type: application/json\r\nContent-Length: 100000\r\n\r\n{{"
+    )
+    .expect("head");
+    trickle.set_read_timeout(Some(limit)).expect("read timeout");
+    let mut answer = String::new();
+    let _ = trickle.read_to_string(&mut answer);
+    assert!(
+        answer.starts_with("HTTP/1.1 408") && answer.contains("application/problem+json"),
+        "{answer}"
+    );
+
+    // A client stuck mid-request does not keep a stopped node alive past its grace period.
+    let mut stuck = TcpStream::connect(&server.addr).expect("connect");
+    write!(
+        stuck,
+        "POST /api/v1/verify HTTP/1.1\r\nHost: juab\r\nContent-Length: 100\r\n\r\n{{\"a\":"
+    )
+    .expect("head");
+    let (status, _) = server.request("GET", "/healthz", None, "");
+    assert_eq!(status, 200, "the node still serves others");
+    server.stop();
+    drop(stuck);
+}
+
+#[cfg(unix)]
+#[test]
+fn data_directory_is_private() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let server = Server::start(&data);
+    let (status, _) = server.request("GET", "/healthz", None, "");
+    assert_eq!(status, 200);
+    server.stop();
+    let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+    assert_eq!(mode(&data), 0o700, "data directory");
+    assert_eq!(mode(&data.join("db")), 0o700, "database directory");
+    assert_eq!(mode(&data.join("issuer.key")), 0o600, "issuer key");
+    assert_eq!(mode(&data.join("credreg.toml")), 0o600, "configuration");
+    for entry in walk(&data.join("db")) {
+        let m = mode(&entry);
+        if entry.is_dir() {
+            assert_eq!(m, 0o700, "{}", entry.display());
+        } else {
+            assert_eq!(m, 0o600, "{}", entry.display());
+        }
+    }
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("read_dir").flatten() {
+        let p = entry.path();
+        if p.is_dir() {
+            out.extend(walk(&p));
+        }
+        out.push(p);
+    }
+    out
+}
