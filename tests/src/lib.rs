@@ -207,6 +207,8 @@ pub struct Reply {
     pub content_type: String,
     /// Body bytes.
     pub body: Vec<u8>,
+    /// Every header (lowercase names; the last value of a repeated header).
+    pub headers: std::collections::HashMap<String, String>,
 }
 
 impl Reply {
@@ -332,6 +334,16 @@ impl TestNode {
             .and_then(|v| v.to_str().ok())
             .unwrap_or("")
             .to_owned();
+        let headers = res
+            .headers()
+            .iter()
+            .map(|(k, v)| {
+                (
+                    k.as_str().to_owned(),
+                    String::from_utf8_lossy(v.as_bytes()).into_owned(),
+                )
+            })
+            .collect();
         let body = res
             .into_body()
             .collect()
@@ -343,6 +355,7 @@ impl TestNode {
             status,
             content_type,
             body,
+            headers,
         }
     }
 

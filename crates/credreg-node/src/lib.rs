@@ -32,7 +32,10 @@ pub mod transfer;
 pub mod trust;
 pub mod verify;
 
-pub use auth::{generate_token, has_admin_token, register_token, Role};
+pub use auth::{
+    generate_token, has_admin_token, list_tokens, register_token, register_token_with,
+    revoke_token, Role, TokenEntry, TokenOptions, TokenSource,
+};
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use federation::{Federation, FederationConfig, FederationMetrics, PeerView};

@@ -303,29 +303,37 @@ impl Store {
         self.flush()
     }
 
-    /// Stores a token's hash with its role (durably).
-    pub fn put_token(&self, token_hash: &[u8; 32], role: &str) -> Result<(), StoreError> {
-        self.tokens.insert(token_hash, role.as_bytes())?;
+    /// Stores a token's hash with its description (durably). The store does not read the
+    /// description; the node's auth module does.
+    pub fn put_token(&self, token_hash: &[u8; 32], value: &[u8]) -> Result<(), StoreError> {
+        self.tokens.insert(token_hash, value)?;
         self.flush()
     }
 
-    /// The role of the token with this hash.
-    pub fn token_role(&self, token_hash: &[u8; 32]) -> Result<Option<String>, StoreError> {
-        Ok(self
-            .tokens
-            .get(token_hash)?
-            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    /// The description stored for the token with this hash.
+    pub fn token(&self, token_hash: &[u8; 32]) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.tokens.get(token_hash)?.map(|v| v.to_vec()))
     }
 
-    /// Whether any token of `role` exists.
-    pub fn has_token_role(&self, role: &str) -> Result<bool, StoreError> {
+    /// Every token hash with its description.
+    pub fn tokens(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+        let mut out = Vec::new();
         for item in self.tokens.iter() {
-            let (_, v) = item?;
-            if v.as_ref() == role.as_bytes() {
-                return Ok(true);
-            }
+            let (k, v) = item?;
+            let hash: [u8; 32] = k
+                .as_ref()
+                .try_into()
+                .map_err(|_| corrupt("tokens-1", "a key is not a 32-byte hash"))?;
+            out.push((hash, v.to_vec()));
         }
-        Ok(false)
+        Ok(out)
+    }
+
+    /// Removes a token (durably); whether it existed.
+    pub fn delete_token(&self, token_hash: &[u8; 32]) -> Result<bool, StoreError> {
+        let existed = self.tokens.remove(token_hash)?.is_some();
+        self.flush()?;
+        Ok(existed)
     }
 
     /// Stores a signed record (durably) and appends it to its issuer's log. Returns its id.

@@ -170,6 +170,16 @@ enum TokenCommand {
         /// `admin` or `reviewer` (reviewers may issue awards, nothing else).
         #[arg(long, default_value = "reviewer")]
         role: String,
+        /// Days until it stops working (default: `[limits] token_days`; 0: never).
+        #[arg(long)]
+        days: Option<u32>,
+    },
+    /// List tokens: id, role, source, created, expiry (never the tokens themselves).
+    List,
+    /// Revoke a token by its id (or the first digits of it) from `token list`.
+    Revoke {
+        /// The token's id.
+        id: String,
     },
 }
 
@@ -335,17 +345,67 @@ fn run(cli: Cli) -> Result<ExitCode> {
             demo::run(&dir, contexts.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
-        Command::Token {
-            command: TokenCommand::Create { role },
-        } => {
-            let role = Role::parse(&role)
-                .with_context(|| format!("unknown role `{role}`; use admin or reviewer"))?;
+        Command::Token { command } => {
             // Only the database is needed: opening the whole node here would re-publish the
             // issuer profile with whatever URL the config names.
             let init = serve::init(&cli.data_dir, &Overrides::default())?;
-            let token = generate_token();
-            credreg_node::register_token(&init.store, &token, role)?;
-            println!("{} token (shown once): {token}", role.as_str());
+            match command {
+                TokenCommand::Create { role, days } => {
+                    let role = Role::parse(&role)
+                        .with_context(|| format!("unknown role `{role}`; use admin or reviewer"))?;
+                    let days = days.unwrap_or(init.config.limits.token_days);
+                    let expires = (days > 0).then(|| {
+                        time::OffsetDateTime::now_utc() + time::Duration::days(i64::from(days))
+                    });
+                    let token = generate_token();
+                    credreg_node::register_token_with(
+                        &init.store,
+                        &token,
+                        credreg_node::TokenOptions {
+                            role,
+                            source: credreg_node::TokenSource::Created,
+                            expires,
+                        },
+                    )?;
+                    let until = expires
+                        .and_then(|e| {
+                            e.format(&time::format_description::well_known::Rfc3339)
+                                .ok()
+                        })
+                        .map_or_else(|| "never expires".to_owned(), |e| format!("expires {e}"));
+                    println!("{} token (shown once; {until}): {token}", role.as_str());
+                }
+                TokenCommand::List => {
+                    let tokens = credreg_node::list_tokens(&init.store)?;
+                    println!(
+                        "{:<14}{:<10}{:<13}{:<22}EXPIRES",
+                        "ID", "ROLE", "SOURCE", "CREATED"
+                    );
+                    for t in tokens {
+                        let source = match t.source {
+                            credreg_node::TokenSource::Environment => "environment",
+                            credreg_node::TokenSource::Created => "created",
+                            credreg_node::TokenSource::Legacy => "legacy",
+                        };
+                        let expires = match (&t.expires, t.expired) {
+                            (Some(e), true) => format!("{e} (expired)"),
+                            (Some(e), false) => e.clone(),
+                            (None, _) => "never".to_owned(),
+                        };
+                        println!(
+                            "{:<14}{:<10}{:<13}{:<22}{expires}",
+                            t.id,
+                            t.role,
+                            source,
+                            t.created.as_deref().unwrap_or("unknown")
+                        );
+                    }
+                }
+                TokenCommand::Revoke { id } => {
+                    let t = credreg_node::revoke_token(&init.store, &id)?;
+                    println!("revoked {} token {}", t.role, t.id);
+                }
+            }
             Ok(ExitCode::SUCCESS)
         }
     }

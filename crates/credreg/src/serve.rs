@@ -34,8 +34,18 @@ pub fn init(data_dir: &Path, overrides: &Overrides) -> Result<Initialized> {
     home.make_private()
         .context("making the data directory private to its owner")?;
     match std::env::var("CREDREG_ADMIN_TOKEN") {
-        Ok(token) if !token.is_empty() => register_token(&store, &token, Role::Admin)
-            .context("registering CREDREG_ADMIN_TOKEN")?,
+        // An environment token replaces the previous one: changing the variable retires the
+        // old token.
+        Ok(token) if !token.is_empty() => credreg_node::register_token_with(
+            &store,
+            &token,
+            credreg_node::TokenOptions {
+                role: Role::Admin,
+                source: credreg_node::TokenSource::Environment,
+                expires: None,
+            },
+        )
+        .context("registering CREDREG_ADMIN_TOKEN")?,
         _ => {
             if !has_admin_token(&store)? {
                 let token = generate_token();

@@ -26,7 +26,13 @@ struct Server {
 impl Server {
     /// Starts `credreg serve` on an ephemeral port and waits for its "listening" line.
     fn start(data: &Path) -> Server {
+        Self::start_with_token(data, TOKEN)
+    }
+
+    /// Starts it with `CREDREG_ADMIN_TOKEN` set to `token`.
+    fn start_with_token(data: &Path, token: &str) -> Server {
         let mut child = credreg(data)
+            .env("CREDREG_ADMIN_TOKEN", token)
             .args([
                 "serve",
                 "--http",
@@ -584,4 +590,85 @@ fn walk(dir: &Path) -> Vec<PathBuf> {
         out.push(p);
     }
     out
+}
+
+/// The token `credreg token create` printed.
+fn created_token(data: &Path, role: &str) -> String {
+    let out = credreg(data)
+        .args(["token", "create", "--role", role, "--days", "30"])
+        .output()
+        .expect("token create");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("expires"), "{text}");
+    text.split_whitespace().last().expect("token").to_owned()
+}
+
+/// The id `credreg token list` shows for the token of `role` from `source`.
+fn token_id(data: &Path, role: &str, source: &str) -> String {
+    let out = credreg(data)
+        .args(["token", "list"])
+        .output()
+        .expect("list");
+    assert!(out.status.success());
+    let text = String::from_utf8_lossy(&out.stdout).into_owned();
+    text.lines()
+        .find(|l| l.split_whitespace().nth(1) == Some(role) && l.contains(source))
+        .and_then(|l| l.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no {role} {source} token in:\n{text}"))
+        .to_owned()
+}
+
+#[test]
+fn tokens_are_listed_revoked_and_rotated() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let reviewer = created_token(&data, "reviewer");
+    // An authorized caller with an empty definition gets 422; anyone else 401.
+    let probe = |server: &Server, token: &str| {
+        server
+            .request("POST", "/api/v1/credentials", Some(token), "{}")
+            .0
+    };
+
+    let server = Server::start(&data);
+    assert_eq!(probe(&server, TOKEN), 422);
+    assert_eq!(probe(&server, &reviewer), 403, "a reviewer cannot publish");
+    server.stop();
+
+    let id = token_id(&data, "reviewer", "created");
+    let out = credreg(&data)
+        .args(["token", "revoke", &id])
+        .output()
+        .expect("revoke");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let again = credreg(&data)
+        .args(["token", "revoke", &id])
+        .output()
+        .expect("revoke");
+    assert!(!again.status.success(), "revoking twice must fail");
+
+    // A changed CREDREG_ADMIN_TOKEN retires the previous one.
+    let rotated = "rotated-admin-token-9876543210";
+    let server = Server::start_with_token(&data, rotated);
+    assert_eq!(
+        probe(&server, &reviewer),
+        401,
+        "a revoked token still works"
+    );
+    assert_eq!(
+        probe(&server, TOKEN),
+        401,
+        "the previous environment token still works"
+    );
+    assert_eq!(probe(&server, rotated), 422);
+    server.stop();
 }
