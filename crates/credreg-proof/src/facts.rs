@@ -141,12 +141,20 @@ impl SignedGraph {
         t
     }
 
-    /// Nodes typed `type_iri` that no statement points at.
+    /// Nodes typed `type_iri` that no other node points at (a node may point at itself: a
+    /// credential whose `refreshService` shares its id, as in the 1EdTech examples).
     pub fn roots_of_type(&self, type_iri: &str) -> Vec<&Term> {
+        let pointed_at_by_others = |s: &Term| {
+            self.objects.contains(s)
+                && self
+                    .by_subject
+                    .iter()
+                    .any(|(subject, ps)| subject != s && ps.iter().any(|(_, o)| o == s))
+        };
         let mut roots: Vec<&Term> = self
             .by_subject
             .keys()
-            .filter(|s| !self.objects.contains(*s))
+            .filter(|s| !pointed_at_by_others(s))
             .filter(|s| {
                 self.values(s, RDF_TYPE)
                     .iter()
@@ -239,18 +247,28 @@ pub struct CredentialFacts {
 }
 
 impl CredentialFacts {
-    /// Reads the facts of the credential at the root of `graph`.
-    pub fn from_graph(graph: &SignedGraph) -> Self {
+    /// Reads the facts of the credential at the root of `graph`. `top_id` is the `id` of
+    /// the document's top-level object, if it has one: it names the root when the graph's
+    /// shape alone does not (a credential that something inside it points back at).
+    pub fn from_graph(graph: &SignedGraph, top_id: Option<&str>) -> Self {
         let vc = format!("{CRED}VerifiableCredential");
         let roots = graph.roots_of_type(&vc);
-        let root = match roots.as_slice() {
-            [one] => (*one).clone(),
-            [] => {
+        let named = top_id.map(|id| Term::Iri(id.to_owned())).filter(|t| {
+            graph
+                .values(t, RDF_TYPE)
+                .iter()
+                .any(|ty| ty.iri() == Some(vc.as_str()))
+        });
+        let root = match (roots.as_slice(), named) {
+            ([one], None) => (*one).clone(),
+            ([one], Some(n)) if **one == n => n,
+            (_, Some(n)) => n,
+            ([], None) => {
                 return Self::refused(
                     "the signed data holds no credential (nothing typed VerifiableCredential at its root)",
                 )
             }
-            _ => {
+            (_, None) => {
                 return Self::refused(
                     "the signed data holds more than one credential at its root",
                 )

@@ -391,9 +391,14 @@ impl DataIntegrity {
                 Some(q) => q,
                 None => self.canon.quads(&View::of(obj).without(&["proof"]))?,
             };
-            Some(CredentialFacts::from_graph(&SignedGraph::from_quads(
-                &quads,
-            )))
+            let top_id = obj
+                .get("id")
+                .or_else(|| obj.get("@id"))
+                .and_then(Value::as_str);
+            Some(CredentialFacts::from_graph(
+                &SignedGraph::from_quads(&quads),
+                top_id,
+            ))
         } else {
             None
         };

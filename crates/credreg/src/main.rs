@@ -50,7 +50,8 @@ enum Command {
         #[command(flatten)]
         overrides: Overrides,
     },
-    /// Verify credentials offline; exit 0 only if every file verifies.
+    /// Verify credentials with the node's own checks, offline; exit 0 only if every
+    /// credential is valid and from a trusted issuer (1 otherwise; 2 for usage errors).
     Verify {
         /// Also load contexts from this manifest directory (`URL -> file` lines).
         #[arg(long)]
@@ -64,6 +65,10 @@ enum Command {
         /// (repeatable).
         #[arg(long = "trust-anchor", requires = "offline")]
         trust_anchors: Vec<String>,
+        /// An issuer (DID) to trust for this run (repeatable); badges from anyone else are
+        /// reported untrusted and make the exit code non-zero.
+        #[arg(long = "trust", conflicts_with = "offline")]
+        trust: Vec<String>,
         /// Credential files (JSON).
         #[arg(required = true)]
         files: Vec<PathBuf>,
@@ -234,6 +239,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             contexts,
             offline,
             trust_anchors,
+            trust,
             files,
         } => {
             let mut store = contexts_dir::load(&cli.data_dir)?;
@@ -243,7 +249,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let verdicts = if offline {
                 verify_cmd::verify_bundles(store, &trust_anchors, &files)
             } else {
-                verify_cmd::verify_files(store, &files)
+                verify_cmd::verify_files(store, &trust, &files)?
             };
             let all_ok = verdicts.iter().all(|v| v.ok);
             for v in verdicts {

@@ -1,8 +1,10 @@
 //! `credreg verify FILE...`: offline verification, one line per file.
 
-use credreg_proof::{
-    Canonicalizer, ContextStore, DataIntegrity, KeyResolver, KeySource, VerifyOptions,
+use credreg_node::{
+    CheckStatus, CredentialReport, FederationSettings, Node, NodeSettings, Verdict,
 };
+use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, SigningKey};
+use credreg_store::Store;
 use serde_json::Value;
 use std::path::Path;
 use std::sync::Arc;
@@ -13,62 +15,111 @@ pub struct FileVerdict {
     pub line: String,
 }
 
-pub fn verify_files(store: ContextStore, files: &[impl AsRef<Path>]) -> Vec<FileVerdict> {
-    let di = DataIntegrity::new(Canonicalizer::new(Arc::new(store)));
-    // URL-fragment keys are accepted for the signature, but reported as unconfirmed.
-    let resolver = KeyResolver::new().allow_fragment_multikey(true);
-    let options = VerifyOptions {
-        now: Some(time::OffsetDateTime::now_utc()),
-        ..VerifyOptions::default()
-    };
-    files
-        .iter()
-        .map(|f| {
-            let path = f.as_ref();
-            let name = path.display();
-            let doc = match read_json(path) {
-                Ok(d) => d,
-                Err(v) => return v,
-            };
-            match di.verify(&doc, &resolver, &options) {
-                Ok(v) => {
-                    let p = &v.proofs[0];
-                    let binding = match p.key.source {
-                        KeySource::DidKey => "did:key".to_string(),
-                        KeySource::DidDocument => format!("key listed by {}", p.key.controller),
-                        KeySource::FragmentMultikey => {
-                            format!(
-                                "key named in the method URL, not confirmed as {}'s",
-                                p.key.controller
-                            )
-                        }
-                    };
-                    let issuer = if v.issuer_proof().is_some() {
-                        "issuer's key"
-                    } else {
-                        "NOT the issuer's key"
-                    };
-                    let skipped = if v.skipped.is_empty() {
-                        String::new()
-                    } else {
-                        format!("; skipped unsupported {}", v.skipped.join(", "))
-                    };
-                    FileVerdict {
-                        ok: true,
-                        line: format!(
-                            "OK   {name}: {} proof(s) valid ({}; {issuer}; {binding}){skipped}",
-                            v.proofs.len(),
-                            p.suite.name()
-                        ),
-                    }
-                }
-                Err(e) => FileVerdict {
-                    ok: false,
-                    line: format!("FAIL {name}: [{}] {e}", e.check()),
-                },
+/// Runs the node's verification pipeline (every check `POST /api/v1/verify` runs, minus the
+/// federation's knowledge) on each file, with a throwaway node that trusts only the issuers
+/// named in `trust`. A line per credential; `ok` only for valid credentials from a trusted
+/// issuer. Checks that could not be run (revocation of a foreign badge, say) are named on the
+/// line, never reported as passed.
+pub fn verify_files(
+    store: ContextStore,
+    trust: &[String],
+    files: &[impl AsRef<Path>],
+) -> anyhow::Result<Vec<FileVerdict>> {
+    let node = throwaway_node(store, trust)?;
+    let mut out = Vec::new();
+    for f in files {
+        let path = f.as_ref();
+        let name = path.display().to_string();
+        let doc = match read_json(path) {
+            Ok(d) => d,
+            Err(v) => {
+                out.push(v);
+                continue;
             }
-        })
-        .collect()
+        };
+        let report = match node.verify(&doc) {
+            Ok(r) => r,
+            Err(why) => {
+                out.push(FileVerdict {
+                    ok: false,
+                    line: format!("FAIL {name}: [well_formed] {why}"),
+                });
+                continue;
+            }
+        };
+        let several = report.credentials.len() > 1;
+        for c in &report.credentials {
+            let label = if several {
+                format!("{name}#{}", c.index)
+            } else {
+                name.clone()
+            };
+            out.push(line_for(&label, c));
+        }
+    }
+    Ok(out)
+}
+
+fn throwaway_node(store: ContextStore, trust: &[String]) -> anyhow::Result<Node> {
+    // A random key: nothing anyone else signs can pass for this verifier's own.
+    let key = SigningKey::from_bytes(&rand::random::<[u8; 32]>());
+    let settings = NodeSettings {
+        name: "credreg verify".into(),
+        public_url: "http://verify.invalid".into(),
+        federation: FederationSettings {
+            allow: trust.to_vec(),
+            ..FederationSettings::default()
+        },
+        ..NodeSettings::default()
+    };
+    Ok(Node::open(Store::temporary()?, key, settings, store)?)
+}
+
+fn line_for(name: &str, c: &CredentialReport) -> FileVerdict {
+    let issuer = c.issuer.id.as_deref().unwrap_or("an unnamed issuer");
+    let unchecked: Vec<&str> = c
+        .checks
+        .iter()
+        .filter(|k| k.status == CheckStatus::Warn)
+        .map(|k| k.check)
+        .collect();
+    let first_fail = c.checks.iter().find(|k| k.status == CheckStatus::Fail);
+    let expired = first_fail.is_some_and(|k| k.check == "validity");
+    let line = match (c.verdict, first_fail) {
+        (Verdict::Valid, _) if c.trusted => {
+            let mut l = format!(
+                "OK   {name}: valid: \"{}\" from {issuer} ({})",
+                c.name.as_deref().unwrap_or(""),
+                c.issuer.status
+            );
+            if !unchecked.is_empty() {
+                l.push_str(&format!("; could not check: {}", unchecked.join(", ")));
+            }
+            l
+        }
+        (Verdict::Valid, _) => {
+            let why = c
+                .checks
+                .iter()
+                .find(|k| k.check == "trusted")
+                .and_then(|k| k.reason.as_deref())
+                .unwrap_or("");
+            format!(
+                "FAIL {name}: untrusted: the signature is valid, but {issuer} is not an issuer this verifier trusts (--trust DID): [trusted] {why}"
+            )
+        }
+        (v, Some(k)) => format!(
+            "FAIL {name}: {}: [{}] {}",
+            if expired { "expired" } else { v.as_str() },
+            k.code.unwrap_or(k.check),
+            k.reason.as_deref().unwrap_or("")
+        ),
+        (v, None) => format!("FAIL {name}: {}", v.as_str()),
+    };
+    FileVerdict {
+        ok: c.verdict == Verdict::Valid && c.trusted,
+        line,
+    }
 }
 
 /// A file's JSON, or the FAIL line saying why it cannot be read.

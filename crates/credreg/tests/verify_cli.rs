@@ -41,18 +41,39 @@ fn verify_names_missing_context_then_passes_after_install() {
     assert!(out.contains("context-3.0.3.json is not installed"), "{out}");
 
     // `--contexts DIR` loads a manifest directory for this run only, installing nothing.
+    // The DCC fixture's issuer is trusted only when named: a valid signature from an issuer
+    // nobody vouches for is not a pass.
+    let dcc = "did:key:z6MknNQD1WHLGGraFi6zcbGevuAgkVfdyCdtZnQTGWVVvR5Q";
     let dir = c.join("contexts");
     let (code, out) = credreg(
         &data,
         &["verify", "--contexts", dir.to_str().expect("utf8"), good],
     );
+    assert_eq!(code, 1, "{out}");
+    assert!(
+        out.contains("untrusted") && out.contains("[trusted]"),
+        "{out}"
+    );
+    let (code, out) = credreg(
+        &data,
+        &[
+            "verify",
+            "--contexts",
+            dir.to_str().expect("utf8"),
+            "--trust",
+            dcc,
+            good,
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     assert!(!data.join("contexts").exists(), "nothing installed");
 
     install_conformance_contexts(&data, &c);
-    let (code, out) = credreg(&data, &["verify", good]);
+    let (code, out) = credreg(&data, &["verify", "--trust", dcc, good]);
     assert_eq!(code, 0, "{out}");
     assert!(out.starts_with("OK "), "{out}");
+    // Its revocation list is not available offline: said, not passed over.
+    assert!(out.contains("could not check: status"), "{out}");
 
     // One bad file makes the exit code non-zero, and every file gets its own line.
     let bad = c.join("ob3-examples/dcc-verifier-core-fixtures/safeModeBreaker.NEGATIVE.json");
@@ -69,6 +90,8 @@ fn verify_names_missing_context_then_passes_after_install() {
         &data,
         &[
             "verify",
+            "--trust",
+            dcc,
             good,
             bad.to_str().expect("utf8"),
             tampered.to_str().expect("utf8"),
@@ -184,7 +207,15 @@ fn contexts_fetch_installs_once_and_pins() {
     );
     // A 1EdTech fixture that needs exactly the two fetched contexts now verifies.
     let good = c.join("ob3-examples/1edtech-validator-fixtures/complete.json");
-    let (code, out) = credreg(&data, &["verify", good.to_str().expect("utf8")]);
+    let (code, out) = credreg(
+        &data,
+        &[
+            "verify",
+            "--trust",
+            "https://1edtech.edu/issuers/565049",
+            good.to_str().expect("utf8"),
+        ],
+    );
     assert_eq!(code, 0, "{out}");
     // Something that is not a context is refused and nothing is installed.
     let other = temp_dir("fetch-bad");
@@ -205,4 +236,38 @@ fn contexts_fetch_installs_once_and_pins() {
     );
     assert_eq!(code, 2, "{out}");
     assert!(!other.join("contexts/index.json").exists());
+}
+
+#[test]
+fn an_expired_credential_fails_with_the_check_named() {
+    use credreg_proof::{keys, Canonicalizer, ContextStore, DataIntegrity, SignOptions, Suite};
+    let data = temp_dir("expired");
+    let key = credreg_proof::SigningKey::from_bytes(&[5; 32]);
+    let did = keys::did_key(&key.verifying_key());
+    let doc = serde_json::json!({
+        "@context": ["https://www.w3.org/ns/credentials/v2"],
+        "id": "urn:uuid:8d6f3f5e-2b8c-4d4a-9f49-1d1e0f7c2a11",
+        "type": ["VerifiableCredential"],
+        "issuer": did,
+        "validFrom": "2023-08-01T00:00:00Z",
+        "validUntil": {"@value": "2024-08-01T00:00:00Z"},
+        "credentialSubject": {"id": "did:example:teacher"}
+    });
+    let di = DataIntegrity::new(Canonicalizer::new(std::sync::Arc::new(
+        ContextStore::with_builtins(),
+    )));
+    let opts = SignOptions::assertion(
+        Suite::EddsaRdfc2022,
+        keys::did_key_method(&key.verifying_key()),
+        "2023-08-01T00:00:00Z",
+    );
+    let signed = di.sign(&doc, &key, &opts).expect("signs");
+    let file = data.join("expired.json");
+    std::fs::write(&file, serde_json::to_vec(&signed).expect("json")).expect("write");
+    let (code, out) = credreg(
+        &data,
+        &["verify", "--trust", &did, file.to_str().expect("utf8")],
+    );
+    assert_eq!(code, 1, "{out}");
+    assert!(out.contains("expired: [validity]"), "{out}");
 }
