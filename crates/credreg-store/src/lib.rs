@@ -316,7 +316,7 @@ impl Store {
     }
 
     /// Every token hash with its description.
-    pub fn tokens(&self) -> Result<Vec<([u8; 32], Vec<u8>)>, StoreError> {
+    pub fn tokens(&self) -> Result<Vec<StoredTokenEntry>, StoreError> {
         let mut out = Vec::new();
         for item in self.tokens.iter() {
             let (k, v) = item?;
@@ -1253,6 +1253,9 @@ fn decode_u64(v: &[u8]) -> Result<u64, StoreError> {
     })?;
     Ok(u64::from_be_bytes(arr))
 }
+
+/// A token's hash and the description stored for it.
+pub type StoredTokenEntry = ([u8; 32], Vec<u8>);
 
 fn corrupt(tree: &'static str, e: impl std::fmt::Display) -> StoreError {
     StoreError::Corrupt {
