@@ -254,6 +254,7 @@ pub(crate) async fn list_quality_standards(
 
 /// `GET /api/v1/credentials/{id}/evaluation` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct EvaluationQuery {
     /// The quality standard's record id (any standard this node holds, trusted or not).

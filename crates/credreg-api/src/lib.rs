@@ -31,7 +31,7 @@ use metrics::{Metrics, RequestLabels};
 use std::sync::Arc;
 
 pub use problem::Problem;
-pub use routes::openapi;
+pub use routes::{openapi, openapi_document};
 pub use server::{serve, ServerLimits, Stopped};
 
 /// Default request body limit: a 100-credential portfolio fits; a crafted 100 MB body does not.

@@ -81,6 +81,74 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     api_router().split_for_parts().1
 }
 
+/// The document as served: [`openapi`] with every answer the server itself can give written
+/// down, so a client (or a fuzzer) meets no undocumented status or content type. Handlers
+/// declare their own answers; the layers around them add these:
+/// - every operation: 400 (a malformed path or query), 414, 431 and 500, as problem+json;
+/// - operations with a request body: 408 (body deadline) and 413 (body limit);
+/// - operations that need a token: 401 and 403;
+/// - operations with a path parameter: 404;
+/// - every error answer, whoever declared it, as `application/problem+json` with the
+///   `Problem` schema.
+pub fn openapi_document() -> Value {
+    let mut doc = serde_json::to_value(openapi()).unwrap_or(Value::Null);
+    let problem = serde_json::json!({
+        "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+    });
+    let answer = |description: &str| {
+        serde_json::json!({"description": description, "content": problem.clone()})
+    };
+    let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
+        return doc;
+    };
+    for (path, item) in paths.iter_mut() {
+        let has_path_param = path.contains('{');
+        let Some(item) = item.as_object_mut() else { continue };
+        for (method, op) in item.iter_mut() {
+            if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
+                continue;
+            }
+            let Some(op) = op.as_object_mut() else { continue };
+            let has_body = op.contains_key("requestBody");
+            let secured = op
+                .get("security")
+                .and_then(Value::as_array)
+                .is_some_and(|s| !s.is_empty());
+            let responses = op
+                .entry("responses")
+                .or_insert_with(|| Value::Object(Default::default()));
+            let Some(responses) = responses.as_object_mut() else { continue };
+            let mut add = |status: &str, description: &str| {
+                responses
+                    .entry(status.to_owned())
+                    .or_insert_with(|| answer(description));
+            };
+            add("400", "Malformed request (path, query or body)");
+            add("414", "Request target too long");
+            add("431", "Request headers too large");
+            add("500", "Internal error; nothing was changed");
+            if has_body {
+                add("408", "The request body did not arrive in time");
+                add("413", "Request body too large");
+            }
+            if secured {
+                add("401", "No valid bearer token");
+                add("403", "The token's role may not do this");
+            }
+            if has_path_param {
+                add("404", "Not found");
+            }
+            for (status, response) in responses.iter_mut() {
+                let is_error = status.starts_with('4') || status.starts_with('5');
+                if let (true, Some(r)) = (is_error, response.as_object_mut()) {
+                    r.insert("content".into(), problem.clone());
+                }
+            }
+        }
+    }
+    doc
+}
+
 // ---- plumbing ------------------------------------------------------------------------------
 
 /// The caller's role, from `Authorization: Bearer <token>`.
@@ -351,8 +419,8 @@ async fn metrics(State(state): State<AppState>) -> Response {
 #[utoipa::path(get, path = "/api/v1/openapi.json", tag = "node",
     responses((status = 200, description = "This API's OpenAPI 3.1 document")))]
 async fn openapi_json() -> Response {
-    match openapi().to_json() {
-        Ok(text) => json_bytes(StatusCode::OK, text.into_bytes()),
+    match serde_json::to_vec(&openapi_document()) {
+        Ok(bytes) => json_bytes(StatusCode::OK, bytes),
         Err(e) => Problem::internal(e.to_string()).into_response(),
     }
 }
@@ -361,6 +429,7 @@ async fn openapi_json() -> Response {
 
 /// Search parameters.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct SearchParams {
     /// Words that must all appear in name, description, competency or tags.
@@ -838,6 +907,7 @@ async fn log_checkpoint(
 
 /// Range query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct RangeParams {
     /// First index (default 0).
@@ -895,6 +965,7 @@ async fn log_entries(
 
 /// Inclusion proof query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct InclusionParams {
     /// Entry index (or give `record`).
@@ -924,6 +995,7 @@ async fn log_inclusion(
 
 /// Consistency proof query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 struct ConsistencyParams {
     /// Older size (at least 1).

@@ -36,6 +36,7 @@ pub(crate) async fn publish_recognition(
 
 /// `GET /api/v1/recognitions` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct RecognitionQuery {
     /// Only this district's rules (DID).
@@ -65,6 +66,7 @@ pub(crate) async fn list_recognitions(
 
 /// `POST /api/v1/transfer-reports` query.
 #[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
 #[serde(deny_unknown_fields)]
 pub(crate) struct TransferQuery {
     /// Apply this district's replicated rules instead of this node's (a teacher's preview of
