@@ -28,7 +28,10 @@ async fn parameters_and_error_answers_are_documented() {
             }
             let responses = op["responses"].as_object().expect("responses");
             for status in ["400", "414", "431", "500"] {
-                assert!(responses.contains_key(status), "{method} {path} lacks {status}");
+                assert!(
+                    responses.contains_key(status),
+                    "{method} {path} lacks {status}"
+                );
             }
             if op.get("security").is_some() {
                 assert!(responses.contains_key("401") && responses.contains_key("403"));

@@ -95,20 +95,22 @@ pub fn openapi_document() -> Value {
     let problem = serde_json::json!({
         "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
     });
-    let answer = |description: &str| {
-        serde_json::json!({"description": description, "content": problem.clone()})
-    };
+    let answer = |description: &str| serde_json::json!({"description": description, "content": problem.clone()});
     let Some(paths) = doc.get_mut("paths").and_then(Value::as_object_mut) else {
         return doc;
     };
     for (path, item) in paths.iter_mut() {
         let has_path_param = path.contains('{');
-        let Some(item) = item.as_object_mut() else { continue };
+        let Some(item) = item.as_object_mut() else {
+            continue;
+        };
         for (method, op) in item.iter_mut() {
             if !["get", "post", "put", "delete", "patch"].contains(&method.as_str()) {
                 continue;
             }
-            let Some(op) = op.as_object_mut() else { continue };
+            let Some(op) = op.as_object_mut() else {
+                continue;
+            };
             let has_body = op.contains_key("requestBody");
             let secured = op
                 .get("security")
@@ -117,7 +119,9 @@ pub fn openapi_document() -> Value {
             let responses = op
                 .entry("responses")
                 .or_insert_with(|| Value::Object(Default::default()));
-            let Some(responses) = responses.as_object_mut() else { continue };
+            let Some(responses) = responses.as_object_mut() else {
+                continue;
+            };
             let mut add = |status: &str, description: &str| {
                 responses
                     .entry(status.to_owned())
@@ -378,7 +382,7 @@ async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Prob
 }
 
 #[utoipa::path(get, path = "/metrics", tag = "node",
-    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+    responses((status = 200, description = "OpenMetrics text format", content_type = "application/openmetrics-text; version=1.0.0; charset=utf-8")))]
 async fn metrics(State(state): State<AppState>) -> Response {
     if let Ok(n) = state.node.definition_count() {
         state.metrics.catalog_definitions.set(n as i64);
@@ -488,7 +492,8 @@ struct SearchResponse {
 }
 
 #[utoipa::path(get, path = "/api/v1/credentials", tag = "catalog", params(SearchParams),
-    responses((status = 200, body = SearchResponse), (status = 400, body = Problem)))]
+    responses((status = 200, body = SearchResponse), (status = 400, body = Problem),
+        (status = 404, description = "`meets` names a quality standard this node does not hold", body = Problem)))]
 async fn search_credentials(
     State(state): State<AppState>,
     params: Result<Query<SearchParams>, QueryRejection>,
