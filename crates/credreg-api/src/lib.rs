@@ -16,6 +16,7 @@
 #![deny(missing_docs)]
 
 mod federation;
+mod json_budget;
 pub mod metrics;
 pub mod problem;
 mod routes;

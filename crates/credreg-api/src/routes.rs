@@ -252,9 +252,23 @@ fn is_timeout(rejection: &BytesRejection) -> bool {
     false
 }
 
+/// Most JSON values in a verification or transfer-report body: 100 credentials of about a
+/// hundred values each fit ten times over; parsed, the bound is about 8 MB.
+pub(crate) const MAX_BODY_VALUES: usize = 100_000;
+
+/// Parses a verification-sized JSON body, counting its values first (see `json_budget`).
 pub(crate) fn parse_json_value(bytes: &[u8]) -> Result<Value, Problem> {
+    crate::json_budget::check(bytes, MAX_BODY_VALUES)
+        .map_err(|e| Problem::malformed(format!("{}.", capitalized(&e))))?;
     serde_json::from_slice(bytes)
         .map_err(|e| Problem::malformed(format!("The body is not valid JSON: {e}.")))
+}
+
+fn capitalized(s: &str) -> String {
+    let mut c = s.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// A body that could not be read: syntax errors are 400, field errors 422.

@@ -35,7 +35,7 @@ impl Default for DocumentLimits {
     fn default() -> Self {
         Self {
             max_depth: 32,
-            max_values: 20_000,
+            max_values: 5_000,
             max_array_len: 2_000,
             max_inline_context_bytes: 8 * 1024,
             max_text_bytes: 1024 * 1024,
@@ -181,7 +181,7 @@ mod tests {
         let e = l.check_value(&nested(200)).expect_err("refused");
         assert!(e.to_string().contains("nested more than 32"), "{e}");
         assert!(l.check_value(&json!(vec![1; 2_001])).is_err());
-        assert!(l.check_value(&json!(vec![vec![1; 1_000]; 21])).is_err());
+        assert!(l.check_value(&json!(vec![vec![1; 1_000]; 6])).is_err());
         let big: serde_json::Map<String, Value> = (0..500)
             .map(|i| {
                 (
