@@ -1,7 +1,6 @@
 //! The served OpenAPI document says where each parameter goes and what every error looks like.
 
 use credreg_tests::TestNode;
-use serde_json::Value;
 
 #[tokio::test]
 async fn parameters_and_error_answers_are_documented() {
@@ -53,5 +52,5 @@ async fn parameters_and_error_answers_are_documented() {
         .as_array()
         .expect("params")
         .iter()
-        .all(|p| p["in"] == Value::from("query")));
+        .all(|p| p["in"] == "query"));
 }

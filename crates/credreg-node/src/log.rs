@@ -246,8 +246,14 @@ impl Node {
     /// Whether the award `award_id` of `issuer` (this node, or an issuer whose log it
     /// replicates) has its receipt in the log at the newest checkpoint held, with the
     /// inclusion proof verified against the signed root.
-    pub(crate) fn receipt_logged(&self, issuer: &str, award_id: &str) -> Result<String, String> {
-        let (index, entry) = if issuer == self.did() {
+    /// The receipt for `award_id` in `issuer`'s log (own or replicated): its position and
+    /// exact bytes.
+    pub(crate) fn find_receipt(
+        &self,
+        issuer: &str,
+        award_id: &str,
+    ) -> Result<(u64, Vec<u8>), String> {
+        Ok(if issuer == self.did() {
             let receipt_id = self
                 .store
                 .award_state(award_id)
@@ -270,7 +276,17 @@ impl Node {
                 .award_record(award_id, false)
                 .map_err(|e| e.to_string())?
                 .ok_or("no receipt for it is in the issuer's log as replicated here")?
-        };
+        })
+    }
+
+    /// Whether the receipt `entry` at `index` of `issuer`'s log is covered by the newest
+    /// checkpoint held, signed by the issuer's key.
+    pub(crate) fn receipt_logged(
+        &self,
+        issuer: &str,
+        index: u64,
+        entry: &[u8],
+    ) -> Result<String, String> {
         let cp = self
             .checkpoint(issuer)
             .map_err(|e| e.to_string())?
@@ -307,7 +323,7 @@ impl Node {
             .map_err(|e| e.to_string())?
             .ok_or("no inclusion proof")?;
         credreg_log::verify_inclusion(
-            &credreg_log::leaf_hash(&entry),
+            &credreg_log::leaf_hash(entry),
             index,
             size,
             &proof,

@@ -280,6 +280,25 @@ fn signed_shape(facts: &CredentialFacts) -> Result<(), String> {
     Ok(())
 }
 
+/// The parts of a stored award receipt the `logged` check compares, borrowed from its bytes.
+#[derive(serde::Deserialize)]
+struct ReceiptDigests<'a> {
+    #[serde(borrow)]
+    issuer: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    body: ReceiptDigestsBody<'a>,
+}
+
+#[derive(serde::Deserialize)]
+struct ReceiptDigestsBody<'a> {
+    #[serde(borrow)]
+    award_id: std::borrow::Cow<'a, str>,
+    #[serde(borrow)]
+    award_digest: std::borrow::Cow<'a, str>,
+    #[serde(borrow, default)]
+    canonical_digest: Option<std::borrow::Cow<'a, str>>,
+}
+
 /// The largest position a status list of this node holds.
 const OWN_LIST_BITS: u64 = credreg_store::STATUS_LIST_BITS;
 
@@ -411,7 +430,7 @@ impl Node {
             skip_from(&mut checks, 1);
             return finish(index, cred, unverified, checks);
         }
-        let verification = match proof {
+        let mut verification = match proof {
             Some(Ok(v)) => v,
             Some(Err(e)) => {
                 checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
@@ -436,7 +455,7 @@ impl Node {
             CheckStatus::Pass,
             Some(format!("signature verified ({})", suites.join(", "))),
         );
-        let Some(facts) = verification.facts.clone() else {
+        let Some(facts) = verification.facts.take() else {
             checks.push(CheckResult::new(
                 "well_formed",
                 CheckStatus::Fail,
@@ -732,12 +751,12 @@ impl Node {
         let Some(id) = facts.id.as_deref() else {
             return fail("it has no id, so its receipt cannot be found in the issuer's log".into());
         };
-        match self
-            .receipt_matches(issuer, id, cred, digest)
-            .and_then(|how| {
-                self.receipt_logged(issuer, id)
-                    .map(|what| format!("{what}; {how}"))
-            }) {
+        let checked = self.find_receipt(issuer, id).and_then(|(index, entry)| {
+            let how = self.receipt_matches(issuer, id, &entry, cred, digest)?;
+            let what = self.receipt_logged(issuer, index, &entry)?;
+            Ok(format!("{what}; {how}"))
+        });
+        match checked {
             Ok(what) => CheckResult::new("logged", CheckStatus::Pass, Some(what)),
             Err(why) => fail(why),
         }
@@ -751,41 +770,34 @@ impl Node {
         &self,
         issuer: &str,
         id: &str,
+        receipt_bytes: &[u8],
         cred: &Value,
         digest: Option<[u8; 32]>,
     ) -> Result<&'static str, String> {
-        let receipt_bytes = if issuer == self.did() {
-            let state = self
-                .store
-                .award_state(id)
-                .map_err(|e| e.to_string())?
-                .ok_or("this node has no record of issuing it")?;
-            self.store
-                .record(&state.receipt_id)
-                .map_err(|e| e.to_string())?
-                .ok_or("the receipt record is missing")?
-        } else {
-            self.store
-                .award_record(id, false)
-                .map_err(|e| e.to_string())?
-                .ok_or("no receipt for it is in the issuer's log as replicated here")?
-                .1
-        };
-        let (rec, receipt) =
-            crate::node::decode_record::<credreg_model::AwardReceipt>(&receipt_bytes)
-                .map_err(|e| format!("its receipt cannot be read: {e}"))?;
-        if rec.issuer != issuer || receipt.award_id != id {
+        let receipt: ReceiptDigests<'_> = serde_json::from_slice(receipt_bytes)
+            .map_err(|e| format!("its receipt cannot be read: {e}"))?;
+        if receipt.issuer != issuer || receipt.body.award_id != id {
             return Err("the receipt found is not this issuer's receipt for it".into());
         }
+        let digest = digest.map(hex::encode);
+        // The canonical digest first: it is already computed (the proof's), and it holds
+        // however a wallet re-serialized the award.
+        if let (Some(recorded), Some(presented)) = (&receipt.body.canonical_digest, &digest) {
+            return if recorded == presented {
+                Ok("the receipt's digest matches the award's canonical form")
+            } else {
+                Err("the presented credential differs from the award its receipt records".into())
+            };
+        }
         let exact = serde_json::to_vec(cred).map(|b| credreg_model::record_id(&b));
-        if exact.as_deref().ok() == Some(receipt.award_digest.as_str()) {
+        if exact.as_deref().ok() == Some(&*receipt.body.award_digest) {
             return Ok("the receipt's digest matches the award's exact bytes");
         }
-        let Some(digest) = digest.map(hex::encode) else {
+        let Some(digest) = digest else {
             return Err("no proof by the issuer's key to compare with the receipt".into());
         };
-        let recorded = match receipt.canonical_digest {
-            Some(d) => Some(d),
+        let recorded = match receipt.body.canonical_digest {
+            Some(d) => Some(d.into_owned()),
             None if issuer == self.did() => self.stored_canonical_digest(id),
             None => None,
         };

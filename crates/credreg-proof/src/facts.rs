@@ -29,25 +29,26 @@ pub const OB: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#";
 pub const RDF_TYPE: &str = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type";
 const XSD: &str = "http://www.w3.org/2001/XMLSchema#";
 
-/// An RDF term as the signed graph holds it.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Term {
+/// An RDF term as the signed graph holds it, borrowed from the quads (the graph is built for
+/// every verified credential, so it allocates no strings).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Term<'q> {
     /// A named node.
-    Iri(String),
+    Iri(&'q str),
     /// A blank node (its label within this graph).
-    Blank(String),
+    Blank(&'q str),
     /// A literal: lexical value and datatype IRI (language strings carry `rdf:langString`).
     Literal {
         /// Lexical form.
-        value: String,
+        value: &'q str,
         /// Datatype IRI.
-        datatype: String,
+        datatype: &'q str,
     },
 }
 
-impl Term {
+impl<'q> Term<'q> {
     /// The IRI of a named node.
-    pub fn iri(&self) -> Option<&str> {
+    pub fn iri(&self) -> Option<&'q str> {
         match self {
             Term::Iri(i) => Some(i),
             _ => None,
@@ -55,29 +56,29 @@ impl Term {
     }
 
     /// The lexical form of a literal.
-    pub fn lexical(&self) -> Option<&str> {
+    pub fn lexical(&self) -> Option<&'q str> {
         match self {
             Term::Literal { value, .. } => Some(value),
             _ => None,
         }
     }
 
-    fn from_subject(s: &oxrdf::Subject) -> Option<Term> {
+    fn from_subject(s: &'q oxrdf::Subject) -> Option<Term<'q>> {
         match s {
-            oxrdf::Subject::NamedNode(n) => Some(Term::Iri(n.as_str().to_owned())),
-            oxrdf::Subject::BlankNode(b) => Some(Term::Blank(b.as_str().to_owned())),
+            oxrdf::Subject::NamedNode(n) => Some(Term::Iri(n.as_str())),
+            oxrdf::Subject::BlankNode(b) => Some(Term::Blank(b.as_str())),
             #[allow(unreachable_patterns)]
             _ => None,
         }
     }
 
-    fn from_term(t: &oxrdf::Term) -> Option<Term> {
+    fn from_term(t: &'q oxrdf::Term) -> Option<Term<'q>> {
         match t {
-            oxrdf::Term::NamedNode(n) => Some(Term::Iri(n.as_str().to_owned())),
-            oxrdf::Term::BlankNode(b) => Some(Term::Blank(b.as_str().to_owned())),
+            oxrdf::Term::NamedNode(n) => Some(Term::Iri(n.as_str())),
+            oxrdf::Term::BlankNode(b) => Some(Term::Blank(b.as_str())),
             oxrdf::Term::Literal(l) => Some(Term::Literal {
-                value: l.value().to_owned(),
-                datatype: l.datatype().as_str().to_owned(),
+                value: l.value(),
+                datatype: l.datatype().as_str(),
             }),
             #[allow(unreachable_patterns)]
             _ => None,
@@ -87,15 +88,15 @@ impl Term {
 
 /// The default graph of a signed document, indexed by subject.
 #[derive(Debug, Clone, Default)]
-pub struct SignedGraph {
-    by_subject: HashMap<Term, Vec<(String, Term)>>,
-    objects: std::collections::HashSet<Term>,
+pub struct SignedGraph<'q> {
+    by_subject: HashMap<Term<'q>, Vec<(&'q str, Term<'q>)>>,
+    objects: std::collections::HashSet<Term<'q>>,
 }
 
-impl SignedGraph {
+impl<'q> SignedGraph<'q> {
     /// The default-graph statements of `quads` (named graphs, such as the proofs of embedded
     /// credentials, are not statements about the document).
-    pub fn from_quads(quads: &[oxrdf::Quad]) -> Self {
+    pub fn from_quads(quads: &'q [oxrdf::Quad]) -> Self {
         let mut g = SignedGraph::default();
         for q in quads {
             if !q.graph_name.is_default_graph() {
@@ -106,23 +107,23 @@ impl SignedGraph {
                 continue;
             };
             if !matches!(o, Term::Literal { .. }) {
-                g.objects.insert(o.clone());
+                g.objects.insert(o);
             }
             g.by_subject
                 .entry(s)
                 .or_default()
-                .push((q.predicate.as_str().to_owned(), o));
+                .push((q.predicate.as_str(), o));
         }
         g
     }
 
     /// The objects of `subject`'s statements with `predicate`.
-    pub fn values<'a>(&'a self, subject: &Term, predicate: &str) -> Vec<&'a Term> {
+    pub fn values<'a>(&'a self, subject: &Term<'q>, predicate: &str) -> Vec<&'a Term<'q>> {
         self.by_subject
             .get(subject)
             .map(|ps| {
                 ps.iter()
-                    .filter(|(p, _)| p == predicate)
+                    .filter(|(p, _)| *p == predicate)
                     .map(|(_, o)| o)
                     .collect()
             })
@@ -130,7 +131,7 @@ impl SignedGraph {
     }
 
     /// The `rdf:type` IRIs of `subject`.
-    pub fn types(&self, subject: &Term) -> Vec<String> {
+    pub fn types(&self, subject: &Term<'q>) -> Vec<String> {
         let mut t: Vec<String> = self
             .values(subject, RDF_TYPE)
             .into_iter()
@@ -143,8 +144,8 @@ impl SignedGraph {
 
     /// Nodes typed `type_iri` that no other node points at (a node may point at itself: a
     /// credential whose `refreshService` shares its id, as in the 1EdTech examples).
-    pub fn roots_of_type(&self, type_iri: &str) -> Vec<&Term> {
-        let pointed_at_by_others = |s: &Term| {
+    pub fn roots_of_type(&self, type_iri: &str) -> Vec<&Term<'q>> {
+        let pointed_at_by_others = |s: &Term<'q>| {
             self.objects.contains(s)
                 && self
                     .by_subject
@@ -250,17 +251,17 @@ impl CredentialFacts {
     /// Reads the facts of the credential at the root of `graph`. `top_id` is the `id` of
     /// the document's top-level object, if it has one: it names the root when the graph's
     /// shape alone does not (a credential that something inside it points back at).
-    pub fn from_graph(graph: &SignedGraph, top_id: Option<&str>) -> Self {
+    pub fn from_graph(graph: &SignedGraph<'_>, top_id: Option<&str>) -> Self {
         let vc = format!("{CRED}VerifiableCredential");
         let roots = graph.roots_of_type(&vc);
-        let named = top_id.map(|id| Term::Iri(id.to_owned())).filter(|t| {
+        let named = top_id.map(Term::Iri).filter(|t| {
             graph
                 .values(t, RDF_TYPE)
                 .iter()
                 .any(|ty| ty.iri() == Some(vc.as_str()))
         });
         let root = match (roots.as_slice(), named) {
-            ([one], None) => (*one).clone(),
+            ([one], None) => **one,
             ([one], Some(n)) if **one == n => n,
             (_, Some(n)) => n,
             ([], None) => {
@@ -275,7 +276,7 @@ impl CredentialFacts {
             }
         };
         let p = |name: &str| format!("{CRED}{name}");
-        let iris = |subject: &Term, predicate: &str| -> Vec<String> {
+        let iris = |subject: &Term<'_>, predicate: &str| -> Vec<String> {
             let mut v: Vec<String> = graph
                 .values(subject, predicate)
                 .into_iter()
@@ -285,14 +286,14 @@ impl CredentialFacts {
             v.dedup();
             v
         };
-        let lexicals = |subject: &Term, predicate: &str| -> Vec<String> {
+        let lexicals = |subject: &Term<'_>, predicate: &str| -> Vec<String> {
             let mut v: Vec<String> = graph
                 .values(subject, predicate)
                 .into_iter()
                 .map(|t| match t {
-                    Term::Iri(i) => i.clone(),
+                    Term::Iri(i) => (*i).to_owned(),
                     Term::Blank(b) => format!("_:{b}"),
-                    Term::Literal { value, .. } => value.clone(),
+                    Term::Literal { value, .. } => (*value).to_owned(),
                 })
                 .collect();
             v.sort();
@@ -413,8 +414,8 @@ impl CredentialFacts {
 
 /// A date-time statement: exactly one literal, typed `xsd:dateTime` or a plain string, in
 /// RFC 3339 form.
-fn date_fact(values: Vec<&Term>, name: &str) -> DateFact {
-    let mut distinct: Vec<&Term> = values;
+fn date_fact(values: Vec<&Term<'_>>, name: &str) -> DateFact {
+    let mut distinct: Vec<&Term<'_>> = values;
     distinct.sort_by_key(|t| format!("{t:?}"));
     distinct.dedup();
     match distinct.as_slice() {
