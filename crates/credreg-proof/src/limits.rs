@@ -175,6 +175,20 @@ mod tests {
     }
 
     #[test]
+    fn every_json_ld_caller_meets_the_bounds() {
+        // Whoever asks (verification, signing, a replicated record's embedded credential), the
+        // canonicalizer refuses before expanding: a 200-level document would overflow a
+        // worker's stack inside the expansion.
+        let canon = crate::Canonicalizer::new(std::sync::Arc::new(
+            crate::ContextStore::with_builtins(),
+        ));
+        let mut doc = nested(200);
+        doc["@context"] = json!("https://www.w3.org/ns/credentials/v2");
+        let e = canon.rdfc(&doc).expect_err("refused");
+        assert_eq!(e.check(), crate::Check::TooLarge, "{e}");
+    }
+
+    #[test]
     fn depth_values_arrays_and_inline_contexts_are_bounded() {
         let l = DocumentLimits::default();
         assert!(l.check_value(&nested(31)).is_ok());
