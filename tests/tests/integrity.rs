@@ -50,6 +50,12 @@ fn report(reply: &Value) -> &Value {
     &reply["credentials"][0]
 }
 
+/// The report for `doc` verified alone by `n`.
+async fn verified(n: &TestNode, doc: &Value) -> Value {
+    let reply = n.post("/api/v1/verify", doc).await.json();
+    report(&reply).clone()
+}
+
 fn check<'a>(c: &'a Value, name: &str) -> &'a Value {
     c["checks"]
         .as_array()
@@ -80,8 +86,7 @@ async fn a_revoked_award_stays_revoked_however_it_is_spelled() {
         for (award, want) in [(&revoked, "revoked"), (&kept, "valid")] {
             let mut edited = award.clone();
             respell(&mut edited);
-            let reply = km.post("/api/v1/verify", &edited).await.json();
-            let c = report(&reply);
+            let c = &verified(&km, &edited).await;
             assert_eq!(check(c, "proof")["status"], "pass", "{what}: {c}");
             assert_eq!(c["verdict"], want, "{what}: {c}");
             assert_eq!(check(c, "logged")["status"], "pass", "{what}: {c}");
@@ -178,8 +183,7 @@ async fn expiry_is_read_however_it_is_spelled() {
             doc[k] = v.clone();
         }
         let signed = sign(&di, &key, doc);
-        let reply = lake.post("/api/v1/verify", &signed).await.json();
-        let c = report(&reply);
+        let c = &verified(&lake, &signed).await;
         assert_eq!(check(c, "proof")["status"], "pass", "{what}: {c}");
         assert_eq!(check(c, "validity")["status"], "fail", "{what}: {c}");
         assert_eq!(c["verdict"], "invalid", "{what}: {c}");
@@ -196,8 +200,7 @@ async fn expiry_is_read_however_it_is_spelled() {
         "credentialSubject": {"id": "did:example:teacher"}
     });
     let signed = sign(&di, &key, v1);
-    let reply = lake.post("/api/v1/verify", &signed).await.json();
-    let c = report(&reply);
+    let c = &verified(&lake, &signed).await;
     assert_eq!(check(c, "proof")["status"], "pass", "{c}");
     assert_eq!(check(c, "validity")["status"], "fail", "{c}");
     assert!(check(c, "validity")["reason"]
@@ -221,8 +224,7 @@ async fn an_award_that_was_never_logged_fails_the_logged_check() {
     off_book["credentialSubject"]["identifier"][0]["identityHash"] =
         json!("sha256$0000000000000000000000000000000000000000000000000000000000000000");
     let off_book = sign(&di, &key, off_book);
-    let reply = km.post("/api/v1/verify", &off_book).await.json();
-    let c = report(&reply);
+    let c = &verified(&km, &off_book).await;
     assert_eq!(check(c, "proof")["status"], "pass", "{c}");
     assert_eq!(check(c, "logged")["status"], "fail", "{c}");
     assert_eq!(c["verdict"], "invalid", "{c}");
@@ -234,8 +236,7 @@ async fn an_award_that_was_never_logged_fails_the_logged_check() {
         "https://purl.imsglobal.org/spec/vc/ob/vocab.html#OpenBadgeCredential"
     ]);
     let by_iri = sign(&di, &key, by_iri);
-    let reply = km.post("/api/v1/verify", &by_iri).await.json();
-    let c = report(&reply);
+    let c = &verified(&km, &by_iri).await;
     assert_eq!(check(c, "logged")["status"], "fail", "{c}");
     assert_eq!(c["verdict"], "invalid", "{c}");
 
@@ -271,8 +272,7 @@ async fn a_strangers_badge_naming_a_districts_definition_is_not_valid() {
     forged["issuer"]["id"] = json!(keys::did_key(&stranger.verifying_key()));
     forged["credentialSubject"]["achievement"]["creator"]["id"] = forged["issuer"]["id"].clone();
     let forged = sign(&di, &stranger, forged);
-    let reply = km.post("/api/v1/verify", &forged).await.json();
-    let c = report(&reply);
+    let c = &verified(&km, &forged).await;
     assert_eq!(check(c, "proof")["status"], "pass", "{c}");
     assert_eq!(check(c, "definition")["status"], "fail", "{c}");
     assert_ne!(c["verdict"], "valid", "{c}");
@@ -347,7 +347,6 @@ async fn an_oversized_inline_context_is_refused_before_it_is_processed() {
         .collect();
     doc["@context"][2] = Value::Object(terms);
     let signed = sign(&di, &SigningKey::from_bytes(&[27; 32]), doc);
-    let reply = km.post("/api/v1/verify", &signed).await.json();
-    let c = report(&reply);
+    let c = &verified(&km, &signed).await;
     assert_eq!(check(c, "proof")["code"], "too-large", "{c}");
 }

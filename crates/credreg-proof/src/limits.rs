@@ -179,9 +179,8 @@ mod tests {
         // Whoever asks (verification, signing, a replicated record's embedded credential), the
         // canonicalizer refuses before expanding: a 200-level document would overflow a
         // worker's stack inside the expansion.
-        let canon = crate::Canonicalizer::new(std::sync::Arc::new(
-            crate::ContextStore::with_builtins(),
-        ));
+        let canon =
+            crate::Canonicalizer::new(std::sync::Arc::new(crate::ContextStore::with_builtins()));
         let mut doc = nested(200);
         doc["@context"] = json!("https://www.w3.org/ns/credentials/v2");
         let e = canon.rdfc(&doc).expect_err("refused");
