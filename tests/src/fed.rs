@@ -112,6 +112,7 @@ impl FedNode {
                             .to_peer_id()
                             .to_string(),
                     ),
+                    env: Default::default(),
                 },
                 spec.contexts.clone(),
             )

@@ -123,7 +123,7 @@ impl Node {
         Ok(Some(Bundle {
             kind: BUNDLE_TYPE.to_owned(),
             version: 1,
-            created: crate::now_rfc3339(),
+            created: self.now_rfc3339(),
             credential: json(&award)?,
             issuer_profile,
             memberships,

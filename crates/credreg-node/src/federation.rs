@@ -8,7 +8,7 @@
 //! random peer every `anti_entropy_every`, and with every peer as it connects, so missed
 //! gossip, restarts and partitions heal without operator action.
 
-use crate::node::{now_rfc3339, Node};
+use crate::node::Node;
 use crate::replica::{ApplyError, Outcome, Refusal, Target};
 use credreg_net::wire::{SyncRequest, SyncResponse, MAX_PAGE_ENTRIES};
 use credreg_net::{
@@ -627,7 +627,7 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
     lock(&inner.peer_sync).insert(
         peer,
         PeerSync {
-            last_sync: Some(now_rfc3339()),
+            last_sync: Some(inner.node.now_rfc3339()),
             replicates,
         },
     );

@@ -17,6 +17,7 @@
 pub mod auth;
 pub mod bundle;
 pub mod catalog;
+pub mod clock;
 pub mod contexts_dir;
 pub mod error;
 pub mod federation;

@@ -101,14 +101,6 @@ fn hexes(v: &[Hash]) -> Vec<String> {
     v.iter().map(hex::encode).collect()
 }
 
-/// Now, in Unix seconds (checkpoint times).
-pub(crate) fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_secs())
-        .unwrap_or(0)
-}
-
 impl Node {
     /// Signs a checkpoint of this node's log if it grew since the last one. Called after every
     /// write (and at start, to cover a crash between a write and its checkpoint). A size is
@@ -128,7 +120,7 @@ impl Node {
             issuer: self.did().to_owned(),
             size,
             root,
-            timestamp: unix_now(),
+            timestamp: self.settings().env.unix_now(),
         }
         .sign(self.signing_key())
         .map_err(internal)?;

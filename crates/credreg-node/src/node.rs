@@ -33,6 +33,8 @@ pub struct NodeSettings {
     /// The libp2p peer id of its transport key, when it federates (published in the issuer
     /// profile).
     pub peer_id: Option<String>,
+    /// Where it reads the time and draws award ids (the system's, unless a test fixes them).
+    pub env: crate::clock::Environment,
 }
 
 /// One award to issue.
@@ -150,7 +152,8 @@ impl std::fmt::Debug for Node {
 /// Contexts a node needs to issue Open Badges awards.
 pub const REQUIRED_CONTEXTS: [&str; 1] = [OB_V3];
 
-/// Now, to the second, as RFC 3339 UTC (`2026-11-22T10:00:00Z`).
+/// Now by the system clock, to the second, as RFC 3339 UTC (`2026-11-22T10:00:00Z`), for
+/// callers without a node (the node's own time is [`Node::now`]).
 pub fn now_rfc3339() -> String {
     format_time(OffsetDateTime::now_utc())
 }
@@ -292,7 +295,7 @@ impl Node {
         let mut errors = Errors::default();
         m.validate(&mut errors);
         errors.finish()?;
-        let issued = now_rfc3339();
+        let issued = self.now_rfc3339();
         let body = serde_json::to_value(&m).map_err(internal)?;
         let record = self.sign_record(RecordKind::Membership, body, &issued)?;
         let id = self.store.put_record(&record)?;
@@ -328,7 +331,7 @@ impl Node {
         };
         if current.as_ref() != Some(&wanted) {
             let body = serde_json::to_value(&wanted).map_err(internal)?;
-            let record = self.sign_record(RecordKind::IssuerProfile, body, &now_rfc3339())?;
+            let record = self.sign_record(RecordKind::IssuerProfile, body, &self.now_rfc3339())?;
             self.store.put_record(&record)?;
         }
         Ok(())
@@ -474,7 +477,7 @@ impl Node {
         }
         errors.finish()?;
         // Signing is most of the CPU cost of a bulk load; use every core.
-        let issued = now_rfc3339();
+        let issued = self.now_rfc3339();
         let records = parallel_map(defs.iter().collect(), |def: &CredentialDef| {
             let body = serde_json::to_value(def).map_err(internal)?;
             self.sign_record(RecordKind::CredentialDef, body, &issued)
@@ -514,7 +517,7 @@ impl Node {
         }
         errors.finish()?;
         let body = serde_json::to_value(&stack).map_err(internal)?;
-        let issued = now_rfc3339();
+        let issued = self.now_rfc3339();
         let record = self.sign_record(RecordKind::Stack, body, &issued)?;
         let id = self.store.put_record(&record)?;
         self.sign_checkpoint()?;
@@ -728,16 +731,24 @@ impl Node {
             did: self.did.clone(),
             name: self.settings.name.clone(),
         };
-        let issued_at = now_rfc3339();
+        let issued_at = self.now_rfc3339();
         let jobs: Vec<(usize, &AwardRequest)> = requests.iter().enumerate().collect();
+        // Ids and salts are drawn in request order before signing runs on all cores, so a
+        // seeded environment gives the same awards every time.
+        let fresh: Vec<(String, String)> = requests
+            .iter()
+            .map(|_| (self.settings.env.urn_uuid(), self.settings.env.hex(16)))
+            .collect();
         let sign_one = |(i, r): (usize, &AwardRequest)| -> Result<NewAward, NodeError> {
             let entry = defs.get(i).ok_or_else(|| internal("definition vanished"))?;
             let position = first + i as u64;
             let list = u32::try_from(position / STATUS_LIST_BITS)
                 .map_err(|_| internal("status lists exhausted"))?;
             let index = position % STATUS_LIST_BITS;
-            let award_id = format!("urn:uuid:{}", uuid::Uuid::new_v4());
-            let salt = hex::encode(rand::random::<[u8; 16]>());
+            let (award_id, salt) = fresh
+                .get(i)
+                .cloned()
+                .ok_or_else(|| internal("award id vanished"))?;
             let draft = AwardDraft {
                 id: award_id.clone(),
                 issuer: &issuer,
@@ -787,6 +798,16 @@ impl Node {
         Ok(PreparedAwards(parallel_map(jobs, sign_one)?))
     }
 
+    /// Now, by this node's clock.
+    pub fn now(&self) -> OffsetDateTime {
+        self.settings.env.now()
+    }
+
+    /// Now, by this node's clock, to the second, as RFC 3339 UTC.
+    pub fn now_rfc3339(&self) -> String {
+        self.settings.env.now_rfc3339()
+    }
+
     /// An award's exact signed bytes.
     pub fn award(&self, id: &str) -> Result<Option<Vec<u8>>, NodeError> {
         Ok(self.store.award(id)?)
@@ -797,7 +818,7 @@ impl Node {
         let mut errors = Errors::default();
         errors.text("reason", reason, 1_000);
         errors.finish()?;
-        let revoked_at = now_rfc3339();
+        let revoked_at = self.now_rfc3339();
         let body = Revocation {
             award_id: award_id.to_owned(),
             reason: reason.to_owned(),
@@ -845,7 +866,7 @@ impl Node {
                 return Ok(cached.bytes);
             }
         }
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let unsigned =
             status::status_list_credential(&self.status_list_url(n), &self.did, &now, &bits)
                 .map_err(internal)?;

@@ -2,7 +2,7 @@
 //! like every record, and applied to any definition the node knows.
 
 use crate::error::NodeError;
-use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use crate::node::{decode_record, internal, Node, Published};
 use crate::recognition::RuleMatcher;
 use crate::stats::AwardStats;
 use crate::trust::Trust;
@@ -194,7 +194,7 @@ impl Node {
         standard.validate(&mut errors);
         errors.finish()?;
         let body = serde_json::to_value(&standard).map_err(internal)?;
-        let record = self.sign_record(RecordKind::QualityStandard, body, &now_rfc3339())?;
+        let record = self.sign_record(RecordKind::QualityStandard, body, &self.now_rfc3339())?;
         let id = self.store.put_record(&record)?;
         self.sign_checkpoint()?;
         Ok(Published {
@@ -249,10 +249,10 @@ impl Node {
             }
         }
         errors.finish()?;
-        let now = now_rfc3339();
+        let now = self.now_rfc3339();
         let credential = serde_json::json!({
             "@context": [VC_V2, OB_V3],
-            "id": format!("urn:uuid:{}", uuid::Uuid::new_v4()),
+            "id": self.settings().env.urn_uuid(),
             "type": ["VerifiableCredential", "EndorsementCredential"],
             "name": format!("Endorsement by {}", self.settings().name),
             "issuer": {"id": self.did(), "type": ["Profile"], "name": self.settings().name},

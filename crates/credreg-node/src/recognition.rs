@@ -2,7 +2,7 @@
 //! to it; every node replicates them, so a teacher can read in advance what transfers where.
 
 use crate::error::NodeError;
-use crate::node::{decode_record, internal, now_rfc3339, Node, Published};
+use crate::node::{decode_record, internal, Node, Published};
 use crate::quality::StandardEntry;
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, Credit, Errors, Recognition, RecordKind, Validate};
@@ -153,7 +153,7 @@ impl Node {
             }
         }
         errors.finish()?;
-        let issued = now_rfc3339();
+        let issued = self.now_rfc3339();
         let body = serde_json::to_value(&r).map_err(internal)?;
         let record = self.sign_record(RecordKind::Recognition, body, &issued)?;
         let id = self.store.put_record(&record)?;
@@ -198,7 +198,7 @@ impl Node {
         &self,
         issuer: Option<&str>,
     ) -> Result<Vec<RecognitionEntry>, NodeError> {
-        let now = time::OffsetDateTime::now_utc();
+        let now = self.now();
         let mut rules = self.recognitions(issuer)?;
         rules.retain(|r| r.recognition.in_force(now));
         Ok(rules)

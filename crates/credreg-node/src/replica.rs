@@ -16,7 +16,7 @@
 //!   ([`credreg_log::verify_evidence`]), stored and gossiped.
 
 use crate::error::NodeError;
-use crate::log::{unix_now, CheckpointJson};
+use crate::log::CheckpointJson;
 use crate::node::{decode_record, internal, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
@@ -260,12 +260,7 @@ impl Node {
             Ok(b) => b,
             Err(p) => p.into_inner(),
         };
-        book.trust_of(
-            &self.settings().federation,
-            self.did(),
-            did,
-            time::OffsetDateTime::now_utc(),
-        )
+        book.trust_of(&self.settings().federation, self.did(), did, self.now())
     }
 
     /// Every issuer this node knows of: anchors, members, allow/deny-listed, and anyone whose
@@ -355,7 +350,7 @@ impl Node {
                 ),
             );
         }
-        let now = unix_now();
+        let now = self.settings().env.unix_now();
         let ts = a.checkpoint.timestamp;
         if ts.saturating_add(MAX_GOSSIP_AGE_SECS) < now {
             return Outcome::refuse(

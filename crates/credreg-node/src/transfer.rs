@@ -24,7 +24,6 @@ use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::sync::Arc;
-use time::OffsetDateTime;
 
 /// A definition or stack, by id and name.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -287,7 +286,7 @@ impl Node {
         input: &TransferInput<'_>,
         district: Option<&str>,
     ) -> Result<TransferReport, crate::NodeError> {
-        let now = OffsetDateTime::now_utc();
+        let now = self.now();
         let district = district.unwrap_or(self.did()).to_owned();
         let verification = self.verify_credentials(&input.credentials);
         let entries = self.rules_in_force(Some(&district))?;

@@ -348,7 +348,7 @@ impl Node {
 
     /// Verifies a list of credentials.
     pub fn verify_credentials(&self, creds: &[&Value]) -> VerifyReport {
-        let now = OffsetDateTime::now_utc();
+        let now = self.now();
         let resolver = KeyResolver::new().allow_fragment_multikey(true);
         let options = VerifyOptions {
             now: Some(now),

@@ -29,6 +29,7 @@ fn node(seed: u8) -> Node {
                 ..Default::default()
             },
             peer_id: None,
+            env: Default::default(),
         },
         ContextStore::with_builtins(),
     )

@@ -250,6 +250,7 @@ async fn start(
                 ..Default::default()
             },
             peer_id: Some(transport.public().to_peer_id().to_string()),
+            env: Default::default(),
         },
         contexts.clone(),
     )?);

@@ -93,6 +93,7 @@ pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
                     .to_string(),
             )
         },
+        env: Default::default(),
     };
     Ok(Node::open(init.store, init.key, settings, contexts)?)
 }
