@@ -1,8 +1,9 @@
 //! Several federated nodes in one process, over real libp2p TCP on loopback.
 
 use crate::TestNode;
+use credreg_federation::{Federation, FederationConfig};
 use credreg_net::{keypair_from_seed, Multiaddr, NetConfig};
-use credreg_node::{Federation, FederationConfig, FederationSettings, Node, NodeSettings};
+use credreg_node::{FederationSettings, Node, NodeSettings};
 use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
 use serde_json::Value;

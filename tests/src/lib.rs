@@ -269,7 +269,7 @@ impl TestNode {
     /// Serves an opened node (and its federation, if it runs one) with fresh tokens.
     pub fn from_parts(
         node: Arc<Node>,
-        federation: Option<credreg_node::Federation>,
+        federation: Option<credreg_federation::Federation>,
         dir: Option<tempfile::TempDir>,
     ) -> Self {
         let admin = generate_token();
@@ -279,7 +279,8 @@ impl TestNode {
             .expect("reviewer token");
         let mut state = AppState::new(node.clone());
         state.body_limit = 256 * 1024;
-        state.federation = federation;
+        state.federation =
+            federation.map(|f| Arc::new(f) as Arc<dyn credreg_wire::federation::FederationStatus>);
         Self {
             app: credreg_api::router(state),
             node,

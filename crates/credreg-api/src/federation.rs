@@ -134,7 +134,7 @@ pub(crate) struct PeersResponse {
     peer_id: Option<String>,
     /// Known peers.
     #[schema(value_type = Vec<Object>)]
-    peers: Vec<credreg_node::PeerView>,
+    peers: Vec<credreg_wire::federation::PeerView>,
 }
 
 #[utoipa::path(get, path = "/api/v1/peers", tag = "federation",
@@ -148,7 +148,7 @@ pub(crate) async fn list_peers(State(state): State<AppState>) -> Json<PeersRespo
         }),
         Some(f) => Json(PeersResponse {
             enabled: true,
-            peer_id: Some(f.peer_id().to_string()),
+            peer_id: Some(f.peer_id()),
             peers: f.peers().await,
         }),
     }

@@ -56,8 +56,9 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// Request body limit in bytes.
     pub body_limit: usize,
-    /// The running federation, when the node is on the network.
-    pub federation: Option<credreg_node::Federation>,
+    /// The running federation, when the node is on the network: seen through plain types, so
+    /// this crate needs no libp2p.
+    pub federation: Option<Arc<dyn credreg_wire::federation::FederationStatus>>,
     /// Verification and transfer-report work running at once (each holds a JSON-LD
     /// processor's working set): a permit per request, others wait their turn.
     pub heavy_work: Arc<tokio::sync::Semaphore>,

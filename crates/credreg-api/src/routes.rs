@@ -382,14 +382,9 @@ async fn node_info(State(state): State<AppState>) -> Result<Json<NodeInfo>, Prob
             .log_size(node.did())
             .map_err(credreg_node::NodeError::from)?,
         federation: node.settings().federation.name.clone(),
-        peer_id: state.federation.as_ref().map(|f| f.peer_id().to_string()),
+        peer_id: state.federation.as_ref().map(|f| f.peer_id()),
         p2p_addresses: match &state.federation {
-            Some(f) => f
-                .listen_addrs()
-                .await
-                .iter()
-                .map(ToString::to_string)
-                .collect(),
+            Some(f) => f.listen_addrs().await,
             None => Vec::new(),
         },
     }))
@@ -406,22 +401,19 @@ async fn metrics(State(state): State<AppState>) -> Response {
         .awards_stored
         .set(state.node.store().award_count() as i64);
     if let Some(f) = &state.federation {
-        use std::sync::atomic::Ordering::Relaxed;
-        let fm = f.metrics();
+        let fm = f.counters();
         let m = &state.metrics;
-        for (reason, n) in fm.refused() {
+        for (reason, n) in fm.refused {
             m.federation_refused
                 .get_or_create(&crate::metrics::ReasonLabels {
                     reason: reason.to_owned(),
                 })
                 .set(n as i64);
         }
-        m.federation_accepted
-            .set(fm.gossip_accepted.load(Relaxed) as i64);
+        m.federation_accepted.set(fm.gossip_accepted as i64);
         m.federation_entries_replicated
-            .set(fm.entries_replicated.load(Relaxed) as i64);
-        m.federation_equivocations
-            .set(fm.equivocations.load(Relaxed) as i64);
+            .set(fm.entries_replicated as i64);
+        m.federation_equivocations.set(fm.equivocations as i64);
         let peers = f.peers().await;
         m.federation_peers
             .set(peers.iter().filter(|p| p.connected).count() as i64);

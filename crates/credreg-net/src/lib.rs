@@ -16,7 +16,8 @@
 //!   implementation can join by speaking them.
 #![deny(missing_docs)]
 
-pub mod wire;
+/// The sync protocol's messages (they live in `credreg-wire`, shared with the node).
+pub use credreg_wire::sync as wire;
 
 use futures::stream::FuturesUnordered;
 use futures::StreamExt;

@@ -20,7 +20,6 @@ pub mod catalog;
 pub mod clock;
 pub mod contexts_dir;
 pub mod error;
-pub mod federation;
 pub mod home;
 pub mod log;
 pub mod node;
@@ -39,7 +38,6 @@ pub use auth::{
 };
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
-pub use federation::{Federation, FederationConfig, FederationMetrics, PeerView};
 pub use home::Home;
 pub use log::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
 pub use node::{

@@ -129,7 +129,7 @@ impl Node {
             .store
             .put_checkpoint_if_newer(self.did(), size, &bytes)?
         {
-            self.checkpoints.send_replace(size);
+            self.checkpoint_signed(size);
         }
         Ok(())
     }

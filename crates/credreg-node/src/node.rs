@@ -136,8 +136,10 @@ pub struct Node {
     pub(crate) verified_checkpoint: Mutex<Option<credreg_log::SignedCheckpoint>>,
     pub(crate) trust: RwLock<TrustBook>,
     pub(crate) replica_lock: Mutex<()>,
-    /// The size of this node's newest checkpoint, for the federation driver to announce.
-    pub(crate) checkpoints: tokio::sync::watch::Sender<u64>,
+    /// The size of this node's newest checkpoint, and who wants to hear of the next one (the
+    /// federation driver announces each).
+    pub(crate) latest_checkpoint: std::sync::atomic::AtomicU64,
+    checkpoint_watchers: Mutex<Vec<CheckpointWatcher>>,
 }
 
 impl std::fmt::Debug for Node {
@@ -148,6 +150,9 @@ impl std::fmt::Debug for Node {
             .finish_non_exhaustive()
     }
 }
+
+/// Hears of each checkpoint the node signs (see [`Node::watch_checkpoints`]).
+type CheckpointWatcher = Box<dyn Fn(u64) + Send + Sync>;
 
 /// Contexts a node needs to issue Open Badges awards.
 pub const REQUIRED_CONTEXTS: [&str; 1] = [OB_V3];
@@ -200,7 +205,8 @@ impl Node {
             verified_checkpoint: Mutex::new(None),
             trust: RwLock::new(TrustBook::default()),
             replica_lock: Mutex::new(()),
-            checkpoints: tokio::sync::watch::Sender::new(0),
+            latest_checkpoint: std::sync::atomic::AtomicU64::new(0),
+            checkpoint_watchers: Mutex::new(Vec::new()),
         };
         node.load_catalog()?;
         node.load_memberships()?;
@@ -310,10 +316,29 @@ impl Node {
         })
     }
 
-    /// Watches the size of this node's newest checkpoint (the federation driver announces
-    /// each new one).
-    pub fn subscribe_checkpoints(&self) -> tokio::sync::watch::Receiver<u64> {
-        self.checkpoints.subscribe()
+    /// Calls `watcher` with the size of every checkpoint this node signs from now on (the
+    /// federation driver announces each new one). Watchers run on the signing thread: they
+    /// must only hand the size on.
+    pub fn watch_checkpoints(&self, watcher: impl Fn(u64) + Send + Sync + 'static) {
+        if let Ok(mut w) = self.checkpoint_watchers.lock() {
+            w.push(Box::new(watcher));
+        }
+    }
+
+    /// The size of the newest checkpoint this node signed since it opened (0 before any).
+    pub fn latest_checkpoint_size(&self) -> u64 {
+        self.latest_checkpoint
+            .load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    pub(crate) fn checkpoint_signed(&self, size: u64) {
+        self.latest_checkpoint
+            .store(size, std::sync::atomic::Ordering::SeqCst);
+        if let Ok(watchers) = self.checkpoint_watchers.lock() {
+            for w in watchers.iter() {
+                w(size);
+            }
+        }
     }
 
     fn ensure_profile(&self) -> Result<(), NodeError> {

@@ -21,10 +21,9 @@ use crate::node::{decode_record, internal, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
 use credreg_model::{CredentialDef, Membership, RecordKind, Stack};
-use credreg_net::wire::{self, SyncRequest, SyncResponse};
-pub use credreg_net::Validation;
 use credreg_proof::{KeyResolver, VerifyOptions};
 use credreg_store::{LogNodes, NewRecord, StoreError};
+use credreg_wire::sync::{self as wire, SyncRequest, SyncResponse};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -194,13 +193,24 @@ impl Outcome {
     }
 
     /// The gossip verdict.
-    pub fn verdict(&self) -> Validation {
+    pub fn verdict(&self) -> GossipVerdict {
         match (self.refusal, self.ignored) {
-            (Some(_), _) => Validation::Reject,
-            (None, true) => Validation::Ignore,
-            (None, false) => Validation::Accept,
+            (Some(_), _) => GossipVerdict::Reject,
+            (None, true) => GossipVerdict::Ignore,
+            (None, false) => GossipVerdict::Accept,
         }
     }
+}
+
+/// The node's judgement of a gossip message; the federation driver passes it to the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum GossipVerdict {
+    /// Checked and stored: forward it.
+    Accept,
+    /// Harmless but not worth forwarding (already known, or not ours to judge).
+    Ignore,
+    /// Forged, malformed, oversized or untrusted: drop it and lower the sender's score.
+    Reject,
 }
 
 /// Why a page of entries could not be applied.

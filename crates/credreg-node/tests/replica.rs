@@ -2,11 +2,11 @@
 //! nothing bad is stored, and nothing panics.
 
 use credreg_model::{CredentialDef, Membership};
-use credreg_net::wire::{SyncRequest, SyncResponse};
-use credreg_node::replica::{EvidenceJson, Refusal, Target, Validation};
+use credreg_node::replica::{EvidenceJson, GossipVerdict, Refusal, Target};
 use credreg_node::{FederationSettings, Node, NodeSettings};
 use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
+use credreg_wire::sync::{SyncRequest, SyncResponse};
 use proptest::prelude::*;
 use serde_json::json;
 
@@ -81,7 +81,7 @@ fn trusted_pair() -> (Node, Node, Node) {
     let juab = node(2);
     let replica = node(3);
     let o = replica.on_gossip(&announce(&state, 0));
-    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), GossipVerdict::Accept, "{}", o.note);
     assert!(o.trust_changed);
     (state, juab, replica)
 }
@@ -128,7 +128,7 @@ fn a_members_log_replicates_and_a_tampered_page_changes_nothing() {
     assert_eq!(replica.definition_count().expect("count"), 1);
     // The same announcement again is harmless and not forwarded.
     let o = replica.on_gossip(&announce(&juab, 0));
-    assert_eq!(o.verdict(), Validation::Ignore, "{}", o.note);
+    assert_eq!(o.verdict(), GossipVerdict::Ignore, "{}", o.note);
 }
 
 #[test]
@@ -148,7 +148,7 @@ fn a_fork_of_the_same_size_is_evidence_anyone_can_check() {
     let (_state, juab, replica) = trusted_pair();
     juab.publish_definition(def("Fork A")).expect("publish");
     let o = replica.on_gossip(&announce(&juab, 0));
-    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), GossipVerdict::Accept, "{}", o.note);
     // The same key signs another log of the same size.
     let twin = node(2);
     twin.publish_definition(def("Fork B")).expect("publish");
@@ -164,7 +164,7 @@ fn a_fork_of_the_same_size_is_evidence_anyone_can_check() {
     // Gossiped evidence convinces a node that never saw either fork...
     let other = trusted_pair().2;
     let o = other.on_gossip(&evidence);
-    assert_eq!(o.verdict(), Validation::Accept, "{}", o.note);
+    assert_eq!(o.verdict(), GossipVerdict::Accept, "{}", o.note);
     assert_eq!(other.evidence_about(juab.did()).expect("held").len(), 1);
     // ...and doctored evidence does not.
     let mut fake: EvidenceJson = found[0].clone();
@@ -236,7 +236,7 @@ proptest! {
         let replica = node(5);
         let before: Vec<_> = replica.store().checkpoints().collect::<Result<_, _>>().expect("cps");
         let o = replica.on_gossip(&bytes);
-        prop_assert!(o.verdict() != Validation::Accept);
+        prop_assert!(o.verdict() != GossipVerdict::Accept);
         let cp = json!({"issuer": did(2), "size": size, "root": "00".repeat(32),
             "timestamp": timestamp, "key": "11".repeat(32), "signature": "22".repeat(64)});
         let msg = json!({"announce": {"checkpoint": cp, "from": from, "entries": ["{}"]}});
@@ -290,7 +290,7 @@ fn a_signed_record_with_a_malformed_body_is_refused() {
     // A definition after them makes the origin sign a checkpoint covering everything.
     juab.publish_definition(def("Wait Time")).expect("publish");
     let o = replica.on_gossip(&announce(&juab, 0));
-    assert_eq!(o.verdict(), Validation::Reject, "{}", o.note);
+    assert_eq!(o.verdict(), GossipVerdict::Reject, "{}", o.note);
     assert!(o.note.contains("does not decode"), "{}", o.note);
     assert_eq!(replica.store().log_size(juab.did()).expect("size"), 0);
     assert_eq!(replica.definition_count().expect("count"), 0);

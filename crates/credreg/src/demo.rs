@@ -5,10 +5,10 @@
 
 use anyhow::{Context as _, Result};
 use credreg_api::AppState;
+use credreg_federation::{Federation, FederationConfig};
 use credreg_model::{parse_validated, CredentialDef, Membership, Recipient, Stack, StackRule};
 use credreg_node::{
-    contexts_dir, register_token, AwardRequest, Federation, FederationConfig, FederationSettings,
-    Home, Node, NodeSettings, Role,
+    contexts_dir, register_token, AwardRequest, FederationSettings, Home, Node, NodeSettings, Role,
 };
 use credreg_store::Store;
 use serde_json::json;
@@ -267,7 +267,7 @@ async fn start(
     )
     .await?;
     let mut state = AppState::new(node.clone());
-    state.federation = Some(federation.clone());
+    state.federation = Some(Arc::new(federation.clone()));
     let app = credreg_api::router(state);
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {

@@ -3,9 +3,10 @@
 use crate::config::{Config, Overrides};
 use anyhow::{Context as _, Result};
 use credreg_api::AppState;
+use credreg_federation::{Federation, FederationConfig};
 use credreg_node::{
-    contexts_dir, generate_token, has_admin_token, register_token, Federation, FederationConfig,
-    FederationSettings, Home, Node, NodeSettings, Role,
+    contexts_dir, generate_token, has_admin_token, register_token, FederationSettings, Home, Node,
+    NodeSettings, Role,
 };
 use credreg_store::Store;
 use std::path::Path;
@@ -155,6 +156,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         state.body_limit = body_limit;
         state.body_deadline = std::time::Duration::from_secs(limits.body_timeout_secs.max(1));
         state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
+        let mut running: Option<Federation> = None;
         if let Some(config) = federation_config {
             let federation = Federation::start(node.clone(), config)
                 .await
@@ -162,9 +164,10 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
             for addr in federation.listen_addrs().await {
                 println!("credreg p2p on {addr}");
             }
-            state.federation = Some(federation);
+            running = Some(federation.clone());
+            state.federation = Some(Arc::new(federation));
         }
-        let federation = state.federation.clone();
+        let federation = running;
         let app = credreg_api::router(state);
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(

@@ -8,14 +8,18 @@
 //! random peer every `anti_entropy_every`, and with every peer as it connects, so missed
 //! gossip, restarts and partitions heal without operator action.
 
-use crate::node::Node;
-use crate::replica::{ApplyError, Outcome, Refusal, Target};
-use credreg_net::wire::{SyncRequest, SyncResponse, MAX_PAGE_ENTRIES};
+#![deny(missing_docs)]
+
 use credreg_net::{
     MessageRef, Multiaddr, NetClient, NetConfig, NetError, NetEvent, PeerId, PeerInfo, Topic,
     Validation,
 };
-use serde::Serialize;
+use credreg_node::replica::{ApplyError, GossipVerdict, Outcome, Refusal, Target};
+use credreg_node::Node;
+use credreg_wire::federation::{
+    FederationCounters, FederationStatus, PeerView, Replicated, StatusFuture,
+};
+use credreg_wire::sync::{SyncRequest, SyncResponse, MAX_PAGE_ENTRIES};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -72,39 +76,43 @@ impl FederationMetrics {
     }
 }
 
-/// What this node knows of a peer.
-#[derive(Debug, Clone, Serialize)]
-pub struct PeerView {
-    /// libp2p peer id.
-    pub peer_id: String,
-    /// Addresses.
-    pub addresses: Vec<String>,
-    /// Connected now.
-    pub connected: bool,
-    /// Gossipsub score.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub score: Option<f64>,
-    /// Offences counted (forged, oversized, replayed data).
-    pub offences: u32,
-    /// Blocked.
-    pub blocked: bool,
-    /// Its software.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub agent: Option<String>,
-    /// When summaries were last compared with it.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub last_sync: Option<String>,
-    /// The logs it replicates (issuer and size), as of the last comparison.
-    pub replicates: Vec<Replicated>,
+/// The network's name for the node's gossip verdict.
+fn validation(v: GossipVerdict) -> Validation {
+    match v {
+        GossipVerdict::Accept => Validation::Accept,
+        GossipVerdict::Ignore => Validation::Ignore,
+        GossipVerdict::Reject => Validation::Reject,
+    }
 }
 
-/// One log a peer holds.
-#[derive(Debug, Clone, Serialize)]
-pub struct Replicated {
-    /// Issuer DID.
-    pub issuer: String,
-    /// Entries.
-    pub size: u64,
+impl FederationStatus for Federation {
+    fn peer_id(&self) -> String {
+        Federation::peer_id(self).to_string()
+    }
+
+    fn listen_addrs(&self) -> StatusFuture<'_, Vec<String>> {
+        Box::pin(async move {
+            Federation::listen_addrs(self)
+                .await
+                .iter()
+                .map(ToString::to_string)
+                .collect()
+        })
+    }
+
+    fn peers(&self) -> StatusFuture<'_, Vec<PeerView>> {
+        Box::pin(Federation::peers(self))
+    }
+
+    fn counters(&self) -> FederationCounters {
+        let m = self.metrics();
+        FederationCounters {
+            gossip_accepted: m.gossip_accepted.load(Ordering::Relaxed),
+            refused: m.refused(),
+            entries_replicated: m.entries_replicated.load(Ordering::Relaxed),
+            equivocations: m.equivocations.load(Ordering::Relaxed),
+        }
+    }
 }
 
 #[derive(Debug, Default, Clone)]
@@ -179,7 +187,10 @@ impl Federation {
             task: Mutex::new(None),
             resync_pending: std::sync::atomic::AtomicBool::new(false),
         });
-        let announce = node.subscribe_checkpoints();
+        let (signed, announce) = tokio::sync::watch::channel(node.latest_checkpoint_size());
+        node.watch_checkpoints(move |size| {
+            signed.send_replace(size);
+        });
         let task = tokio::spawn(run(
             inner.clone(),
             events,
@@ -304,7 +315,7 @@ async fn on_gossip(inner: &Arc<Inner>, message: MessageRef, data: Vec<u8>) {
         inner.net.report(message, Validation::Ignore);
         return;
     };
-    let verdict = outcome.verdict();
+    let verdict = validation(outcome.verdict());
     inner.net.report(message, verdict);
     match verdict {
         Validation::Accept => inner
@@ -593,7 +604,7 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
     let mut replicates = Vec::new();
     for bytes in list {
         let node = inner.node.clone();
-        let parsed = serde_json::from_slice::<crate::log::CheckpointJson>(&bytes);
+        let parsed = serde_json::from_slice::<credreg_node::log::CheckpointJson>(&bytes);
         let Ok(cp) = parsed else {
             inner.metrics.refuse(Refusal::Malformed);
             continue;
