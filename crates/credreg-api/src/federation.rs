@@ -1,7 +1,8 @@
 //! Federation endpoints: memberships, issuers and their trust, peers.
 
+use crate::extract::{blocking, body_bytes, parse_body, Caller};
 use crate::problem::Problem;
-use crate::routes::{blocking, body_bytes, parse_body, Caller};
+use crate::respond::{record_created, RecordResponse};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
@@ -39,16 +40,6 @@ impl Validate for MembershipRequest {
     }
 }
 
-/// A published record (membership or quality standard).
-#[derive(Serialize, ToSchema)]
-pub(crate) struct RecordResponse {
-    /// Record id.
-    id: String,
-    /// The signed record.
-    #[schema(value_type = Object)]
-    record: serde_json::Value,
-}
-
 #[utoipa::path(post, path = "/api/v1/memberships", tag = "federation",
     request_body = MembershipRequest, security(("bearer" = [])),
     responses((status = 201, body = RecordResponse), (status = 422, body = Problem),
@@ -83,18 +74,7 @@ pub(crate) async fn publish_membership(
         Ok(node.publish_membership(m)?)
     })
     .await?;
-    Ok(created(published))
-}
-
-/// 201 with a published record's id and its signed JSON.
-pub(crate) fn created(published: credreg_node::Published) -> (StatusCode, Json<RecordResponse>) {
-    (
-        StatusCode::CREATED,
-        Json(RecordResponse {
-            id: published.id,
-            record: serde_json::from_slice(&published.bytes).unwrap_or_default(),
-        }),
-    )
+    Ok(record_created(published))
 }
 
 /// Known issuers.
@@ -168,7 +148,7 @@ pub(crate) async fn publish_quality_standard(
     let standard: credreg_model::QualityStandard = parse_body(&body_bytes(body)?)?;
     let node = state.node.clone();
     let published = blocking(move || Ok(node.publish_quality_standard(standard)?)).await?;
-    Ok(created(published))
+    Ok(record_created(published))
 }
 
 /// `POST /api/v1/endorsements` body.
@@ -205,7 +185,7 @@ pub(crate) async fn publish_endorsement(
     let node = state.node.clone();
     let published =
         blocking(move || Ok(node.endorse(&req.subject, req.standard, &req.comment)?)).await?;
-    Ok(created(published))
+    Ok(record_created(published))
 }
 
 /// A quality standard held here.

@@ -15,11 +15,17 @@
 //! - **The OpenAPI document is generated from the handlers** (`utoipa`), not maintained by hand.
 #![deny(missing_docs)]
 
+mod awards;
+mod catalog;
+mod extract;
 mod federation;
 mod json_budget;
+mod log_routes;
 pub mod metrics;
+mod node_routes;
 pub mod problem;
-mod routes;
+mod respond;
+mod router;
 mod server;
 pub mod transfer;
 
@@ -32,7 +38,7 @@ use metrics::{Metrics, RequestLabels};
 use std::sync::Arc;
 
 pub use problem::Problem;
-pub use routes::{openapi, openapi_document};
+pub use router::{openapi, openapi_document};
 pub use server::{serve, ServerLimits, Stopped};
 
 /// Default request body limit: a 100-credential portfolio fits; a crafted 100 MB body does not.
@@ -64,6 +70,8 @@ pub struct AppState {
     pub heavy_work: Arc<tokio::sync::Semaphore>,
     /// Time a request body has to arrive in full.
     pub body_deadline: std::time::Duration,
+    /// The served OpenAPI document, rendered once when the router is built.
+    openapi_json: Arc<Vec<u8>>,
 }
 
 /// Heavy requests allowed at once by default: one per core, at least two.
@@ -81,15 +89,17 @@ impl AppState {
             federation: None,
             heavy_work: Arc::new(tokio::sync::Semaphore::new(default_heavy_work())),
             body_deadline: DEFAULT_BODY_DEADLINE,
+            openapi_json: Arc::default(),
         }
     }
 }
 
 /// The whole HTTP API.
-pub fn router(state: AppState) -> Router {
+pub fn router(mut state: AppState) -> Router {
+    state.openapi_json = Arc::new(serde_json::to_vec(&openapi_document()).unwrap_or_default());
     let limit = state.body_limit;
     let deadline = state.body_deadline;
-    let (router, _) = routes::api_router().split_for_parts();
+    let (router, _) = router::api_router().split_for_parts();
     router
         .fallback(|| async {
             Problem::not_found("No such endpoint; see /api/v1/openapi.json for the API.")

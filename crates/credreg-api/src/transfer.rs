@@ -1,9 +1,9 @@
 //! Transfer value endpoints: recognition rules (publish, list) and transfer reports (JSON, or a
 //! printable HTML page for the hiring office when the client asks for `text/html`).
 
-use crate::federation::{created, RecordResponse};
+use crate::extract::{blocking, body_bytes, heavy, parse_body, parse_json_value, Caller};
 use crate::problem::Problem;
-use crate::routes::{blocking, body_bytes, heavy, parse_body, parse_json_value, Caller};
+use crate::respond::{record_created, RecordResponse};
 use crate::AppState;
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, QueryRejection};
@@ -31,7 +31,7 @@ pub(crate) async fn publish_recognition(
     let recognition: Recognition = parse_body(&body_bytes(body)?)?;
     let node = state.node.clone();
     let published = blocking(move || Ok(node.publish_recognition(recognition)?)).await?;
-    Ok(created(published))
+    Ok(record_created(published))
 }
 
 /// `GET /api/v1/recognitions` query.

@@ -26,7 +26,7 @@ use serde_json::Value;
 use time::OffsetDateTime;
 
 /// The bundle's `type`.
-pub const BUNDLE_TYPE: &str = "CredregOfflineBundle";
+pub use credreg_wire::bundle::BUNDLE_TYPE;
 
 /// An offline verification bundle.
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -448,7 +448,8 @@ fn logged_check(
         Ok(c) => c,
         Err(e) => return fail(format!("the checkpoint does not decode: {e}")),
     };
-    if cp.checkpoint.issuer != issuer || Some(cp.key) != crate::replica::did_key_public(issuer) {
+    if cp.checkpoint.issuer != issuer || Some(cp.key) != credreg_proof::keys::did_key_public(issuer)
+    {
         return fail("the checkpoint is not signed by the issuer's key".to_owned());
     }
     if let Err(e) = cp.verify() {

@@ -129,7 +129,7 @@ impl Environment {
 
     /// Now, to the second, as RFC 3339 UTC.
     pub fn now_rfc3339(&self) -> String {
-        crate::node::format_time(self.now())
+        format_time(self.now())
     }
 
     /// Now, in Unix seconds.
@@ -153,4 +153,18 @@ impl Environment {
         self.entropy.fill(&mut b);
         hex::encode(b)
     }
+}
+
+/// Formats a time as RFC 3339 UTC with whole seconds.
+pub fn format_time(t: OffsetDateTime) -> String {
+    let t = t.to_offset(time::UtcOffset::UTC);
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+        t.year(),
+        t.month() as u8,
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
 }

@@ -26,6 +26,7 @@ pub mod node;
 pub mod quality;
 pub mod recognition;
 pub mod replica;
+pub mod standards;
 pub mod stats;
 pub mod status;
 pub mod transfer;

@@ -287,7 +287,7 @@ impl Node {
         let expected = if issuer == self.did() {
             Some(self.signing_key().verifying_key().to_bytes())
         } else {
-            crate::replica::did_key_public(issuer)
+            credreg_proof::keys::did_key_public(issuer)
         };
         if Some(cp.key) != expected {
             return Err("the checkpoint is not signed by the issuer's key".into());

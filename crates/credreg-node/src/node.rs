@@ -163,19 +163,7 @@ pub fn now_rfc3339() -> String {
     format_time(OffsetDateTime::now_utc())
 }
 
-/// Formats a time as RFC 3339 UTC with whole seconds.
-pub fn format_time(t: OffsetDateTime) -> String {
-    let t = t.to_offset(time::UtcOffset::UTC);
-    format!(
-        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
-        t.year(),
-        t.month() as u8,
-        t.day(),
-        t.hour(),
-        t.minute(),
-        t.second()
-    )
-}
+pub use crate::clock::format_time;
 
 impl Node {
     /// Opens a node over `store`, signing with `key`, using `contexts` for JSON-LD.

@@ -1,29 +1,17 @@
-//! Quality standards as records: published by a state or consortium (or any node), replicated
-//! like every record, and applied to any definition the node knows.
+//! Quality in use: endorsements, the quality profile of a definition (standards met rule by
+//! rule, endorsements, recognizing districts, award and review statistics) and quality
+//! search. The standards themselves are records of their own (`standards.rs`).
 
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, Node, Published};
 use crate::recognition::RuleMatcher;
+use crate::standards::StandardEntry;
 use crate::stats::AwardStats;
 use crate::trust::Trust;
 use crate::CatalogEntry;
-use credreg_model::{
-    CredentialDef, Endorsement, Errors, Evaluation, QualityStandard, RecordKind, Validate, OB_V3,
-    VC_V2,
-};
+use credreg_model::{CredentialDef, Endorsement, Errors, Evaluation, RecordKind, OB_V3, VC_V2};
 use serde::Serialize;
 use std::sync::Arc;
-
-/// A standard this node holds.
-#[derive(Debug, Clone)]
-pub struct StandardEntry {
-    /// Record id.
-    pub id: String,
-    /// Who published it.
-    pub issuer: String,
-    /// The standard.
-    pub standard: QualityStandard,
-}
 
 /// An endorsement as the quality profile shows it.
 #[derive(Debug, Clone, Serialize)]
@@ -185,39 +173,6 @@ pub struct StandardResult {
 }
 
 impl Node {
-    /// Publishes a quality standard (signed record in this node's log, replicated).
-    pub fn publish_quality_standard(
-        &self,
-        standard: QualityStandard,
-    ) -> Result<Published, NodeError> {
-        let mut errors = Errors::default();
-        standard.validate(&mut errors);
-        errors.finish()?;
-        let body = serde_json::to_value(&standard).map_err(internal)?;
-        let record = self.sign_record(RecordKind::QualityStandard, body, &self.now_rfc3339())?;
-        let id = self.store.put_record(&record)?;
-        self.sign_checkpoint()?;
-        Ok(Published {
-            id,
-            bytes: Arc::new(record.bytes),
-        })
-    }
-
-    /// Every quality standard stored (own and replicated), oldest first.
-    pub fn quality_standards(&self) -> Result<Vec<StandardEntry>, NodeError> {
-        let mut out = Vec::new();
-        for item in self.store.records_of_kind(RecordKind::QualityStandard) {
-            let (id, bytes) = item?;
-            let (rec, standard) = decode_record::<QualityStandard>(&bytes)?;
-            out.push(StandardEntry {
-                id,
-                issuer: rec.issuer,
-                standard,
-            });
-        }
-        Ok(out)
-    }
-
     /// Endorses a definition (record id) or an issuer (DID), optionally as vetted against a
     /// quality standard: an Open Badges 3.0 `EndorsementCredential` signed with
     /// `eddsa-rdfc-2022`, published in this node's log inside an `Endorsement` record.

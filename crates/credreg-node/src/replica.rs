@@ -239,13 +239,7 @@ pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, Str
     Ok(signed)
 }
 
-/// The Ed25519 public key a `did:key` names.
-pub fn did_key_public(did: &str) -> Option<[u8; 32]> {
-    let multikey = did.strip_prefix("did:key:")?;
-    credreg_proof::keys::public_from_multikey(multikey)
-        .ok()
-        .map(|k| k.to_bytes())
-}
+pub use credreg_proof::keys::did_key_public;
 
 /// Stored tree nodes plus the ones a page adds (not yet written).
 struct Overlay<'a> {

@@ -180,7 +180,7 @@ pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
     let Some(obj) = input.as_object() else {
         return Err("the body must be a JSON object: a credential, a VerifiablePresentation or {\"credentials\": [...]}".into());
     };
-    let list: Vec<&Value> = if has_type(input, crate::bundle::BUNDLE_TYPE) {
+    let list: Vec<&Value> = if has_type(input, credreg_wire::bundle::BUNDLE_TYPE) {
         vec![input]
     } else if let Some(c) = obj.get("credentials") {
         match c {
@@ -209,7 +209,7 @@ pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
     let list: Vec<&Value> = list
         .into_iter()
         .map(|c| match c.get("credential") {
-            Some(inner) if has_type(c, crate::bundle::BUNDLE_TYPE) => inner,
+            Some(inner) if has_type(c, credreg_wire::bundle::BUNDLE_TYPE) => inner,
             _ => c,
         })
         .collect();

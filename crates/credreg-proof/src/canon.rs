@@ -172,7 +172,7 @@ impl Canonicalizer {
     }
 
     fn quads_with(&self, doc: &View<'_>, cached: bool) -> Result<Vec<oxrdf::Quad>, ProofError> {
-        self.limits.check(doc)?;
+        self.limits.check_entries(doc.entries())?;
         let null = Value::Null;
         let context_value = doc
             .entries()

@@ -318,6 +318,12 @@ fn as_list(v: Option<&Value>) -> impl Iterator<Item = &Value> {
     slice.iter()
 }
 
+/// The Ed25519 public key a `did:key` names, if it names one.
+pub fn did_key_public(did: &str) -> Option<[u8; 32]> {
+    let multikey = did.strip_prefix("did:key:")?;
+    public_from_multikey(multikey).ok().map(|k| k.to_bytes())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

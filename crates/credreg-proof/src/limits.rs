@@ -8,7 +8,6 @@
 //! credentials are shallow (an Open Badges 3.0 award is 6 levels deep and holds about 80 JSON
 //! values), so the bounds are far above them and far below harm.
 
-use crate::canon::View;
 use crate::error::ProofError;
 use serde_json::Value;
 
@@ -45,10 +44,13 @@ impl Default for DocumentLimits {
 }
 
 impl DocumentLimits {
-    /// Checks `doc` (the top level is already a JSON object).
-    pub fn check(&self, doc: &View<'_>) -> Result<(), ProofError> {
+    /// Checks a JSON object given as its entries (the caller's view of it).
+    pub fn check_entries<'a>(
+        &self,
+        entries: impl IntoIterator<Item = (&'a str, &'a Value)>,
+    ) -> Result<(), ProofError> {
         let mut tally = Tally::default();
-        for (k, v) in doc.entries() {
+        for (k, v) in entries {
             self.visit_entry(k, v, 2, &mut tally)?;
         }
         Ok(())
