@@ -1,15 +1,11 @@
 //! The `credreg` command: run a node, manage its contexts and tokens, import and verify awards.
 
+mod cmd;
 mod config;
-mod demo;
-mod fetch;
-mod import;
-mod serve;
-mod transfer_cmd;
-mod verify_cmd;
 
 use anyhow::{Context as _, Result};
 use clap::{Parser, Subcommand};
+use cmd::{contexts_fetch, demo, import, serve, transfer_report, verify};
 use config::Overrides;
 use credreg_node::{contexts_dir, generate_token, Role};
 use std::path::PathBuf;
@@ -247,9 +243,9 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 contexts_dir::add_from_dir(&mut store, &dir)?;
             }
             let verdicts = if offline {
-                verify_cmd::verify_bundles(store, &trust_anchors, &files)
+                verify::verify_bundles(store, &trust_anchors, &files)
             } else {
-                verify_cmd::verify_files(store, &trust, &files)?
+                verify::verify_files(store, &trust, &files)?
             };
             let all_ok = verdicts.iter().all(|v| v.ok);
             for v in verdicts {
@@ -277,7 +273,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
                     format!("http://{}", config.http)
                 }
             };
-            transfer_cmd::run(&transfer_cmd::Args {
+            transfer_report::run(&transfer_report::Args {
                 files: &files,
                 email: email.as_deref(),
                 node: &node,
@@ -319,11 +315,11 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let urls = if urls.is_empty() {
-                fetch::DEFAULT_URLS.iter().map(|u| u.to_string()).collect()
+                contexts_fetch::DEFAULT_URLS.iter().map(|u| u.to_string()).collect()
             } else {
                 urls
             };
-            for url in fetch::fetch(&cli.data_dir, &urls, mirror.as_deref(), force)? {
+            for url in contexts_fetch::fetch(&cli.data_dir, &urls, mirror.as_deref(), force)? {
                 println!("installed {url}");
             }
             Ok(ExitCode::SUCCESS)

@@ -1,0 +1,8 @@
+//! The subcommands, one module each; `main.rs` parses the command line and calls them.
+
+pub mod contexts_fetch;
+pub mod demo;
+pub mod import;
+pub mod serve;
+pub mod transfer_report;
+pub mod verify;
