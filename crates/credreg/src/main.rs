@@ -315,7 +315,10 @@ fn run(cli: Cli) -> Result<ExitCode> {
                 },
         } => {
             let urls = if urls.is_empty() {
-                contexts_fetch::DEFAULT_URLS.iter().map(|u| u.to_string()).collect()
+                contexts_fetch::DEFAULT_URLS
+                    .iter()
+                    .map(|u| u.to_string())
+                    .collect()
             } else {
                 urls
             };
