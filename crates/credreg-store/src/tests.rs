@@ -1,4 +1,3 @@
-
 use super::*;
 
 fn award(id: &str, index: u64) -> NewAward {
