@@ -297,3 +297,61 @@ pub fn numbered_definitions(prefix: &str, n: usize) -> Vec<credreg_model::Creden
         })
         .collect()
 }
+
+/// How long a federation test waits for a condition before it fails.
+pub const PATIENCE: Duration = Duration::from_secs(30);
+
+/// A state anchor and three districts; the state vouches for the districts and every node
+/// trusts every district.
+pub async fn four_node_federation(
+    dir: &std::path::Path,
+    ctx: &credreg_proof::ContextStore,
+) -> (FedNode, Vec<FedNode>) {
+    let (state, districts) = start_federation(
+        dir,
+        ctx,
+        ("Wisconsin Department of Public Instruction", 10),
+        &[
+            ("Kettle Moraine School District", 11),
+            ("Juab School District", 12),
+            ("Lake County Schools", 13),
+        ],
+    )
+    .await;
+    let members: Vec<String> = districts.iter().map(FedNode::did).collect();
+    all_trust(&state, &districts, &members).await;
+    (state, districts)
+}
+
+pub async fn all_trust(state: &FedNode, districts: &[FedNode], members: &[String]) {
+    for n in std::iter::once(state).chain(districts) {
+        for m in members {
+            if *m == n.did() {
+                continue;
+            }
+            eventually(&format!("node {} trusts {m}", n.seed), PATIENCE, || async {
+                n.issuer(m).await["trust"]["status"] == "member"
+            })
+            .await;
+        }
+    }
+}
+
+/// The whole federation holds every log in full (as each origin has it) and every catalog.
+pub async fn converged(nodes: &[&FedNode], what: &str) {
+    for origin in nodes {
+        let did = origin.did();
+        let size = origin.log_size(&did);
+        for n in nodes {
+            eventually(
+                &format!(
+                    "{what}: node {} holds {size} entries of node {}",
+                    n.seed, origin.seed
+                ),
+                PATIENCE,
+                || async { n.log_size(&did) == size },
+            )
+            .await;
+        }
+    }
+}
