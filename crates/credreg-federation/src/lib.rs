@@ -14,7 +14,7 @@ use credreg_net::{
     MessageRef, Multiaddr, NetClient, NetConfig, NetError, NetEvent, PeerId, PeerInfo, Topic,
     Validation,
 };
-use credreg_node::replica::{ApplyError, GossipVerdict, Outcome, Refusal, Target};
+use credreg_node::replica::{ApplyError, GossipOutcome, GossipVerdict, Refusal, Target};
 use credreg_node::Node;
 use credreg_wire::federation::{
     FederationCounters, FederationStatus, PeerView, Replicated, StatusFuture,
@@ -303,7 +303,7 @@ async fn run(
     }
 }
 
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+async fn on_blocking_pool<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
     tokio::task::spawn_blocking(f).await.ok()
 }
 
@@ -311,7 +311,7 @@ async fn on_gossip(inner: &Arc<Inner>, message: MessageRef, data: Vec<u8>) {
     inner.received(data.len());
     let node = inner.node.clone();
     let source = message.source();
-    let Some(outcome) = blocking(move || node.on_gossip(&data)).await else {
+    let Some(outcome) = on_blocking_pool(move || node.on_gossip(&data)).await else {
         inner.net.report(message, Validation::Ignore);
         return;
     };
@@ -336,7 +336,7 @@ async fn on_gossip(inner: &Arc<Inner>, message: MessageRef, data: Vec<u8>) {
 
 /// Follows up an outcome: gossip new evidence, fetch what is missing, re-compare after a
 /// trust change.
-fn after(inner: &Arc<Inner>, outcome: Outcome, source: Option<PeerId>) {
+fn after(inner: &Arc<Inner>, outcome: GossipOutcome, source: Option<PeerId>) {
     if let Some(r) = outcome.refusal {
         inner.metrics.refuse(r);
     }
@@ -483,7 +483,7 @@ async fn fetch_from(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Result
     };
     let mut from = inner.node.store().log_size(&issuer).unwrap_or(0);
     let mut next = (from < n).then(|| spawn_request(from));
-    let mut storing: Option<tokio::task::JoinHandle<Result<Outcome, ApplyError>>> = None;
+    let mut storing: Option<tokio::task::JoinHandle<Result<GossipOutcome, ApplyError>>> = None;
     while let Some(pending) = next.take() {
         let response = match pending.await {
             Ok(Ok(r)) => r,
@@ -542,7 +542,7 @@ const MAX_FORK_ENTRIES: u64 = 100_000;
 
 /// Fetches the peer's whole copy of the target's log and asks the node whether it is a fork
 /// the issuer signed. `Some` holds the evidence outcome.
-async fn investigate(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Option<Outcome> {
+async fn investigate(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Option<GossipOutcome> {
     let n = target.size();
     if n > MAX_FORK_ENTRIES {
         return None;
@@ -566,7 +566,7 @@ async fn investigate(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Optio
     }
     let node = inner.node.clone();
     let t = target.clone();
-    match blocking(move || node.fork_evidence(&t, &entries)).await {
+    match on_blocking_pool(move || node.fork_evidence(&t, &entries)).await {
         Some(Ok(Some(outcome))) => Some(outcome),
         _ => None,
     }
@@ -577,7 +577,7 @@ async fn investigate(inner: &Arc<Inner>, peer: PeerId, target: &Target) -> Optio
 fn stored(
     inner: &Arc<Inner>,
     peer: PeerId,
-    result: Result<Result<Outcome, ApplyError>, tokio::task::JoinError>,
+    result: Result<Result<GossipOutcome, ApplyError>, tokio::task::JoinError>,
 ) -> Result<(), Fault> {
     match result {
         Ok(Ok(outcome)) => {
@@ -613,14 +613,14 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
             issuer: cp.issuer.clone(),
             size: cp.size,
         });
-        let Some(outcome) = blocking(move || node.on_checkpoint(&cp)).await else {
+        let Some(outcome) = on_blocking_pool(move || node.on_checkpoint(&cp)).await else {
             continue;
         };
         if outcome.refusal == Some(Refusal::Forged) {
             inner.net.penalize(peer, outcome.note.clone());
         }
         // A peer may hold logs this node does not trust: that is not an offence here.
-        let outcome = Outcome {
+        let outcome = GossipOutcome {
             refusal: outcome.refusal.filter(|r| *r != Refusal::Untrusted),
             ..outcome
         };
@@ -630,7 +630,7 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
         inner.received(list.iter().map(|b| b.len()).sum());
         for bytes in list {
             let node = inner.node.clone();
-            if let Some(outcome) = blocking(move || node.on_gossip(&bytes)).await {
+            if let Some(outcome) = on_blocking_pool(move || node.on_gossip(&bytes)).await {
                 after(&inner, outcome, Some(peer));
             }
         }
@@ -647,7 +647,8 @@ async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
 async fn announce_own(inner: &Arc<Inner>, announced: &mut u64) {
     let node = inner.node.clone();
     let from = *announced;
-    let Some(Ok(Some((bytes, with_entries)))) = blocking(move || node.announcement(from)).await
+    let Some(Ok(Some((bytes, with_entries)))) =
+        on_blocking_pool(move || node.announcement(from)).await
     else {
         return;
     };

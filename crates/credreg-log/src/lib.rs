@@ -27,7 +27,7 @@ pub use checkpoint::{
     check_pair, verify_evidence, Checkpoint, CheckpointError, Equivocation, EvidenceError,
     PairVerdict, SignedCheckpoint, CHECKPOINT_DOMAIN,
 };
-pub use proof::{verify_consistency, verify_inclusion, ProofError};
+pub use proof::{verify_consistency, verify_inclusion, MerkleProofError};
 pub use tree::{
     appended_nodes, consistency_proof, inclusion_proof, leaf_hash, node_hash, root, Hash,
     MemoryLog, NodeSource, EMPTY_ROOT,

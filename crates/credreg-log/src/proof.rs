@@ -4,7 +4,7 @@ use crate::tree::{node_hash, Hash};
 
 /// Why a proof does not verify.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum ProofError {
+pub enum MerkleProofError {
     /// The index or sizes are impossible (index >= size, old > new, old == 0).
     #[error("impossible positions: {0}")]
     Positions(String),
@@ -23,9 +23,9 @@ pub fn verify_inclusion(
     size: u64,
     proof: &[Hash],
     root: &Hash,
-) -> Result<(), ProofError> {
+) -> Result<(), MerkleProofError> {
     if index >= size {
-        return Err(ProofError::Positions(format!(
+        return Err(MerkleProofError::Positions(format!(
             "index {index} is not below size {size}"
         )));
     }
@@ -33,7 +33,7 @@ pub fn verify_inclusion(
     let mut r = *leaf;
     for p in proof {
         if s == 0 {
-            return Err(ProofError::TooLong);
+            return Err(MerkleProofError::TooLong);
         }
         if f & 1 == 1 || f == s {
             r = node_hash(p, &r);
@@ -52,7 +52,7 @@ pub fn verify_inclusion(
     if s == 0 && r == *root {
         Ok(())
     } else {
-        Err(ProofError::Mismatch)
+        Err(MerkleProofError::Mismatch)
     }
 }
 
@@ -64,23 +64,23 @@ pub fn verify_consistency(
     old_root: &Hash,
     new_root: &Hash,
     proof: &[Hash],
-) -> Result<(), ProofError> {
+) -> Result<(), MerkleProofError> {
     if old == 0 || old > new {
-        return Err(ProofError::Positions(format!(
+        return Err(MerkleProofError::Positions(format!(
             "sizes {old} -> {new} (need 0 < old <= new)"
         )));
     }
     if old == new {
         return if !proof.is_empty() {
-            Err(ProofError::TooLong)
+            Err(MerkleProofError::TooLong)
         } else if old_root == new_root {
             Ok(())
         } else {
-            Err(ProofError::Mismatch)
+            Err(MerkleProofError::Mismatch)
         };
     }
     if proof.is_empty() {
-        return Err(ProofError::Mismatch);
+        return Err(MerkleProofError::Mismatch);
     }
     let mut path: Vec<Hash> = Vec::with_capacity(proof.len() + 1);
     if old.is_power_of_two() {
@@ -95,7 +95,7 @@ pub fn verify_consistency(
     let (mut fr, mut sr) = (path[0], path[0]);
     for c in &path[1..] {
         if s == 0 {
-            return Err(ProofError::TooLong);
+            return Err(MerkleProofError::TooLong);
         }
         if f & 1 == 1 || f == s {
             fr = node_hash(c, &fr);
@@ -115,6 +115,6 @@ pub fn verify_consistency(
     if fr == *old_root && sr == *new_root && s == 0 {
         Ok(())
     } else {
-        Err(ProofError::Mismatch)
+        Err(MerkleProofError::Mismatch)
     }
 }

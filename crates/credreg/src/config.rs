@@ -19,7 +19,7 @@ pub struct Config {
     pub log: String,
     pub kind: String,
     pub limits: LimitsConfig,
-    pub federation: FederationConfig,
+    pub federation: FederationSection,
 }
 
 /// `[limits]`: how long and how much one client may hold the node.
@@ -70,7 +70,7 @@ impl LimitsConfig {
 /// `[federation]`: the libp2p network and whom to trust.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
-pub struct FederationConfig {
+pub struct FederationSection {
     pub name: String,
     pub listen: Vec<String>,
     pub bootstrap: Vec<String>,
@@ -81,7 +81,7 @@ pub struct FederationConfig {
     pub anti_entropy_secs: u64,
 }
 
-impl Default for FederationConfig {
+impl Default for FederationSection {
     fn default() -> Self {
         Self {
             name: String::new(),
@@ -107,7 +107,7 @@ impl Default for Config {
             log: "info,tower_http=info".into(),
             kind: "district".into(),
             limits: LimitsConfig::default(),
-            federation: FederationConfig::default(),
+            federation: FederationSection::default(),
         }
     }
 }

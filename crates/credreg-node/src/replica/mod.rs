@@ -164,7 +164,7 @@ impl Target {
 
 /// What handling a gossip message (or a peer's summary) led to.
 #[derive(Debug, Default)]
-pub struct Outcome {
+pub struct GossipOutcome {
     /// Verdict (`None` means accept).
     pub refusal: Option<Refusal>,
     /// Not an offence, just nothing to do.
@@ -181,7 +181,7 @@ pub struct Outcome {
     pub trust_changed: bool,
 }
 
-impl Outcome {
+impl GossipOutcome {
     fn refuse(refusal: Refusal, note: impl Into<String>) -> Self {
         Self {
             refusal: Some(refusal),
@@ -316,11 +316,14 @@ impl Node {
     }
 
     /// Handles a gossip message (already size-capped by the transport).
-    pub fn on_gossip(&self, data: &[u8]) -> Outcome {
+    pub fn on_gossip(&self, data: &[u8]) -> GossipOutcome {
         let message: GossipMessage = match serde_json::from_slice(data) {
             Ok(m) => m,
             Err(e) => {
-                return Outcome::refuse(Refusal::Malformed, format!("not a credreg message: {e}"))
+                return GossipOutcome::refuse(
+                    Refusal::Malformed,
+                    format!("not a credreg message: {e}"),
+                )
             }
         };
         match message {
@@ -329,13 +332,13 @@ impl Node {
         }
     }
 
-    fn on_announcement(&self, a: Announcement) -> Outcome {
+    fn on_announcement(&self, a: Announcement) -> GossipOutcome {
         let total: usize = a.entries.iter().map(String::len).sum();
         if a.entries.len() as u64 > ANNOUNCE_MAX_ENTRIES
             || total > ANNOUNCE_MAX_BYTES
             || a.entries.iter().any(|e| e.len() > MAX_RECORD_BYTES)
         {
-            return Outcome::refuse(
+            return GossipOutcome::refuse(
                 Refusal::Oversized,
                 format!(
                     "{} entries, {total} bytes: more than an announcement may carry",
@@ -346,13 +349,13 @@ impl Node {
         let now = self.settings().env.unix_now();
         let ts = a.checkpoint.timestamp;
         if ts.saturating_add(MAX_GOSSIP_AGE_SECS) < now {
-            return Outcome::refuse(
+            return GossipOutcome::refuse(
                 Refusal::Replayed,
                 format!("a checkpoint signed {}s ago, gossiped again", now - ts),
             );
         }
         if ts > now.saturating_add(MAX_CLOCK_SKEW_SECS) {
-            return Outcome::refuse(Refusal::Forged, "a checkpoint dated in the future");
+            return GossipOutcome::refuse(Refusal::Forged, "a checkpoint dated in the future");
         }
         let mut outcome = self.on_checkpoint(&a.checkpoint);
         let Some(target) = outcome.fetch.take() else {
@@ -365,7 +368,7 @@ impl Node {
         };
         let entries: Vec<Vec<u8>> = a.entries.into_iter().map(String::into_bytes).collect();
         if from.checked_add(entries.len() as u64) != Some(target.size()) {
-            return Outcome::refuse(
+            return GossipOutcome::refuse(
                 Refusal::Malformed,
                 "the entries do not end at the checkpoint's size",
             );
@@ -379,30 +382,30 @@ impl Node {
                 }
                 Ok(Overlap::Conflict(evidence)) => return self.record_evidence(evidence),
                 Ok(Overlap::Unsure) => {
-                    let mut o = Outcome::ignore("overlaps a catch-up in progress");
+                    let mut o = GossipOutcome::ignore("overlaps a catch-up in progress");
                     o.fetch = Some(target);
                     return o;
                 }
-                Err(why) => return Outcome::refuse(Refusal::Forged, why),
+                Err(why) => return GossipOutcome::refuse(Refusal::Forged, why),
             },
             Ok(_) => {
                 // Behind `from`: this node cannot check the entries, so it does not forward
                 // them, but it fetches what it misses.
-                let mut o = Outcome::ignore("entries start after the end of this replica");
+                let mut o = GossipOutcome::ignore("entries start after the end of this replica");
                 o.fetch = Some(target);
                 return o;
             }
-            Err(e) => return Outcome::ignore(format!("store: {e}")),
+            Err(e) => return GossipOutcome::ignore(format!("store: {e}")),
         };
         match self.apply_entries(&target, from, entries, &[]) {
             Ok(o) => o,
-            Err(ApplyError::Bad(why)) => Outcome::refuse(Refusal::Forged, why),
+            Err(ApplyError::Bad(why)) => GossipOutcome::refuse(Refusal::Forged, why),
             Err(ApplyError::Moved) => {
-                let mut o = Outcome::ignore("replica moved meanwhile");
+                let mut o = GossipOutcome::ignore("replica moved meanwhile");
                 o.fetch = Some(target);
                 o
             }
-            Err(ApplyError::Node(e)) => Outcome::ignore(format!("this node failed: {e}")),
+            Err(ApplyError::Node(e)) => GossipOutcome::ignore(format!("this node failed: {e}")),
         }
     }
 
@@ -478,39 +481,39 @@ impl Node {
 
     /// Judges a checkpoint (from gossip or a peer's summaries): verified, trusted, then
     /// compared with the replica. `fetch` is set when it is ahead.
-    pub fn on_checkpoint(&self, json: &CheckpointJson) -> Outcome {
+    pub fn on_checkpoint(&self, json: &CheckpointJson) -> GossipOutcome {
         let signed = match checked_checkpoint(json) {
             Ok(s) => s,
-            Err(why) => return Outcome::refuse(Refusal::Forged, why),
+            Err(why) => return GossipOutcome::refuse(Refusal::Forged, why),
         };
         let issuer = signed.checkpoint.issuer.clone();
         if issuer == self.did() {
-            return Outcome::ignore("this node's own checkpoint");
+            return GossipOutcome::ignore("this node's own checkpoint");
         }
         let trust = self.trust_of(&issuer);
         if !trust.status.is_trusted() {
-            return Outcome::refuse(
+            return GossipOutcome::refuse(
                 Refusal::Untrusted,
                 format!("{issuer} is {}", trust.status.as_str()),
             );
         }
         let bytes = match serde_json::to_vec(json) {
             Ok(b) => b,
-            Err(e) => return Outcome::ignore(format!("cannot encode: {e}")),
+            Err(e) => return GossipOutcome::ignore(format!("cannot encode: {e}")),
         };
         match self.compare(&signed) {
-            Ok(Compared::Ahead) => Outcome {
+            Ok(Compared::Ahead) => GossipOutcome {
                 fetch: Some(Target {
                     checkpoint: signed,
                     bytes,
                 }),
                 note: "ahead of the replica".into(),
-                ..Outcome::default()
+                ..GossipOutcome::default()
             },
-            Ok(Compared::Known) => Outcome::ignore("already known"),
-            Ok(Compared::Unsure) => Outcome::ignore("inside a catch-up in progress"),
+            Ok(Compared::Known) => GossipOutcome::ignore("already known"),
+            Ok(Compared::Unsure) => GossipOutcome::ignore("inside a catch-up in progress"),
             Ok(Compared::Conflict(evidence)) => self.record_evidence(evidence),
-            Err(e) => Outcome::ignore(format!("this node failed: {e}")),
+            Err(e) => GossipOutcome::ignore(format!("this node failed: {e}")),
         }
     }
 
@@ -554,13 +557,13 @@ impl Node {
         Ok(Compared::Conflict(Box::new(evidence)))
     }
 
-    fn on_evidence(&self, e: &EvidenceJson) -> Outcome {
+    fn on_evidence(&self, e: &EvidenceJson) -> GossipOutcome {
         if e.proof.len() > 128 {
-            return Outcome::refuse(Refusal::Oversized, "a proof longer than any log's");
+            return GossipOutcome::refuse(Refusal::Oversized, "a proof longer than any log's");
         }
         match e.verify() {
             Ok(_) => self.record_evidence(Box::new(e.clone())),
-            Err(why) => Outcome::refuse(Refusal::Forged, format!("not evidence: {why}")),
+            Err(why) => GossipOutcome::refuse(Refusal::Forged, format!("not evidence: {why}")),
         }
     }
 
@@ -571,7 +574,7 @@ impl Node {
         &self,
         target: &Target,
         entries: &[Vec<u8>],
-    ) -> Result<Option<Outcome>, String> {
+    ) -> Result<Option<GossipOutcome>, String> {
         let n = target.size();
         if entries.len() as u64 != n {
             return Err(format!("{} entries served for a log of {n}", entries.len()));
@@ -610,10 +613,10 @@ impl Node {
         }))))
     }
 
-    fn record_evidence(&self, mut evidence: Box<EvidenceJson>) -> Outcome {
+    fn record_evidence(&self, mut evidence: Box<EvidenceJson>) -> GossipOutcome {
         let reason = match evidence.verify() {
             Ok(r) => r,
-            Err(why) => return Outcome::ignore(format!("could not build evidence: {why}")),
+            Err(why) => return GossipOutcome::ignore(format!("could not build evidence: {why}")),
         };
         evidence.reason = reason.clone();
         // Stored in a canonical order so the same conflict found twice is stored once.
@@ -624,18 +627,18 @@ impl Node {
             std::mem::swap(&mut e.first, &mut e.second);
         }
         let Ok(bytes) = serde_json::to_vec(&GossipMessage::Evidence(*evidence.clone())) else {
-            return Outcome::ignore("cannot encode evidence");
+            return GossipOutcome::ignore("cannot encode evidence");
         };
         match self.store.put_evidence(&evidence.issuer, &bytes) {
-            Ok(true) => Outcome {
+            Ok(true) => GossipOutcome {
                 refusal: None,
                 ignored: false,
                 note: format!("{} equivocated: {reason}", evidence.issuer),
                 evidence: Some(bytes),
-                ..Outcome::default()
+                ..GossipOutcome::default()
             },
-            Ok(false) => Outcome::ignore("evidence already held"),
-            Err(e) => Outcome::ignore(format!("store: {e}")),
+            Ok(false) => GossipOutcome::ignore("evidence already held"),
+            Err(e) => GossipOutcome::ignore(format!("store: {e}")),
         }
     }
 

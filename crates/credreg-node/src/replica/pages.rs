@@ -125,7 +125,7 @@ impl Node {
         from: u64,
         entries: Vec<Vec<u8>>,
         proof: &[Hash],
-    ) -> Result<Outcome, ApplyError> {
+    ) -> Result<GossipOutcome, ApplyError> {
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let page = self.check_page(target.issuer(), entries, threads)?;
         self.store_page(target, from, page, proof)
@@ -161,7 +161,7 @@ impl Node {
         from: u64,
         page: CheckedPage,
         proof: &[Hash],
-    ) -> Result<Outcome, ApplyError> {
+    ) -> Result<GossipOutcome, ApplyError> {
         let issuer = target.issuer();
         if page.issuer != issuer {
             return Err(ApplyError::Bad("a page of another issuer's log".into()));
@@ -232,11 +232,11 @@ impl Node {
             Err(e) => return Err(NodeError::from(e).into()),
         }
         let trust_changed = self.index_replicated(page.decoded)?;
-        Ok(Outcome {
+        Ok(GossipOutcome {
             stored: entries.len() as u64,
             trust_changed,
             note: format!("stored entries {from}..{end} of {issuer}"),
-            ..Outcome::default()
+            ..GossipOutcome::default()
         })
     }
 
