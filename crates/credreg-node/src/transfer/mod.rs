@@ -340,7 +340,7 @@ impl Node {
                         held.entry(d.id.clone()).or_default().push(report.index);
                     }
                 }
-                Verdict::Valid if !trusted(report) => {
+                Verdict::Valid if !report.trusted => {
                     let note = if report.issuer.equivocated {
                         "Its issuer signed inconsistent logs, so its badges are not recognized."
                             .to_owned()
@@ -577,28 +577,38 @@ impl Node {
     }
 }
 
-/// Whether the pipeline's `trusted` check passed (a trusted issuer without equivocation
-/// evidence): the pipeline's judgement, not a second copy of its rule.
-fn trusted(report: &CredentialReport) -> bool {
-    report
-        .checks
-        .iter()
-        .any(|c| c.check == "trusted" && c.status == crate::CheckStatus::Pass)
+fn outcome_of(report: &CredentialReport) -> BadgeOutcome {
+    BadgeOutcome::undecided(
+        report.index,
+        report.id.clone(),
+        report.name.clone(),
+        report.issuer.clone(),
+        report.verdict,
+    )
 }
 
-fn outcome_of(report: &CredentialReport) -> BadgeOutcome {
-    BadgeOutcome {
-        index: report.index,
-        id: report.id.clone(),
-        name: report.name.clone(),
-        issuer: report.issuer.clone(),
-        verdict: report.verdict,
-        outcome: Outcome::NotRecognized,
-        reason: None,
-        credential: None,
-        rule: None,
-        equivalent: None,
-        credit: None,
-        note: String::new(),
+impl BadgeOutcome {
+    /// A badge not (yet) recognized, with nothing decided about it.
+    pub(crate) fn undecided(
+        index: usize,
+        id: Option<String>,
+        name: Option<String>,
+        issuer: IssuerInfo,
+        verdict: Verdict,
+    ) -> Self {
+        BadgeOutcome {
+            index,
+            id,
+            name,
+            issuer,
+            verdict,
+            outcome: Outcome::NotRecognized,
+            reason: None,
+            credential: None,
+            rule: None,
+            equivalent: None,
+            credit: None,
+            note: String::new(),
+        }
     }
 }

@@ -101,26 +101,14 @@ mod tests {
     use credreg_model::{Cap, Recognition};
 
     fn badge(index: usize) -> BadgeOutcome {
-        BadgeOutcome {
-            index,
-            id: None,
+        let issuer = IssuerInfo {
+            id: Some("did:key:zJuab".into()),
             name: None,
-            issuer: IssuerInfo {
-                id: Some("did:key:zJuab".into()),
-                name: None,
-                status: "member",
-                anchor: None,
-                equivocated: false,
-            },
-            verdict: Verdict::Valid,
-            outcome: Outcome::NotRecognized,
-            reason: None,
-            credential: None,
-            rule: None,
-            equivalent: None,
-            credit: None,
-            note: String::new(),
-        }
+            status: "member",
+            anchor: None,
+            equivocated: false,
+        };
+        BadgeOutcome::undecided(index, None, None, issuer, Verdict::Valid)
     }
 
     fn rule(credit: Credit, cap: Option<Cap>) -> Recognition {
