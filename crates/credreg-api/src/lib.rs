@@ -224,7 +224,15 @@ async fn problems_for_everything(req: Request, next: Next) -> Response {
     } else {
         text
     };
-    let mut out = Problem::new(status, kind, title, detail).into_response();
+    let problem = if status.is_server_error() {
+        // The framework's own text could name internals: it goes to the log, not the client.
+        let mut p = Problem::internal(detail);
+        p.status = status.as_u16();
+        p
+    } else {
+        Problem::new(status, kind, title, detail)
+    };
+    let mut out = problem.into_response();
     for (name, value) in parts.headers.iter() {
         if name == axum::http::header::ALLOW {
             out.headers_mut().insert(name, value.clone());

@@ -27,6 +27,20 @@ pub struct Problem {
     pub errors: Vec<FieldError>,
 }
 
+/// A fresh incident id: the process start and a counter, enough to find one line in a log.
+fn incident_id() -> String {
+    use std::sync::atomic::{AtomicU64, Ordering};
+    use std::sync::OnceLock;
+    static START: OnceLock<u64> = OnceLock::new();
+    static NEXT: AtomicU64 = AtomicU64::new(1);
+    let start = *START.get_or_init(|| {
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs())
+    });
+    format!("{start:x}-{}", NEXT.fetch_add(1, Ordering::Relaxed))
+}
+
 impl Problem {
     /// A problem of `kind` with `status`.
     pub fn new(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Self {
@@ -74,13 +88,18 @@ impl Problem {
         )
     }
 
-    /// 500 `internal`.
-    pub fn internal(detail: impl Into<String>) -> Self {
+    /// 500 `internal`. `cause` goes to the node's log under a fresh incident id; the answer
+    /// carries only the id (the cause can name files, keys or internal state).
+    pub fn internal(cause: impl Into<String>) -> Self {
+        let incident = incident_id();
+        tracing::error!(%incident, cause = %cause.into(), "internal error");
         Self::new(
             StatusCode::INTERNAL_SERVER_ERROR,
             "internal",
             "Internal error",
-            detail,
+            format!(
+                "The node could not answer this request; nothing was changed by the failure. Its log records the cause under incident {incident}."
+            ),
         )
     }
 }
@@ -126,10 +145,27 @@ impl From<NodeError> for Problem {
                 "A JSON-LD context is not installed",
                 e.to_string(),
             ),
-            other => {
-                tracing::error!(error = %other, "request failed");
-                Problem::internal(other.to_string())
-            }
+            other => Problem::internal(other.to_string()),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn internal_errors_name_an_incident_not_their_cause() {
+        let a = Problem::internal("sled: /srv/credreg/data/db/conf: permission denied");
+        let b = Problem::internal("another");
+        assert_eq!(a.status, 500);
+        assert!(!a.detail.contains("/srv/credreg"), "{}", a.detail);
+        assert!(a.detail.contains("incident"), "{}", a.detail);
+        assert_ne!(a.detail, b.detail, "each failure gets its own incident id");
+        let from_node = Problem::from(NodeError::Store(credreg_store::StoreError::Corrupt {
+            tree: "records-2",
+            detail: "bad bytes at key 0x00ff".into(),
+        }));
+        assert!(!from_node.detail.contains("0x00ff"), "{}", from_node.detail);
     }
 }
