@@ -33,7 +33,9 @@ pub(crate) async fn log_checkpoint(
         .node
         .checkpoint(&issuer)?
         .ok_or_else(|| Problem::not_found(format!("This node holds no log for `{issuer}`.")))?;
-    let signed = cp.to_signed().map_err(Problem::internal)?;
+    let signed = cp
+        .to_signed()
+        .map_err(|e| Problem::internal(e.to_string()))?;
     let signed_message = signed
         .checkpoint
         .signed_bytes()

@@ -3,99 +3,12 @@
 
 use crate::error::NodeError;
 use crate::node::{internal, Node};
-use credreg_log::{Checkpoint, Hash, SignedCheckpoint};
-use serde::{Deserialize, Serialize};
+use credreg_log::{Checkpoint, Hash};
 
 /// Largest page of entries served at once.
 pub const MAX_ENTRIES_PAGE: u64 = 256;
 
-/// A signed checkpoint as stored and served (hashes and keys lowercase hex).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct CheckpointJson {
-    /// Issuer DID.
-    pub issuer: String,
-    /// Entries.
-    pub size: u64,
-    /// Root, hex.
-    pub root: String,
-    /// Unix seconds.
-    pub timestamp: u64,
-    /// Ed25519 public key, hex (32 bytes).
-    pub key: String,
-    /// Ed25519 signature over the `credreg-checkpoint/v1` encoding, hex (64 bytes).
-    pub signature: String,
-}
-
-impl CheckpointJson {
-    /// From a signed checkpoint.
-    pub fn of(c: &SignedCheckpoint) -> Self {
-        Self {
-            issuer: c.checkpoint.issuer.clone(),
-            size: c.checkpoint.size,
-            root: hex::encode(c.checkpoint.root),
-            timestamp: c.checkpoint.timestamp,
-            key: hex::encode(c.key),
-            signature: hex::encode(c.signature),
-        }
-    }
-
-    /// Back to a signed checkpoint (not yet verified).
-    pub fn to_signed(&self) -> Result<SignedCheckpoint, String> {
-        let decode = |what: &str, s: &str, n: usize| -> Result<Vec<u8>, String> {
-            let v = hex::decode(s).map_err(|e| format!("{what}: {e}"))?;
-            if v.len() != n {
-                return Err(format!("{what} must be {n} bytes"));
-            }
-            Ok(v)
-        };
-        let mut root = [0u8; 32];
-        root.copy_from_slice(&decode("root", &self.root, 32)?);
-        let mut key = [0u8; 32];
-        key.copy_from_slice(&decode("key", &self.key, 32)?);
-        let mut signature = [0u8; 64];
-        signature.copy_from_slice(&decode("signature", &self.signature, 64)?);
-        Ok(SignedCheckpoint {
-            checkpoint: Checkpoint {
-                issuer: self.issuer.clone(),
-                size: self.size,
-                root,
-                timestamp: self.timestamp,
-            },
-            key,
-            signature,
-        })
-    }
-}
-
-/// An inclusion proof as served.
-#[derive(Debug, Clone, Serialize)]
-pub struct InclusionJson {
-    /// Entry index.
-    pub index: u64,
-    /// Tree size the proof is for.
-    pub size: u64,
-    /// `blake3(0x00 || entry)`, hex.
-    pub leaf_hash: String,
-    /// Root at `size`, hex.
-    pub root: String,
-    /// Sibling hashes, leaf to root, hex.
-    pub proof: Vec<String>,
-}
-
-/// A consistency proof as served.
-#[derive(Debug, Clone, Serialize)]
-pub struct ConsistencyJson {
-    /// Older size.
-    pub from: u64,
-    /// Newer size.
-    pub to: u64,
-    /// Root at `from`, hex.
-    pub from_root: String,
-    /// Root at `to`, hex.
-    pub to_root: String,
-    /// RFC 9162 consistency proof, hex.
-    pub proof: Vec<String>,
-}
+pub use credreg_wire::log::{CheckpointJson, ConsistencyJson, InclusionJson};
 
 fn hexes(v: &[Hash]) -> Vec<String> {
     v.iter().map(hex::encode).collect()
@@ -283,7 +196,8 @@ impl Node {
             .checkpoint(issuer)
             .map_err(|e| e.to_string())?
             .ok_or("the issuer's log has no checkpoint yet")?
-            .to_signed()?;
+            .to_signed()
+            .map_err(|e| e.to_string())?;
         let expected = if issuer == self.did() {
             Some(self.signing_key().verifying_key().to_bytes())
         } else {

@@ -234,7 +234,7 @@ pub enum ApplyError {
 
 /// Verifies a checkpoint from outside: well-formed, key of its issuer's `did:key`, signature.
 pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, String> {
-    let signed = json.to_signed()?;
+    let signed = json.to_signed().map_err(|e| e.to_string())?;
     let expected = did_key_public(&signed.checkpoint.issuer)
         .ok_or("the issuer is not a did:key this node can check")?;
     if expected != signed.key {
@@ -591,7 +591,7 @@ impl Node {
             _ => return Ok(None),
         };
         let alt = fork.root_at(ours.size).ok_or("the fork is shorter")?;
-        let signed = ours.to_signed()?;
+        let signed = ours.to_signed().map_err(|e| e.to_string())?;
         if alt == signed.checkpoint.root {
             return Ok(None);
         }
