@@ -167,7 +167,8 @@ pub(crate) async fn verify(
     let node = state.node.clone();
     let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
-        node.verify(&value).map_err(Problem::malformed)
+        node.verify(&value)
+            .map_err(|e| Problem::malformed(e.to_string()))
     })
     .await?;
     state.metrics.count_verifications(&report);

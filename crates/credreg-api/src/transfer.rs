@@ -98,7 +98,8 @@ pub(crate) async fn transfer_report(
     let node = state.node.clone();
     let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
-        let input = credreg_node::transfer::transfer_input(&value).map_err(Problem::malformed)?;
+        let input = credreg_node::transfer::transfer_input(&value)
+            .map_err(|e| Problem::malformed(e.to_string()))?;
         Ok(node.transfer_report(&input, q.district.as_deref())?)
     })
     .await?;

@@ -48,4 +48,4 @@ pub use node::{
 pub use recognition::RecognitionEntry;
 pub use transfer::{TransferInput, TransferReport};
 pub use trust::{FederationSettings, Trust, TrustStatus};
-pub use verify::{CheckResult, CheckStatus, CredentialReport, Verdict, VerifyReport};
+pub use verify::{CheckResult, CheckStatus, CredentialReport, InputError, Verdict, VerifyReport};

@@ -18,7 +18,9 @@ mod rules;
 
 use crate::node::Node;
 use crate::recognition::RuleMatcher;
-use crate::verify::{credentials_of, CredentialReport, IssuerInfo, Verdict, VerifyReport};
+use crate::verify::{
+    credentials_of, CredentialReport, InputError, IssuerInfo, Verdict, VerifyReport,
+};
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, CapPeriod, Credit, LocalValue, Recognition, ValueUnit};
 use credreg_proof::{CredentialFacts, DateFact};
@@ -203,11 +205,11 @@ pub struct TransferInput<'a> {
 
 /// Reads a transfer-report body: what [`credentials_of`] accepts (bundles included), plus an
 /// optional top-level `email`.
-pub fn transfer_input(body: &Value) -> Result<TransferInput<'_>, String> {
+pub fn transfer_input(body: &Value) -> Result<TransferInput<'_>, InputError> {
     let email = match body.get("email") {
         None | Some(Value::Null) => None,
         Some(Value::String(e)) if credreg_model::looks_like_email(e) => Some(e.clone()),
-        Some(_) => return Err("`email` must be an e-mail address".into()),
+        Some(_) => return Err(InputError::BadEmail),
     };
     Ok(TransferInput {
         credentials: credentials_of(body)?,

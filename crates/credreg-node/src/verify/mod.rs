@@ -176,35 +176,54 @@ pub struct Summary {
     pub untrusted: usize,
 }
 
+/// Why a verification or transfer-report body holds no credentials to check.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum InputError {
+    /// The body is not a JSON object.
+    #[error("the body must be a JSON object: a credential, a VerifiablePresentation or {{\"credentials\": [...]}}")]
+    NotAnObject,
+    /// `credentials` is there but not an array.
+    #[error("`credentials` must be an array")]
+    CredentialsNotAnArray,
+    /// A presentation's `verifiableCredential` is neither a credential nor a list of them.
+    #[error("`verifiableCredential` must be a credential or an array of them")]
+    BadPresentation,
+    /// Nothing to verify.
+    #[error("no credentials to verify")]
+    Empty,
+    /// More than [`MAX_CREDENTIALS`].
+    #[error("{0} credentials given; at most {MAX_CREDENTIALS} per request")]
+    TooMany(usize),
+    /// A transfer report's `email` is not an e-mail address.
+    #[error("`email` must be an e-mail address")]
+    BadEmail,
+}
+
 /// Pulls the credentials out of a request body: one credential, a `VerifiablePresentation`, or
 /// `{"credentials": [...]}`. Borrows them: nothing is copied on the way to verification.
-pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
+pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, InputError> {
     let Some(obj) = input.as_object() else {
-        return Err("the body must be a JSON object: a credential, a VerifiablePresentation or {\"credentials\": [...]}".into());
+        return Err(InputError::NotAnObject);
     };
     let list: Vec<&Value> = if has_type(input, credreg_wire::bundle::BUNDLE_TYPE) {
         vec![input]
     } else if let Some(c) = obj.get("credentials") {
         match c {
             Value::Array(a) => a.iter().collect(),
-            _ => return Err("`credentials` must be an array".into()),
+            _ => return Err(InputError::CredentialsNotAnArray),
         }
     } else if has_type(input, "VerifiablePresentation") {
         match obj.get("verifiableCredential") {
             Some(Value::Array(a)) => a.iter().collect(),
             Some(v @ Value::Object(_)) => vec![v],
             None => vec![],
-            Some(_) => {
-                return Err(
-                    "`verifiableCredential` must be a credential or an array of them".into(),
-                )
-            }
+            Some(_) => return Err(InputError::BadPresentation),
         }
     } else {
         vec![input]
     };
     if list.is_empty() {
-        return Err("no credentials to verify".into());
+        return Err(InputError::Empty);
     }
     // An offline bundle stands for the credential it carries (a node checks it against what
     // it holds itself; `credreg verify --offline` checks the bundle's own evidence).
@@ -216,10 +235,7 @@ pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, String> {
         })
         .collect();
     if list.len() > MAX_CREDENTIALS {
-        return Err(format!(
-            "{} credentials given; at most {MAX_CREDENTIALS} per request",
-            list.len()
-        ));
+        return Err(InputError::TooMany(list.len()));
     }
     Ok(list)
 }
@@ -285,7 +301,7 @@ fn signed_shape(facts: &CredentialFacts) -> Result<(), String> {
 impl Node {
     /// Verifies credentials (see [`credentials_of`]). Proofs are checked with one batch
     /// signature verification across the request.
-    pub fn verify(&self, input: &Value) -> Result<VerifyReport, String> {
+    pub fn verify(&self, input: &Value) -> Result<VerifyReport, InputError> {
         Ok(self.verify_credentials(&credentials_of(input)?))
     }
 
