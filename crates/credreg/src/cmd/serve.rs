@@ -169,13 +169,14 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let federation = running;
         let app = credreg_api::router(state);
+        let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(
             "credreg listening on http://{bound} as {} ({public_url})",
             node.did()
         );
         tracing::info!(%bound, did = %node.did(), "serving");
-        let stopped = credreg_api::serve(listener, app, limits.server(), shutdown_signal()).await?;
+        let stopped = credreg_api::serve(listener, app, limits.server(), shutdown).await?;
         if stopped == credreg_api::Stopped::GraceExpired {
             tracing::warn!(
                 grace_secs = limits.shutdown_grace_secs,
@@ -200,24 +201,26 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
 /// Stack of the runtime's threads (workers and the blocking pool).
 const WORKER_STACK_BYTES: usize = 8 * 1024 * 1024;
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
+/// Ctrl-C or SIGTERM. The handlers are installed when this is called (before the node says
+/// it is listening), not when the future is first polled: a signal sent right after the
+/// "listening" line must stop the node cleanly, not kill it with the default action.
+fn shutdown_signal() -> Result<impl std::future::Future<Output = ()>> {
     #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
+    let (mut term, mut int) = {
+        use tokio::signal::unix::{signal, SignalKind};
+        (
+            signal(SignalKind::terminate()).context("installing the SIGTERM handler")?,
+            signal(SignalKind::interrupt()).context("installing the SIGINT handler")?,
+        )
     };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        _ = ctrl_c => {},
-        _ = term => {},
-    }
-    tracing::info!("shutting down: finishing requests in flight");
+    Ok(async move {
+        #[cfg(unix)]
+        tokio::select! {
+            _ = term.recv() => {},
+            _ = int.recv() => {},
+        }
+        #[cfg(not(unix))]
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down: finishing requests in flight");
+    })
 }
