@@ -672,3 +672,13 @@ fn tokens_are_listed_revoked_and_rotated() {
     assert_eq!(probe(&server, rotated), 422);
     server.stop();
 }
+
+#[test]
+fn a_signal_right_after_listening_stops_the_node_cleanly() {
+    // The signal handlers exist before the "listening" line: a SIGTERM sent the moment it
+    // appears is a clean shutdown (exit 0), never the default action.
+    for _ in 0..5 {
+        let dir = tempfile::tempdir().expect("tempdir");
+        Server::start(&dir.path().join("data")).stop();
+    }
+}
