@@ -20,7 +20,7 @@ use crate::log::CheckpointJson;
 use crate::node::{internal, Node};
 use crate::verify::{finish, CheckResult, CheckStatus, CredentialReport, IssuerInfo};
 use credreg_model::{AwardReceipt, Membership, RecordKind, UnsignedRecord};
-use credreg_proof::{DataIntegrity, KeyResolver, VerifyOptions};
+use credreg_proof::{CredentialFacts, DataIntegrity, KeyResolver, VerifyOptions};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use time::OffsetDateTime;
@@ -193,8 +193,13 @@ pub fn verify_bundle(
         now: Some(now),
         ..VerifyOptions::default()
     };
-    // The award's proof, by the issuer's own did:key (offline: no DID documents).
-    match di.verify(cred, &resolver, &options) {
+    // The award's proof, by the issuer's own did:key (offline: no DID documents); its facts
+    // are read from the signed data, as the node's own pipeline reads them.
+    let award_options = VerifyOptions {
+        credential_facts: true,
+        ..options.clone()
+    };
+    let facts = match di.verify(cred, &resolver, &award_options) {
         Ok(v) if v.issuer_proof().is_some() => {
             checks.push(CheckResult::new(
                 "proof",
@@ -206,6 +211,7 @@ pub fn verify_bundle(
                 CheckStatus::Pass,
                 Some(format!("signed by the issuer's own did:key {issuer_did}")),
             ));
+            v.facts.unwrap_or_else(CredentialFacts::empty)
         }
         Ok(_) => {
             checks.push(CheckResult::new(
@@ -224,7 +230,7 @@ pub fn verify_bundle(
             checks.push(CheckResult::proof_failed(&e));
             return finish(0, cred, issuer, checks);
         }
-    }
+    };
     // A record signed by `by` (the JCS suite), decoded.
     let record = |doc: &Value, by: &str, kind: RecordKind| -> Result<UnsignedRecord, String> {
         let rec = UnsignedRecord::from_json(doc)?;
@@ -305,7 +311,7 @@ pub fn verify_bundle(
         issuer.name = Some(name.to_owned());
     }
     checks.push(trust);
-    checks.push(crate::verify::validity_of_json(cred, now));
+    checks.push(crate::verify::validity(&facts, now));
     checks.push(status_check(di, bundle, &issuer_did, &resolver, &options));
     checks.push(logged_check(bundle, &issuer_did, |d| {
         record(d, &issuer_did, RecordKind::AwardReceipt)

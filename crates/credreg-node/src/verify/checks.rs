@@ -422,23 +422,3 @@ pub(crate) fn validity(facts: &CredentialFacts, now: OffsetDateTime) -> CheckRes
         _ => CheckResult::new("validity", CheckStatus::Pass, None),
     }
 }
-
-/// The `validity` check of a credential read as JSON, for callers that compare its exact
-/// bytes with a receipt before trusting them (offline bundles).
-pub(crate) fn validity_of_json(cred: &Value, now: OffsetDateTime) -> CheckResult {
-    let date = |k: &str| match cred.get(k) {
-        None => DateFact::Absent,
-        Some(Value::String(s)) => credreg_proof::facts::parse_date_time(s).map_or_else(
-            || DateFact::Unreadable(format!("{k} is not a date-time")),
-            DateFact::At,
-        ),
-        Some(_) => DateFact::Unreadable(format!("{k} is not a string")),
-    };
-    let pick = |a: DateFact, b: DateFact| if a == DateFact::Absent { b } else { a };
-    let facts = CredentialFacts {
-        valid_from: pick(date("validFrom"), date("issuanceDate")),
-        valid_until: pick(date("validUntil"), date("expirationDate")),
-        ..CredentialFacts::empty()
-    };
-    validity(&facts, now)
-}

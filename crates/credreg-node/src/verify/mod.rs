@@ -5,7 +5,7 @@ mod checks;
 
 use crate::node::Node;
 use checks::trusted_check;
-pub(crate) use checks::{validity, validity_of_json};
+pub(crate) use checks::validity;
 use credreg_proof::{
     CredentialFacts, KeyResolver, KeySource, ProofError, Verification, VerifyOptions,
 };
