@@ -179,9 +179,29 @@ impl AwardDraft<'_> {
     }
 }
 
-/// Whether `credential` names `email` among its hashed `emailAddress` identifiers.
-pub fn credential_names_email(credential: &Value, email: &str) -> bool {
+/// Whether one identity object names `email`: an `emailAddress` identifier whose hash (salted
+/// SHA-256, or the address itself when not hashed) matches. The one rule for reading an
+/// award's recipient, whether the identifier was read from JSON or from signed data.
+pub fn identity_names_email(
+    identity_type: &str,
+    hash: &str,
+    hashed: bool,
+    salt: &str,
+    email: &str,
+) -> bool {
+    if identity_type != "emailAddress" {
+        return false;
+    }
     let email = crate::identity::normalize_email(email);
+    if hashed {
+        hash.eq_ignore_ascii_case(&hash_identity(&email, salt))
+    } else {
+        crate::identity::normalize_email(hash) == email
+    }
+}
+
+/// Whether `credential` names `email` among its `emailAddress` identifiers (read as JSON).
+pub fn credential_names_email(credential: &Value, email: &str) -> bool {
     let ids = match credential.pointer("/credentialSubject/identifier") {
         Some(Value::Array(a)) => a.iter().collect::<Vec<_>>(),
         Some(v @ Value::Object(_)) => vec![v],
@@ -189,18 +209,11 @@ pub fn credential_names_email(credential: &Value, email: &str) -> bool {
     };
     ids.iter().any(|id| {
         let field = |k: &str| id.get(k).and_then(Value::as_str);
-        if field("identityType") != Some("emailAddress") {
-            return false;
-        }
-        let Some(hash) = field("identityHash") else {
+        let (Some(kind), Some(hash)) = (field("identityType"), field("identityHash")) else {
             return false;
         };
-        if id.get("hashed").and_then(Value::as_bool) == Some(true) {
-            let salt = field("salt").unwrap_or("");
-            hash.eq_ignore_ascii_case(&hash_identity(&email, salt))
-        } else {
-            crate::identity::normalize_email(hash) == email
-        }
+        let hashed = id.get("hashed").and_then(Value::as_bool) == Some(true);
+        identity_names_email(kind, hash, hashed, field("salt").unwrap_or(""), email)
     })
 }
 

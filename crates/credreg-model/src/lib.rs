@@ -25,7 +25,8 @@ pub mod record;
 pub mod validate;
 
 pub use award::{
-    credential_names_email, AwardDraft, AwardIssuer, Evidence, Recipient, StatusEntry, OB_V3, VC_V2,
+    credential_names_email, identity_names_email, AwardDraft, AwardIssuer, Evidence, Recipient,
+    StatusEntry, OB_V3, VC_V2,
 };
 pub use definition::{
     is_record_id, Citation, CredentialDef, Criteria, DefStatus, Effort, EvidenceKind,

@@ -233,30 +233,20 @@ fn issuance_year(facts: &CredentialFacts) -> i32 {
     }
 }
 
-/// Whether the signed identity objects name `email` (hashed with their salt, or in the
-/// clear): the same rule as [`credreg_model::credential_names_email`], over signed data.
+/// Whether the signed identity objects name `email` (each must state one type and one hash).
 fn names_email(facts: &CredentialFacts, email: &str) -> bool {
-    let email = credreg_model::normalize_email(email);
+    fn one(v: &[String]) -> Option<&str> {
+        match v {
+            [x] => Some(x.as_str()),
+            _ => None,
+        }
+    }
     facts.identifiers.iter().any(|id| {
-        fn one(v: &[String]) -> Option<&str> {
-            match v {
-                [x] => Some(x.as_str()),
-                _ => None,
-            }
-        }
-        if one(&id.identity_type) != Some("emailAddress") {
-            return false;
-        }
-        let Some(hash) = one(&id.hash) else {
+        let (Some(kind), Some(hash)) = (one(&id.identity_type), one(&id.hash)) else {
             return false;
         };
-        match one(&id.hashed) {
-            Some("true") | Some("1") => {
-                let salt = one(&id.salt).unwrap_or("");
-                hash.eq_ignore_ascii_case(&credreg_model::hash_identity(&email, salt))
-            }
-            _ => credreg_model::normalize_email(hash) == email,
-        }
+        let hashed = matches!(one(&id.hashed), Some("true") | Some("1"));
+        credreg_model::identity_names_email(kind, hash, hashed, one(&id.salt).unwrap_or(""), email)
     })
 }
 
