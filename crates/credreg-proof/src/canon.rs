@@ -81,7 +81,7 @@ pub struct Canonicalizer {
 /// bytes they were processed from.
 #[derive(Default)]
 struct ProcessedCache {
-    map: HashMap<String, (Arc<Context>, usize)>,
+    map: HashMap<String, Arc<Context>>,
     source_bytes: usize,
 }
 
@@ -288,7 +288,7 @@ impl Canonicalizer {
             .processed
             .read()
             .ok()
-            .and_then(|m| m.map.get(&key).map(|(c, _)| c.clone()))
+            .and_then(|m| m.map.get(&key).cloned())
         {
             return Ok((hit, key));
         }
@@ -343,7 +343,7 @@ impl Canonicalizer {
                     cache.source_bytes = 0;
                 }
                 cache.source_bytes += source;
-                cache.map.insert(key.clone(), (active.clone(), source));
+                cache.map.insert(key.clone(), active.clone());
             }
         }
         Ok((active, key))

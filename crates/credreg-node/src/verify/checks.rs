@@ -373,30 +373,27 @@ impl Node {
     }
 }
 
-pub(super) fn trusted_check(
-    trust: Option<&Trust>,
-    equivocated: bool,
-    federation: &str,
-) -> CheckResult {
-    let status = match trust {
-        Some(t) if t.status.is_trusted() && !equivocated => CheckStatus::Pass,
-        _ => CheckStatus::Warn,
+pub(super) fn trusted_check(trust: &Trust, equivocated: bool, federation: &str) -> CheckResult {
+    let status = if trust.status.is_trusted() && !equivocated {
+        CheckStatus::Pass
+    } else {
+        CheckStatus::Warn
     };
-    let reason = match trust.map(|t| (&t.status, t.anchor.as_deref())) {
-        Some((TrustStatus::ThisNode, _)) => "issued by this node".to_owned(),
-        Some((TrustStatus::Anchor, _)) => format!("the issuer is a trust anchor of {federation}"),
-        Some((TrustStatus::Member, anchor)) => format!(
+    let reason = match (&trust.status, trust.anchor.as_deref()) {
+        (TrustStatus::ThisNode, _) => "issued by this node".to_owned(),
+        (TrustStatus::Anchor, _) => format!("the issuer is a trust anchor of {federation}"),
+        (TrustStatus::Member, anchor) => format!(
             "the issuer is a member of {federation}, vouched for by {}",
             anchor.unwrap_or("an anchor")
         ),
-        Some((TrustStatus::Allowed, _)) => "the issuer is on this node's allow list".to_owned(),
-        Some((TrustStatus::Denied, _)) => {
+        (TrustStatus::Allowed, _) => "the issuer is on this node's allow list".to_owned(),
+        (TrustStatus::Denied, _) => {
             "This node's operator does not trust the issuer (deny list).".to_owned()
         }
-        Some((TrustStatus::Expired, _)) => {
+        (TrustStatus::Expired, _) => {
             format!("The issuer's membership of {federation} has ended.")
         }
-        Some((TrustStatus::Unknown, _)) | None => "The issuer is not a member of this node's federation; its badges are genuine only as far as the proof shows.".to_owned(),
+        (TrustStatus::Unknown, _) => "The issuer is not a member of this node's federation; its badges are genuine only as far as the proof shows.".to_owned(),
     };
     let reason = if equivocated {
         format!("{reason}; but this node holds evidence that the issuer signed inconsistent logs")

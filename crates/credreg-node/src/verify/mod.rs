@@ -499,7 +499,7 @@ impl Node {
             }
         });
         checks.push(trusted_check(
-            Some(&trust),
+            &trust,
             equivocated,
             self.settings().federation.name.as_str(),
         ));
