@@ -216,7 +216,7 @@ fn main() {
     // Transfer report, on this thread (one core).
     let node = receiver.node().clone();
     let body = json!({"credentials": portfolio, "email": TEACHER});
-    let input = credreg_node::transfer::transfer_input(&body).expect("input");
+    let input = credreg_node::value::transfer::transfer_input(&body).expect("input");
     let first = node.transfer_report(&input, None).expect("report");
     assert_eq!(first.summary.recognized, 50, "{:#?}", first.badges[0]);
     let mut report_times = Vec::new();

@@ -120,7 +120,7 @@ async fn catalog_award_revoke_verify() {
         .expect("index")
         .parse()
         .expect("n");
-    let bits = credreg_node::status::decode_list(
+    let bits = credreg_node::issue::status_list::decode_list(
         list["credentialSubject"]["encodedList"]
             .as_str()
             .expect("list"),

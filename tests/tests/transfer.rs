@@ -565,7 +565,7 @@ async fn an_offline_bundle_verifies_with_the_network_down_and_fails_when_altered
     let now = time::OffsetDateTime::now_utc();
     let check = |text: &str, anchors: &[String]| {
         let doc: Value = serde_json::from_str(text).expect("JSON");
-        credreg_node::bundle::verify_bundle(&di, &doc, anchors, now)
+        credreg_node::verify::bundle::verify_bundle(&di, &doc, anchors, now)
     };
     let anchors = vec![anchor.clone()];
     let report = check(&text, &anchors);
@@ -613,7 +613,7 @@ async fn an_offline_bundle_verifies_with_the_network_down_and_fails_when_altered
             continue;
         };
         tried += 1;
-        let report = credreg_node::bundle::verify_bundle(&di, &doc, &anchors, now);
+        let report = credreg_node::verify::bundle::verify_bundle(&di, &doc, &anchors, now);
         assert_ne!(
             report.verdict,
             credreg_node::Verdict::Valid,

@@ -63,7 +63,7 @@ pub(crate) struct DefinitionSummary {
     local_value: Option<credreg_model::LocalValue>,
     /// Standards met, endorsements, recognizing districts, awards issued and revoked.
     #[schema(value_type = Object)]
-    quality: credreg_node::quality::QualitySummary,
+    quality: credreg_node::value::quality::QualitySummary,
 }
 
 /// A page of search hits.
@@ -101,14 +101,14 @@ pub(crate) async fn search_credentials(
     }
     let offset = p.offset.unwrap_or(0);
     let sort = match p.sort.as_deref() {
-        None => credreg_node::quality::SortBy::Relevance,
-        Some(s) => credreg_node::quality::SortBy::parse(s).ok_or_else(|| {
+        None => credreg_node::value::quality::SortBy::Relevance,
+        Some(s) => credreg_node::value::quality::SortBy::parse(s).ok_or_else(|| {
             Problem::malformed(format!(
                 "sort must be relevance, awards, endorsements, recognitions or name, not `{s}`"
             ))
         })?,
     };
-    let filter = credreg_node::quality::QualityFilter {
+    let filter = credreg_node::value::quality::QualityFilter {
         meets: p.meets,
         min_endorsements: p.min_endorsements.unwrap_or(0),
         recognized: p.recognized.unwrap_or(false),
@@ -122,7 +122,7 @@ pub(crate) async fn search_credentials(
         offset,
     };
     let node = state.node.clone();
-    let credreg_node::quality::QualityPage { total, hits } =
+    let credreg_node::value::quality::QualityPage { total, hits } =
         blocking(move || Ok(node.search_quality(query, federation, &filter)?)).await?;
     let mut trust = std::collections::HashMap::new();
     let items = hits
@@ -207,7 +207,7 @@ pub(crate) struct DefinitionResponse {
     /// The quality profile: the definition judged against every quality standard of a
     /// trusted publisher, and its endorsements.
     #[schema(value_type = Object)]
-    quality: Option<credreg_node::quality::QualityProfile>,
+    quality: Option<credreg_node::value::quality::QualityProfile>,
 }
 
 #[utoipa::path(get, path = "/api/v1/credentials/{id}", tag = "catalog",

@@ -249,7 +249,7 @@ pub(crate) async fn evaluate_credential(
     State(state): State<AppState>,
     axum::extract::Path(id): axum::extract::Path<String>,
     query: Result<axum::extract::Query<EvaluationQuery>, axum::extract::rejection::QueryRejection>,
-) -> Result<Json<credreg_node::quality::StandardResult>, Problem> {
+) -> Result<Json<credreg_node::value::quality::StandardResult>, Problem> {
     let axum::extract::Query(q) = query.map_err(|e| Problem::malformed(e.body_text()))?;
     let node = state.node.clone();
     let lookup = id.clone();

@@ -12,7 +12,7 @@ use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use credreg_model::Recognition;
-use credreg_node::transfer::{show_amount, Outcome, TransferReport};
+use credreg_node::value::transfer::{show_amount, Outcome, TransferReport};
 use credreg_node::{RecognitionEntry, Role};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
@@ -98,7 +98,7 @@ pub(crate) async fn transfer_report(
     let node = state.node.clone();
     let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
-        let input = credreg_node::transfer::transfer_input(&value)
+        let input = credreg_node::value::transfer::transfer_input(&value)
             .map_err(|e| Problem::malformed(e.to_string()))?;
         Ok(node.transfer_report(&input, q.district.as_deref())?)
     })

@@ -13,7 +13,7 @@ pub(crate) async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
     let mut replicates = Vec::new();
     for bytes in list {
         let node = inner.node.clone();
-        let parsed = serde_json::from_slice::<credreg_node::log::CheckpointJson>(&bytes);
+        let parsed = serde_json::from_slice::<credreg_node::ledger::CheckpointJson>(&bytes);
         let Ok(cp) = parsed else {
             inner.metrics.refuse(Refusal::Malformed);
             continue;

@@ -12,25 +12,34 @@
 //! - **Records use `eddsa-jcs-2022`, awards `eddsa-rdfc-2022`.** Records are read by nodes (cheap
 //!   JCS); awards are read by the ecosystem's verifiers, which accept only RDFC.
 //! - **The catalog lives in memory** (see [`catalog`]), rebuilt from sled at start.
+//!
+//! ## Layout
+//! `Node` ([`node`]) keeps the identity, settings, signing and store, and one state value per
+//! subsystem; each subsystem is a folder that owns its state and its lock and adds its use cases
+//! to `Node`. A subsystem imports only infrastructure and the subsystems below it (checked by
+//! `tests/layout.rs`):
+//!
+//! | layer | modules |
+//! |---|---|
+//! | infrastructure | [`error`], [`clock`], [`home`], [`contexts_dir`], [`auth`], [`node`] |
+//! | 1 | [`catalog`] (+ counts), [`trust`], [`ledger`] (this node's own log) |
+//! | 2 | [`issue`] (+ revocation, status lists), [`replica`] (gossip judging, pages, serving) |
+//! | 3 | [`verify`] (input, checks, offline bundles) |
+//! | 4 | [`value`] (standards, quality, recognition, transfer reports) |
 #![deny(missing_docs)]
 
 pub mod auth;
-pub mod bundle;
 pub mod catalog;
 pub mod clock;
 pub mod contexts_dir;
 pub mod error;
 pub mod home;
-pub mod log;
+pub mod issue;
+pub mod ledger;
 pub mod node;
-pub mod quality;
-pub mod recognition;
 pub mod replica;
-pub mod standards;
-pub mod stats;
-pub mod status;
-pub mod transfer;
 pub mod trust;
+pub mod value;
 pub mod verify;
 
 pub use auth::{
@@ -40,12 +49,10 @@ pub use auth::{
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;
-pub use log::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
-pub use node::{
-    format_time, now_rfc3339, AwardRequest, BulkFailure, IssuedAward, Node, NodeSettings,
-    PreparedAwards, Published, REQUIRED_CONTEXTS,
-};
-pub use recognition::RecognitionEntry;
-pub use transfer::{TransferInput, TransferReport};
+pub use issue::{AwardRequest, BulkFailure, IssuedAward, PreparedAwards};
+pub use ledger::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
+pub use node::{format_time, now_rfc3339, Node, NodeSettings, Published, REQUIRED_CONTEXTS};
 pub use trust::{FederationSettings, Trust, TrustStatus};
+pub use value::recognition::RecognitionEntry;
+pub use value::transfer::{TransferInput, TransferReport};
 pub use verify::{CheckResult, CheckStatus, CredentialReport, InputError, Verdict, VerifyReport};

@@ -96,7 +96,7 @@ fn publish_issue_verify_revoke() {
         serde_json::from_slice(&node.status_list_credential(0).expect("list")).expect("json");
     let r = &node.verify(&list).expect("verify").credentials[0];
     assert_eq!(r.checks[1].status, credreg_node::CheckStatus::Pass);
-    let bits = credreg_node::status::decode_list(
+    let bits = credreg_node::issue::status_list::decode_list(
         list["credentialSubject"]["encodedList"]
             .as_str()
             .expect("encodedList"),

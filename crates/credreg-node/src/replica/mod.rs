@@ -18,8 +18,9 @@
 mod pages;
 mod serve;
 
+use crate::catalog::{SearchPage, SearchQuery};
 use crate::error::NodeError;
-use crate::log::CheckpointJson;
+use crate::ledger::CheckpointJson;
 use crate::node::{decode_record, internal, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
@@ -246,37 +247,35 @@ pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, Str
 
 pub use credreg_proof::keys::did_key_public;
 
-impl Node {
-    /// The trust status of an issuer now.
-    pub fn trust_of(&self, did: &str) -> Trust {
-        let book = match self.trust.read() {
-            Ok(b) => b,
-            Err(p) => p.into_inner(),
-        };
-        book.trust_of(&self.settings().federation, self.did(), did, self.now())
-    }
+/// The replica's state: one page is stored at a time (pages of one issuer must land in order,
+/// and the overlay check reads the stored tree).
+#[derive(Debug, Default)]
+pub(crate) struct ReplicaState {
+    storing: std::sync::Mutex<()>,
+}
 
-    /// Every issuer this node knows of: anchors, members, allow/deny-listed, and anyone whose
-    /// log it holds.
-    pub fn known_issuers(&self) -> Result<Vec<String>, NodeError> {
-        let f = &self.settings().federation;
-        let mut all: Vec<String> = vec![self.did().to_owned()];
-        all.extend(f.anchors.iter().cloned());
-        all.extend(f.allow.iter().cloned());
-        all.extend(f.deny.iter().cloned());
-        {
-            let book = self.trust.read().map_err(|_| internal("poisoned"))?;
-            all.extend(book.members().map(str::to_owned));
-        }
-        for item in self.store.checkpoints() {
-            let (_, bytes) = item?;
-            if let Ok(cp) = serde_json::from_slice::<CheckpointJson>(&bytes) {
-                all.push(cp.issuer);
-            }
-        }
-        all.sort();
-        all.dedup();
-        Ok(all)
+impl Node {
+    /// Searches this node's own catalog (`federation` false) or every replicated catalog of
+    /// an issuer it trusts now (`federation` true).
+    pub fn search_scoped(
+        &self,
+        query: SearchQuery,
+        federation: bool,
+    ) -> Result<SearchPage, NodeError> {
+        let catalog = self.catalog.read()?;
+        let allowed = if federation {
+            catalog
+                .issuers()
+                .into_iter()
+                .filter(|i| self.trust_of(i).status.is_trusted())
+                .collect()
+        } else {
+            std::iter::once(self.did().to_owned()).collect()
+        };
+        Ok(catalog.search(&SearchQuery {
+            issuers: Some(allowed),
+            ..query
+        }))
     }
 
     /// An issuer's display name, from its newest profile held here.

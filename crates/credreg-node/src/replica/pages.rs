@@ -106,7 +106,7 @@ pub(super) fn decode(
             let e = credreg_model::Endorsement::deserialize(body).map_err(shape)?;
             Some(Decoded::Endorsement(e.subject))
         }
-        RecordKind::AwardReceipt => crate::node::ReceiptFacts::deserialize(doc)
+        RecordKind::AwardReceipt => crate::catalog::stats::ReceiptFacts::deserialize(doc)
             .ok()
             .map(|r| Decoded::Receipt(r.body.credential_id, r.body.review)),
         RecordKind::Revocation => body
@@ -168,7 +168,11 @@ impl Node {
         }
         let n = target.size();
         let entries = &page.records;
-        let _guard = self.replica_lock.lock().map_err(|_| internal("poisoned"))?;
+        let _guard = self
+            .replica
+            .storing
+            .lock()
+            .map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(issuer).map_err(NodeError::from)?;
         if size != from {
             return Err(ApplyError::Moved);
@@ -348,7 +352,7 @@ impl Node {
     /// each). Returns whether trust changed.
     pub(super) fn index_replicated(&self, decoded: Vec<Decoded>) -> Result<bool, NodeError> {
         let mut trust_changed = false;
-        let mut catalog = self.catalog.write().map_err(|_| internal("poisoned"))?;
+        let mut catalog = self.catalog.write()?;
         let mut memberships = Vec::new();
         let mut counted = Vec::new();
         for d in decoded {
@@ -379,7 +383,7 @@ impl Node {
                     _ => None,
                 })
                 .collect();
-            let mut stats = self.stats.write().map_err(|_| internal("poisoned"))?;
+            let mut stats = self.catalog.stats_mut()?;
             for (d, def) in counted.into_iter().zip(revoked) {
                 match d {
                     Decoded::Receipt(def, review) => stats.issued(&def, review),
@@ -393,7 +397,7 @@ impl Node {
             }
         }
         if !memberships.is_empty() {
-            let mut book = self.trust.write().map_err(|_| internal("poisoned"))?;
+            let mut book = self.trust.book_mut()?;
             for (issuer, issued, m) in memberships {
                 trust_changed |= book.add(&self.settings().federation, &issuer, &issued, m);
             }

@@ -1,6 +1,7 @@
 //! The verification pipeline: one report per credential, each check separately, and a
 //! one-sentence reason for every failure (what a hiring principal reads).
 
+pub mod bundle;
 mod checks;
 
 use crate::node::Node;

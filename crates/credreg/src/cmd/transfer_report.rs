@@ -87,7 +87,7 @@ pub fn run(args: &Args<'_>) -> Result<()> {
 /// An amount as the node words it (`$400`, `4 in-service hours`).
 fn amount(a: &Value) -> String {
     serde_json::from_value::<credreg_model::LocalValue>(a.clone())
-        .map(|v| credreg_node::transfer::show_amount(&v))
+        .map(|v| credreg_node::value::transfer::show_amount(&v))
         .unwrap_or_else(|_| a.to_string())
 }
 

@@ -150,7 +150,7 @@ pub fn verify_bundles(
                 Ok(d) => d,
                 Err(v) => return v,
             };
-            let report = credreg_node::bundle::verify_bundle(&di, &doc, anchors, now);
+            let report = credreg_node::verify::bundle::verify_bundle(&di, &doc, anchors, now);
             let issuer = report
                 .issuer
                 .name

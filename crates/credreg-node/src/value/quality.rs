@@ -2,12 +2,12 @@
 //! rule, endorsements, recognizing districts, award and review statistics) and quality
 //! search. The standards themselves are records of their own (`standards.rs`).
 
+use crate::catalog::stats::AwardStats;
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, Node, Published};
-use crate::recognition::RuleMatcher;
-use crate::standards::StandardEntry;
-use crate::stats::AwardStats;
 use crate::trust::Trust;
+use crate::value::recognition::RuleMatcher;
+use crate::value::standards::StandardEntry;
 use crate::CatalogEntry;
 use credreg_model::{CredentialDef, Endorsement, Errors, Evaluation, RecordKind, OB_V3, VC_V2};
 use serde::Serialize;
@@ -228,10 +228,7 @@ impl Node {
         .map_err(internal)?;
         let record = self.sign_record(RecordKind::Endorsement, body, &now)?;
         let id = self.store.put_record(&record)?;
-        self.stats
-            .write()
-            .map_err(|_| internal("poisoned"))?
-            .endorsed(subject);
+        self.catalog.stats_mut()?.endorsed(subject);
         self.sign_checkpoint()?;
         Ok(Published {
             id,
@@ -261,11 +258,7 @@ impl Node {
         let mut matcher = RuleMatcher::new(self)?;
         let rules = self.rules_in_force(None)?;
         let recognized_by = recognized_by(&entry, &rules, &mut matcher);
-        let awards = self
-            .stats
-            .read()
-            .map_err(|_| internal("poisoned"))?
-            .awards(id);
+        let awards = self.catalog.stats()?.awards(id);
         Ok(Some(QualityProfile {
             features: Features::of(&entry.def),
             standards: self.judged_by_trusted(&entry, matcher.standards),
@@ -301,7 +294,7 @@ impl Node {
                 });
             }
         }
-        let stats = self.stats.read().map_err(|_| internal("poisoned"))?;
+        let stats = self.catalog.stats()?;
         let (total, page) = if filter.is_plain() {
             // Nothing to filter or order by: the catalog pages itself, and only the page gets
             // quality summaries (materializing every hit tripled a plain search's time).

@@ -16,7 +16,7 @@
 //! without a node. Checkpoint co-signatures (witnesses) do not exist in credreg yet; the
 //! checkpoint is the issuer's own.
 
-use crate::log::CheckpointJson;
+use crate::ledger::CheckpointJson;
 use crate::node::{internal, Node};
 use crate::verify::{finish, CheckResult, CheckStatus, CredentialReport, IssuerInfo};
 use credreg_model::{AwardReceipt, Membership, RecordKind, UnsignedRecord};
@@ -401,7 +401,7 @@ fn status_check(
         .pointer("/credentialSubject/encodedList")
         .and_then(Value::as_str)
         .ok_or_else(|| "it has no encodedList".to_owned())
-        .and_then(crate::status::decode_list);
+        .and_then(crate::issue::status_list::decode_list);
     let bits = match bits {
         Ok(b) => b,
         Err(e) => return fail(format!("The status list cannot be read: {e}.")),

@@ -17,7 +17,7 @@
 mod rules;
 
 use crate::node::Node;
-use crate::recognition::RuleMatcher;
+use crate::value::recognition::RuleMatcher;
 use crate::verify::{
     credentials_of, CredentialReport, InputError, IssuerInfo, Verdict, VerifyReport,
 };
@@ -500,11 +500,7 @@ impl Node {
         }
 
         // Local stacks completed through own badges and equivalences.
-        let mut local: Vec<_> = self
-            .catalog
-            .read()
-            .map_err(|_| crate::node::internal("poisoned"))?
-            .stacks_of(&district);
+        let mut local: Vec<_> = self.catalog.read()?.stacks_of(&district);
         local.sort_by(|a, b| a.issued.cmp(&b.issued));
         for s in local {
             if !s.stack.completed_by(held.keys().map(String::as_str)) {

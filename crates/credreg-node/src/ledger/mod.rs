@@ -4,11 +4,37 @@
 use crate::error::NodeError;
 use crate::node::{internal, Node};
 use credreg_log::{Checkpoint, Hash};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Mutex;
 
 /// Largest page of entries served at once.
 pub const MAX_ENTRIES_PAGE: u64 = 256;
 
 pub use credreg_wire::log::{CheckpointJson, ConsistencyJson, InclusionJson};
+
+/// The ledger's state: who is signing a checkpoint now, the last checkpoint whose signature
+/// was checked, and who hears of each new one.
+#[derive(Default)]
+pub(crate) struct Ledger {
+    /// Held while a checkpoint is signed, so one size is never signed twice.
+    signing: Mutex<()>,
+    /// A portfolio's awards share one checkpoint: its signature is checked once.
+    verified: Mutex<Option<credreg_log::SignedCheckpoint>>,
+    /// The size of the newest checkpoint signed since the node opened.
+    latest: AtomicU64,
+    watchers: Mutex<Vec<CheckpointWatcher>>,
+}
+
+impl std::fmt::Debug for Ledger {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Ledger")
+            .field("latest", &self.latest.load(Ordering::SeqCst))
+            .finish_non_exhaustive()
+    }
+}
+
+/// Hears of each checkpoint the node signs (see [`Node::watch_checkpoints`]).
+type CheckpointWatcher = Box<dyn Fn(u64) + Send + Sync>;
 
 fn hexes(v: &[Hash]) -> Vec<String> {
     v.iter().map(hex::encode).collect()
@@ -20,7 +46,8 @@ impl Node {
     /// never signed twice, so two different checkpoints for one size cannot exist.
     pub(crate) fn sign_checkpoint(&self) -> Result<(), NodeError> {
         let _guard = self
-            .checkpoint_lock
+            .ledger
+            .signing
             .lock()
             .map_err(|_| internal("poisoned"))?;
         let size = self.store.log_size(self.did())?;
@@ -208,13 +235,14 @@ impl Node {
         }
         // A portfolio's awards share one checkpoint: check its signature once.
         let already = self
-            .verified_checkpoint
+            .ledger
+            .verified
             .lock()
             .map(|v| v.as_ref() == Some(&cp))
             .unwrap_or(false);
         if !already {
             cp.verify().map_err(|e| e.to_string())?;
-            if let Ok(mut v) = self.verified_checkpoint.lock() {
+            if let Ok(mut v) = self.ledger.verified.lock() {
                 *v = Some(cp.clone());
             }
         }
@@ -247,4 +275,29 @@ fn invalid(field: &str, message: impl Into<String>) -> NodeError {
         field: field.into(),
         message: message.into(),
     }]))
+}
+
+impl Node {
+    /// Calls `watcher` with the size of every checkpoint this node signs from now on (the
+    /// federation driver announces each new one). Watchers run on the signing thread: they
+    /// must only hand the size on.
+    pub fn watch_checkpoints(&self, watcher: impl Fn(u64) + Send + Sync + 'static) {
+        if let Ok(mut w) = self.ledger.watchers.lock() {
+            w.push(Box::new(watcher));
+        }
+    }
+
+    /// The size of the newest checkpoint this node signed since it opened (0 before any).
+    pub fn latest_checkpoint_size(&self) -> u64 {
+        self.ledger.latest.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn checkpoint_signed(&self, size: u64) {
+        self.ledger.latest.store(size, Ordering::SeqCst);
+        if let Ok(watchers) = self.ledger.watchers.lock() {
+            for w in watchers.iter() {
+                w(size);
+            }
+        }
+    }
 }

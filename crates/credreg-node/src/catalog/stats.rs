@@ -152,3 +152,20 @@ mod tests {
         assert_eq!(q.endorsement_count("e"), 0);
     }
 }
+
+/// What the award counts need of a receipt record: its issuer, definition and review
+/// summary. Read from bytes (start-up) or from an already parsed record (replication) by the
+/// same derive, without decoding the rest.
+#[derive(serde::Deserialize)]
+pub(crate) struct ReceiptFacts {
+    pub(crate) issuer: String,
+    pub(crate) body: ReceiptFactsBody,
+}
+
+/// See [`ReceiptFacts`].
+#[derive(serde::Deserialize)]
+pub(crate) struct ReceiptFactsBody {
+    pub(crate) credential_id: String,
+    #[serde(default)]
+    pub(crate) review: Option<credreg_model::ReviewSummary>,
+}

@@ -3,7 +3,7 @@
 
 use crate::error::NodeError;
 use crate::node::{decode_record, internal, Node, Published};
-use crate::standards::StandardEntry;
+use crate::value::standards::StandardEntry;
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, Credit, Errors, Recognition, RecordKind, Validate};
 use serde::Serialize;

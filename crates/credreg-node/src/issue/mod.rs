@@ -1,7 +1,106 @@
 //! Issuing: award requests checked, signed on all cores and committed in one transaction;
 //! revocation; the signed status lists.
 
-use super::*;
+use crate::error::NodeError;
+use crate::node::{internal, parallel_map, poisoned, Node};
+use credreg_model::{
+    record_id, AwardDraft, AwardIssuer, AwardReceipt, DefStatus, Errors, Evidence, FieldError,
+    Invalid, Recipient, RecordKind, Revocation, StatusEntry, Validate,
+};
+use credreg_store::{AwardState, NewAward, STATUS_LIST_BITS};
+use serde::{Deserialize, Serialize};
+use std::sync::{Arc, Mutex};
+
+pub mod status_list;
+
+/// The issuing state: the next free status list position (taken under its lock, so two
+/// concurrent batches never share a bit).
+#[derive(Debug)]
+pub(crate) struct IssueState {
+    next_status: Mutex<u64>,
+}
+
+impl IssueState {
+    pub(crate) fn new(next_status: u64) -> Self {
+        Self {
+            next_status: Mutex::new(next_status),
+        }
+    }
+}
+
+/// One award to issue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AwardRequest {
+    /// Definition record id.
+    #[serde(default)]
+    pub credential_id: String,
+    /// The earner.
+    #[serde(default)]
+    pub recipient: Recipient,
+    /// Evidence links.
+    #[serde(default)]
+    pub evidence: Vec<Evidence>,
+    /// How the submission was reviewed (recorded in the receipt, so the federation sees
+    /// review statistics; never reviewer names).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub review: Option<credreg_model::ReviewSummary>,
+}
+
+impl Validate for AwardRequest {
+    fn validate(&self, e: &mut Errors) {
+        if !credreg_model::is_record_id(&self.credential_id) {
+            e.add(
+                "credential_id",
+                "must be a credential id (64 lowercase hex digits)",
+            );
+        }
+        e.nested("recipient", |e| self.recipient.validate(e));
+        e.max_items("evidence", &self.evidence, 20);
+        for (i, ev) in self.evidence.iter().enumerate() {
+            e.nested(&format!("evidence[{i}]"), |e| ev.validate(e));
+        }
+        if let Some(r) = &self.review {
+            e.nested("review", |e| r.validate(e));
+        }
+    }
+}
+
+/// An award as issued: its id and exact signed bytes.
+#[derive(Debug, Clone)]
+pub struct IssuedAward {
+    /// `urn:uuid:...`.
+    pub id: String,
+    /// The signed `OpenBadgeCredential`, exactly as stored and served.
+    pub bytes: Vec<u8>,
+}
+
+/// Why a bulk issuance stopped.
+#[derive(Debug)]
+pub struct BulkFailure {
+    /// The error.
+    pub error: NodeError,
+    /// Index of the first request of the failed batch.
+    pub batch_offset: usize,
+    /// Awards issued (durably) before the failure.
+    pub issued: usize,
+}
+
+/// Signed awards not stored yet (see [`Node::prepare_awards`]).
+#[derive(Debug)]
+pub struct PreparedAwards(Vec<NewAward>);
+
+impl PreparedAwards {
+    /// How many.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
 
 impl Node {
     /// Checks award requests without issuing: shapes, and that each names an active
@@ -12,7 +111,7 @@ impl Node {
     ) -> Result<Vec<Arc<crate::CatalogEntry>>, NodeError> {
         let mut errors = Errors::default();
         let mut defs = Vec::with_capacity(requests.len());
-        let catalog = self.catalog.read().map_err(|_| poisoned())?;
+        let catalog = self.catalog.read()?;
         for (i, r) in requests.iter().enumerate() {
             let prefix = if requests.len() == 1 {
                 String::new()
@@ -24,7 +123,7 @@ impl Node {
             if credreg_model::is_record_id(&r.credential_id) {
                 match catalog.get(&r.credential_id) {
                     None => row.add("credential_id", "no such credential in the catalog"),
-                    Some(e) if e.issuer != self.did => row.add(
+                    Some(e) if e.issuer != self.did() => row.add(
                         "credential_id",
                         "is another issuer's credential; a node awards only its own",
                     ),
@@ -122,7 +221,7 @@ impl Node {
     pub fn commit_awards(&self, prepared: PreparedAwards) -> Result<Vec<IssuedAward>, NodeError> {
         self.store.put_awards(&prepared.0)?;
         {
-            let mut stats = self.stats.write().map_err(|_| poisoned())?;
+            let mut stats = self.catalog.stats_mut()?;
             for a in &prepared.0 {
                 stats.issued(&a.state.credential_id, a.state.review);
             }
@@ -143,19 +242,19 @@ impl Node {
     /// ones.
     pub fn prepare_awards(&self, requests: &[AwardRequest]) -> Result<PreparedAwards, NodeError> {
         let defs = self.check_award_requests(requests)?;
-        if let Some(url) = self.missing_contexts.first() {
+        if let Some(url) = self.missing_contexts().first() {
             return Err(NodeError::ContextMissing { url: url.clone() });
         }
 
         let first = {
-            let mut next = self.next_status.lock().map_err(|_| poisoned())?;
+            let mut next = self.issuing.next_status.lock().map_err(|_| poisoned())?;
             let first = *next;
             *next += requests.len() as u64;
             first
         };
         let issuer = AwardIssuer {
-            did: self.did.clone(),
-            name: self.settings.name.clone(),
+            did: self.did().to_owned(),
+            name: self.settings().name.clone(),
         };
         let issued_at = self.now_rfc3339();
         let jobs: Vec<(usize, &AwardRequest)> = requests.iter().enumerate().collect();
@@ -163,7 +262,7 @@ impl Node {
         // seeded environment gives the same awards every time.
         let fresh: Vec<(String, String)> = requests
             .iter()
-            .map(|_| (self.settings.env.urn_uuid(), self.settings.env.hex(16)))
+            .map(|_| (self.settings().env.urn_uuid(), self.settings().env.hex(16)))
             .collect();
         let sign_one = |(i, r): (usize, &AwardRequest)| -> Result<NewAward, NodeError> {
             let entry = defs.get(i).ok_or_else(|| internal("definition vanished"))?;
@@ -247,10 +346,7 @@ impl Node {
         )?;
         match self.store.revoke(award_id, &record, reason, &revoked_at) {
             Ok(state) => {
-                self.stats
-                    .write()
-                    .map_err(|_| poisoned())?
-                    .revoked(&state.credential_id);
+                self.catalog.stats_mut()?.revoked(&state.credential_id);
                 self.sign_checkpoint()?;
                 Ok(state)
             }
@@ -267,7 +363,7 @@ impl Node {
     /// The signed `BitstringStatusListCredential` for list `n`, re-signed only when its bits
     /// changed since the cached copy.
     pub fn status_list_credential(&self, n: u32) -> Result<Vec<u8>, NodeError> {
-        let next = *self.next_status.lock().map_err(|_| poisoned())?;
+        let next = *self.issuing.next_status.lock().map_err(|_| poisoned())?;
         let lists_in_use = next.div_ceil(STATUS_LIST_BITS).max(1);
         if u64::from(n) >= lists_in_use {
             return Err(NodeError::NotFound {
@@ -284,11 +380,19 @@ impl Node {
         }
         let now = self.now_rfc3339();
         let unsigned =
-            status::status_list_credential(&self.status_list_url(n), &self.did, &now, &bits)
+            status_list::status_list_credential(&self.status_list_url(n), self.did(), &now, &bits)
                 .map_err(internal)?;
         let signed = self.sign_credential(&unsigned, &now)?;
         let bytes = serde_json::to_vec(&signed).map_err(internal)?;
         self.store.put_status_credential(n, &digest, &bytes)?;
         Ok(bytes)
+    }
+}
+
+fn dotted(prefix: &str, field: &str) -> String {
+    if prefix.is_empty() || field.is_empty() || field.starts_with('[') {
+        field.to_owned()
+    } else {
+        format!(".{field}")
     }
 }
