@@ -310,7 +310,7 @@ impl Node {
         let id = self.store.put_record(&record)?;
         {
             let mut book = self.trust.book_mut()?;
-            book.add(&self.settings().federation, &self.did(), &issued, m);
+            book.add(&self.settings().federation, self.did(), &issued, m);
         }
         self.sign_checkpoint()?;
         Ok(Published {
