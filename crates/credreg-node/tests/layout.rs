@@ -57,9 +57,9 @@ fn named_modules(text: &str) -> Vec<String> {
         let mut rest = code;
         while let Some(at) = rest.find("crate::") {
             rest = &rest[at + "crate::".len()..];
-            if rest.starts_with('{') {
+            if let Some(braced) = rest.strip_prefix('{') {
                 // `use crate::{a::X, b::Y}`: each item's first segment.
-                let inner = rest[1..].split('}').next().unwrap_or("");
+                let inner = braced.split('}').next().unwrap_or("");
                 for item in inner.split(',') {
                     let first = item.trim().split("::").next().unwrap_or("").trim();
                     if !first.is_empty() {
