@@ -245,6 +245,8 @@ pub struct CredentialFacts {
     pub identifiers: Vec<IdentityFact>,
     /// Evidence IRIs.
     pub evidence: Vec<String>,
+    /// The subjects' `encodedList`s (a `BitstringStatusListCredential`'s bits).
+    pub encoded_lists: Vec<String>,
 }
 
 impl CredentialFacts {
@@ -325,7 +327,9 @@ impl CredentialFacts {
         let mut achievements = Vec::new();
         let mut subject_ids = Vec::new();
         let mut identifiers = Vec::new();
+        let mut encoded_lists = Vec::new();
         for s in &subjects {
+            encoded_lists.extend(lexicals(s, &format!("{STATUS}encodedList")));
             if let Some(i) = s.iri() {
                 subject_ids.push(i.to_owned());
             }
@@ -355,6 +359,7 @@ impl CredentialFacts {
             subject_ids,
             identifiers,
             evidence: iris(&root, &p("evidence")),
+            encoded_lists,
         }
     }
 
@@ -380,6 +385,7 @@ impl CredentialFacts {
             subject_ids: Vec::new(),
             identifiers: Vec::new(),
             evidence: Vec::new(),
+            encoded_lists: Vec::new(),
         }
     }
 

@@ -3,16 +3,15 @@
 
 pub mod bundle;
 mod checks;
+mod judge;
+mod node_source;
+mod offline;
+mod source;
 
 use crate::node::Node;
-use checks::trusted_check;
-pub(crate) use checks::validity;
-use credreg_proof::{
-    CredentialFacts, KeyResolver, KeySource, ProofError, Verification, VerifyOptions,
-};
+use credreg_proof::{CredentialFacts, KeyResolver, ProofError, VerifyOptions};
 use serde::Serialize;
 use serde_json::Value;
-use time::OffsetDateTime;
 
 /// The checks, in report order.
 const CHECKS: [&str; 8] = [
@@ -332,7 +331,14 @@ impl Node {
                 Ok(()) => proofs.next(),
                 Err(_) => None,
             };
-            let report = self.report(index, cred, shape, proof, now);
+            let report = judge::judge(
+                index,
+                cred,
+                shape,
+                proof,
+                |issuer| node_source::NodeEvidence::about(self, issuer),
+                now,
+            );
             summary.total += 1;
             match report.verdict {
                 Verdict::Valid => summary.valid += 1,
@@ -348,171 +354,6 @@ impl Node {
             summary,
             credentials: reports,
         }
-    }
-
-    fn report(
-        &self,
-        index: usize,
-        cred: &Value,
-        shape: Result<(), String>,
-        proof: Option<Result<Verification, ProofError>>,
-        now: OffsetDateTime,
-    ) -> CredentialReport {
-        // Before the proof verifies, the JSON's issuer is shown as a claim; afterwards, only
-        // the signed issuer counts.
-        let (claimed_id, claimed_name) = issuer_of(cred);
-        let unverified = IssuerInfo {
-            id: claimed_id,
-            name: claimed_name.clone(),
-            status: "unknown",
-            anchor: None,
-            equivocated: false,
-        };
-        let mut checks = Vec::new();
-        let skip = |check| {
-            CheckResult::new(
-                check,
-                CheckStatus::Skip,
-                Some("not checked because an earlier check failed".to_owned()),
-            )
-        };
-        let skip_from = |checks: &mut Vec<CheckResult>, from: usize| {
-            for c in CHECKS[from..].iter().copied() {
-                checks.push(skip(c));
-            }
-        };
-        if let Err(why) = shape {
-            checks.push(CheckResult::new(
-                "well_formed",
-                CheckStatus::Fail,
-                Some(format!("The credential is not well-formed: {why}.")),
-            ));
-            skip_from(&mut checks, 1);
-            return finish(index, cred, unverified, checks);
-        }
-        let mut verification = match proof {
-            Some(Ok(v)) => v,
-            Some(Err(e)) => {
-                checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
-                checks.push(CheckResult::proof_failed(&e));
-                skip_from(&mut checks, 2);
-                return finish(index, cred, unverified, checks);
-            }
-            None => {
-                checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
-                checks.push(CheckResult::new(
-                    "proof",
-                    CheckStatus::Fail,
-                    Some("The proof was not checked (internal error).".to_owned()),
-                ));
-                skip_from(&mut checks, 2);
-                return finish(index, cred, unverified, checks);
-            }
-        };
-        let suites: Vec<&str> = verification.proofs.iter().map(|p| p.suite.name()).collect();
-        let proof_pass = CheckResult::new(
-            "proof",
-            CheckStatus::Pass,
-            Some(format!("signature verified ({})", suites.join(", "))),
-        );
-        let Some(facts) = verification.facts.take() else {
-            checks.push(CheckResult::new(
-                "well_formed",
-                CheckStatus::Fail,
-                Some("The credential's signed data could not be read (internal error).".to_owned()),
-            ));
-            checks.push(proof_pass);
-            skip_from(&mut checks, 2);
-            return finish(index, cred, unverified, checks);
-        };
-        if let Err(why) = signed_shape(&facts) {
-            checks.push(CheckResult::new(
-                "well_formed",
-                CheckStatus::Fail,
-                Some(format!("The credential is not well-formed: {why}.")),
-            ));
-            checks.push(proof_pass);
-            skip_from(&mut checks, 2);
-            let mut report = finish(index, cred, unverified, checks);
-            report.facts = Some(std::sync::Arc::new(facts));
-            return report;
-        }
-        checks.push(CheckResult::new("well_formed", CheckStatus::Pass, None));
-        checks.push(proof_pass);
-
-        let issuer_id = facts.issuer().unwrap_or_default().to_owned();
-        let ours = issuer_id == self.did();
-        let trust = self.trust_of(&issuer_id);
-        let equivocated = self.evidence_about(&issuer_id).is_ok_and(|e| !e.is_empty());
-        // The name as written is shown only beside the signed issuer id it came with.
-        let issuer = IssuerInfo {
-            id: Some(issuer_id.clone()),
-            name: (unverified.id.as_deref() == Some(issuer_id.as_str()))
-                .then_some(claimed_name)
-                .flatten(),
-            status: trust.status.as_str(),
-            anchor: trust.anchor.clone(),
-            equivocated,
-        };
-        // Logs this node holds: its own, and replicas of trusted issuers.
-        let replicated = !ours
-            && trust.status.is_trusted()
-            && self.store.log_size(&issuer_id).is_ok_and(|n| n > 0);
-        let issuer_proof = verification
-            .proofs
-            .iter()
-            .find(|p| p.key.controller == issuer_id);
-        checks.push(match issuer_proof {
-            Some(p) => match p.key.source {
-                KeySource::DidKey => CheckResult::new(
-                    "issuer_key",
-                    CheckStatus::Pass,
-                    Some(format!("signed by the issuer's own did:key {}", p.key.controller)),
-                ),
-                KeySource::DidDocument => CheckResult::new(
-                    "issuer_key",
-                    CheckStatus::Pass,
-                    Some("signed by a key the issuer's DID document lists for assertions".to_owned()),
-                ),
-                KeySource::FragmentMultikey => CheckResult::new(
-                    "issuer_key",
-                    CheckStatus::Warn,
-                    Some(format!(
-                        "The signing key is named under the issuer's id {} but nothing this node holds confirms the issuer published it.",
-                        p.key.controller
-                    )),
-                ),
-            },
-            None => {
-                let by: Vec<&str> = verification
-                    .proofs
-                    .iter()
-                    .map(|p| p.key.controller.as_str())
-                    .collect();
-                CheckResult::new(
-                    "issuer_key",
-                    CheckStatus::Fail,
-                    Some(format!(
-                        "No proof was made by the issuer's key: it names {issuer_id} as issuer but was signed by {}.",
-                        by.join(", ")
-                    )),
-                )
-            }
-        });
-        checks.push(trusted_check(
-            &trust,
-            equivocated,
-            self.settings().federation.name.as_str(),
-        ));
-        checks.push(validity(&facts, now));
-        checks.push(self.status_check(&facts, &issuer_id, ours, replicated));
-        let digest = issuer_proof.map(|p| p.document_digest);
-        checks.push(self.logged_check(cred, &facts, &issuer_id, digest, ours, replicated));
-        checks.push(self.definition_check(&facts, &issuer_id));
-        let mut report = finish(index, cred, issuer, checks);
-        report.id = facts.id.clone();
-        report.facts = Some(std::sync::Arc::new(facts));
-        report
     }
 }
 
