@@ -2,7 +2,7 @@
 
 use crate::TestNode;
 use credreg_federation::{Federation, FederationConfig};
-use credreg_net::{keypair_from_seed, Multiaddr, NetConfig};
+use credreg_net::{Address, NetConfig, NodeKey};
 use credreg_node::{FederationSettings, Node, NodeSettings};
 use credreg_proof::{ContextStore, SigningKey};
 use credreg_store::Store;
@@ -44,7 +44,7 @@ pub struct Spec {
     /// Trust anchors.
     pub anchors: Vec<String>,
     /// Peers to dial.
-    pub bootstrap: Vec<Multiaddr>,
+    pub bootstrap: Vec<Address>,
     /// Contexts (the OB context is needed to issue awards).
     pub contexts: ContextStore,
 }
@@ -71,15 +71,15 @@ impl Spec {
     }
 
     /// Dials these peers at start.
-    pub fn bootstrap(mut self, peers: Vec<Multiaddr>) -> Self {
+    pub fn bootstrap(mut self, peers: Vec<Address>) -> Self {
         self.bootstrap = peers;
         self
     }
 }
 
 /// The network settings a test node uses: loopback, an ephemeral port, quick timers.
-pub fn test_net_config(seed: u8, bootstrap: Vec<Multiaddr>) -> NetConfig {
-    let mut net = NetConfig::new(keypair_from_seed([seed.wrapping_add(100); 32]), FEDERATION);
+pub fn test_net_config(seed: u8, bootstrap: Vec<Address>) -> NetConfig {
+    let mut net = NetConfig::new(NodeKey::from_seed([seed.wrapping_add(100); 32]), FEDERATION);
     net.listen = vec!["/ip4/127.0.0.1/tcp/0".parse().expect("multiaddr")];
     net.bootstrap = bootstrap;
     net.redial_every = Duration::from_millis(300);
@@ -108,9 +108,8 @@ impl FedNode {
                     },
                     peer_id: Some(
                         test_net_config(spec.seed, Vec::new())
-                            .keypair
-                            .public()
-                            .to_peer_id()
+                            .key
+                            .peer_id()
                             .to_string(),
                     ),
                     env: Default::default(),
@@ -147,7 +146,7 @@ impl FedNode {
     }
 
     /// Its libp2p address (with `/p2p/<peer id>`).
-    pub async fn addr(&self) -> Multiaddr {
+    pub async fn addr(&self) -> Address {
         self.fed
             .listen_addrs()
             .await

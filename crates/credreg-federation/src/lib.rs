@@ -17,7 +17,7 @@ mod gossip;
 use anti_entropy::anti_entropy;
 use catch_up::catch_up;
 use credreg_net::{
-    MessageRef, Multiaddr, NetClient, NetConfig, NetError, NetEvent, PeerId, PeerInfo, Topic,
+    Address, MessageRef, NetClient, NetConfig, NetError, NetEvent, PeerId, PeerInfo, Topic,
     Validation,
 };
 use credreg_node::replica::{ApplyError, GossipOutcome, GossipVerdict, Refusal, Target};
@@ -219,7 +219,7 @@ impl Federation {
     }
 
     /// Listen addresses, with `/p2p/<peer id>`.
-    pub async fn listen_addrs(&self) -> Vec<Multiaddr> {
+    pub async fn listen_addrs(&self) -> Vec<Address> {
         self.inner.net.listen_addrs().await.unwrap_or_default()
     }
 

@@ -1,7 +1,22 @@
 //! The task that owns the swarm: it runs commands from the client handle, turns swarm events
 //! into [`NetEvent`]s, serves sync requests on the blocking pool, scores and blocks peers.
 
-use super::*;
+use crate::behaviour::{Behaviour, BehaviourEvent};
+use crate::client::{Command, MessageRef, NetError, NetEvent, PeerInfo, SyncService};
+use crate::config::{Topic, Validation, BAN_OFFENCES};
+use crate::ids::{Address, PeerId as NetPeerId};
+use credreg_wire::sync::SyncResponse;
+use futures::stream::FuturesUnordered;
+use futures::StreamExt;
+use libp2p::multiaddr::Protocol;
+use libp2p::request_response;
+use libp2p::swarm::SwarmEvent;
+use libp2p::{identify, kad, mdns, Multiaddr, PeerId, Swarm};
+use libp2p_gossipsub as gossipsub;
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::sync::{mpsc, oneshot};
 
 #[derive(Default)]
 pub(crate) struct PeerState {
@@ -125,7 +140,7 @@ impl EventLoop {
                 } => {
                     let service = self.service.clone();
                     self.responding.push(tokio::task::spawn_blocking(move || {
-                        let response = service.serve(peer, request);
+                        let response = service.serve(NetPeerId(peer), request);
                         (channel, response)
                     }));
                 }
@@ -145,7 +160,7 @@ impl EventLoop {
             )) => {
                 if let Some((peer, reply)) = self.pending.remove(&request_id) {
                     let _ = reply.send(Err(NetError::Request {
-                        peer,
+                        peer: NetPeerId(peer),
                         detail: error.to_string(),
                     }));
                 }
@@ -203,7 +218,10 @@ impl EventLoop {
                     self.swarm.behaviour_mut().kad.add_address(&peer_id, addr);
                 }
                 if state.connections == 1 {
-                    let _ = self.events.send(NetEvent::Connected(peer_id)).await;
+                    let _ = self
+                        .events
+                        .send(NetEvent::Connected(NetPeerId(peer_id)))
+                        .await;
                     if self.swarm.behaviour_mut().kad.bootstrap().is_err() {
                         tracing::debug!("no peers to bootstrap the DHT from yet");
                     }
@@ -213,7 +231,10 @@ impl EventLoop {
                 let state = self.peers.entry(peer_id).or_default();
                 state.connections = state.connections.saturating_sub(1);
                 if state.connections == 0 {
-                    let _ = self.events.send(NetEvent::Disconnected(peer_id)).await;
+                    let _ = self
+                        .events
+                        .send(NetEvent::Disconnected(NetPeerId(peer_id)))
+                        .await;
                 }
             }
             SwarmEvent::NewListenAddr { address, .. } if !self.listening.contains(&address) => {
@@ -251,10 +272,11 @@ impl EventLoop {
                 let _ = reply.send(result);
             }
             Command::Report(message, verdict) => self.validate(message, verdict),
-            Command::Request(peer, request, reply) => {
+            Command::Request(asked, request, reply) => {
+                let peer = asked.0;
                 if self.blocked.contains(&peer) {
                     let _ = reply.send(Err(NetError::Request {
-                        peer,
+                        peer: asked,
                         detail: "the peer is blocked".into(),
                     }));
                     return;
@@ -268,8 +290,8 @@ impl EventLoop {
                     .peers
                     .iter()
                     .map(|(peer, s)| PeerInfo {
-                        peer: *peer,
-                        addresses: s.addresses.clone(),
+                        peer: NetPeerId(*peer),
+                        addresses: s.addresses.iter().cloned().map(Address).collect(),
                         connected: s.connections > 0,
                         score: gossip.peer_score(peer),
                         offences: s.offences,
@@ -285,16 +307,16 @@ impl EventLoop {
                 let addrs = self
                     .listening
                     .iter()
-                    .map(|a| a.clone().with(Protocol::P2p(local)))
+                    .map(|a| Address(a.clone().with(Protocol::P2p(local))))
                     .collect();
                 let _ = reply.send(addrs);
             }
-            Command::Dial(addr) => {
+            Command::Dial(Address(addr)) => {
                 if let Err(e) = self.swarm.dial(addr.clone()) {
                     tracing::debug!(%addr, "dial failed: {e}");
                 }
             }
-            Command::Penalize(peer, why) => {
+            Command::Penalize(NetPeerId(peer), why) => {
                 let state = self.peers.entry(peer).or_default();
                 state.offences += 1;
                 tracing::warn!(%peer, offences = state.offences, "peer misbehaved: {why}");
@@ -303,7 +325,7 @@ impl EventLoop {
                     self.block(peer, true);
                 }
             }
-            Command::Block(peer, blocked) => self.block(peer, blocked),
+            Command::Block(NetPeerId(peer), blocked) => self.block(peer, blocked),
             Command::Shutdown(_) => {}
         }
     }

@@ -218,7 +218,7 @@ async fn start(
     dir: &Path,
     plan: &Plan,
     anchor: &str,
-    bootstrap: Vec<credreg_net::Multiaddr>,
+    bootstrap: Vec<credreg_net::Address>,
     contexts: &credreg_proof::ContextStore,
 ) -> Result<DemoNode> {
     let home = Home::new(dir.join(match plan.seed {
@@ -226,7 +226,7 @@ async fn start(
         n => format!("district-{n}"),
     }));
     let (key, _) = home.ensure_key()?;
-    let transport = credreg_net::keypair_from_seed(home.ensure_transport_seed()?);
+    let transport = credreg_net::NodeKey::from_seed(home.ensure_transport_seed()?);
     let store = Store::open(&home.db_dir()).with_context(|| {
         format!(
             "opening {} (is another demo running?)",
@@ -249,7 +249,7 @@ async fn start(
                 anchors: vec![anchor.to_owned()],
                 ..Default::default()
             },
-            peer_id: Some(transport.public().to_peer_id().to_string()),
+            peer_id: Some(transport.peer_id().to_string()),
             env: Default::default(),
         },
         contexts.clone(),

@@ -87,12 +87,7 @@ pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
             None
         } else {
             let seed = init.home.ensure_transport_seed()?;
-            Some(
-                credreg_net::keypair_from_seed(seed)
-                    .public()
-                    .to_peer_id()
-                    .to_string(),
-            )
+            Some(credreg_net::NodeKey::from_seed(seed).peer_id().to_string())
         },
         env: Default::default(),
     };
@@ -105,7 +100,7 @@ pub fn federation_config(init: &Initialized) -> Result<Option<FederationConfig>>
     if f.name.is_empty() {
         return Ok(None);
     }
-    let parse = |what: &str, list: &[String]| -> Result<Vec<credreg_net::Multiaddr>> {
+    let parse = |what: &str, list: &[String]| -> Result<Vec<credreg_net::Address>> {
         list.iter()
             .map(|a| {
                 a.parse()
@@ -114,7 +109,7 @@ pub fn federation_config(init: &Initialized) -> Result<Option<FederationConfig>>
             .collect()
     };
     let seed = init.home.ensure_transport_seed()?;
-    let mut net = credreg_net::NetConfig::new(credreg_net::keypair_from_seed(seed), &f.name);
+    let mut net = credreg_net::NetConfig::new(credreg_net::NodeKey::from_seed(seed), &f.name);
     net.listen = parse("p2p listen", &f.listen)?;
     net.bootstrap = parse("bootstrap", &f.bootstrap)?;
     net.mdns = f.mdns;
