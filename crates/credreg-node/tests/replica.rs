@@ -160,7 +160,7 @@ fn a_fork_of_the_same_size_is_evidence_anyone_can_check() {
     let evidence = o.evidence.expect("evidence");
     let found = replica.evidence_about(juab.did()).expect("held");
     assert_eq!(found.len(), 1);
-    assert!(found[0].verify().is_ok());
+    assert!(credreg_node::replica::verify_evidence(&found[0]).is_ok());
     // Gossiped evidence convinces a node that never saw either fork...
     let other = trusted_pair().2;
     let o = other.on_gossip(&evidence);

@@ -23,18 +23,52 @@ pub fn multibase_encode(bytes: &[u8]) -> String {
     s
 }
 
+/// Why a key (or a multibase string) could not be read.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum KeyError {
+    /// Not multibase base58btc (the EdDSA suites mandate it).
+    #[error("`{0}` is not multibase base58btc (must start with `z`)")]
+    NotBase58btc(String),
+    /// Multibase, but not valid base58.
+    #[error("invalid base58btc: {0}")]
+    Base58(String),
+    /// A public Multikey of another algorithm.
+    #[error("not an Ed25519 multikey (multicodec 0xed01 expected)")]
+    NotEd25519Public,
+    /// A secret Multikey of another algorithm.
+    #[error("not an Ed25519 secret multikey (multicodec 0x8026 expected)")]
+    NotEd25519Secret,
+    /// A public key of the wrong length.
+    #[error("Ed25519 key must be 32 bytes, found {0}")]
+    PublicLength(usize),
+    /// A secret key of the wrong length.
+    #[error("Ed25519 secret must be 32 or 64 bytes, found {0}")]
+    SecretLength(usize),
+    /// 32 bytes that are not a point on the curve.
+    #[error("not a valid Ed25519 point")]
+    NotAPoint,
+    /// A 64-byte secret whose public half is not its seed's.
+    #[error("secret key's embedded public key does not match its seed")]
+    MismatchedPublic,
+}
+
 /// Decodes a multibase base58btc string (`z...`). Other bases are rejected: Data Integrity
 /// EdDSA suites mandate base58btc.
-pub fn multibase_decode(s: &str) -> Result<Vec<u8>, String> {
-    let rest = s.strip_prefix('z').ok_or_else(|| {
-        format!(
-            "`{}` is not multibase base58btc (must start with `z`)",
-            short(s)
-        )
-    })?;
+pub fn multibase_decode(s: &str) -> Result<Vec<u8>, KeyError> {
+    let rest = s
+        .strip_prefix('z')
+        .ok_or_else(|| KeyError::NotBase58btc(short(s).to_owned()))?;
     bs58::decode(rest)
         .into_vec()
-        .map_err(|e| format!("invalid base58btc: {e}"))
+        .map_err(|e| KeyError::Base58(e.to_string()))
+}
+
+/// 32 bytes as an Ed25519 public key.
+fn public_from_bytes(raw: &[u8]) -> Result<VerifyingKey, KeyError> {
+    let arr: [u8; 32] = raw
+        .try_into()
+        .map_err(|_| KeyError::PublicLength(raw.len()))?;
+    VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::NotAPoint)
 }
 
 fn short(s: &str) -> &str {
@@ -53,31 +87,30 @@ pub fn multikey_from_public(key: &VerifyingKey) -> String {
 }
 
 /// Parses a Multikey public key (`z6Mk...`).
-pub fn public_from_multikey(s: &str) -> Result<VerifyingKey, String> {
+pub fn public_from_multikey(s: &str) -> Result<VerifyingKey, KeyError> {
     let bytes = multibase_decode(s)?;
     let raw = bytes
         .strip_prefix(&ED25519_PUB[..])
-        .ok_or("not an Ed25519 multikey (multicodec 0xed01 expected)")?;
-    let arr: [u8; 32] = raw
-        .try_into()
-        .map_err(|_| format!("Ed25519 key must be 32 bytes, found {}", raw.len()))?;
-    VerifyingKey::from_bytes(&arr).map_err(|e| format!("not a valid Ed25519 point: {e}"))
+        .ok_or(KeyError::NotEd25519Public)?;
+    public_from_bytes(raw)
 }
 
 /// Parses a Multikey secret key: `0x8026` followed by the 32-byte seed (W3C form) or by
 /// seed||public (the older 64-byte Digital Bazaar form used by the Open Badges guide).
-pub fn secret_from_multikey(s: &str) -> Result<SigningKey, String> {
+pub fn secret_from_multikey(s: &str) -> Result<SigningKey, KeyError> {
     let bytes = multibase_decode(s)?;
     let raw = bytes
         .strip_prefix(&ED25519_PRIV[..])
-        .ok_or("not an Ed25519 secret multikey (multicodec 0x8026 expected)")?;
+        .ok_or(KeyError::NotEd25519Secret)?;
     let seed: [u8; 32] = match raw.len() {
-        32 | 64 => raw[..32].try_into().map_err(|_| "bad seed".to_string())?,
-        n => return Err(format!("Ed25519 secret must be 32 or 64 bytes, found {n}")),
+        32 | 64 => raw[..32]
+            .try_into()
+            .map_err(|_| KeyError::SecretLength(raw.len()))?,
+        n => return Err(KeyError::SecretLength(n)),
     };
     let key = SigningKey::from_bytes(&seed);
     if raw.len() == 64 && key.verifying_key().as_bytes()[..] != raw[32..] {
-        return Err("secret key's embedded public key does not match its seed".into());
+        return Err(KeyError::MismatchedPublic);
     }
     Ok(key)
 }
@@ -196,7 +229,9 @@ impl KeyResolver {
             }
             let key = match self.decoded.get(mk) {
                 Some(k) => *k,
-                None => public_from_multikey(mk).map_err(|e| ProofError::key(method, e))?,
+                None => {
+                    public_from_multikey(mk).map_err(|e| ProofError::key(method, e.to_string()))?
+                }
             };
             return Ok(ResolvedKey {
                 method: method.to_owned(),
@@ -210,7 +245,8 @@ impl KeyResolver {
         }
         if self.allow_fragment_multikey {
             if let Some(f) = fragment.filter(|f| f.starts_with("z6Mk")) {
-                let key = public_from_multikey(f).map_err(|e| ProofError::key(method, e))?;
+                let key =
+                    public_from_multikey(f).map_err(|e| ProofError::key(method, e.to_string()))?;
                 return Ok(ResolvedKey {
                     method: method.to_owned(),
                     controller: controller.to_owned(),
@@ -279,28 +315,17 @@ fn resolve_in_document(
     let key = if let Some(mk) = definition.get("publicKeyMultibase").and_then(Value::as_str) {
         public_from_multikey(mk).or_else(|_| {
             // Ed25519VerificationKey2020 uses the same multikey form; 2018 keys are raw base58.
-            let raw = multibase_decode(mk)?;
-            let arr: [u8; 32] = raw
-                .as_slice()
-                .try_into()
-                .map_err(|_| "key is not 32 bytes".to_string())?;
-            VerifyingKey::from_bytes(&arr).map_err(|e| e.to_string())
+            public_from_bytes(&multibase_decode(mk)?)
         })
     } else if let Some(b58) = definition.get("publicKeyBase58").and_then(Value::as_str) {
         bs58::decode(b58)
             .into_vec()
-            .map_err(|e| e.to_string())
-            .and_then(|raw| {
-                let arr: [u8; 32] = raw
-                    .as_slice()
-                    .try_into()
-                    .map_err(|_| "key is not 32 bytes".to_string())?;
-                VerifyingKey::from_bytes(&arr).map_err(|e| e.to_string())
-            })
+            .map_err(|e| KeyError::Base58(e.to_string()))
+            .and_then(|raw| public_from_bytes(&raw))
     } else {
-        Err("method has no publicKeyMultibase".to_string())
+        return Err(ProofError::key(method, "method has no publicKeyMultibase"));
     }
-    .map_err(|e| ProofError::key(method, e))?;
+    .map_err(|e| ProofError::key(method, e.to_string()))?;
     Ok(ResolvedKey {
         method: method.to_owned(),
         controller: controller.to_owned(),

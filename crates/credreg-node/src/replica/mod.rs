@@ -30,89 +30,70 @@ use credreg_store::{LogNodes, NewRecord, StoreError};
 use credreg_wire::sync::{self as wire, SyncRequest, SyncResponse};
 pub use pages::CheckedPage;
 use pages::{Decoded, Overlay};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 use std::collections::HashMap;
 
-/// Largest record accepted from a peer.
-pub const MAX_RECORD_BYTES: usize = 64 * 1024;
-/// A gossiped checkpoint older than this is a replay: origins gossip a checkpoint when they
-/// sign it and relays forward within seconds (anti-entropy, not gossip, carries old ones).
-pub const MAX_GOSSIP_AGE_SECS: u64 = 15 * 60;
-/// How far in the future a checkpoint's time may be (clock skew between districts).
-pub const MAX_CLOCK_SKEW_SECS: u64 = 5 * 60;
-/// Most entries carried in one announcement (more go by sync).
-pub const ANNOUNCE_MAX_ENTRIES: u64 = 32;
-/// Most bytes of entries carried in one announcement.
-pub const ANNOUNCE_MAX_BYTES: usize = 128 * 1024;
+pub use credreg_wire::gossip::{
+    Announcement, EvidenceJson, GossipMessage, ANNOUNCE_MAX_BYTES, ANNOUNCE_MAX_ENTRIES,
+    MAX_CLOCK_SKEW_SECS, MAX_GOSSIP_AGE_SECS, MAX_RECORD_BYTES,
+};
 
-/// A gossip message: a checkpoint announcement or equivocation evidence.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum GossipMessage {
-    /// A new checkpoint, with the entries it adds when they are few.
-    Announce(Announcement),
-    /// Two checkpoints of one issuer that cannot both be true.
-    Evidence(EvidenceJson),
+/// Why a checkpoint from outside was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CheckpointError {
+    /// Not a checkpoint (fields, encodings).
+    #[error(transparent)]
+    Decode(#[from] credreg_wire::log::CheckpointDecodeError),
+    /// Its issuer is not a `did:key`, so its key cannot be known offline.
+    #[error("the issuer is not a did:key this node can check")]
+    NotDidKey,
+    /// Signed by a key that is not its issuer's.
+    #[error("the checkpoint is not signed by its issuer's key")]
+    WrongKey,
+    /// The signature does not verify.
+    #[error("the checkpoint's signature does not verify: {0}")]
+    Signature(String),
 }
 
-/// "Issuer X's log now has this checkpoint" (and, on the records topic, the entries from
-/// `from` up to it, as their exact JSON text).
-#[derive(Debug, Clone, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Announcement {
-    /// The signed checkpoint.
-    pub checkpoint: CheckpointJson,
-    /// Index of the first carried entry.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub from: Option<u64>,
-    /// Exact record texts, `from..checkpoint.size`.
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub entries: Vec<String>,
+/// Why equivocation evidence does not prove equivocation.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum EvidenceError {
+    /// One of its checkpoints is not genuine.
+    #[error(transparent)]
+    Checkpoint(#[from] CheckpointError),
+    /// Its checkpoints are of another issuer than it names.
+    #[error("the evidence names another issuer than its checkpoints")]
+    OtherIssuer,
+    /// A hash is not 32 bytes of hex.
+    #[error("bad hash: {0}")]
+    BadHash(String),
+    /// The checkpoints can both be true.
+    #[error("{0}")]
+    Consistent(String),
 }
 
-/// Equivocation evidence, checkable by anyone with [`credreg_log::verify_evidence`].
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EvidenceJson {
-    /// The issuer caught.
-    pub issuer: String,
-    /// One checkpoint.
-    pub first: CheckpointJson,
-    /// The other.
-    pub second: CheckpointJson,
-    /// For different sizes: the larger tree's root at the smaller size (hex).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub alt_root: Option<String>,
-    /// Consistency proof from `alt_root` to the larger root (hex hashes).
-    #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    pub proof: Vec<String>,
-    /// One sentence.
-    pub reason: String,
-}
-
-impl EvidenceJson {
-    /// Checks the evidence; returns the reason it proves equivocation.
-    pub fn verify(&self) -> Result<String, String> {
-        let a = checked_checkpoint(&self.first)?;
-        let b = checked_checkpoint(&self.second)?;
-        if a.checkpoint.issuer != self.issuer {
-            return Err("the evidence names another issuer than its checkpoints".into());
-        }
-        let alt = self.alt_root.as_deref().map(hash_hex).transpose()?;
-        let proof = self
-            .proof
-            .iter()
-            .map(|h| hash_hex(h))
-            .collect::<Result<Vec<_>, _>>()?;
-        credreg_log::verify_evidence(&a, &b, alt.as_ref(), &proof).map_err(|e| e.to_string())
+/// Checks equivocation evidence; returns the reason it proves equivocation.
+pub fn verify_evidence(e: &EvidenceJson) -> Result<String, EvidenceError> {
+    let a = checked_checkpoint(&e.first)?;
+    let b = checked_checkpoint(&e.second)?;
+    if a.checkpoint.issuer != e.issuer {
+        return Err(EvidenceError::OtherIssuer);
     }
+    let alt = e.alt_root.as_deref().map(hash_hex).transpose()?;
+    let proof = e
+        .proof
+        .iter()
+        .map(|h| hash_hex(h))
+        .collect::<Result<Vec<_>, _>>()?;
+    credreg_log::verify_evidence(&a, &b, alt.as_ref(), &proof)
+        .map_err(|err| EvidenceError::Consistent(err.to_string()))
 }
 
-fn hash_hex(s: &str) -> Result<Hash, String> {
-    let v = hex::decode(s).map_err(|e| format!("bad hash: {e}"))?;
+fn hash_hex(s: &str) -> Result<Hash, EvidenceError> {
+    let v = hex::decode(s).map_err(|err| EvidenceError::BadHash(err.to_string()))?;
     v.try_into()
-        .map_err(|_| "a hash must be 32 bytes".to_owned())
+        .map_err(|_| EvidenceError::BadHash("a hash must be 32 bytes".to_owned()))
 }
 
 /// Why something from a peer was refused (also the metric label).
@@ -234,14 +215,15 @@ pub enum ApplyError {
 }
 
 /// Verifies a checkpoint from outside: well-formed, key of its issuer's `did:key`, signature.
-pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, String> {
-    let signed = json.to_signed().map_err(|e| e.to_string())?;
-    let expected = did_key_public(&signed.checkpoint.issuer)
-        .ok_or("the issuer is not a did:key this node can check")?;
+pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, CheckpointError> {
+    let signed = json.to_signed()?;
+    let expected = did_key_public(&signed.checkpoint.issuer).ok_or(CheckpointError::NotDidKey)?;
     if expected != signed.key {
-        return Err("the checkpoint is not signed by its issuer's key".into());
+        return Err(CheckpointError::WrongKey);
     }
-    signed.verify().map_err(|e| e.to_string())?;
+    signed
+        .verify()
+        .map_err(|e| CheckpointError::Signature(e.to_string()))?;
     Ok(signed)
 }
 
@@ -483,7 +465,7 @@ impl Node {
     pub fn on_checkpoint(&self, json: &CheckpointJson) -> GossipOutcome {
         let signed = match checked_checkpoint(json) {
             Ok(s) => s,
-            Err(why) => return GossipOutcome::refuse(Refusal::Forged, why),
+            Err(why) => return GossipOutcome::refuse(Refusal::Forged, why.to_string()),
         };
         let issuer = signed.checkpoint.issuer.clone();
         if issuer == self.did() {
@@ -560,7 +542,7 @@ impl Node {
         if e.proof.len() > 128 {
             return GossipOutcome::refuse(Refusal::Oversized, "a proof longer than any log's");
         }
-        match e.verify() {
+        match verify_evidence(e) {
             Ok(_) => self.record_evidence(Box::new(e.clone())),
             Err(why) => GossipOutcome::refuse(Refusal::Forged, format!("not evidence: {why}")),
         }
@@ -613,7 +595,7 @@ impl Node {
     }
 
     fn record_evidence(&self, mut evidence: Box<EvidenceJson>) -> GossipOutcome {
-        let reason = match evidence.verify() {
+        let reason = match verify_evidence(&evidence) {
             Ok(r) => r,
             Err(why) => return GossipOutcome::ignore(format!("could not build evidence: {why}")),
         };

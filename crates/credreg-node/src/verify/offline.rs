@@ -232,7 +232,7 @@ impl EvidenceSource for BundleEvidence<'_> {
             Err(why) => return fail(why),
         };
         let bits = match list.encoded_lists.as_slice() {
-            [one] => crate::issue::status_list::decode_list(one),
+            [one] => crate::issue::status_list::decode_list(one).map_err(|e| e.to_string()),
             [] => Err("it has no encodedList".to_owned()),
             _ => Err("it has more than one encodedList".to_owned()),
         };
