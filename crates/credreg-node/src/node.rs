@@ -173,12 +173,12 @@ impl Node {
 
     /// The URL of a definition (used as the OB `Achievement.id`).
     pub fn credential_url(&self, id: &str) -> String {
-        format!("{}/api/v1/credentials/{id}", self.settings.public_url)
+        credreg_wire::urls::credential(&self.settings.public_url, id)
     }
 
     /// The URL of status list `n`.
     pub fn status_list_url(&self, n: u32) -> String {
-        format!("{}/api/v1/status-lists/{n}", self.settings.public_url)
+        credreg_wire::urls::status_list(&self.settings.public_url, n)
     }
 
     /// Signs a record issued at `issued` (the caller's clock reading, which it also keeps, e.g.

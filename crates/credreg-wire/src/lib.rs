@@ -14,5 +14,6 @@ pub mod federation;
 pub mod gossip;
 pub mod log;
 pub mod sync;
+pub mod urls;
 
 pub use sync::{SyncRequest, SyncResponse};

@@ -87,11 +87,8 @@ impl EvidenceSource for NodeEvidence<'_> {
         issuer: &str,
         entry: &BitstringEntry<'_>,
     ) -> CheckResult {
-        let prefix = format!("{}/api/v1/status-lists/", self.node.settings().public_url);
-        let own_list = entry
-            .list
-            .strip_prefix(&prefix)
-            .and_then(|n| n.parse::<u32>().ok());
+        let own_list =
+            credreg_wire::urls::status_list_number(&self.node.settings().public_url, entry.list);
         match (self.ours, own_list) {
             (true, Some(n)) => self.own_status(facts, n, entry.index),
             _ if self.replicated => self.replicated_not_revoked(issuer),
@@ -126,9 +123,8 @@ impl EvidenceSource for NodeEvidence<'_> {
     }
 
     fn definition(&self, achievement: &str) -> DefinitionFinding {
-        let known = achievement
-            .rsplit_once("/api/v1/credentials/")
-            .and_then(|(_, id)| self.node.definition(id).ok().flatten());
+        let known = credreg_wire::urls::credential_id(achievement)
+            .and_then(|id| self.node.definition(id).ok().flatten());
         match known {
             Some(entry) => DefinitionFinding::Known {
                 issuer: entry.issuer.clone(),

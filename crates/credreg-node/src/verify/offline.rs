@@ -335,7 +335,7 @@ impl EvidenceSource for BundleEvidence<'_> {
         let id = credreg_proof::canon::jcs(d)
             .map(|b| credreg_model::record_id(&b))
             .unwrap_or_default();
-        if !achievement.ends_with(&format!("/api/v1/credentials/{id}")) {
+        if credreg_wire::urls::credential_id(achievement) != Some(id.as_str()) {
             return DefinitionFinding::Refused(
                 "The bundled definition is not the one the award names.".to_owned(),
             );

@@ -221,8 +221,7 @@ pub fn transfer_input(body: &Value) -> Result<TransferInput<'_>, InputError> {
 fn definition_id(facts: &CredentialFacts) -> Option<&str> {
     facts
         .achievement()
-        .and_then(|a| a.rsplit_once("/api/v1/credentials/"))
-        .map(|(_, id)| id)
+        .and_then(credreg_wire::urls::credential_id)
         .filter(|id| credreg_model::is_record_id(id))
 }
 
