@@ -88,10 +88,7 @@ pub(crate) async fn log_entries(
     let node = state.node.clone();
     let issuer2 = issuer.clone();
     let (size, entries) = blocking(move || {
-        let size = node
-            .store()
-            .log_size(&issuer2)
-            .map_err(credreg_node::NodeError::from)?;
+        let size = node.log_size(&issuer2)?;
         Ok((size, node.log_entries(&issuer2, p.from.unwrap_or(0), p.to)?))
     })
     .await?;

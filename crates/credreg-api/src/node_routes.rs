@@ -77,17 +77,14 @@ pub(crate) async fn node_info(State(state): State<AppState>) -> Result<Json<Node
         public_url: node.settings().public_url.clone(),
         version: env!("CARGO_PKG_VERSION"),
         credentials,
-        awards: node.store().award_count(),
+        awards: node.award_count(),
         missing_contexts: node.missing_contexts().to_vec(),
         kind: if node.settings().kind.is_empty() {
             "district".into()
         } else {
             node.settings().kind.clone()
         },
-        log_size: node
-            .store()
-            .log_size(node.did())
-            .map_err(credreg_node::NodeError::from)?,
+        log_size: node.log_size(node.did())?,
         federation: node.settings().federation.name.clone(),
         peer_id: state.federation.as_ref().map(|f| f.peer_id()),
         p2p_addresses: match &state.federation {
@@ -106,7 +103,7 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
     state
         .metrics
         .awards_stored
-        .set(state.node.store().award_count() as i64);
+        .set(state.node.award_count() as i64);
     if let Some(f) = &state.federation {
         let fm = f.counters();
         let m = &state.metrics;

@@ -17,7 +17,7 @@ pub(crate) async fn catch_up(inner: Arc<Inner>, issuer: String) {
         let Some((target, sources)) = lock(&inner.targets).get(&issuer).cloned() else {
             break;
         };
-        let size = inner.node.store().log_size(&issuer).unwrap_or(0);
+        let size = inner.node.log_size(&issuer).unwrap_or(0);
         if size >= target.size() {
             let mut targets = lock(&inner.targets);
             if targets.get(&issuer).is_some_and(|(t, _)| t.size() <= size) {
@@ -94,7 +94,7 @@ pub(crate) async fn fetch_from(
         };
         tokio::spawn(async move { net.request(peer, r).await })
     };
-    let mut from = inner.node.store().log_size(&issuer).unwrap_or(0);
+    let mut from = inner.node.log_size(&issuer).unwrap_or(0);
     let mut next = (from < n).then(|| spawn_request(from));
     let mut storing: Option<tokio::task::JoinHandle<Result<GossipOutcome, ApplyError>>> = None;
     while let Some(pending) = next.take() {

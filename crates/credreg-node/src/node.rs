@@ -303,7 +303,7 @@ pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(
 
 pub(crate) fn corrupt(detail: String) -> NodeError {
     NodeError::Store(credreg_store::StoreError::Corrupt {
-        tree: "records-1",
+        tree: credreg_store::schema::RECORDS,
         detail,
     })
 }

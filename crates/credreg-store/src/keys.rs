@@ -14,7 +14,7 @@ pub(crate) fn log_prefix(issuer: &str) -> [u8; 16] {
 pub(crate) fn record_bytes(value: &[u8]) -> Result<&[u8], StoreError> {
     value
         .get(8..)
-        .ok_or_else(|| corrupt("records-2", "value shorter than its log index"))
+        .ok_or_else(|| corrupt(schema::RECORDS, "value shorter than its log index"))
 }
 
 pub(crate) const CHECKPOINT_PREFIX: &[u8] = b"checkpoint/";
@@ -103,7 +103,7 @@ pub(crate) fn decode_id(id: &str) -> Option<[u8; 32]> {
 
 pub(crate) fn decode_u64(v: &[u8]) -> Result<u64, StoreError> {
     let arr: [u8; 8] = v.try_into().map_err(|_| StoreError::Corrupt {
-        tree: "meta-1",
+        tree: schema::META,
         detail: "counter is not 8 bytes".into(),
     })?;
     Ok(u64::from_be_bytes(arr))

@@ -63,14 +63,14 @@ impl credreg_log::NodeSource for LogNodes<'_> {
 
 pub(crate) fn missing_node(level: u32, index: u64) -> StoreError {
     StoreError::Corrupt {
-        tree: "log-nodes-1",
+        tree: schema::LOG_NODES,
         detail: format!("missing tree node level {level} index {index}"),
     }
 }
 
 pub(crate) fn hash_of(v: &[u8]) -> Result<credreg_log::Hash, StoreError> {
     v.try_into().map_err(|_| StoreError::Corrupt {
-        tree: "log-nodes-1",
+        tree: schema::LOG_NODES,
         detail: "a tree node is not 32 bytes".into(),
     })
 }

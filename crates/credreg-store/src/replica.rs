@@ -3,6 +3,13 @@
 
 use super::*;
 
+/// One replica page's writes: a batch per tree, in commit order.
+pub(crate) struct ReplicaPage {
+    pub(crate) steps: Vec<(sled::Tree, sled::Batch)>,
+    prefix: [u8; 16],
+    new_awards: Vec<([u8; 17], u64)>,
+}
+
 impl Store {
     /// Appends verified entries of another issuer's log, which must currently hold exactly
     /// `from` entries, with the tree nodes they create (`(level, index, hash)`, computed and
@@ -24,6 +31,19 @@ impl Store {
         nodes: &[(u32, u64, credreg_log::Hash)],
         checkpoint: Option<(u64, &[u8])>,
     ) -> Result<(), StoreError> {
+        let page = self.replica_page(issuer, from, entries, nodes, checkpoint)?;
+        self.write_replica_page(page, usize::MAX)
+    }
+
+    /// The writes of one replica page, in commit order (see [`Store::put_replica`]).
+    pub(crate) fn replica_page(
+        &self,
+        issuer: &str,
+        from: u64,
+        entries: &[NewRecord],
+        nodes: &[(u32, u64, credreg_log::Hash)],
+        checkpoint: Option<(u64, &[u8])>,
+    ) -> Result<ReplicaPage, StoreError> {
         let prefix = log_prefix(issuer);
         let size = self.log_size(issuer)?;
         if size != from {
@@ -44,7 +64,7 @@ impl Store {
         let mut new_awards = Vec::new();
         for (i, (record, seq)) in entries.iter().zip(&seqs).enumerate() {
             if record.issuer != issuer {
-                return Err(corrupt("log-entries-1", "entry of another issuer"));
+                return Err(corrupt(schema::LOG_ENTRIES, "entry of another issuer"));
             }
             let position = from + i as u64;
             let entry = entry_key(&prefix, position);
@@ -86,14 +106,10 @@ impl Store {
         {
             log_nodes.insert(&node_key(&prefix, *level, *i), hash);
         }
-        self.records.apply_batch(records)?;
-        self.record_index.apply_batch(index)?;
+        let mut pages = sled::Batch::default();
         if !page_awards.is_empty() {
-            self.replica_award_pages
-                .insert(entry_key(&prefix, from), page_awards)?;
+            pages.insert(&entry_key(&prefix, from), page_awards);
         }
-        self.log_nodes.apply_batch(log_nodes)?;
-        self.log_entries.apply_batch(log_entries)?;
         let mut meta = sled::Batch::default();
         meta.insert(&prefix, &(from + entries.len() as u64).to_be_bytes());
         if let Some((size, bytes)) = checkpoint {
@@ -107,13 +123,40 @@ impl Store {
                 meta.insert(checkpoint_key(issuer), value);
             }
         }
-        self.log_meta.apply_batch(meta)?;
-        let mut map = self
-            .replica_awards
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        for (key, position) in new_awards {
-            map.insert(key, (prefix, position));
+        Ok(ReplicaPage {
+            // The log's size (in the meta batch) is the commit point: it goes last.
+            steps: vec![
+                (self.records.clone(), records),
+                (self.record_index.clone(), index),
+                (self.replica_award_pages.clone(), pages),
+                (self.log_nodes.clone(), log_nodes),
+                (self.log_entries.clone(), log_entries),
+                (self.log_meta.clone(), meta),
+            ],
+            prefix,
+            new_awards,
+        })
+    }
+
+    /// Applies the first `steps` writes of `page` (all of them for `usize::MAX`; fewer only in
+    /// tests, which stand for a crash between two of them), then indexes its awards in memory.
+    pub(crate) fn write_replica_page(
+        &self,
+        page: ReplicaPage,
+        steps: usize,
+    ) -> Result<(), StoreError> {
+        let whole = steps >= page.steps.len();
+        for (tree, batch) in page.steps.into_iter().take(steps) {
+            tree.apply_batch(batch)?;
+        }
+        if whole {
+            let mut map = self
+                .replica_awards
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            for (key, position) in page.new_awards {
+                map.insert(key, (page.prefix, position));
+            }
         }
         Ok(())
     }
@@ -124,7 +167,7 @@ impl Store {
             let (_, v) = item?;
             if v.len() < 8 {
                 return Err(corrupt(
-                    "log-meta-1",
+                    schema::LOG_META,
                     "checkpoint entry shorter than its size",
                 ));
             }
@@ -167,7 +210,7 @@ impl Store {
         }
         let about: About<'_> = serde_json::from_slice(&bytes).map_err(|e| {
             corrupt(
-                "award-records-2",
+                schema::AWARD_RECORDS,
                 format!("names a record without an award id: {e}"),
             )
         })?;
@@ -183,7 +226,7 @@ impl Store {
         let value = self
             .log_entries
             .get(entry_key(prefix, position))?
-            .ok_or_else(|| corrupt("replica-award-pages-1", "names a missing log entry"))?;
+            .ok_or_else(|| corrupt(schema::REPLICA_AWARD_PAGES, "names a missing log entry"))?;
         self.entry_bytes(position, &value)
     }
 
@@ -191,12 +234,12 @@ impl Store {
     pub(crate) fn award_value(&self, v: &[u8]) -> Result<(u64, Vec<u8>), StoreError> {
         // The value is the record id of a record of this node's own log.
         let Some(stored) = self.records.get(v)? else {
-            return Err(corrupt("award-records-2", "names a missing record"));
+            return Err(corrupt(schema::AWARD_RECORDS, "names a missing record"));
         };
         let position = decode_u64(
             stored
                 .get(..8)
-                .ok_or_else(|| corrupt("records-2", "value shorter than its log index"))?,
+                .ok_or_else(|| corrupt(schema::RECORDS, "value shorter than its log index"))?,
         )?;
         Ok((position, record_bytes(&stored)?.to_vec()))
     }
@@ -211,34 +254,70 @@ impl Store {
             .records
             .get(value)?
             .ok_or_else(|| StoreError::Corrupt {
-                tree: "log-entries-1",
+                tree: schema::LOG_ENTRIES,
                 detail: format!("entry {index} names a missing record"),
             })?;
         Ok(record_bytes(&bytes)?.to_vec())
     }
+}
 
-    /// Stores equivocation evidence about `issuer` (durably). Returns whether it was new.
-    pub fn put_evidence(&self, issuer: &str, bytes: &[u8]) -> Result<bool, StoreError> {
-        let mut key = log_prefix(issuer).to_vec();
-        key.extend_from_slice(blake3::hash(bytes).as_bytes());
-        let new = self.evidence.insert(key, bytes)?.is_none();
-        self.flush()?;
-        Ok(new)
-    }
-
-    /// Evidence held about `issuer`.
-    pub fn evidence_about(&self, issuer: &str) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.evidence
-            .scan_prefix(log_prefix(issuer))
-            .map(|item| Ok(item?.1.to_vec()))
-            .collect()
-    }
-
-    /// Every evidence document held.
-    pub fn all_evidence(&self) -> Result<Vec<Vec<u8>>, StoreError> {
-        self.evidence
+impl Store {
+    /// Every replicated receipt (`revocation` false) or revocation (true): exact bytes.
+    pub fn replica_award_records(
+        &self,
+        revocation: bool,
+    ) -> impl Iterator<Item = Result<Vec<u8>, StoreError>> + '_ {
+        let tag = if revocation { b'x' } else { b'r' };
+        let replicated: Vec<([u8; 16], u64)> = self
+            .replica_awards
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
             .iter()
-            .map(|item| Ok(item?.1.to_vec()))
-            .collect()
+            .filter(|(k, _)| k[0] == tag)
+            .map(|(_, v)| *v)
+            .collect();
+        replicated
+            .into_iter()
+            .map(move |(prefix, position)| self.replica_entry(&prefix, position))
+    }
+
+    /// Loads the replicated award index from its page lists (`replica-award-pages-1`: per
+    /// stored page, its receipts' and revocations' award keys and positions), leaving out
+    /// positions beyond a log's committed size (a page cut short by a crash).
+    pub(crate) fn with_replica_awards(self) -> Result<Self, StoreError> {
+        let mut map = ReplicaAwards::new();
+        let mut sizes: HashMap<[u8; 16], u64> = HashMap::new();
+        for item in self.replica_award_pages.iter() {
+            let (k, v) = item?;
+            let mut prefix = [0u8; 16];
+            prefix.copy_from_slice(
+                k.get(..16)
+                    .ok_or_else(|| corrupt(schema::REPLICA_AWARD_PAGES, "short key"))?,
+            );
+            let size = match sizes.get(&prefix) {
+                Some(s) => *s,
+                None => {
+                    let s = self.size_of_log(&prefix)?;
+                    sizes.insert(prefix, s);
+                    s
+                }
+            };
+            for item in v.chunks(25) {
+                let (Some(key), Some(pos)) = (item.get(..17), item.get(17..25)) else {
+                    return Err(corrupt(schema::REPLICA_AWARD_PAGES, "truncated item"));
+                };
+                let position = decode_u64(pos)?;
+                if position < size {
+                    let mut k = [0u8; 17];
+                    k.copy_from_slice(key);
+                    map.insert(k, (prefix, position));
+                }
+            }
+        }
+        *self
+            .replica_awards
+            .write()
+            .unwrap_or_else(|p| p.into_inner()) = map;
+        Ok(self)
     }
 }

@@ -19,7 +19,7 @@ impl Store {
         };
         if v.len() < 32 {
             return Err(StoreError::Corrupt {
-                tree: "status-credentials-1",
+                tree: schema::STATUS_CREDENTIALS,
                 detail: "entry shorter than its digest".into(),
             });
         }

@@ -108,7 +108,7 @@ fn refuses_unknown_schema() {
     let dir = tempfile::tempdir().expect("tempdir");
     {
         let db = sled::open(dir.path()).expect("open");
-        db.open_tree("meta-1")
+        db.open_tree(schema::META)
             .expect("tree")
             .insert(b"schema-version", b"99")
             .expect("insert");
@@ -118,4 +118,158 @@ fn refuses_unknown_schema() {
         Store::open(dir.path()),
         Err(StoreError::Schema { found }) if found == "99"
     ));
+}
+
+const ISSUER: &str = "did:key:z6MkJuab";
+
+/// A receipt record of `ISSUER` for award `award`.
+fn receipt(award: &str) -> NewRecord {
+    NewRecord {
+        kind: RecordKind::AwardReceipt,
+        issuer: ISSUER.into(),
+        bytes: format!(
+            r#"{{"kind":"award_receipt","issuer":"{ISSUER}","body":{{"award_id":"{award}"}}}}"#
+        )
+        .into_bytes(),
+    }
+}
+
+/// Entry `i` of the test log: pages of 8 entries, each starting with a definition record
+/// (which a replica indexes by id) followed by receipts (indexed by award id).
+fn entry(i: u64) -> NewRecord {
+    if i.is_multiple_of(8) {
+        NewRecord {
+            kind: RecordKind::CredentialDef,
+            issuer: ISSUER.into(),
+            bytes: format!("definition at {i}").into_bytes(),
+        }
+    } else {
+        receipt(&format!("urn:uuid:{i}"))
+    }
+}
+
+/// The entries `from..from + n` of the test log and the tree nodes they add.
+fn page(from: u64, n: u64) -> (Vec<NewRecord>, Vec<(u32, u64, credreg_log::Hash)>) {
+    let mut tree = MemNodes::default();
+    let mut nodes = Vec::new();
+    for i in 0..from + n {
+        let leaf = credreg_log::leaf_hash(&entry(i).bytes);
+        for (level, index, hash) in credreg_log::appended_nodes(&tree, i, leaf).expect("appends") {
+            tree.0.insert((level, index), hash);
+            if i >= from {
+                nodes.push((level, index, hash));
+            }
+        }
+    }
+    ((from..from + n).map(entry).collect(), nodes)
+}
+
+#[derive(Default)]
+struct MemNodes(HashMap<(u32, u64), credreg_log::Hash>);
+
+impl credreg_log::NodeSource for MemNodes {
+    type Error = String;
+    fn node(&self, level: u32, index: u64) -> Result<credreg_log::Hash, String> {
+        self.0
+            .get(&(level, index))
+            .copied()
+            .ok_or_else(|| format!("no node {level}/{index}"))
+    }
+}
+
+/// A crash at any point of a replica page's writes leaves, after reopening, either the old
+/// log (size, entries, award index as before) or the whole page; never a size that covers
+/// entries that are not there. The commit point (the log's size) is written last.
+#[test]
+fn a_replica_page_cut_short_by_a_crash_reopens_as_before_or_whole() {
+    let (first, first_nodes) = page(0, 8);
+    let (second, second_nodes) = page(8, 8);
+    let steps = {
+        let s = Store::temporary().expect("scratch");
+        s.replica_page(ISSUER, 0, &first, &first_nodes, None)
+            .expect("plans")
+            .steps
+            .len()
+    };
+    for written in 0..=steps {
+        let dir = tempfile::tempdir().expect("tempdir");
+        {
+            let s = Store::open(dir.path()).expect("open");
+            s.put_replica(ISSUER, 0, &first, &first_nodes, None)
+                .expect("first page");
+            let plan = s
+                .replica_page(ISSUER, 8, &second, &second_nodes, None)
+                .expect("plans");
+            s.write_replica_page(plan, written).expect("partial page");
+            s.flush().expect("flush");
+        }
+        let s = Store::open(dir.path()).expect("reopen");
+        let size = s.log_size(ISSUER).expect("size");
+        let whole = written == steps;
+        assert_eq!(
+            size,
+            if whole { 16 } else { 8 },
+            "after {written} of {steps} writes"
+        );
+        // The first page's awards are found, at their positions, whatever happened after.
+        let (position, bytes) = s
+            .award_record("urn:uuid:3", false)
+            .expect("reads")
+            .expect("page 1 award");
+        assert_eq!((position, bytes), (3, receipt("urn:uuid:3").bytes));
+        // The second page's awards are found exactly when the page committed.
+        let found = s.award_record("urn:uuid:12", false).expect("reads");
+        assert_eq!(found.is_some(), whole, "after {written} of {steps} writes");
+        // Every entry the size covers can be read, and the page can be written (again).
+        assert_eq!(
+            s.log_entries(ISSUER, 0, size).expect("entries").len() as u64,
+            size
+        );
+        if !whole {
+            s.put_replica(ISSUER, 8, &second, &second_nodes, None)
+                .expect("the page again");
+            assert_eq!(s.log_size(ISSUER).expect("size"), 16);
+            assert!(s
+                .award_record("urn:uuid:12", false)
+                .expect("reads")
+                .is_some());
+        }
+    }
+}
+
+/// The in-memory replica award index is rebuilt at open from the page lists, and a replica
+/// write that does not start at the stored size is refused without writing anything.
+#[test]
+fn the_replica_award_index_is_rebuilt_at_open() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (first, first_nodes) = page(0, 8);
+    {
+        let s = Store::open(dir.path()).expect("open");
+        s.put_replica(ISSUER, 0, &first, &first_nodes, None)
+            .expect("page");
+        assert!(matches!(
+            s.put_replica(ISSUER, 3, &first, &first_nodes, None),
+            Err(StoreError::LogMoved {
+                expected: 3,
+                found: 8
+            })
+        ));
+        s.flush().expect("flush");
+    }
+    let s = Store::open(dir.path()).expect("reopen");
+    for i in 1..8u64 {
+        let (position, _) = s
+            .award_record(&format!("urn:uuid:{i}"), false)
+            .expect("reads")
+            .expect("indexed after reopen");
+        assert_eq!(position, i);
+    }
+    assert!(s
+        .award_record("urn:uuid:0", false)
+        .expect("reads")
+        .is_none());
+    assert!(
+        s.award_record("urn:uuid:1", true).expect("reads").is_none(),
+        "no revocation"
+    );
 }

@@ -23,7 +23,7 @@ impl Store {
             let hash: [u8; 32] = k
                 .as_ref()
                 .try_into()
-                .map_err(|_| corrupt("tokens-1", "a key is not a 32-byte hash"))?;
+                .map_err(|_| corrupt(schema::TOKENS, "a key is not a 32-byte hash"))?;
             out.push((hash, v.to_vec()));
         }
         Ok(out)

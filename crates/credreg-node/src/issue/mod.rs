@@ -103,6 +103,11 @@ impl PreparedAwards {
 }
 
 impl Node {
+    /// How many awards this node has issued (revoked ones included).
+    pub fn award_count(&self) -> usize {
+        self.store.award_count()
+    }
+
     /// Checks award requests without issuing: shapes, and that each names an active
     /// definition of this node. Errors name the request as `[i].field` when there are several.
     pub fn check_award_requests(

@@ -84,6 +84,11 @@ impl Node {
         }
     }
 
+    /// How many entries `issuer`'s log holds here (own or replicated; 0 if none).
+    pub fn log_size(&self, issuer: &str) -> Result<u64, NodeError> {
+        Ok(self.store.log_size(issuer)?)
+    }
+
     /// Entries `from..to` (at most [`MAX_ENTRIES_PAGE`]) of `issuer`'s log.
     pub fn log_entries(
         &self,
