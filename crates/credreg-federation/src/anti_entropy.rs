@@ -33,14 +33,14 @@ pub(crate) async fn anti_entropy(inner: Arc<Inner>, peer: PeerId) {
             refusal: outcome.refusal.filter(|r| *r != Refusal::Untrusted),
             ..outcome
         };
-        after(&inner, outcome, Some(peer));
+        inner.follow_up(outcome, peer);
     }
     if let Ok(SyncResponse::Evidence(list)) = inner.net.request(peer, SyncRequest::Evidence).await {
         inner.received(list.iter().map(|b| b.len()).sum());
         for bytes in list {
             let node = inner.node.clone();
             if let Some(outcome) = on_blocking_pool(move || node.on_gossip(&bytes)).await {
-                after(&inner, outcome, Some(peer));
+                inner.follow_up(outcome, peer);
             }
         }
     }

@@ -52,7 +52,7 @@ pub(crate) async fn catch_up(inner: Arc<Inner>, issuer: String) {
                     // split view), which is the issuer's fault, not the relay's.
                     if let Some(outcome) = investigate(&inner, peer, &target).await {
                         tracing::warn!(%peer, "the issuer equivocated: {}", outcome.note);
-                        after(&inner, outcome, Some(peer));
+                        inner.follow_up(outcome, peer);
                         lock(&inner.targets).remove(&issuer);
                         lock(&inner.syncing).remove(&issuer);
                         return;
@@ -198,7 +198,7 @@ pub(crate) fn stored(
 ) -> Result<(), Fault> {
     match result {
         Ok(Ok(outcome)) => {
-            after(inner, outcome, Some(peer));
+            inner.follow_up(outcome, peer);
             Ok(())
         }
         Ok(Err(ApplyError::Bad(why))) => Err(Fault::Bad(why)),

@@ -12,6 +12,7 @@
 
 mod anti_entropy;
 mod catch_up;
+mod follow_up;
 mod gossip;
 
 use anti_entropy::anti_entropy;
@@ -26,7 +27,8 @@ use credreg_wire::federation::{
     FederationCounters, FederationStatus, PeerView, Replicated, StatusFuture,
 };
 use credreg_wire::sync::{SyncRequest, SyncResponse, MAX_PAGE_ENTRIES};
-use gossip::{after, announce_own, on_gossip};
+use follow_up::after;
+use gossip::{announce_own, on_gossip};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -154,9 +156,17 @@ struct Inner {
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// A comparison round with every peer is scheduled (after trust changed).
     resync_pending: std::sync::atomic::AtomicBool,
+    /// Outcomes of catch-ups and anti-entropy rounds, followed up by the run loop.
+    follow_ups: mpsc::UnboundedSender<(GossipOutcome, Option<PeerId>)>,
 }
 
 impl Inner {
+    /// Hands an outcome to the run loop, which follows it up ([`follow_up::after`]).
+    fn follow_up(&self, outcome: GossipOutcome, source: PeerId) {
+        // Fails only once the run loop has stopped, when nothing is followed up any more.
+        let _ = self.follow_ups.send((outcome, Some(source)));
+    }
+
     fn received(&self, bytes: usize) {
         self.metrics
             .payload_bytes_received
@@ -183,7 +193,9 @@ impl Federation {
     /// Starts the network and the driver on the current tokio runtime.
     pub async fn start(node: Arc<Node>, config: FederationConfig) -> Result<Self, NetError> {
         let (net, events) = credreg_net::start(config.net, Arc::new(Service(node.clone()))).await?;
+        let (follow_ups, outcomes) = mpsc::unbounded_channel();
         let inner = Arc::new(Inner {
+            follow_ups,
             node: node.clone(),
             net,
             metrics: FederationMetrics::default(),
@@ -201,6 +213,7 @@ impl Federation {
         let task = tokio::spawn(run(
             inner.clone(),
             events,
+            outcomes,
             announce,
             config.anti_entropy_every,
         ));
@@ -271,6 +284,7 @@ impl Federation {
 async fn run(
     inner: Arc<Inner>,
     mut events: mpsc::Receiver<NetEvent>,
+    mut outcomes: mpsc::UnboundedReceiver<(GossipOutcome, Option<PeerId>)>,
     mut announce: tokio::sync::watch::Receiver<u64>,
     every: Duration,
 ) {
@@ -292,6 +306,7 @@ async fn run(
                     lock(&inner.connected).remove(&peer);
                 }
             },
+            Some((outcome, source)) = outcomes.recv() => after(&inner, outcome, source),
             changed = announce.changed() => {
                 if changed.is_err() {
                     return;

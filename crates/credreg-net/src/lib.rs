@@ -24,11 +24,12 @@ mod client;
 mod config;
 mod event_loop;
 mod ids;
+mod start;
 
-pub use behaviour::start;
 pub use client::{MessageRef, NetClient, NetError, NetEvent, PeerInfo, SyncService};
 pub use config::{
     NetConfig, Topic, Validation, BAN_OFFENCES, KAD_PROTOCOL, MAX_GOSSIP_BYTES, SYNC_PROTOCOL,
 };
 pub use ids::{Address, NodeKey, ParseError, PeerId};
+pub use start::start;
 pub use wire::{SyncRequest, SyncResponse};

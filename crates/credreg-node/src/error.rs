@@ -55,3 +55,21 @@ impl HomeError {
         Self(format!("{}: {e}", path.display()))
     }
 }
+
+/// A bug: an invariant the node relies on did not hold.
+pub(crate) fn internal(e: impl std::fmt::Display) -> NodeError {
+    NodeError::Internal(e.to_string())
+}
+
+/// A lock poisoned by an earlier panic.
+pub(crate) fn poisoned() -> NodeError {
+    internal("a lock was poisoned by an earlier panic")
+}
+
+/// A stored record that does not decode.
+pub(crate) fn corrupt(detail: String) -> NodeError {
+    NodeError::Store(credreg_store::StoreError::Corrupt {
+        tree: credreg_store::schema::RECORDS,
+        detail,
+    })
+}

@@ -1,12 +1,12 @@
 //! The node: its identity, settings, signing and store, and the subsystems that hold the rest
 //! (each owns its state and its lock: see the crate documentation for who may import whom).
 
-use crate::catalog::CatalogState;
-use crate::error::NodeError;
-use crate::issue::IssueState;
-use crate::ledger::Ledger;
-use crate::replica::ReplicaState;
-use crate::trust::{FederationSettings, TrustState};
+use crate::catalog::state::CatalogState;
+use crate::error::{corrupt, internal, NodeError};
+use crate::issue::state::IssueState;
+use crate::ledger::state::Ledger;
+use crate::replica::state::ReplicaState;
+use crate::trust::book::{FederationSettings, TrustState};
 use credreg_model::{IssuerProfile, RecordKind, UnsignedRecord, OB_V3};
 use credreg_proof::keys::{did_key, did_key_method};
 use credreg_proof::{Canonicalizer, ContextStore, DataIntegrity, SignOptions, SigningKey, Suite};
@@ -299,19 +299,4 @@ pub(crate) fn decode_record<T: serde::de::DeserializeOwned>(
     let rec = UnsignedRecord::from_json(&doc).map_err(corrupt)?;
     let body = serde_json::from_value(rec.body.clone()).map_err(|e| corrupt(e.to_string()))?;
     Ok((rec, body))
-}
-
-pub(crate) fn corrupt(detail: String) -> NodeError {
-    NodeError::Store(credreg_store::StoreError::Corrupt {
-        tree: credreg_store::schema::RECORDS,
-        detail,
-    })
-}
-
-pub(crate) fn internal(e: impl std::fmt::Display) -> NodeError {
-    NodeError::Internal(e.to_string())
-}
-
-pub(crate) fn poisoned() -> NodeError {
-    internal("a lock was poisoned by an earlier panic")
 }

@@ -26,12 +26,12 @@ const LAYERS: &[(&str, u8)] = &[
 /// keeps in `Node`, and the federation settings inside `NodeSettings`. Nothing else, so the hub
 /// never grows use cases of its own.
 const HUB_MAY_NAME: &[&str] = &[
-    "catalog::CatalogState",
-    "trust::FederationSettings",
-    "trust::TrustState",
-    "ledger::Ledger",
-    "issue::IssueState",
-    "replica::ReplicaState",
+    "catalog::state::CatalogState",
+    "trust::book::FederationSettings",
+    "trust::book::TrustState",
+    "ledger::state::Ledger",
+    "issue::state::IssueState",
+    "replica::state::ReplicaState",
 ];
 
 fn layer(module: &str) -> Option<u8> {

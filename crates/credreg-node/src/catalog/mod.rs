@@ -5,44 +5,17 @@
 //! Nothing else reaches into them; writers go through [`CatalogState`].
 
 pub mod index;
+pub(crate) mod state;
 pub mod stats;
 
 pub use index::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 
-use crate::error::NodeError;
-use crate::node::{decode_record, internal, parallel_map, poisoned, Node, Published};
+use crate::error::{internal, NodeError};
+use crate::node::{decode_record, parallel_map, Node, Published};
 use credreg_model::{CredentialDef, Errors, RecordKind, Stack, Validate};
-use index::Catalog;
 use serde_json::Value;
-use stats::QualityIndex;
 use stats::ReceiptFacts;
-use std::sync::{Arc, RwLock, RwLockReadGuard, RwLockWriteGuard};
-
-/// The catalog's state: the index and the counts, each behind its own lock (a search never
-/// waits for a count to be updated).
-#[derive(Debug, Default)]
-pub(crate) struct CatalogState {
-    index: RwLock<Catalog>,
-    stats: RwLock<QualityIndex>,
-}
-
-impl CatalogState {
-    pub(crate) fn read(&self) -> Result<RwLockReadGuard<'_, Catalog>, NodeError> {
-        self.index.read().map_err(|_| poisoned())
-    }
-
-    pub(crate) fn write(&self) -> Result<RwLockWriteGuard<'_, Catalog>, NodeError> {
-        self.index.write().map_err(|_| poisoned())
-    }
-
-    pub(crate) fn stats(&self) -> Result<RwLockReadGuard<'_, QualityIndex>, NodeError> {
-        self.stats.read().map_err(|_| poisoned())
-    }
-
-    pub(crate) fn stats_mut(&self) -> Result<RwLockWriteGuard<'_, QualityIndex>, NodeError> {
-        self.stats.write().map_err(|_| poisoned())
-    }
-}
+use std::sync::Arc;
 
 impl Node {
     pub(crate) fn load_catalog(&self) -> Result<(), NodeError> {

@@ -1,32 +1,18 @@
 //! Issuing: award requests checked, signed on all cores and committed in one transaction;
 //! revocation; the signed status lists.
 
-use crate::error::NodeError;
-use crate::node::{internal, parallel_map, poisoned, Node};
+use crate::error::{internal, poisoned, NodeError};
+use crate::node::{parallel_map, Node};
 use credreg_model::{
     record_id, AwardDraft, AwardIssuer, AwardReceipt, DefStatus, Errors, Evidence, FieldError,
     Invalid, Recipient, RecordKind, Revocation, StatusEntry, Validate,
 };
 use credreg_store::{AwardState, NewAward, STATUS_LIST_BITS};
 use serde::{Deserialize, Serialize};
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+pub(crate) mod state;
 pub mod status_list;
-
-/// The issuing state: the next free status list position (taken under its lock, so two
-/// concurrent batches never share a bit).
-#[derive(Debug)]
-pub(crate) struct IssueState {
-    next_status: Mutex<u64>,
-}
-
-impl IssueState {
-    pub(crate) fn new(next_status: u64) -> Self {
-        Self {
-            next_status: Mutex::new(next_status),
-        }
-    }
-}
 
 /// One award to issue.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

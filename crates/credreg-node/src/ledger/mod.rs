@@ -1,40 +1,17 @@
 //! The node's side of its Merkle log: checkpoints after every write, entries and proofs for
 //! anyone who asks, and the `logged` verification check.
 
-use crate::error::NodeError;
-use crate::node::{internal, Node};
+use crate::error::{internal, NodeError};
+use crate::node::Node;
+pub(crate) mod state;
+
 use credreg_log::{Checkpoint, Hash};
-use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::Mutex;
+use std::sync::atomic::Ordering;
 
 /// Largest page of entries served at once.
 pub const MAX_ENTRIES_PAGE: u64 = 256;
 
 pub use credreg_wire::log::{CheckpointJson, ConsistencyJson, InclusionJson};
-
-/// The ledger's state: who is signing a checkpoint now, the last checkpoint whose signature
-/// was checked, and who hears of each new one.
-#[derive(Default)]
-pub(crate) struct Ledger {
-    /// Held while a checkpoint is signed, so one size is never signed twice.
-    signing: Mutex<()>,
-    /// A portfolio's awards share one checkpoint: its signature is checked once.
-    verified: Mutex<Option<credreg_log::SignedCheckpoint>>,
-    /// The size of the newest checkpoint signed since the node opened.
-    latest: AtomicU64,
-    watchers: Mutex<Vec<CheckpointWatcher>>,
-}
-
-impl std::fmt::Debug for Ledger {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Ledger")
-            .field("latest", &self.latest.load(Ordering::SeqCst))
-            .finish_non_exhaustive()
-    }
-}
-
-/// Hears of each checkpoint the node signs (see [`Node::watch_checkpoints`]).
-type CheckpointWatcher = Box<dyn Fn(u64) + Send + Sync>;
 
 fn hexes(v: &[Hash]) -> Vec<String> {
     v.iter().map(hex::encode).collect()

@@ -17,11 +17,12 @@
 
 mod pages;
 mod serve;
+pub(crate) mod state;
 
 use crate::catalog::{SearchPage, SearchQuery};
-use crate::error::NodeError;
+use crate::error::{internal, NodeError};
 use crate::ledger::CheckpointJson;
-use crate::node::{decode_record, internal, Node};
+use crate::node::{decode_record, Node};
 use crate::trust::Trust;
 use credreg_log::{Hash, NodeSource, SignedCheckpoint};
 use credreg_model::{CredentialDef, Membership, RecordKind, Stack};
@@ -228,13 +229,6 @@ pub fn checked_checkpoint(json: &CheckpointJson) -> Result<SignedCheckpoint, Che
 }
 
 pub use credreg_proof::keys::did_key_public;
-
-/// The replica's state: one page is stored at a time (pages of one issuer must land in order,
-/// and the overlay check reads the stored tree).
-#[derive(Debug, Default)]
-pub(crate) struct ReplicaState {
-    storing: std::sync::Mutex<()>,
-}
 
 impl Node {
     /// Searches this node's own catalog (`federation` false) or every replicated catalog of

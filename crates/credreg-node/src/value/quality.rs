@@ -3,8 +3,8 @@
 //! search. The standards themselves are records of their own (`standards.rs`).
 
 use crate::catalog::stats::AwardStats;
-use crate::error::NodeError;
-use crate::node::{decode_record, internal, Node, Published};
+use crate::error::{internal, NodeError};
+use crate::node::{decode_record, Node, Published};
 use crate::trust::Trust;
 use crate::value::recognition::RuleMatcher;
 use crate::value::standards::StandardEntry;

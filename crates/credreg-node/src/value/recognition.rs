@@ -1,8 +1,8 @@
 //! Recognitions as records: a district publishes what other districts' credentials are worth
 //! to it; every node replicates them, so a teacher can read in advance what transfers where.
 
-use crate::error::NodeError;
-use crate::node::{decode_record, internal, Node, Published};
+use crate::error::{internal, NodeError};
+use crate::node::{decode_record, Node, Published};
 use crate::value::standards::StandardEntry;
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, Credit, Errors, Recognition, RecordKind, Validate};

@@ -2,8 +2,8 @@
 //! replicated like every record, and read by quality profiles and recognition rules alike
 //! (which is why they sit below both).
 
-use crate::error::NodeError;
-use crate::node::{decode_record, internal, Node, Published};
+use crate::error::{internal, NodeError};
+use crate::node::{decode_record, Node, Published};
 use credreg_model::{Errors, QualityStandard, RecordKind, Validate};
 use std::sync::Arc;
 

@@ -16,8 +16,9 @@
 //! without a node. Checkpoint co-signatures (witnesses) do not exist in credreg yet; the
 //! checkpoint is the issuer's own.
 
+use crate::error::internal;
 use crate::ledger::CheckpointJson;
-use crate::node::{internal, Node};
+use crate::node::Node;
 use credreg_model::RecordKind;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
