@@ -14,7 +14,9 @@
 //!   the totals exactly; caps apply per rule, per teacher or per calendar year of issuance,
 //!   taking badges in issuance order.
 
+mod eligibility;
 mod rules;
+mod stacks;
 
 use crate::node::Node;
 use crate::value::recognition::RuleMatcher;
@@ -24,7 +26,7 @@ use crate::verify::{
 use crate::CatalogEntry;
 use credreg_model::{AppliesTo, CapPeriod, Credit, LocalValue, Recognition, ValueUnit};
 use credreg_proof::{CredentialFacts, DateFact};
-use rules::apply_rule;
+use rules::{apply_rule, best_rules};
 use serde::Serialize;
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -275,6 +277,10 @@ impl Node {
     /// The transfer report for `input` under `district`'s recognition rules (default: this
     /// node's). Another district's replicated rules give a teacher a preview of what would
     /// transfer there; membership is judged by this node's federation.
+    ///
+    /// In four steps: which badges may earn credit (`eligibility.rs`), each one's best rule
+    /// and that rule's credits and caps (`rules.rs`), then the stacks they complete
+    /// (`stacks.rs`).
     pub fn transfer_report(
         &self,
         input: &TransferInput<'_>,
@@ -293,246 +299,24 @@ impl Node {
             })
             .collect();
         let mut matcher = RuleMatcher::new(self)?;
-        let federation = self.settings().federation.name.clone();
 
-        let mut badges: Vec<BadgeOutcome> = Vec::with_capacity(input.credentials.len());
-        // Badges that may earn credit: (badge index, definition, year of issuance).
-        let mut eligible: Vec<(usize, Arc<CatalogEntry>, i32)> = Vec::new();
-        // Local definition id -> badges that count as it.
-        let mut held: BTreeMap<String, Vec<usize>> = BTreeMap::new();
-        for report in &verification.credentials {
-            let mut out = outcome_of(report);
-            let empty = CredentialFacts::empty();
-            let facts = report.facts.as_deref().unwrap_or(&empty);
-            let def = definition_id(facts).and_then(|id| self.definition(id).ok().flatten());
-            out.credential = def.as_ref().map(|d| Named {
-                id: d.id.clone(),
-                name: d.def.name.clone(),
-            });
-            let issuer = report.issuer.id.clone().unwrap_or_default();
-            let not = |out: &mut BadgeOutcome, reason: Reason, note: String| {
-                out.outcome = Outcome::NotRecognized;
-                out.reason = Some(reason);
-                out.note = note;
-            };
-            match report.verdict {
-                Verdict::Invalid => {
-                    let why = report.reason.clone().unwrap_or_default();
-                    not(&mut out, Reason::Invalid, format!("Not genuine: {why}"));
-                }
-                Verdict::Revoked => {
-                    let why = report.reason.clone().unwrap_or_default();
-                    not(&mut out, Reason::Revoked, why);
-                }
-                Verdict::Valid if issuer == district => {
-                    out.outcome = Outcome::Own;
-                    out.note = "One of this district's own credentials.".into();
-                    if let Some(d) = &def {
-                        held.entry(d.id.clone()).or_default().push(report.index);
-                    }
-                }
-                Verdict::Valid if !report.trusted => {
-                    let note = if report.issuer.equivocated {
-                        "Its issuer signed inconsistent logs, so its badges are not recognized."
-                            .to_owned()
-                    } else {
-                        format!(
-                            "Its issuer {} is not a member of {} ({}).",
-                            report.issuer.name.as_deref().unwrap_or(&issuer),
-                            if federation.is_empty() {
-                                "this node's federation"
-                            } else {
-                                &federation
-                            },
-                            report.issuer.status
-                        )
-                    };
-                    not(&mut out, Reason::UnknownIssuer, note);
-                }
-                Verdict::Valid
-                    if input
-                        .email
-                        .as_deref()
-                        .is_some_and(|e| !names_email(facts, e)) =>
-                {
-                    not(
-                        &mut out,
-                        Reason::IdentityMismatch,
-                        "It was not issued to the given e-mail address.".into(),
-                    );
-                }
-                Verdict::Valid => match &def {
-                    Some(d) if d.issuer == issuer => {
-                        eligible.push((report.index, d.clone(), issuance_year(facts)));
-                    }
-                    _ => not(
-                        &mut out,
-                        Reason::UnknownCredential,
-                        "Its credential definition is not in the federation's catalogs here."
-                            .into(),
-                    ),
-                },
-            }
-            badges.push(out);
-        }
-
-        // Each eligible badge's best rule (stack rules are applied to whole stacks below).
-        let mut by_rule: BTreeMap<usize, Vec<(usize, i32)>> = BTreeMap::new();
-        for (index, def, year) in &eligible {
-            let best = rules
-                .iter()
-                .enumerate()
-                .filter(|(_, rule)| {
-                    !matches!(rule.r.applies_to, AppliesTo::Stack { .. })
-                        && matcher.covers(&rule.r.applies_to, def)
-                })
-                .max_by(|(_, a), (_, b)| {
-                    (a.r.applies_to.specificity(), a.issued)
-                        .cmp(&(b.r.applies_to.specificity(), b.issued))
-                });
-            match best {
-                Some((k, _)) => by_rule.entry(k).or_default().push((*index, *year)),
-                None => {
-                    let b = &mut badges[*index];
-                    b.outcome = Outcome::NotRecognized;
-                    b.reason = Some(Reason::NoMatchingRule);
-                    b.note = "No recognition rule of this district applies to it.".into();
-                }
-            }
-        }
-
-        let mut totals: BTreeMap<ValueUnit, f64> = BTreeMap::new();
-        let mut add = |a: &Amount| *totals.entry(a.unit).or_default() += a.amount;
-        let local_named = |id: &str| -> (Named, Option<LocalValue>) {
-            match self.definition(id).ok().flatten() {
-                Some(d) => (
-                    Named {
-                        id: d.id.clone(),
-                        name: d.def.name.clone(),
-                    },
-                    d.def.local_value,
-                ),
-                None => (
-                    Named {
-                        id: id.to_owned(),
-                        name: String::new(),
-                    },
-                    None,
-                ),
-            }
-        };
+        let mut tally = self.eligibility(&verification, &district, input.email.as_deref());
+        let by_rule = best_rules(&rules, &mut matcher, &mut tally);
         for (k, matched) in by_rule {
-            let (credits, counts_as) = apply_rule(&rules[k], matched, &mut badges, &local_named);
+            let (credits, counts_as) = apply_rule(&rules[k], matched, &mut tally.badges, &|id| {
+                self.local_named(id)
+            });
             for c in &credits {
-                add(c);
+                tally.add(c);
             }
             for (local, index) in counts_as {
-                held.entry(local).or_default().push(index);
+                tally.held.entry(local).or_default().push(index);
             }
         }
+        let mut stacks = self.foreign_stacks(&rules, &mut tally)?;
+        stacks.extend(self.local_stacks(&district, &mut tally)?);
 
-        // Foreign stacks completed by the eligible badges, granted once each.
-        let mut stacks = Vec::new();
-        for rule in &rules {
-            let AppliesTo::Stack { id } = &rule.r.applies_to else {
-                continue;
-            };
-            let Some(stack) = self.stack(id)? else {
-                continue;
-            };
-            let from_issuer: Vec<&(usize, Arc<CatalogEntry>, i32)> = eligible
-                .iter()
-                .filter(|(_, d, _)| d.issuer == stack.issuer)
-                .collect();
-            if !stack
-                .stack
-                .completed_by(from_issuer.iter().map(|(_, d, _)| d.id.as_str()))
-            {
-                continue;
-            }
-            let used: Vec<usize> = from_issuer
-                .iter()
-                .filter(|(_, d, _)| stack.stack.credentials.contains(&d.id))
-                .map(|(i, _, _)| *i)
-                .collect();
-            let (equivalent, credit) = match &rule.r.credit {
-                Credit::Equivalent { credential } => {
-                    let (named, value) = local_named(credential);
-                    held.entry(named.id.clone())
-                        .or_default()
-                        .extend(used.iter().copied());
-                    (Some(named), value)
-                }
-                Credit::Amount { amount, unit, .. } => (
-                    None,
-                    Some(Amount {
-                        amount: rule.r.cap.map_or(*amount, |c| amount.min(c.max)),
-                        unit: *unit,
-                    }),
-                ),
-            };
-            if let Some(c) = &credit {
-                add(c);
-            }
-            for i in &used {
-                if badges[*i].outcome == Outcome::NotRecognized
-                    && badges[*i].reason == Some(Reason::NoMatchingRule)
-                {
-                    badges[*i].outcome = Outcome::Recognized;
-                    badges[*i].reason = None;
-                    badges[*i].note =
-                        format!("Part of the recognized stack \"{}\".", stack.stack.name);
-                }
-            }
-            stacks.push(StackOutcome {
-                stack: Named {
-                    id: stack.id.clone(),
-                    name: stack.stack.name.clone(),
-                },
-                issuer: stack.issuer.clone(),
-                kind: "foreign",
-                rule: Some(rule.named()),
-                equivalent,
-                credit,
-                badges: used,
-            });
-        }
-
-        // Local stacks completed through own badges and equivalences.
-        let mut local: Vec<_> = self.catalog.read()?.stacks_of(&district);
-        local.sort_by(|a, b| a.issued.cmp(&b.issued));
-        for s in local {
-            if !s.stack.completed_by(held.keys().map(String::as_str)) {
-                continue;
-            }
-            let used: Vec<usize> = s
-                .stack
-                .credentials
-                .iter()
-                .filter_map(|c| held.get(c))
-                .flatten()
-                .copied()
-                .collect::<BTreeSet<usize>>()
-                .into_iter()
-                .collect();
-            let credit = s.stack.value;
-            if let Some(c) = &credit {
-                add(c);
-            }
-            stacks.push(StackOutcome {
-                stack: Named {
-                    id: s.id.clone(),
-                    name: s.stack.name.clone(),
-                },
-                issuer: s.issuer.clone(),
-                kind: "local",
-                rule: None,
-                equivalent: None,
-                credit,
-                badges: used,
-            });
-        }
-
+        let Tally { badges, totals, .. } = tally;
         let mut summary = TransferSummary {
             badges: badges.len(),
             ..TransferSummary::default()
@@ -561,6 +345,43 @@ impl Node {
             stacks,
             verification,
         })
+    }
+
+    /// A local definition by id, with its own value (for equivalences).
+    fn local_named(&self, id: &str) -> (Named, Option<LocalValue>) {
+        match self.definition(id).ok().flatten() {
+            Some(d) => (
+                Named {
+                    id: d.id.clone(),
+                    name: d.def.name.clone(),
+                },
+                d.def.local_value,
+            ),
+            None => (
+                Named {
+                    id: id.to_owned(),
+                    name: String::new(),
+                },
+                None,
+            ),
+        }
+    }
+}
+
+/// A report being built: each badge's line, the badges that may earn credit, what local
+/// credentials the teacher now holds, and the totals so far.
+struct Tally {
+    badges: Vec<BadgeOutcome>,
+    /// Badges that may earn credit: (badge index, definition, year of issuance).
+    eligible: Vec<(usize, Arc<CatalogEntry>, i32)>,
+    /// Local definition id -> badges that count as it.
+    held: BTreeMap<String, Vec<usize>>,
+    totals: BTreeMap<ValueUnit, f64>,
+}
+
+impl Tally {
+    fn add(&mut self, a: &Amount) {
+        *self.totals.entry(a.unit).or_default() += a.amount;
     }
 }
 

@@ -1,7 +1,43 @@
-//! One recognition rule applied to the badges it covers: credits, ratio groups, caps in
-//! issuance order, equivalences. A pure function, unit-tested on its own.
+//! Rules: each eligible badge's best rule, and one rule applied to the badges it covers
+//! (credits, ratio groups, caps in issuance order, equivalences; a pure function, unit-tested
+//! on its own).
 
 use super::*;
+
+/// Each eligible badge's best rule: the most specific in force, the newest among equals
+/// (stack rules are applied to whole stacks, in `stacks.rs`). Badges no rule covers are marked
+/// so. Returns rule index -> the badges it matched, with their year of issuance.
+pub(super) fn best_rules(
+    rules: &[Rule<'_>],
+    matcher: &mut RuleMatcher<'_>,
+    tally: &mut Tally,
+) -> BTreeMap<usize, Vec<(usize, i32)>> {
+    let mut by_rule: BTreeMap<usize, Vec<(usize, i32)>> = BTreeMap::new();
+    for (index, def, year) in &tally.eligible {
+        let best = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| {
+                !matches!(rule.r.applies_to, AppliesTo::Stack { .. })
+                    && matcher.covers(&rule.r.applies_to, def)
+            })
+            .max_by(|(_, a), (_, b)| {
+                (a.r.applies_to.specificity(), a.issued)
+                    .cmp(&(b.r.applies_to.specificity(), b.issued))
+            });
+        match best {
+            Some((k, _)) => by_rule.entry(k).or_default().push((*index, *year)),
+            None => {
+                let b = &mut tally.badges[*index];
+                b.outcome = Outcome::NotRecognized;
+                b.reason = Some(Reason::NoMatchingRule);
+                b.note = "No recognition rule of this district applies to it.".into();
+            }
+        }
+    }
+
+    by_rule
+}
 
 /// Applies one rule to the badges it matched (`(badge index, year of issuance)`), taken in
 /// issuance order so a cap keeps the earliest: sets each badge's outcome, note and credit.
