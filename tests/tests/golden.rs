@@ -53,6 +53,7 @@ fn build(dir: &std::path::Path) -> String {
         },
         evidence: Vec::new(),
         review: None,
+        rubric_levels: Vec::new(),
     };
     let awards = node
         .issue_awards(&[

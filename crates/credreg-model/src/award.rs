@@ -104,6 +104,10 @@ pub struct AwardDraft<'a> {
     pub status: StatusEntry,
     /// Issuance time (RFC 3339, UTC, whole seconds).
     pub valid_from: String,
+    /// The rubric result of a reviewed award: the level reached on each criterion of the
+    /// definition's rubric (index into its levels), in criterion order. Empty for awards
+    /// issued without review.
+    pub rubric_levels: &'a [usize],
 }
 
 impl AwardDraft<'_> {
@@ -123,6 +127,7 @@ impl AwardDraft<'_> {
         if !def.tags.is_empty() {
             achievement["tag"] = json!(def.tags);
         }
+        let results = self.rubric_results(&mut achievement);
         let mut identifiers = vec![json!({
             "type": "IdentityObject",
             "identityHash": hash_identity(&crate::identity::normalize_email(&self.recipient.email), &self.salt),
@@ -159,6 +164,9 @@ impl AwardDraft<'_> {
                 "statusListCredential": self.status.list_url,
             },
         });
+        if !results.is_empty() {
+            credential["credentialSubject"]["result"] = json!(results);
+        }
         if !self.evidence.is_empty() {
             credential["evidence"] = self
                 .evidence
@@ -176,6 +184,56 @@ impl AwardDraft<'_> {
                 .collect();
         }
         credential
+    }
+}
+
+impl AwardDraft<'_> {
+    /// OB 3.0's rubric result: each criterion becomes a `ResultDescription` of type
+    /// `RubricCriterionLevel` on the achievement (its levels as `rubricCriterionLevel`), and the
+    /// subject's `result` names the level reached. Returns the subject's results (none when
+    /// the award was not reviewed or the definition has no rubric).
+    fn rubric_results(&self, achievement: &mut Value) -> Vec<Value> {
+        let Some(rubric) = &self.definition.rubric else {
+            return Vec::new();
+        };
+        if self.rubric_levels.is_empty() {
+            return Vec::new();
+        }
+        let mut descriptions = Vec::new();
+        let mut results = Vec::new();
+        for (i, (criterion, level)) in rubric.criteria.iter().zip(self.rubric_levels).enumerate() {
+            let id = format!("{}#criterion-{i}", self.achievement_id);
+            let levels: Vec<Value> = criterion
+                .levels
+                .iter()
+                .enumerate()
+                .map(|(j, l)| {
+                    let mut v = json!({
+                        "id": format!("{id}-level-{j}"),
+                        "type": ["RubricCriterionLevel"],
+                        "name": l.name,
+                    });
+                    if let Some(d) = &l.description {
+                        v["description"] = json!(d);
+                    }
+                    v
+                })
+                .collect();
+            descriptions.push(json!({
+                "id": id,
+                "type": ["ResultDescription"],
+                "name": criterion.name,
+                "resultType": "RubricCriterionLevel",
+                "rubricCriterionLevel": levels,
+            }));
+            results.push(json!({
+                "type": ["Result"],
+                "resultDescription": id,
+                "achievedLevel": format!("{id}-level-{level}"),
+            }));
+        }
+        achievement["resultDescription"] = json!(descriptions);
+        results
     }
 }
 
@@ -245,6 +303,7 @@ mod tests {
                 index: 7,
             },
             valid_from: "2026-11-22T10:00:00Z".into(),
+            rubric_levels: &[],
         };
         let c = draft.to_credential();
         let text = c.to_string();

@@ -211,6 +211,55 @@ pub struct ReviewPolicy {
     /// Whether a committee must pre-approve before a teacher starts (for it to count for pay).
     #[serde(default)]
     pub pre_approval_required: bool,
+    /// Whether reviewers see neither the teacher nor each other's scores before the decision
+    /// (default: blind).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub blind: Option<bool>,
+    /// Submissions a teacher may make (default 3).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub attempts: Option<u8>,
+    /// Business days a reviewer has (default 14); an overdue review is reassigned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub due_business_days: Option<u16>,
+    /// Conflict rule: a reviewer may not work at the teacher's school.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub different_school: bool,
+    /// On "not yet", criteria already met stay met for the resubmission.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub keep_met_criteria: bool,
+}
+
+impl ReviewPolicy {
+    /// One reviewer, blind, three attempts, 14 business days: what a definition without a
+    /// policy gets.
+    pub fn single() -> Self {
+        ReviewPolicy {
+            reviewers: 1,
+            tiebreak: false,
+            calibration_required: false,
+            pre_approval_required: false,
+            blind: None,
+            attempts: None,
+            due_business_days: None,
+            different_school: false,
+            keep_met_criteria: false,
+        }
+    }
+
+    /// Whether reviewers are blind (the default).
+    pub fn is_blind(&self) -> bool {
+        self.blind.unwrap_or(true)
+    }
+
+    /// Submissions allowed.
+    pub fn max_attempts(&self) -> u8 {
+        self.attempts.unwrap_or(3)
+    }
+
+    /// Business days a reviewer has.
+    pub fn due_days(&self) -> u16 {
+        self.due_business_days.unwrap_or(14)
+    }
 }
 
 /// Expected effort.
@@ -311,6 +360,15 @@ impl Validate for CredentialDef {
         if let Some(p) = &self.review_policy {
             if !(1..=9).contains(&p.reviewers) {
                 e.add("review_policy.reviewers", "must be between 1 and 9");
+            }
+            if p.attempts.is_some_and(|a| !(1..=10).contains(&a)) {
+                e.add("review_policy.attempts", "must be between 1 and 10");
+            }
+            if p.due_business_days.is_some_and(|d| !(1..=120).contains(&d)) {
+                e.add(
+                    "review_policy.due_business_days",
+                    "must be between 1 and 120",
+                );
             }
             if p.tiebreak && p.reviewers < 2 {
                 e.add(

@@ -22,6 +22,7 @@ pub mod identity;
 pub mod quality;
 pub mod recognition;
 pub mod record;
+pub mod review;
 pub mod validate;
 
 pub use award::{
@@ -40,6 +41,7 @@ pub use record::{
     record_id, AwardReceipt, Endorsement, IssuerProfile, Membership, RecordKind, ReviewSummary,
     Revocation, UnsignedRecord, MEMBER_ROLES,
 };
+pub use review::{DecisionOutcome, ReviewDecision, ReviewStatistics};
 pub use validate::{
     parse_validated, read_json, read_validated, Errors, FieldError, Invalid, ReadError, Validate,
 };

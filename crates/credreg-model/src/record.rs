@@ -29,6 +29,10 @@ pub enum RecordKind {
     Endorsement,
     /// A receiving district's rule for what foreign credentials are worth to it.
     Recognition,
+    /// A review decision, logged before the award it leads to (no personal data).
+    ReviewDecision,
+    /// A definition's review statistics, as its issuer measured them.
+    ReviewStatistics,
 }
 
 impl RecordKind {
@@ -44,6 +48,8 @@ impl RecordKind {
             Self::QualityStandard => "QualityStandard",
             Self::Endorsement => "Endorsement",
             Self::Recognition => "Recognition",
+            Self::ReviewDecision => "ReviewDecision",
+            Self::ReviewStatistics => "ReviewStatistics",
         }
     }
 
@@ -59,6 +65,8 @@ impl RecordKind {
             Self::QualityStandard,
             Self::Endorsement,
             Self::Recognition,
+            Self::ReviewDecision,
+            Self::ReviewStatistics,
         ]
         .into_iter()
         .find(|k| k.as_str() == s)

@@ -82,6 +82,8 @@ pub(crate) fn kind_tag(kind: RecordKind) -> u8 {
         RecordKind::QualityStandard => 7,
         RecordKind::Endorsement => 8,
         RecordKind::Recognition => 9,
+        RecordKind::ReviewDecision => 10,
+        RecordKind::ReviewStatistics => 11,
     }
 }
 

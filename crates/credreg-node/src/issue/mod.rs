@@ -31,6 +31,10 @@ pub struct AwardRequest {
     /// review statistics; never reviewer names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<credreg_model::ReviewSummary>,
+    /// The rubric level reached per criterion, set by this node's own review (never read
+    /// from a request: a coordinator cannot assert a rubric result).
+    #[serde(skip)]
+    pub rubric_levels: Vec<usize>,
 }
 
 impl Validate for AwardRequest {
@@ -278,6 +282,7 @@ impl Node {
                     index,
                 },
                 valid_from: issued_at.clone(),
+                rubric_levels: &r.rubric_levels,
             };
             let (signed, canonical) =
                 self.sign_credential_with_digest(&draft.to_credential(), &issued_at)?;

@@ -102,6 +102,14 @@ pub(super) fn decode(
             credreg_model::Recognition::deserialize(body).map_err(shape)?;
             None
         }
+        RecordKind::ReviewDecision => {
+            credreg_model::ReviewDecision::deserialize(body).map_err(shape)?;
+            None
+        }
+        RecordKind::ReviewStatistics => {
+            credreg_model::ReviewStatistics::deserialize(body).map_err(shape)?;
+            None
+        }
         RecordKind::Endorsement => {
             let e = credreg_model::Endorsement::deserialize(body).map_err(shape)?;
             Some(Decoded::Endorsement(e.subject))

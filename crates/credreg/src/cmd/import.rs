@@ -65,6 +65,7 @@ pub fn read_rows(file: &Path, credential: Option<&str>) -> Result<Vec<AwardReque
             },
             evidence,
             review: None,
+            rubric_levels: Vec::new(),
         });
     }
     if rows.is_empty() {
