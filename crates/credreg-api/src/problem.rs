@@ -139,6 +139,9 @@ impl From<NodeError> for Problem {
                 "Conflict with current state",
                 msg,
             ),
+            NodeError::Forbidden(msg) => {
+                Problem::new(StatusCode::FORBIDDEN, "forbidden", "Not allowed", msg)
+            }
             e @ NodeError::ContextMissing { .. } => Problem::new(
                 StatusCode::SERVICE_UNAVAILABLE,
                 "context-missing",

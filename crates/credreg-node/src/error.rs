@@ -22,6 +22,10 @@ pub enum NodeError {
     /// The request conflicts with the current state (e.g. revoking twice).
     #[error("{0}")]
     Conflict(String),
+    /// The person asking may not do this (a teacher reading another's submission, a reviewer
+    /// scoring a review that is not theirs).
+    #[error("{0}")]
+    Forbidden(String),
     /// A JSON-LD context the operation needs is not installed.
     #[error("JSON-LD context {url} is not installed; install it with `credreg contexts install DIR` (a directory with a PROVENANCE.txt or contexts.txt manifest) or `credreg contexts fetch`")]
     ContextMissing {

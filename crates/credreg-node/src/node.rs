@@ -6,6 +6,7 @@ use crate::error::{corrupt, internal, NodeError};
 use crate::issue::state::IssueState;
 use crate::ledger::state::Ledger;
 use crate::replica::state::ReplicaState;
+use crate::review::state::ReviewState;
 use crate::trust::book::{FederationSettings, TrustState};
 use credreg_model::{IssuerProfile, RecordKind, UnsignedRecord, OB_V3};
 use credreg_proof::keys::{did_key, did_key_method};
@@ -58,6 +59,7 @@ pub struct Node {
     pub(crate) ledger: Ledger,
     pub(crate) issuing: IssueState,
     pub(crate) replica: ReplicaState,
+    pub(crate) review: ReviewState,
 }
 
 impl std::fmt::Debug for Node {
@@ -106,10 +108,12 @@ impl Node {
             ledger: Ledger::default(),
             issuing,
             replica: ReplicaState::default(),
+            review: ReviewState::default(),
         };
         node.load_catalog()?;
         node.load_memberships()?;
         node.load_stats()?;
+        node.load_review()?;
         node.ensure_profile()?;
         // Covers a crash between a write and its checkpoint.
         node.sign_checkpoint()?;

@@ -18,6 +18,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("ledger", 1),
     ("issue", 2),
     ("replica", 2),
+    ("review", 3),
     ("verify", 3),
     ("value", 4),
 ];
@@ -32,6 +33,7 @@ const HUB_MAY_NAME: &[&str] = &[
     "ledger::state::Ledger",
     "issue::state::IssueState",
     "replica::state::ReplicaState",
+    "review::state::ReviewState",
 ];
 
 fn layer(module: &str) -> Option<u8> {

@@ -16,6 +16,7 @@
 //!   transaction and flush once.
 
 mod awards;
+mod documents;
 mod evidence;
 mod keys;
 mod log;
@@ -29,6 +30,7 @@ mod tokens;
 mod transaction;
 
 use credreg_model::RecordKind;
+pub use documents::Family;
 use keys::*;
 pub use log_nodes::LogNodes;
 use log_nodes::*;

@@ -34,6 +34,18 @@ pub const AWARD_RECORDS: &str = "award-records-2";
 pub const REPLICA_AWARD_PAGES: &str = "replica-award-pages-1";
 /// Equivocation evidence by issuer.
 pub const EVIDENCE: &str = "evidence-1";
+/// People (accounts), by person id.
+pub const PEOPLE: &str = "people-1";
+/// Evidence submissions with their reviews, by submission id.
+pub const SUBMISSIONS: &str = "submissions-1";
+/// Pre-approval requests, by id.
+pub const PRE_APPROVALS: &str = "pre-approvals-1";
+/// Sign-in sessions, by token hash.
+pub const SESSIONS: &str = "sessions-1";
+/// Single-use links (sign-in, e-mail verification), by token hash.
+pub const LINKS: &str = "links-1";
+/// The mail outbox, by message id.
+pub const OUTBOX: &str = "outbox-1";
 
 impl Store {
     /// Opens (or creates) the database at `path`.

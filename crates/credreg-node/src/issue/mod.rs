@@ -90,6 +90,11 @@ impl PreparedAwards {
     pub fn is_empty(&self) -> bool {
         self.0.is_empty()
     }
+
+    /// The award ids, in request order.
+    pub fn ids(&self) -> Vec<String> {
+        self.0.iter().map(|a| a.award_id.clone()).collect()
+    }
 }
 
 impl Node {
