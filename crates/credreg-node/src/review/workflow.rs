@@ -1044,16 +1044,18 @@ impl Node {
         };
         let f = definition_figures(&rubric, of_def());
         let reviewers = reviewer_figures(|_| Some(rubric.clone()), of_def());
+        // Four decimals: what a reader compares, and the same figure on every platform.
+        let round = |v: Option<f64>| v.map(|x| (x * 10_000.0).round() / 10_000.0);
         Ok(ReviewFigures {
             statistics: ReviewStatistics {
                 credential_id: credential_id.to_owned(),
                 submissions: f.submissions,
                 decisions: f.decisions,
-                first_attempt_pass_rate: f.first_attempt_pass_rate,
-                mean_attempts: f.mean_attempts,
-                percent_agreement: f.percent_agreement,
-                kappa: f.kappa,
-                median_turnaround_days: f.median_turnaround_days,
+                first_attempt_pass_rate: round(f.first_attempt_pass_rate),
+                mean_attempts: round(f.mean_attempts),
+                percent_agreement: round(f.percent_agreement),
+                kappa: round(f.kappa),
+                median_turnaround_days: round(f.median_turnaround_days),
                 as_of: self.now_rfc3339(),
             },
             reviewers,
