@@ -25,6 +25,7 @@ pub mod metrics;
 mod node_routes;
 pub mod problem;
 mod respond;
+mod review;
 mod router;
 mod server;
 pub mod transfer;

@@ -64,6 +64,44 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             crate::transfer::list_recognitions
         ))
         .routes(routes!(crate::transfer::transfer_report))
+        .routes(routes!(
+            crate::review::invite_person,
+            crate::review::list_people
+        ))
+        .routes(routes!(crate::review::get_person))
+        .routes(routes!(crate::review::set_calibration))
+        .routes(routes!(crate::review::request_sign_in))
+        .routes(routes!(
+            crate::review::open_session,
+            crate::review::list_sessions
+        ))
+        .routes(routes!(crate::review::end_session))
+        .routes(routes!(crate::review::add_email))
+        .routes(routes!(crate::review::verify_email))
+        .routes(routes!(crate::review::set_password))
+        .routes(routes!(
+            crate::review::request_pre_approval,
+            crate::review::list_pre_approvals
+        ))
+        .routes(routes!(crate::review::decide_pre_approval))
+        .routes(routes!(
+            crate::review::start_submission,
+            crate::review::list_submissions
+        ))
+        .routes(routes!(crate::review::get_submission))
+        .routes(routes!(crate::review::get_submission_record))
+        .routes(routes!(crate::review::add_item))
+        .routes(routes!(crate::review::remove_item))
+        .routes(routes!(crate::review::submit))
+        .routes(routes!(crate::review::withdraw))
+        .routes(routes!(crate::review::get_evidence))
+        .routes(routes!(crate::review::review_queue))
+        .routes(routes!(crate::review::reassign_overdue))
+        .routes(routes!(crate::review::get_review))
+        .routes(routes!(crate::review::score_review))
+        .routes(routes!(crate::review::review_figures))
+        .routes(routes!(crate::review::publish_review_statistics))
+        .routes(routes!(crate::review::outbox))
         .routes(routes!(crate::node_routes::metrics))
         .routes(routes!(crate::node_routes::openapi_json))
 }
