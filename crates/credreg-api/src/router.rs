@@ -115,7 +115,7 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
 /// down, so a client (or a fuzzer) meets no undocumented status or content type. Handlers
 /// declare their own answers; the layers around them add these:
 /// - every operation: 400 (a malformed path or query), 414, 431 and 500, as problem+json;
-/// - operations with a request body: 408 (body deadline) and 413 (body limit);
+/// - operations with a request body: 408 (body deadline), 413 (body limit) and 422 (fields);
 /// - operations that need a token: 401 and 403;
 /// - operations with a path parameter: 404;
 /// - every error answer, whoever declared it, as `application/problem+json` with the
@@ -164,6 +164,7 @@ pub fn openapi_document() -> Value {
             if has_body {
                 add("408", "The request body did not arrive in time");
                 add("413", "Request body too large");
+                add("422", "The body is JSON but its fields are wrong (each one named)");
             }
             if secured {
                 add("401", "No valid bearer token");
