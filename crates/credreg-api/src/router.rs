@@ -164,7 +164,10 @@ pub fn openapi_document() -> Value {
             if has_body {
                 add("408", "The request body did not arrive in time");
                 add("413", "Request body too large");
-                add("422", "The body is JSON but its fields are wrong (each one named)");
+                add(
+                    "422",
+                    "The body is JSON but its fields are wrong (each one named)",
+                );
             }
             if secured {
                 add("401", "No valid bearer token");

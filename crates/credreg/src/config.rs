@@ -20,6 +20,50 @@ pub struct Config {
     pub kind: String,
     pub limits: LimitsConfig,
     pub federation: FederationSection,
+    pub mail: MailConfig,
+    pub review: ReviewConfig,
+}
+
+/// `[mail]`: how the outbox is delivered (off while `smtp_host` is empty).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct MailConfig {
+    pub smtp_host: String,
+    pub smtp_port: u16,
+    pub tls: String,
+    pub username: String,
+    pub from: String,
+    pub poll_secs: u64,
+    pub retry_base_secs: u64,
+}
+
+impl Default for MailConfig {
+    fn default() -> Self {
+        Self {
+            smtp_host: String::new(),
+            smtp_port: 587,
+            tls: "starttls".into(),
+            username: String::new(),
+            from: "credreg@localhost".into(),
+            poll_secs: 10,
+            retry_base_secs: 60,
+        }
+    }
+}
+
+/// `[review]`: the review workflow's clockwork.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReviewConfig {
+    pub overdue_check_secs: u64,
+}
+
+impl Default for ReviewConfig {
+    fn default() -> Self {
+        Self {
+            overdue_check_secs: 300,
+        }
+    }
 }
 
 /// `[limits]`: how long and how much one client may hold the node.
@@ -108,6 +152,8 @@ impl Default for Config {
             kind: "district".into(),
             limits: LimitsConfig::default(),
             federation: FederationSection::default(),
+            mail: MailConfig::default(),
+            review: ReviewConfig::default(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The mail outbox: every message the node sends is stored first, then delivered by the
 //! binary's mailer (SMTP), which marks it sent or failed. A failed message is retried with a
-//! growing delay (1, 2, 4 ... minutes, at most an hour), so nothing is lost while the mail
+//! growing delay (by default 1, 2, 4 ... minutes, at most an hour), so nothing is lost while the mail
 //! server is down, and a message marked sent is never sent again. With no mail server
 //! configured, coordinators read the outbox.
 
@@ -99,11 +99,13 @@ impl Node {
         })
     }
 
-    /// Records a failed attempt; the next waits twice as long as the last (at most an hour).
-    pub fn mail_failed(&self, id: &str, why: &str) -> Result<(), NodeError> {
+    /// Records a failed attempt; the next waits `base_secs`, then twice as long each time (at
+    /// most an hour).
+    pub fn mail_failed(&self, id: &str, why: &str, base_secs: u64) -> Result<(), NodeError> {
         self.update_mail(id, |m, _, unix| {
             m.attempts += 1;
-            let wait = (60i64 << m.attempts.saturating_sub(1).min(6)).min(MAX_BACKOFF_SECS);
+            let base = i64::try_from(base_secs.max(1)).unwrap_or(60);
+            let wait = (base << m.attempts.saturating_sub(1).min(12)).min(MAX_BACKOFF_SECS);
             m.next_attempt = unix + wait;
             m.last_error = Some(why.chars().take(500).collect());
         })

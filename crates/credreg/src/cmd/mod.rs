@@ -3,6 +3,7 @@
 pub mod contexts_fetch;
 pub mod demo;
 pub mod import;
+pub mod mailer;
 pub mod serve;
 pub mod transfer_report;
 pub mod verify;

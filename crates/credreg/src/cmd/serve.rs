@@ -138,7 +138,9 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let public_url = init.config.public_url(&bound);
         let body_limit = init.config.body_limit_bytes;
         let federation_config = federation_config(&init)?;
+        let (mail, review) = (init.config.mail.clone(), init.config.review.clone());
         let node = Arc::new(open_node(init, public_url.clone())?);
+        crate::cmd::mailer::start(node.clone(), mail, review)?;
         for url in node.missing_contexts() {
             tracing::warn!(
                 context = %url,

@@ -1,0 +1,165 @@
+//! Helpers shared by the tests that run a real `credreg serve` process.
+#![allow(dead_code)] // each test binary uses some of them
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+pub const TOKEN: &str = "test-admin-token-0123456789";
+
+pub fn credreg(data: &Path) -> Command {
+    let mut c = Command::new(env!("CARGO_BIN_EXE_credreg"));
+    c.arg("--data-dir")
+        .arg(data)
+        .env("CREDREG_ADMIN_TOKEN", TOKEN)
+        .env("RUST_LOG", "warn");
+    c
+}
+
+pub struct Server {
+    pub child: Child,
+    pub addr: String,
+}
+
+impl Server {
+    /// Starts `credreg serve` on an ephemeral port and waits for its "listening" line.
+    pub fn start(data: &Path) -> Server {
+        Self::start_with_token(data, TOKEN)
+    }
+
+    /// Starts it with `CREDREG_ADMIN_TOKEN` set to `token`.
+    pub fn start_with_token(data: &Path, token: &str) -> Server {
+        let mut child = credreg(data)
+            .env("CREDREG_ADMIN_TOKEN", token)
+            .args([
+                "serve",
+                "--http",
+                "127.0.0.1:0",
+                "--name",
+                "Seminole County Public Schools",
+            ])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn credreg serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut lines = BufReader::new(stdout).lines();
+        let addr = loop {
+            let line = lines
+                .next()
+                .expect("credreg serve exited before listening")
+                .expect("read stdout");
+            if let Some(rest) = line.strip_prefix("credreg listening on http://") {
+                break rest.split_whitespace().next().expect("addr").to_owned();
+            }
+        };
+        // Keep draining stdout so the child never blocks on a full pipe.
+        std::thread::spawn(move || for _ in lines {});
+        Server { child, addr }
+    }
+
+    pub fn client(addr: String) -> Client {
+        Client { addr }
+    }
+
+    pub fn request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> (u16, String) {
+        Client {
+            addr: self.addr.clone(),
+        }
+        .try_request(method, path, token, body)
+        .expect("the server answers")
+    }
+
+    /// Sends SIGTERM and waits (with a deadline) for a clean exit.
+    pub fn stop(mut self) {
+        let pid = self.child.id().to_string();
+        let ok = Command::new("kill")
+            .args(["-TERM", &pid])
+            .status()
+            .expect("kill");
+        assert!(ok.success());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                assert!(status.success(), "credreg serve exited with {status}");
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "credreg serve did not stop on SIGTERM"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 client over loopback (one request per connection).
+pub struct Client {
+    pub addr: String,
+}
+
+impl Client {
+    /// `None` if the server is unreachable or the connection dies mid-answer.
+    pub fn try_request(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        body: &str,
+    ) -> Option<(u16, String)> {
+        let mut s = TcpStream::connect(&self.addr).ok()?;
+        s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
+        let auth = token
+            .map(|t| format!("Authorization: Bearer {t}\r\n"))
+            .unwrap_or_default();
+        write!(
+            s,
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            self.addr,
+            body.len()
+        )
+        .ok()?;
+        let mut raw = String::new();
+        s.read_to_string(&mut raw).ok()?;
+        let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok())?;
+        let (_, body) = raw.split_once("\r\n\r\n")?;
+        Some((status, body.to_owned()))
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// A fresh data directory with the conformance contexts installed (the TempDir keeps it alive).
+pub fn data_dir_with_contexts() -> Option<(tempfile::TempDir, PathBuf)> {
+    let contexts = credreg_testkit::conformance()?.join("contexts");
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let st = credreg(&data)
+        .args(["contexts", "install"])
+        .arg(&contexts)
+        .output()
+        .expect("install");
+    assert!(
+        st.status.success(),
+        "{}",
+        String::from_utf8_lossy(&st.stderr)
+    );
+    Some((dir, data))
+}
+
+pub fn json(body: &str) -> serde_json::Value {
+    serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
+}
