@@ -185,7 +185,7 @@ async fn catch_up(entries: usize, ctx: credreg_proof::ContextStore) -> (f64, f64
                     },
                     evidence: vec![],
                     review: None,
-                    rubric_levels: Vec::new(),
+                    reviewed: Default::default(),
                 })
                 .collect();
             node.issue_awards(&requests).expect("issue");

@@ -53,7 +53,7 @@ fn requests(credential_id: &str, n: usize, offset: usize) -> Vec<AwardRequest> {
             },
             evidence: vec![],
             review: None,
-            rubric_levels: Vec::new(),
+            reviewed: Default::default(),
         })
         .collect()
 }

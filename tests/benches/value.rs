@@ -114,7 +114,7 @@ fn main() {
                         agreed: i.is_multiple_of(2),
                         attempts: 1,
                     }),
-                    rubric_levels: Vec::new(),
+                    reviewed: Default::default(),
                 };
                 let mine: Vec<AwardRequest> =
                     (0..10).map(|i| request(i * 7, TEACHER.into())).collect();

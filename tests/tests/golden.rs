@@ -53,7 +53,7 @@ fn build(dir: &std::path::Path) -> String {
         },
         evidence: Vec::new(),
         review: None,
-        rubric_levels: Vec::new(),
+        reviewed: Default::default(),
     };
     let awards = node
         .issue_awards(&[

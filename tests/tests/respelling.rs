@@ -53,7 +53,7 @@ fn respelling_an_award_never_changes_its_verdict() {
                 })
                 .collect(),
             review: None,
-            rubric_levels: Vec::new(),
+            reviewed: Default::default(),
         };
         let issued = km.node.issue_awards(&[request]).expect("issues");
         let award: Value = serde_json::from_slice(&issued[0].bytes).expect("json");
@@ -104,7 +104,7 @@ fn respelling_an_award_inside_its_bundle_never_changes_its_verdict() {
             recipient: Recipient { email: format!("{user}@kmsd.edu"), name: None },
             evidence: Vec::new(),
             review: None,
-            rubric_levels: Vec::new(),
+            reviewed: Default::default(),
         };
         let issued = km.node.issue_awards(&[request]).expect("issues");
         if revoke {

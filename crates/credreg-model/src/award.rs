@@ -108,6 +108,9 @@ pub struct AwardDraft<'a> {
     /// definition's rubric (index into its levels), in criterion order. Empty for awards
     /// issued without review.
     pub rubric_levels: &'a [usize],
+    /// Further addresses of the same earner (hashed with the same salt, one identity object
+    /// each), so the award matches any of them.
+    pub other_emails: &'a [String],
 }
 
 impl AwardDraft<'_> {
@@ -135,6 +138,15 @@ impl AwardDraft<'_> {
             "hashed": true,
             "salt": self.salt,
         })];
+        for other in self.other_emails {
+            identifiers.push(json!({
+                "type": "IdentityObject",
+                "identityHash": hash_identity(&crate::identity::normalize_email(other), &self.salt),
+                "identityType": "emailAddress",
+                "hashed": true,
+                "salt": self.salt,
+            }));
+        }
         if let Some(name) = &self.recipient.name {
             identifiers.push(json!({
                 "type": "IdentityObject",
@@ -304,6 +316,7 @@ mod tests {
             },
             valid_from: "2026-11-22T10:00:00Z".into(),
             rubric_levels: &[],
+            other_emails: &[],
         };
         let c = draft.to_credential();
         let text = c.to_string();

@@ -50,7 +50,7 @@ pub use auth::{
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use error::{HomeError, NodeError};
 pub use home::Home;
-pub use issue::{AwardRequest, BulkFailure, IssuedAward, PreparedAwards};
+pub use issue::{AwardRequest, BulkFailure, IssuedAward, PreparedAwards, Reviewed};
 pub use ledger::{CheckpointJson, ConsistencyJson, InclusionJson, MAX_ENTRIES_PAGE};
 pub use node::{format_time, now_rfc3339, Node, NodeSettings, Published, REQUIRED_CONTEXTS};
 pub use trust::{FederationSettings, Trust, TrustStatus};

@@ -881,3 +881,65 @@ fn roles_are_enforced_on_every_call() {
         Err(NodeError::Conflict(_))
     ));
 }
+
+#[test]
+fn an_address_added_and_verified_later_matches_the_award_in_a_transfer_report() {
+    use credreg_node::value::transfer::{transfer_input, Reason};
+    let Some(d) = district_at(None) else { return };
+    let node = &d.node;
+    let def = node
+        .publish_definition(definition(false, false))
+        .expect("publish");
+    let p = people(node);
+    // Maya adds her personal address before she moves on, and confirms it.
+    node.add_email(&p.teacher, "maya.l@example.org")
+        .expect("added");
+    let mail = node.outbox(&Actor::Operator).expect("outbox");
+    let code = mail
+        .iter()
+        .rev()
+        .find(|m| m.to == "maya.l@example.org")
+        .and_then(|m| m.body.split_whitespace().find(|w| w.starts_with("crl_")))
+        .expect("verification code")
+        .to_owned();
+    node.verify_email(&code).expect("verified");
+    let s = node
+        .start_submission(&p.teacher, &def.id, None)
+        .expect("draft");
+    evidence(node, &p.teacher, &s.id);
+    node.submit(&p.teacher, &s.id).expect("submitted");
+    for (r, id) in assigned(node, &p, &s.id) {
+        node.score(&r, &id, scores(&[1, 1, 1], "")).expect("scored");
+    }
+    let s = node.submission(&p.teacher, &s.id).expect("mine");
+    let award = node
+        .award(
+            s.decision
+                .and_then(|d| d.award_id)
+                .as_deref()
+                .expect("award"),
+        )
+        .expect("read")
+        .expect("award");
+    let award: Value = serde_json::from_slice(&award).expect("json");
+    // A district previewing what transfers: her personal address matches the badge, a
+    // stranger's does not.
+    let elsewhere = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    let outcome = |email: &str| {
+        let body = serde_json::json!({"credentials": [award.clone()], "email": email});
+        let input = transfer_input(&body).expect("input");
+        let report = node
+            .transfer_report(&input, Some(elsewhere))
+            .expect("report");
+        report.badges[0].reason
+    };
+    assert_eq!(outcome("maya.l@example.org"), Some(Reason::NoMatchingRule));
+    assert_eq!(
+        outcome("maya.lindqvist@kmsd.edu"),
+        Some(Reason::NoMatchingRule)
+    );
+    assert_eq!(
+        outcome("someone.else@example.org"),
+        Some(Reason::IdentityMismatch)
+    );
+}

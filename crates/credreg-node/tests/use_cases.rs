@@ -46,7 +46,7 @@ fn award_request(credential_id: &str) -> AwardRequest {
         },
         evidence: vec![],
         review: None,
-        rubric_levels: Vec::new(),
+        reviewed: Default::default(),
     }
 }
 

@@ -31,10 +31,20 @@ pub struct AwardRequest {
     /// review statistics; never reviewer names).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub review: Option<credreg_model::ReviewSummary>,
-    /// The rubric level reached per criterion, set by this node's own review (never read
-    /// from a request: a coordinator cannot assert a rubric result).
+    /// What this node's own review adds (never read from a request: a coordinator cannot
+    /// assert a rubric result).
     #[serde(skip)]
+    pub reviewed: Reviewed,
+}
+
+/// What an award from this node's own review carries beyond a plain award.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Reviewed {
+    /// The rubric level reached per criterion.
     pub rubric_levels: Vec<usize>,
+    /// The teacher's other verified addresses: the award names each (hashed), so it matches
+    /// whichever one a hiring district is given.
+    pub other_emails: Vec<String>,
 }
 
 impl Validate for AwardRequest {
@@ -287,7 +297,8 @@ impl Node {
                     index,
                 },
                 valid_from: issued_at.clone(),
-                rubric_levels: &r.rubric_levels,
+                rubric_levels: &r.reviewed.rubric_levels,
+                other_emails: &r.reviewed.other_emails,
             };
             let (signed, canonical) =
                 self.sign_credential_with_digest(&draft.to_credential(), &issued_at)?;

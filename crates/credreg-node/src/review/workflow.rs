@@ -824,7 +824,15 @@ impl Node {
                     agreed,
                     attempts: s.attempt,
                 }),
-                rubric_levels: levels,
+                reviewed: crate::issue::Reviewed {
+                    rubric_levels: levels,
+                    other_emails: teacher
+                        .emails
+                        .iter()
+                        .filter(|e| e.verified && e.address != email)
+                        .map(|e| e.address.clone())
+                        .collect(),
+                },
             };
             let prepared = self.prepare_awards(std::slice::from_ref(&request))?;
             decision.award_id = prepared.ids().into_iter().next();

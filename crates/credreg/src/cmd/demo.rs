@@ -109,7 +109,7 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
                 recipient: teacher.clone(),
                 evidence: vec![],
                 review: Some(credreg_model::ReviewSummary { reviewers: 2, agreed: true, attempts: 1 }),
-                rubric_levels: Vec::new(),
+                reviewed: Default::default(),
             };
             let awards = juab
                 .node

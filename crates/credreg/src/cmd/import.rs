@@ -65,7 +65,7 @@ pub fn read_rows(file: &Path, credential: Option<&str>) -> Result<Vec<AwardReque
             },
             evidence,
             review: None,
-            rubric_levels: Vec::new(),
+            reviewed: Default::default(),
         });
     }
     if rows.is_empty() {
