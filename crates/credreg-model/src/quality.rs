@@ -3,6 +3,7 @@
 //! Evaluation is pure and explains every rule's result in one sentence.
 
 use crate::definition::{CredentialDef, EvidenceKind};
+use crate::review::ReviewStatistics;
 use crate::validate::{Errors, Validate};
 use serde::{Deserialize, Serialize};
 
@@ -45,6 +46,18 @@ pub enum QualityRule {
     },
     /// Reviewers must first complete a calibration credential.
     CalibratedReviewers,
+    /// Measured: the first two reviewers agree on pass / not yet at least `min_percent` of the
+    /// time, in the issuer's signed review statistics.
+    ReviewAgreement {
+        /// Least agreement, in percent.
+        min_percent: u8,
+    },
+    /// Measured: the median time from submission to decision is at most `max_days`, in the
+    /// issuer's signed review statistics.
+    ReviewTurnaround {
+        /// Most days.
+        max_days: u16,
+    },
 }
 
 /// The result of one rule.
@@ -91,9 +104,16 @@ fn evidence_name(kind: EvidenceKind) -> &'static str {
 }
 
 impl QualityRule {
-    /// Whether `def` passes this rule (no explanation: the fast path for search).
-    pub fn passes(self, def: &CredentialDef) -> bool {
+    /// Whether `def` passes this rule (no explanation: the fast path for search); `reviews`
+    /// are its issuer's signed review statistics, when held.
+    pub fn passes(self, def: &CredentialDef, reviews: Option<&ReviewStatistics>) -> bool {
         match self {
+            QualityRule::ReviewAgreement { min_percent } => reviews
+                .and_then(|r| r.percent_agreement)
+                .is_some_and(|a| a * 100.0 + 1e-9 >= f64::from(min_percent)),
+            QualityRule::ReviewTurnaround { max_days } => reviews
+                .and_then(|r| r.median_turnaround_days)
+                .is_some_and(|d| d <= f64::from(max_days)),
             QualityRule::CitesResearch { min } => def.research_basis.len() >= min as usize,
             QualityRule::RequiresEvidence { kind } => {
                 def.evidence_requirements.iter().any(|r| r.kind == kind)
@@ -116,8 +136,31 @@ impl QualityRule {
     }
 
     /// Judges `def` against this rule, with the reason.
-    pub fn check(self, def: &CredentialDef) -> RuleResult {
+    pub fn check(self, def: &CredentialDef, reviews: Option<&ReviewStatistics>) -> RuleResult {
         let (passed, reason) = match self {
+            QualityRule::ReviewAgreement { min_percent } => {
+                match reviews.and_then(|r| r.percent_agreement) {
+                    None => (false, "publishes no measured reviewer agreement".to_owned()),
+                    Some(a) => (
+                        self.passes(def, reviews),
+                        format!(
+                            "its reviewers agreed {:.0}% of the time; the standard asks for at least {min_percent}%",
+                            a * 100.0
+                        ),
+                    ),
+                }
+            }
+            QualityRule::ReviewTurnaround { max_days } => {
+                match reviews.and_then(|r| r.median_turnaround_days) {
+                    None => (false, "publishes no measured review turnaround".to_owned()),
+                    Some(d) => (
+                        self.passes(def, reviews),
+                        format!(
+                            "its median review took {d:.1} days; the standard asks for at most {max_days}"
+                        ),
+                    ),
+                }
+            }
             QualityRule::CitesResearch { min } => {
                 let n = def.research_basis.len();
                 (
@@ -193,13 +236,13 @@ impl QualityRule {
 
 impl QualityStandard {
     /// Whether `def` meets every rule (the fast path for search).
-    pub fn met_by(&self, def: &CredentialDef) -> bool {
-        self.rules.iter().all(|r| r.passes(def))
+    pub fn met_by(&self, def: &CredentialDef, reviews: Option<&ReviewStatistics>) -> bool {
+        self.rules.iter().all(|r| r.passes(def, reviews))
     }
 
     /// Judges `def` against every rule.
-    pub fn evaluate(&self, def: &CredentialDef) -> Evaluation {
-        let rules: Vec<RuleResult> = self.rules.iter().map(|r| r.check(def)).collect();
+    pub fn evaluate(&self, def: &CredentialDef, reviews: Option<&ReviewStatistics>) -> Evaluation {
+        let rules: Vec<RuleResult> = self.rules.iter().map(|r| r.check(def, reviews)).collect();
         Evaluation {
             standard: self.name.clone(),
             meets: rules.iter().all(|r| r.passed),
@@ -217,11 +260,55 @@ mod tests {
     fn the_fast_path_agrees_with_the_explained_one() {
         let s = standard();
         let bare = CredentialDef::new("Bare", "No research, no rubric", "Submit something");
-        assert!(!s.met_by(&bare));
-        assert_eq!(s.met_by(&bare), s.evaluate(&bare).meets);
+        assert!(!s.met_by(&bare, None));
+        assert_eq!(s.met_by(&bare, None), s.evaluate(&bare, None).meets);
         for rule in &s.rules {
-            assert_eq!(rule.passes(&bare), rule.check(&bare).passed, "{rule:?}");
+            assert_eq!(
+                rule.passes(&bare, None),
+                rule.check(&bare, None).passed,
+                "{rule:?}"
+            );
         }
+    }
+
+    #[test]
+    fn measured_rules_read_the_signed_statistics() {
+        let def = CredentialDef::new("Wait Time", "Pausing after questions", "Submit a video");
+        let stats = |agreement: Option<f64>, days: Option<f64>| ReviewStatistics {
+            credential_id: "ab".repeat(32),
+            submissions: 10,
+            decisions: 10,
+            first_attempt_pass_rate: None,
+            mean_attempts: None,
+            percent_agreement: agreement,
+            kappa: None,
+            median_turnaround_days: days,
+            as_of: "2026-12-01T00:00:00Z".into(),
+        };
+        let agreement = QualityRule::ReviewAgreement { min_percent: 80 };
+        let turnaround = QualityRule::ReviewTurnaround { max_days: 14 };
+        let good = stats(Some(0.8), Some(9.5));
+        let poor = stats(Some(0.7), Some(20.0));
+        for (rule, reviews, passed) in [
+            (agreement, None, false),
+            (agreement, Some(&good), true),
+            (agreement, Some(&poor), false),
+            (turnaround, Some(&good), true),
+            (turnaround, Some(&poor), false),
+            (turnaround, Some(&stats(None, None)), false),
+        ] {
+            let r = rule.check(&def, reviews);
+            assert_eq!(
+                (r.passed, rule.passes(&def, reviews)),
+                (passed, passed),
+                "{r:?}"
+            );
+        }
+        assert!(agreement.check(&def, Some(&poor)).reason.contains("70%"));
+        let parsed: QualityRule =
+            serde_json::from_str(r#"{"rule": "review_agreement", "min_percent": 80}"#)
+                .expect("rule");
+        assert_eq!(parsed, agreement);
     }
 
     fn standard() -> QualityStandard {
@@ -260,12 +347,12 @@ mod tests {
             .as_bytes(),
         )
         .expect("valid definition");
-        let e = standard().evaluate(&full);
+        let e = standard().evaluate(&full, None);
         assert!(e.meets, "{e:?}");
         assert!(e.rules.iter().all(|r| r.passed));
 
         let bare = CredentialDef::new("Design Thinking", "Leads a design cycle.", "Submit a plan.");
-        let e = standard().evaluate(&bare);
+        let e = standard().evaluate(&bare, None);
         assert!(!e.meets);
         let failed: Vec<&str> = e
             .rules

@@ -668,6 +668,35 @@ fn statistics_on_a_constructed_set_equal_hand_computed_values() {
     let text = String::from_utf8(published.bytes.to_vec()).expect("utf-8");
     assert!(text.contains("\"kappa\":0.4"), "{text}");
     assert!(!text.contains("kmsd.edu") && !text.contains("p_"), "{text}");
+    // The quality profile shows them, and a standard can ask for measured agreement.
+    let profile = node
+        .quality_profile(&def.id)
+        .expect("profile")
+        .expect("known");
+    assert_eq!(profile.review.as_ref().and_then(|r| r.kappa), Some(0.4));
+    let standard = |min: u8| {
+        let s: credreg_model::QualityStandard = serde_json::from_value(serde_json::json!({
+            "name": format!("Measured agreement {min}%"),
+            "rules": [{"rule": "review_agreement", "min_percent": min}, {"rule": "review_turnaround", "max_days": 14}]
+        }))
+        .expect("standard");
+        node.publish_quality_standard(s).expect("published").id
+    };
+    let (lenient, strict) = (standard(60), standard(80));
+    let judged = |id: &str| {
+        node.evaluate(&def.id, id)
+            .expect("evaluates")
+            .expect("known")
+            .evaluation
+    };
+    assert!(judged(&lenient).meets, "{:?}", judged(&lenient));
+    let strict = judged(&strict);
+    assert!(!strict.meets);
+    assert!(
+        strict.rules[0].reason.contains("70%"),
+        "{:?}",
+        strict.rules[0]
+    );
     // A teacher or reviewer cannot read the figures.
     assert!(matches!(
         node.review_figures(&p.reviewers[0], &def.id),

@@ -167,6 +167,11 @@ impl Node {
                 stats.revoked(&def);
             }
         }
+        for item in self.store.records_of_kind(RecordKind::ReviewStatistics) {
+            let (_, bytes) = item?;
+            let (rec, r) = decode_record::<credreg_model::ReviewStatistics>(&bytes)?;
+            stats.reviewed(&rec.issuer, &rec.issued, r);
+        }
         for item in self.store.records_of_kind(RecordKind::Endorsement) {
             let (_, bytes) = item?;
             let doc: Value = serde_json::from_slice(&bytes).map_err(internal)?;

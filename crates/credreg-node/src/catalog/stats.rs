@@ -71,6 +71,8 @@ impl AwardCounts {
 pub struct QualityIndex {
     awards: HashMap<String, AwardCounts>,
     endorsements: HashMap<String, u32>,
+    /// Per definition: the newest signed review statistics, with their issuer and time.
+    reviews: HashMap<String, (String, String, credreg_model::ReviewStatistics)>,
 }
 
 impl QualityIndex {
@@ -105,6 +107,42 @@ impl QualityIndex {
     /// Awards issued of `def` (for sorting).
     pub fn issued_count(&self, def: &str) -> u64 {
         self.awards.get(def).map_or(0, |c| c.issued)
+    }
+
+    /// Keeps `stats` (signed by `issuer` at `issued`) if they are the newest for their
+    /// definition.
+    pub fn reviewed(&mut self, issuer: &str, issued: &str, stats: credreg_model::ReviewStatistics) {
+        let newer = self
+            .reviews
+            .get(&stats.credential_id)
+            .is_none_or(|(_, at, _)| at.as_str() <= issued);
+        if newer {
+            self.reviews.insert(
+                stats.credential_id.clone(),
+                (issuer.to_owned(), issued.to_owned(), stats),
+            );
+        }
+    }
+
+    /// The newest review statistics of `def` signed by `issuer` (a definition's figures count
+    /// only when its own issuer publishes them).
+    pub fn review_statistics(
+        &self,
+        def: &str,
+        issuer: &str,
+    ) -> Option<&credreg_model::ReviewStatistics> {
+        self.reviews
+            .get(def)
+            .filter(|(by, _, _)| by == issuer)
+            .map(|(_, _, s)| s)
+    }
+
+    /// Every definition's newest review statistics, with their issuer.
+    pub fn review_snapshot(&self) -> HashMap<String, (String, credreg_model::ReviewStatistics)> {
+        self.reviews
+            .iter()
+            .map(|(def, (by, _, s))| (def.clone(), (by.clone(), s.clone())))
+            .collect()
     }
 
     /// Endorsements of `subject`.

@@ -55,6 +55,8 @@ pub(super) enum Decoded {
     Revocation(String, String),
     /// An endorsement's subject.
     Endorsement(String),
+    /// Review statistics: issuer, issued, the figures.
+    ReviewStatistics(String, String, credreg_model::ReviewStatistics),
 }
 
 /// Decodes a checked record's body for the indexes (without copying the parsed document).
@@ -106,10 +108,11 @@ pub(super) fn decode(
             credreg_model::ReviewDecision::deserialize(body).map_err(shape)?;
             None
         }
-        RecordKind::ReviewStatistics => {
-            credreg_model::ReviewStatistics::deserialize(body).map_err(shape)?;
-            None
-        }
+        RecordKind::ReviewStatistics => Some(Decoded::ReviewStatistics(
+            text("issuer"),
+            text("issued"),
+            credreg_model::ReviewStatistics::deserialize(body).map_err(shape)?,
+        )),
         RecordKind::Endorsement => {
             let e = credreg_model::Endorsement::deserialize(body).map_err(shape)?;
             Some(Decoded::Endorsement(e.subject))
@@ -396,6 +399,9 @@ impl Node {
                 match d {
                     Decoded::Receipt(def, review) => stats.issued(&def, review),
                     Decoded::Endorsement(subject) => stats.endorsed(&subject),
+                    Decoded::ReviewStatistics(issuer, issued, r) => {
+                        stats.reviewed(&issuer, &issued, r)
+                    }
                     _ => {
                         if let Some(def) = def {
                             stats.revoked(&def);

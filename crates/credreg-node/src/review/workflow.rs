@@ -1084,6 +1084,9 @@ impl Node {
         let body = serde_json::to_value(&stats).map_err(internal)?;
         let record = self.sign_record(RecordKind::ReviewStatistics, body, &stats.as_of)?;
         let id = self.store.put_record(&record)?;
+        self.catalog
+            .stats_mut()?
+            .reviewed(self.did(), &stats.as_of, stats.clone());
         self.sign_checkpoint()?;
         Ok(Published {
             id,

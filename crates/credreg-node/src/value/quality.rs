@@ -43,6 +43,9 @@ pub struct QualityProfile {
     /// Awards issued and revoked, from the receipts and revocations replicated here, with
     /// review statistics when receipts carry them.
     pub awards: AwardStats,
+    /// The review figures the issuer measured and signed (`ReviewStatistics`), if published.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub review: Option<credreg_model::ReviewStatistics>,
 }
 
 /// The quality-relevant features a definition declares.
@@ -265,6 +268,7 @@ impl Node {
             endorsements,
             recognized_by,
             awards,
+            review: self.review_statistics_of(&entry),
         }))
     }
 
@@ -318,7 +322,7 @@ impl Node {
                 if filter
                     .meets
                     .as_deref()
-                    .is_some_and(|m| !matcher.meets(m, &e.def))
+                    .is_some_and(|m| !matcher.meets(m, &e))
                 {
                     continue;
                 }
@@ -353,7 +357,10 @@ impl Node {
                 meets: trusted_standards
                     .iter()
                     .map(|&i| &matcher.standards[i])
-                    .filter(|s| s.standard.met_by(&e.def))
+                    .filter(|s| {
+                        s.standard
+                            .met_by(&e.def, stats.review_statistics(&e.id, &e.issuer))
+                    })
                     .map(|s| s.id.clone())
                     .collect(),
                 endorsements: stats.endorsement_count(&e.id),
@@ -364,6 +371,18 @@ impl Node {
             out.push((e, summary));
         }
         Ok(QualityPage { total, hits: out })
+    }
+
+    /// The newest review statistics `entry`'s own issuer signed for it.
+    fn review_statistics_of(
+        &self,
+        entry: &CatalogEntry,
+    ) -> Option<credreg_model::ReviewStatistics> {
+        self.catalog
+            .stats()
+            .ok()?
+            .review_statistics(&entry.id, &entry.issuer)
+            .cloned()
     }
 
     /// Judges definition `id` against standard `standard` (any known standard, trusted or
@@ -377,7 +396,9 @@ impl Node {
             .into_iter()
             .find(|s| s.id == standard)
             .map(|s| StandardResult {
-                evaluation: s.standard.evaluate(&entry.def),
+                evaluation: s
+                    .standard
+                    .evaluate(&entry.def, self.review_statistics_of(&entry).as_ref()),
                 trust: self.trust_of(&s.issuer),
                 standard_id: s.id,
                 issuer: s.issuer,
@@ -391,12 +412,13 @@ impl Node {
         entry: &CatalogEntry,
         standards: Vec<StandardEntry>,
     ) -> Vec<StandardResult> {
+        let reviews = self.review_statistics_of(entry);
         standards
             .into_iter()
             .filter_map(|s| {
                 let trust = self.trust_of(&s.issuer);
                 trust.status.is_trusted().then(|| StandardResult {
-                    evaluation: s.standard.evaluate(&entry.def),
+                    evaluation: s.standard.evaluate(&entry.def, reviews.as_ref()),
                     standard_id: s.id,
                     issuer: s.issuer,
                     trust,

@@ -18,22 +18,33 @@ pub(crate) struct RuleMatcher<'n> {
     /// Every quality standard held.
     pub(crate) standards: Vec<StandardEntry>,
     members: HashMap<String, bool>,
+    /// Per definition: the newest signed review statistics and their issuer.
+    reviews: HashMap<String, (String, credreg_model::ReviewStatistics)>,
 }
 
 impl<'n> RuleMatcher<'n> {
     pub(crate) fn new(node: &'n Node) -> Result<Self, NodeError> {
         Ok(Self {
             standards: node.quality_standards()?,
+            // A snapshot: the matcher is used while the counts' lock is held.
+            reviews: node.catalog.stats()?.review_snapshot(),
             node,
             members: HashMap::new(),
         })
     }
 
-    /// Whether `def` meets the standard with record id `standard` (false if unknown).
-    pub(crate) fn meets(&self, standard: &str, def: &credreg_model::CredentialDef) -> bool {
-        self.standards
-            .iter()
-            .any(|s| s.id == standard && s.standard.met_by(def))
+    /// Whether `entry` meets the standard with record id `standard` (false if unknown),
+    /// measured rules judged by its issuer's signed review statistics.
+    pub(crate) fn meets(&self, standard: &str, entry: &CatalogEntry) -> bool {
+        let Some(s) = self.standards.iter().find(|s| s.id == standard) else {
+            return false;
+        };
+        let reviews = self
+            .reviews
+            .get(&entry.id)
+            .filter(|(by, _)| *by == entry.issuer)
+            .map(|(_, r)| r);
+        s.standard.met_by(&entry.def, reviews)
     }
 
     /// Whether `applies_to` covers `entry`: the credential itself, a stack that lists it, or
@@ -53,9 +64,7 @@ impl<'n> RuleMatcher<'n> {
                 standard,
             } => {
                 *federation == self.node.settings().federation.name
-                    && standard
-                        .as_deref()
-                        .is_none_or(|s| self.meets(s, &entry.def))
+                    && standard.as_deref().is_none_or(|s| self.meets(s, entry))
                     && self.member(&entry.issuer)
             }
         }
