@@ -197,6 +197,8 @@ pub struct TestNode {
     pub reviewer: String,
     /// Keeps a temporary data directory alive.
     pub dir: Option<tempfile::TempDir>,
+    /// Where uploaded evidence files go.
+    pub evidence: tempfile::TempDir,
 }
 
 /// A response: status, content type and body.
@@ -279,6 +281,9 @@ impl TestNode {
             .expect("reviewer token");
         let mut state = AppState::new(node.clone());
         state.body_limit = 256 * 1024;
+        let evidence = tempfile::tempdir().expect("evidence dir");
+        state.evidence_dir = Some(evidence.path().to_owned());
+        state.upload_limit = 4 * 1024 * 1024;
         state.federation =
             federation.map(|f| Arc::new(f) as Arc<dyn credreg_wire::federation::FederationStatus>);
         Self {
@@ -287,6 +292,7 @@ impl TestNode {
             admin,
             reviewer,
             dir,
+            evidence,
         }
     }
 

@@ -381,3 +381,243 @@ async fn sign_in_answers_the_same_for_unknown_addresses_and_codes_work_once() {
         .await
         .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
 }
+
+/// Files in the evidence directory (uploads' temporary files included).
+fn stored_files(n: &TestNode) -> Vec<String> {
+    let mut v: Vec<String> = std::fs::read_dir(n.evidence.path())
+        .map(|d| {
+            d.filter_map(|e| e.ok())
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()
+        })
+        .unwrap_or_default();
+    v.sort();
+    v
+}
+
+async fn upload(
+    n: &TestNode,
+    token: &str,
+    id: &str,
+    name: &str,
+    bytes: Vec<u8>,
+    length: Option<usize>,
+) -> credreg_tests::Reply {
+    let auth = format!("Bearer {token}");
+    let len = length.unwrap_or(bytes.len()).to_string();
+    let path = format!("/api/v1/submissions/{id}/files?name={name}");
+    n.send_with(
+        "POST",
+        &path,
+        &[("authorization", &auth), ("content-length", &len)],
+        bytes,
+    )
+    .await
+}
+
+#[tokio::test]
+async fn evidence_files_are_streamed_typed_bounded_and_served_only_as_downloads() {
+    let Some(dir) = conformance() else { return };
+    let n = TestNode::new("Kettle Moraine School District", 53, contexts(&dir));
+    let def = n.publish(&definition()).await;
+    let teacher = invite(
+        &n,
+        "Maya Lindqvist",
+        "maya.lindqvist@kmsd.edu",
+        "Kettle Moraine High",
+        "teacher",
+    )
+    .await;
+    let other = invite(
+        &n,
+        "Ben Strand",
+        "ben.strand@kmsd.edu",
+        "Kettle Moraine High",
+        "teacher",
+    )
+    .await;
+    let tomas = invite(
+        &n,
+        "Tomas Greer",
+        "tomas.greer@kmsd.edu",
+        "Cushing Elementary",
+        "reviewer",
+    )
+    .await;
+    let _ruth = invite(
+        &n,
+        "Ruth Okafor",
+        "ruth.okafor@kmsd.edu",
+        "Dousman Elementary",
+        "reviewer",
+    )
+    .await;
+    let r = call(
+        &n,
+        "POST",
+        "/api/v1/submissions",
+        &teacher,
+        json!({"credential_id": def}),
+    )
+    .await;
+    let id = r.json()["id"].as_str().expect("id").to_owned();
+    let mut pdf = b"%PDF-1.7\n% lesson plan with three checks\n".to_vec();
+    pdf.extend(std::iter::repeat_n(b'x', 100_000));
+
+    // Refused, each with nothing left behind and the draft unchanged.
+    let items = |r: credreg_tests::Reply| r.json()["items"].as_array().map(Vec::len);
+    upload(&n, &other, &id, "plan.pdf", pdf.clone(), None)
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    upload(
+        &n,
+        &teacher,
+        &id,
+        "big.pdf",
+        vec![b'%'; 5 * 1024 * 1024],
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::PAYLOAD_TOO_LARGE, "payload-too-large");
+    upload(
+        &n,
+        &teacher,
+        &id,
+        "page.html",
+        b"<html><script>alert(1)</script></html>".to_vec(),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type");
+    upload(
+        &n,
+        &teacher,
+        &id,
+        "tool.exe",
+        [b"MZ".as_slice(), &[0x90; 200]].concat(),
+        None,
+    )
+    .await
+    .assert_problem(StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported-media-type");
+    upload(
+        &n,
+        &teacher,
+        &id,
+        "cut.pdf",
+        pdf[..5_000].to_vec(),
+        Some(pdf.len()),
+    )
+    .await
+    .assert_problem(StatusCode::BAD_REQUEST, "malformed-request");
+    upload(&n, &teacher, &id, "empty.txt", Vec::new(), None)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    assert!(
+        stored_files(&n).is_empty(),
+        "left behind: {:?}",
+        stored_files(&n)
+    );
+    assert_eq!(
+        items(
+            call(
+                &n,
+                "GET",
+                &format!("/api/v1/submissions/{id}"),
+                &teacher,
+                Value::Null
+            )
+            .await
+        ),
+        Some(0)
+    );
+    // A client cannot claim a file by JSON.
+    call(&n, "POST", &format!("/api/v1/submissions/{id}/items"), &teacher,
+        json!({"kind": "file", "name": "x", "digest": "00".repeat(32), "media_type": "application/pdf", "size": 1}))
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+
+    // Accepted: stored once under its digest, typed from its bytes.
+    let r = upload(&n, &teacher, &id, "plan.pdf", pdf.clone(), None).await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let item = r.json()["items"][0].clone();
+    assert_eq!(item["kind"], "file");
+    assert_eq!(item["media_type"], "application/pdf");
+    assert_eq!(item["size"], pdf.len());
+    assert_eq!(item["digest"], blake3::hash(&pdf).to_hex().to_string());
+    assert_eq!(
+        stored_files(&n),
+        vec![blake3::hash(&pdf).to_hex().to_string()]
+    );
+    let r = upload(
+        &n,
+        &teacher,
+        &id,
+        "reflection.txt",
+        "I regrouped after the exit tickets.".as_bytes().to_vec(),
+        None,
+    )
+    .await;
+    assert_eq!(r.json()["items"][1]["media_type"], "text/plain");
+
+    // Served back as a download only.
+    let got = call(
+        &n,
+        "GET",
+        &format!("/api/v1/submissions/{id}/evidence/0"),
+        &teacher,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(got.status, StatusCode::OK);
+    assert_eq!(got.body, pdf);
+    assert_eq!(got.content_type, "application/octet-stream");
+    assert!(got.headers["content-disposition"].starts_with("attachment"));
+    assert!(got.headers["content-security-policy"].contains("sandbox"));
+    assert_eq!(got.headers["x-content-type-options"], "nosniff");
+    call(
+        &n,
+        "GET",
+        &format!("/api/v1/submissions/{id}/evidence/0"),
+        &other,
+        Value::Null,
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    // Its reviewers read it once it is submitted.
+    call(
+        &n,
+        "POST",
+        &format!("/api/v1/submissions/{id}/submit"),
+        &teacher,
+        Value::Null,
+    )
+    .await;
+    let q = call(&n, "GET", "/api/v1/reviews", &tomas, Value::Null).await;
+    let review = q.json()["reviews"][0]["review_id"]
+        .as_str()
+        .expect("assigned")
+        .to_owned();
+    let got = call(
+        &n,
+        "GET",
+        &format!("/api/v1/reviews/{review}/evidence/0"),
+        &tomas,
+        Value::Null,
+    )
+    .await;
+    assert_eq!(got.body, pdf);
+    call(
+        &n,
+        "GET",
+        &format!("/api/v1/reviews/{review}/evidence/0"),
+        &teacher,
+        Value::Null,
+    )
+    .await
+    .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+}

@@ -17,6 +17,7 @@
 
 mod awards;
 mod catalog;
+mod evidence;
 mod extract;
 mod federation;
 mod json_budget;
@@ -71,9 +72,18 @@ pub struct AppState {
     pub heavy_work: Arc<tokio::sync::Semaphore>,
     /// Time a request body has to arrive in full.
     pub body_deadline: std::time::Duration,
+    /// Where uploaded evidence files are kept (by blake3); uploads are refused without one.
+    pub evidence_dir: Option<std::path::PathBuf>,
+    /// Largest evidence file accepted, in bytes.
+    pub upload_limit: u64,
+    /// Time an evidence upload has to arrive in full.
+    pub upload_deadline: std::time::Duration,
     /// The served OpenAPI document, rendered once when the router is built.
     openapi_json: Arc<Vec<u8>>,
 }
+
+/// Largest evidence file by default: 200 MiB (a few minutes of classroom video).
+pub const DEFAULT_UPLOAD_LIMIT: u64 = 200 * 1024 * 1024;
 
 /// Heavy requests allowed at once by default: one per core, at least two.
 pub fn default_heavy_work() -> usize {
@@ -86,6 +96,9 @@ impl AppState {
         Self {
             node,
             metrics: Arc::new(Metrics::default()),
+            evidence_dir: None,
+            upload_limit: DEFAULT_UPLOAD_LIMIT,
+            upload_deadline: std::time::Duration::from_secs(1800),
             body_limit: DEFAULT_BODY_LIMIT,
             federation: None,
             heavy_work: Arc::new(tokio::sync::Semaphore::new(default_heavy_work())),
@@ -100,8 +113,17 @@ pub fn router(mut state: AppState) -> Router {
     state.openapi_json = Arc::new(serde_json::to_vec(&openapi_document()).unwrap_or_default());
     let limit = state.body_limit;
     let deadline = state.body_deadline;
-    let (router, _) = router::api_router().split_for_parts();
-    router
+    let (api, _) = router::api_router().split_for_parts();
+    let (uploads, _) = router::upload_router().split_for_parts();
+    // Evidence uploads stream to disk under their own size bound and a longer deadline (a
+    // teacher's video over a school connection); everything else keeps the small ones.
+    let api = api
+        .layer(axum::extract::DefaultBodyLimit::max(limit))
+        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(deadline));
+    let uploads = uploads.layer(tower_http::timeout::RequestBodyDeadlineLayer::new(
+        state.upload_deadline,
+    ));
+    api.merge(uploads)
         .fallback(|| async {
             Problem::not_found("No such endpoint; see /api/v1/openapi.json for the API.")
         })
@@ -118,8 +140,6 @@ pub fn router(mut state: AppState) -> Router {
             state.clone(),
             count_requests,
         ))
-        .layer(axum::extract::DefaultBodyLimit::max(limit))
-        .layer(tower_http::timeout::RequestBodyDeadlineLayer::new(deadline))
         .layer(axum::middleware::from_fn(bounded_head))
         .layer(axum::middleware::from_fn(security_headers))
         .layer(tower_http::catch_panic::CatchPanicLayer::custom(

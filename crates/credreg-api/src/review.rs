@@ -21,7 +21,7 @@ use serde::{Deserialize, Serialize};
 
 /// Who is asking: a signed-in person (session token `crs_...`) or the operator (an admin
 /// token, which acts as a coordinator).
-pub(crate) struct Person(Actor);
+pub(crate) struct Person(pub(crate) Actor);
 
 impl FromRequestParts<AppState> for Person {
     type Rejection = Problem;
@@ -476,25 +476,6 @@ pub(crate) async fn withdraw(
     let node = state.node.clone();
     let s = blocking(move || Ok(node.withdraw(&actor, &id)?)).await?;
     Ok(ok(StatusCode::OK, s))
-}
-
-#[utoipa::path(get, path = "/api/v1/submissions/{id}/evidence/{index}", tag = "review", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0")),
-    responses((status = 200, description = "The evidence item (its teacher and coordinators; the teacher has not shared it with anyone else)")))]
-pub(crate) async fn get_evidence(
-    State(state): State<AppState>,
-    Person(actor): Person,
-    Path((id, index)): Path<(String, usize)>,
-) -> Result<Response, Problem> {
-    let node = state.node.clone();
-    let item = blocking(move || {
-        let s = node.submission(&actor, &id)?;
-        s.items.get(index).cloned().ok_or_else(|| {
-            Problem::not_found(format!("Submission `{id}` has no evidence item {index}."))
-        })
-    })
-    .await?;
-    Ok(ok(StatusCode::OK, item))
 }
 
 // ---- reviews ----

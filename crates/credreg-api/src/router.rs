@@ -94,7 +94,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::review::remove_item))
         .routes(routes!(crate::review::submit))
         .routes(routes!(crate::review::withdraw))
-        .routes(routes!(crate::review::get_evidence))
+        .routes(routes!(crate::evidence::get_evidence))
+        .routes(routes!(crate::evidence::get_review_evidence))
         .routes(routes!(crate::review::review_queue))
         .routes(routes!(crate::review::reassign_overdue))
         .routes(routes!(crate::review::get_review))
@@ -106,9 +107,14 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::node_routes::openapi_json))
 }
 
+/// Evidence uploads: their own body bound and deadline (see `crate::router`).
+pub(crate) fn upload_router() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(crate::evidence::upload_file))
+}
+
 /// The generated OpenAPI document.
 pub fn openapi() -> utoipa::openapi::OpenApi {
-    api_router().split_for_parts().1
+    api_router().merge(upload_router()).split_for_parts().1
 }
 
 /// The document as served: [`openapi`] with every answer the server itself can give written

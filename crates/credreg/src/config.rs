@@ -56,12 +56,16 @@ impl Default for MailConfig {
 #[serde(deny_unknown_fields, default)]
 pub struct ReviewConfig {
     pub overdue_check_secs: u64,
+    pub max_upload_mib: u64,
+    pub upload_timeout_secs: u64,
 }
 
 impl Default for ReviewConfig {
     fn default() -> Self {
         Self {
             overdue_check_secs: 300,
+            max_upload_mib: 200,
+            upload_timeout_secs: 1800,
         }
     }
 }

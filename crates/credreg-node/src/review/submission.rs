@@ -27,6 +27,18 @@ pub enum EvidenceItem {
         /// Text.
         text: String,
     },
+    /// An uploaded file (a lesson plan, student work, a video), stored under the data
+    /// directory by the blake3 of its bytes. Added only by an upload, never by a client's JSON.
+    File {
+        /// The name the teacher gave it.
+        name: String,
+        /// blake3 of its bytes (hex).
+        digest: String,
+        /// Its type, sniffed from its first bytes.
+        media_type: String,
+        /// Bytes.
+        size: u64,
+    },
 }
 
 impl credreg_model::Validate for EvidenceItem {
@@ -41,6 +53,10 @@ impl credreg_model::Validate for EvidenceItem {
                 e.text("text", text, 20_000);
             }
             EvidenceItem::Reflection { text } => e.text("text", text, 20_000),
+            EvidenceItem::File { .. } => e.add(
+                "kind",
+                "upload a file with POST /api/v1/submissions/{id}/files",
+            ),
         }
     }
 }

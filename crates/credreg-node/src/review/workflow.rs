@@ -425,6 +425,96 @@ impl Node {
         })
     }
 
+    /// Attaches an uploaded file (already stored under its digest) to a draft.
+    pub fn attach_file(
+        &self,
+        actor: &Actor,
+        id: &str,
+        name: &str,
+        digest: &str,
+        media_type: &str,
+        size: u64,
+    ) -> Result<SubmissionView, NodeError> {
+        let mut e = Errors::default();
+        e.text("name", name, 200);
+        if digest.len() != 64 || !digest.bytes().all(|b| b.is_ascii_hexdigit()) {
+            e.add("digest", "must be 64 hex digits");
+        }
+        e.finish()?;
+        let item = EvidenceItem::File {
+            name: name.trim().to_owned(),
+            digest: digest.to_owned(),
+            media_type: media_type.to_owned(),
+            size,
+        };
+        self.change_draft(actor, id, |s, now, by| {
+            if s.items.len() >= MAX_ITEMS {
+                return Err(conflict(format!(
+                    "A submission holds at most {MAX_ITEMS} items."
+                )));
+            }
+            s.items.push(item);
+            s.log(
+                now,
+                by,
+                format!("uploaded evidence item {} ({size} bytes)", s.items.len()),
+            );
+            Ok(())
+        })
+    }
+
+    /// Whether the actor may upload to submission `id` now (its teacher, while a draft): asked
+    /// before a file is streamed to disk, so a refused upload stores nothing.
+    pub fn may_upload(&self, actor: &Actor, id: &str) -> Result<(), NodeError> {
+        let teacher = Self::teacher_id(actor)?;
+        let book = self.review.book()?;
+        let s = book.submission(id)?;
+        if s.teacher != teacher {
+            return Err(forbidden("This is not your submission."));
+        }
+        if s.state != SubmissionState::Draft {
+            return Err(conflict("Only a draft can be changed."));
+        }
+        if s.items.len() >= MAX_ITEMS {
+            return Err(conflict(format!(
+                "A submission holds at most {MAX_ITEMS} items."
+            )));
+        }
+        Ok(())
+    }
+
+    /// Evidence item `index` of the submission a reviewer's review is about.
+    pub fn review_evidence(
+        &self,
+        actor: &Actor,
+        review_id: &str,
+        index: usize,
+    ) -> Result<EvidenceItem, NodeError> {
+        let me = Self::reviewer_id(actor)?;
+        let book = self.review.book()?;
+        let (s, r) = find_review(&book, review_id)?;
+        if r.reviewer != me {
+            return Err(forbidden("This review is not assigned to you."));
+        }
+        s.items
+            .get(index)
+            .cloned()
+            .ok_or_else(|| NodeError::NotFound {
+                what: "evidence item",
+                id: index.to_string(),
+            })
+    }
+
+    /// Whether any submission still names the file `digest` (an upload that failed to attach
+    /// removes its file only when nothing does).
+    pub fn evidence_file_in_use(&self, digest: &str) -> Result<bool, NodeError> {
+        Ok(self.review.book()?.submissions.values().any(|s| {
+            s.items
+                .iter()
+                .any(|i| matches!(i, EvidenceItem::File { digest: d, .. } if d == digest))
+        }))
+    }
+
     /// Removes evidence item `index` (0-based) from a draft.
     pub fn remove_evidence(
         &self,
@@ -798,6 +888,7 @@ impl Node {
                         EvidenceItem::Link { name, .. } => name.clone(),
                         EvidenceItem::Answer { question, .. } => question.clone(),
                         EvidenceItem::Reflection { .. } => "Reflection".to_owned(),
+                        EvidenceItem::File { name, .. } => name.clone(),
                     };
                     Evidence {
                         // Private by default: the link asks for the teacher's consent.

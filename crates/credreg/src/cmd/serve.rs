@@ -139,7 +139,9 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let body_limit = init.config.body_limit_bytes;
         let federation_config = federation_config(&init)?;
         let (mail, review) = (init.config.mail.clone(), init.config.review.clone());
+        let evidence_dir = init.home.root().join("evidence");
         let node = Arc::new(open_node(init, public_url.clone())?);
+        let (upload_mib, upload_secs) = (review.max_upload_mib, review.upload_timeout_secs);
         crate::cmd::mailer::start(node.clone(), mail, review)?;
         for url in node.missing_contexts() {
             tracing::warn!(
@@ -153,6 +155,9 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         state.body_limit = body_limit;
         state.body_deadline = std::time::Duration::from_secs(limits.body_timeout_secs.max(1));
         state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
+        state.evidence_dir = Some(evidence_dir);
+        state.upload_limit = upload_mib.saturating_mul(1024 * 1024);
+        state.upload_deadline = std::time::Duration::from_secs(upload_secs.max(1));
         let mut running: Option<Federation> = None;
         if let Some(config) = federation_config {
             let federation = Federation::start(node.clone(), config)

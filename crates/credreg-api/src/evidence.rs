@@ -1,0 +1,360 @@
+//! Evidence files: uploads streamed to disk (never held whole in memory), named by the
+//! blake3 of their bytes, bounded in size, typed by their first bytes; served back only to the
+//! teacher, the submission's reviewers and coordinators, and never as active content.
+
+use crate::extract::blocking;
+use crate::problem::Problem;
+use crate::review::Person;
+use crate::AppState;
+use axum::body::Body;
+use axum::extract::rejection::QueryRejection;
+use axum::extract::{Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use credreg_node::review::EvidenceItem;
+use futures::StreamExt;
+use serde::Deserialize;
+use std::path::{Path as FsPath, PathBuf};
+use tokio::io::AsyncWriteExt;
+
+/// File types a teacher's evidence may be: documents, images, audio and video. Anything else
+/// (HTML, SVG, scripts, archives, executables) is refused: a reviewer's browser must never be
+/// handed active content from a teacher's upload.
+const ACCEPTED: &[&str] = &[
+    "application/pdf",
+    "image/png",
+    "image/jpeg",
+    "image/gif",
+    "image/webp",
+    "image/heif",
+    "video/mp4",
+    "video/quicktime",
+    "video/webm",
+    "video/x-matroska",
+    "audio/mpeg",
+    "audio/x-wav",
+    "audio/m4a",
+    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
+    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    "text/plain",
+];
+
+/// Bytes looked at to tell the type.
+const SNIFF_BYTES: usize = 8 * 1024;
+
+/// What `head` (a file's first bytes) is: a sniffed type, or plain UTF-8 text without control
+/// characters other than whitespace.
+fn sniff(head: &[u8]) -> Option<&'static str> {
+    if let Some(t) = infer::get(head) {
+        return ACCEPTED.iter().copied().find(|a| *a == t.mime_type());
+    }
+    // Text: valid UTF-8 (a multi-byte character may be cut at the end of the sample).
+    let text = match std::str::from_utf8(head) {
+        Ok(t) => t,
+        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
+        Err(_) => return None,
+    };
+    let plain = !text.is_empty()
+        && !text.trim_start().starts_with('<')
+        && text
+            .chars()
+            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
+    plain.then_some("text/plain")
+}
+
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct UploadQuery {
+    /// The file's name as the teacher knows it (1 to 200 characters).
+    name: String,
+}
+
+/// Removes a half-written upload, whatever happens to the request.
+struct TempFile(Option<PathBuf>);
+
+impl Drop for TempFile {
+    fn drop(&mut self) {
+        if let Some(p) = self.0.take() {
+            let _ = std::fs::remove_file(p);
+        }
+    }
+}
+
+fn problem(status: StatusCode, kind: &str, title: &str, detail: impl Into<String>) -> Problem {
+    Problem::new(status, kind, title, detail.into())
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/files", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id (a draft of the signed-in teacher)"), UploadQuery),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The file's bytes"),
+    responses((status = 201, description = "The draft, with the file as its newest item"),
+        (status = 409, body = Problem), (status = 411, body = Problem), (status = 413, body = Problem),
+        (status = 415, description = "Not a document, image, audio or video file", body = Problem),
+        (status = 422, body = Problem), (status = 503, body = Problem)))]
+pub(crate) async fn upload_file(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+    query: Result<Query<UploadQuery>, QueryRejection>,
+    headers: HeaderMap,
+    body: Body,
+) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
+    let dir = state.evidence_dir.clone().ok_or_else(|| {
+        problem(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "no-evidence-store",
+            "Uploads are off",
+            "This node has no evidence directory.",
+        )
+    })?;
+    let declared: Option<u64> = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse().ok());
+    let Some(declared) = declared else {
+        return Err(problem(
+            StatusCode::LENGTH_REQUIRED,
+            "length-required",
+            "Length required",
+            "Send the file with a Content-Length, so a cut-off upload can be told from a whole one.",
+        ));
+    };
+    let limit = state.upload_limit;
+    if declared > limit {
+        return Err(too_large(limit));
+    }
+    // Refuse before a byte is written: only the teacher's own draft takes files.
+    {
+        let (node, actor, id) = (state.node.clone(), actor.clone(), id.clone());
+        blocking(move || Ok(node.may_upload(&actor, &id)?)).await?;
+    }
+    let (digest, media_type, size) = store_stream(&dir, body, declared, limit).await?;
+    let node = state.node.clone();
+    let (name, digest2, media2) = (q.name, digest.clone(), media_type.to_owned());
+    let attached =
+        blocking(move || Ok(node.attach_file(&actor, &id, &name, &digest2, &media2, size)?)).await;
+    match attached {
+        Ok(view) => Ok((StatusCode::CREATED, Json(view)).into_response()),
+        Err(e) => {
+            // Nothing left behind: the file goes unless another submission already names it.
+            let node = state.node.clone();
+            let d = digest.clone();
+            if let Ok(false) = blocking(move || Ok(node.evidence_file_in_use(&d)?)).await {
+                let _ = tokio::fs::remove_file(dir.join(&digest)).await;
+            }
+            Err(e)
+        }
+    }
+}
+
+fn too_large(limit: u64) -> Problem {
+    problem(
+        StatusCode::PAYLOAD_TOO_LARGE,
+        "payload-too-large",
+        "File too large",
+        format!("A file may be at most {} MiB.", limit / (1024 * 1024)),
+    )
+}
+
+/// Streams `body` into `dir` under its blake3: a temporary file first (removed on any
+/// failure), checked for size, length and type, then renamed into place.
+async fn store_stream(
+    dir: &FsPath,
+    body: Body,
+    declared: u64,
+    limit: u64,
+) -> Result<(String, &'static str, u64), Problem> {
+    tokio::fs::create_dir_all(dir)
+        .await
+        .map_err(|e| Problem::internal(format!("evidence directory: {e}")))?;
+    let mut token = [0u8; 16];
+    rand_fill(&mut token);
+    let temp_path = dir.join(format!(".upload-{}", hex::encode(token)));
+    let mut temp = TempFile(Some(temp_path.clone()));
+    let mut file = tokio::fs::File::create(&temp_path)
+        .await
+        .map_err(|e| Problem::internal(format!("evidence file: {e}")))?;
+    let mut hasher = blake3::Hasher::new();
+    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
+    let mut size: u64 = 0;
+    let mut stream = body.into_data_stream();
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|e| {
+            let timed_out = std::error::Error::source(&e)
+                .is_some_and(|s| s.is::<tower_http::timeout::TimeoutError>());
+            if timed_out {
+                problem(
+                    StatusCode::REQUEST_TIMEOUT,
+                    "request-timeout",
+                    "Request timed out",
+                    "The file did not arrive in time.",
+                )
+            } else {
+                Problem::malformed(format!("The upload broke off: {e}."))
+            }
+        })?;
+        size += chunk.len() as u64;
+        if size > limit || size > declared {
+            return Err(if size > limit {
+                too_large(limit)
+            } else {
+                Problem::malformed("The upload is longer than its Content-Length.")
+            });
+        }
+        if head.len() < SNIFF_BYTES {
+            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
+            head.extend_from_slice(&chunk[..take]);
+        }
+        hasher.update(&chunk);
+        file.write_all(&chunk)
+            .await
+            .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
+    }
+    if size != declared {
+        return Err(Problem::malformed(format!(
+            "The upload was cut off: {size} of {declared} bytes arrived."
+        )));
+    }
+    if size == 0 {
+        return Err(problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            "Invalid input",
+            "The file is empty.",
+        ));
+    }
+    let media_type = sniff(&head).ok_or_else(|| {
+        problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported file type",
+            "Evidence may be a PDF, an office document, plain text, an image, audio or video.",
+        )
+    })?;
+    file.sync_all()
+        .await
+        .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
+    drop(file);
+    let digest = hasher.finalize().to_hex().to_string();
+    let target = dir.join(&digest);
+    if tokio::fs::try_exists(&target).await.unwrap_or(false) {
+        // The same bytes are already kept (content addressing): the temporary file goes.
+        return Ok((digest, media_type, size));
+    }
+    tokio::fs::rename(&temp_path, &target)
+        .await
+        .map_err(|e| Problem::internal(format!("storing evidence: {e}")))?;
+    temp.0 = None;
+    Ok((digest, media_type, size))
+}
+
+/// A unique name for a temporary file (a name only: the file's identity is its digest).
+fn rand_fill(buf: &mut [u8]) {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+    let t = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or(0);
+    let h = blake3::hash(format!("{t}-{n}-{}", std::process::id()).as_bytes());
+    buf.copy_from_slice(&h.as_bytes()[..buf.len()]);
+}
+
+/// Serves an item: JSON, or a file as a download (never rendered: `attachment`, `nosniff`, a
+/// sandboxing CSP).
+async fn serve_item(state: &AppState, item: EvidenceItem) -> Result<Response, Problem> {
+    let EvidenceItem::File {
+        name, digest, size, ..
+    } = &item
+    else {
+        return Ok((StatusCode::OK, Json(item)).into_response());
+    };
+    let dir = state
+        .evidence_dir
+        .clone()
+        .ok_or_else(|| Problem::internal("no evidence directory"))?;
+    let file = tokio::fs::File::open(dir.join(digest))
+        .await
+        .map_err(|e| Problem::internal(format!("evidence file {digest}: {e}")))?;
+    let stream = file_chunks(file);
+    let mut res = Response::new(Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/octet-stream"),
+    );
+    h.insert(header::CONTENT_LENGTH, HeaderValue::from(*size));
+    let safe: String = name
+        .chars()
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{safe}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'"),
+    );
+    Ok(res)
+}
+
+/// A file as a stream of 64 KiB chunks.
+fn file_chunks(
+    file: tokio::fs::File,
+) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
+    use tokio::io::AsyncReadExt;
+    futures::stream::unfold(Some(file), |state| async move {
+        let mut file = state?;
+        let mut buf = vec![0u8; 64 * 1024];
+        match file.read(&mut buf).await {
+            Ok(0) => None,
+            Ok(n) => {
+                buf.truncate(n);
+                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
+            }
+            Err(e) => Some((Err(e), None)),
+        }
+    })
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/evidence/{index}", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0")),
+    responses((status = 200, description = "The evidence item, or the file as a download (its teacher and coordinators; the teacher has not shared it with anyone else)")))]
+pub(crate) async fn get_evidence(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path((id, index)): Path<(String, usize)>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let item = blocking(move || {
+        let s = node.submission(&actor, &id)?;
+        s.items.get(index).cloned().ok_or_else(|| {
+            Problem::not_found(format!("Submission `{id}` has no evidence item {index}."))
+        })
+    })
+    .await?;
+    serve_item(&state, item).await
+}
+
+#[utoipa::path(get, path = "/api/v1/reviews/{id}/evidence/{index}", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Review id"), ("index" = usize, Path, description = "Item, from 0")),
+    responses((status = 200, description = "The evidence item, or the file as a download, for the review's reviewer")))]
+pub(crate) async fn get_review_evidence(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path((id, index)): Path<(String, usize)>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let item = blocking(move || Ok(node.review_evidence(&actor, &id, index)?)).await?;
+    serve_item(&state, item).await
+}
