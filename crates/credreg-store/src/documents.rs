@@ -46,6 +46,20 @@ impl Store {
         self.flush()
     }
 
+    /// Writes many documents in one batch and flushes once (a roster, a migration).
+    pub fn put_documents(
+        &self,
+        family: Family,
+        docs: &[(String, Vec<u8>)],
+    ) -> Result<(), StoreError> {
+        let mut batch = sled::Batch::default();
+        for (id, json) in docs {
+            batch.insert(id.as_bytes(), json.as_slice());
+        }
+        self.family(family)?.apply_batch(batch)?;
+        self.flush()
+    }
+
     /// One document.
     pub fn document(&self, family: Family, id: &str) -> Result<Option<Vec<u8>>, StoreError> {
         Ok(self.family(family)?.get(id.as_bytes())?.map(|v| v.to_vec()))

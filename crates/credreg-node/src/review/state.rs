@@ -15,6 +15,9 @@ pub(crate) struct ReviewBook {
     pub(crate) people: BTreeMap<String, Person>,
     pub(crate) submissions: BTreeMap<String, Submission>,
     pub(crate) pre_approvals: BTreeMap<String, PreApproval>,
+    /// Open reviews per reviewer, kept as submissions change (assignment asks it for every
+    /// candidate: counting over 10,000 submissions each time made it quadratic).
+    load: std::collections::HashMap<String, usize>,
 }
 
 impl ReviewBook {
@@ -42,11 +45,22 @@ impl ReviewBook {
 
     /// Open reviews of `reviewer` across all submissions.
     pub(crate) fn open_load(&self, reviewer: &str) -> usize {
-        self.submissions
-            .values()
-            .flat_map(|s| &s.reviews)
-            .filter(|r| r.reviewer == reviewer && r.is_open())
-            .count()
+        self.load.get(reviewer).copied().unwrap_or(0)
+    }
+
+    /// Puts `s` in the book, keeping the open-review counts right.
+    pub(crate) fn put_submission(&mut self, s: Submission) {
+        if let Some(old) = self.submissions.get(&s.id) {
+            for r in old.reviews.iter().filter(|r| r.is_open()) {
+                if let Some(n) = self.load.get_mut(&r.reviewer) {
+                    *n = n.saturating_sub(1);
+                }
+            }
+        }
+        for r in s.reviews.iter().filter(|r| r.is_open()) {
+            *self.load.entry(r.reviewer.clone()).or_default() += 1;
+        }
+        self.submissions.insert(s.id.clone(), s);
     }
 }
 

@@ -121,9 +121,10 @@ impl Node {
             let p = serde_json::from_slice(&bytes).map_err(|e| decode("person", e))?;
             book.people.insert(id, p);
         }
-        for (id, bytes) in self.store.documents(Family::Submissions)? {
-            let s = serde_json::from_slice(&bytes).map_err(|e| decode("submission", e))?;
-            book.submissions.insert(id, s);
+        for (_, bytes) in self.store.documents(Family::Submissions)? {
+            let s: Submission =
+                serde_json::from_slice(&bytes).map_err(|e| decode("submission", e))?;
+            book.put_submission(s);
         }
         for (id, bytes) in self.store.documents(Family::PreApprovals)? {
             let a = serde_json::from_slice(&bytes).map_err(|e| decode("pre-approval", e))?;
@@ -172,7 +173,7 @@ impl Node {
         let bytes = serde_json::to_vec(&s).map_err(internal)?;
         self.store
             .put_document(Family::Submissions, &s.id, &bytes)?;
-        book.submissions.insert(s.id.clone(), s);
+        book.put_submission(s);
         Ok(())
     }
 
