@@ -19,17 +19,22 @@ impl FromRequestParts<AppState> for Caller {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer_token)
-            .map(str::to_owned)
-            .ok_or_else(Problem::unauthorized)?;
+        let token = bearer(parts)?;
         let node = state.node.clone();
         let role = blocking(move || Ok(node.role_for_token(&token)?)).await?;
         role.map(Caller).ok_or_else(Problem::unauthorized)
     }
+}
+
+/// The request's bearer token (401 without one).
+pub(crate) fn bearer(parts: &Parts) -> Result<String, Problem> {
+    parts
+        .headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(bearer_token)
+        .map(str::to_owned)
+        .ok_or_else(Problem::unauthorized)
 }
 
 /// The token of an `Authorization: Bearer <token>` value; the scheme is case-insensitive

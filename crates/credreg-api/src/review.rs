@@ -3,7 +3,7 @@
 //! the node enforces what they may do; a teacher sees only their own submissions, a reviewer
 //! only what is assigned to them.
 
-use crate::extract::{bearer_token, blocking, body_bytes, read_problem};
+use crate::extract::{bearer, blocking, body_bytes, read_problem};
 use crate::problem::Problem;
 use crate::respond::record_created;
 use crate::AppState;
@@ -11,7 +11,7 @@ use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
 use axum::extract::{FromRequestParts, Path, State};
 use axum::http::request::Parts;
-use axum::http::{header, StatusCode};
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use credreg_node::review::{Actor, CriterionScore, EvidenceItem, NewPerson};
@@ -27,13 +27,7 @@ impl FromRequestParts<AppState> for Person {
     type Rejection = Problem;
 
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Problem> {
-        let token = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .and_then(bearer_token)
-            .map(str::to_owned)
-            .ok_or_else(Problem::unauthorized)?;
+        let token = bearer(parts)?;
         let node = state.node.clone();
         let actor = blocking(move || {
             if token.starts_with("crs_") {

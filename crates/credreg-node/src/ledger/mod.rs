@@ -238,18 +238,30 @@ impl Node {
         let proof = credreg_log::inclusion_proof(&nodes, index, size)
             .map_err(|e| e.to_string())?
             .ok_or("no inclusion proof")?;
-        credreg_log::verify_inclusion(
-            &credreg_log::leaf_hash(entry),
-            index,
-            size,
-            &proof,
-            &cp.checkpoint.root,
-        )
-        .map_err(|e| format!("the inclusion proof fails: {e}"))?;
-        Ok(format!(
-            "receipt is entry {index} of the issuer's log, included in the checkpoint of size {size}"
-        ))
+        inclusion_verified(entry, index, &proof, &cp.checkpoint)
     }
+}
+
+/// Whether the receipt `entry` at `index` is in the tree `checkpoint` signs, by `proof`; the
+/// sentence a `logged` check reports (the node's own and replicated logs, offline bundles).
+pub(crate) fn inclusion_verified(
+    entry: &[u8],
+    index: u64,
+    proof: &[Hash],
+    checkpoint: &Checkpoint,
+) -> Result<String, String> {
+    let size = checkpoint.size;
+    credreg_log::verify_inclusion(
+        &credreg_log::leaf_hash(entry),
+        index,
+        size,
+        proof,
+        &checkpoint.root,
+    )
+    .map_err(|e| format!("the inclusion proof fails: {e}"))?;
+    Ok(format!(
+        "receipt is entry {index} of the issuer's log, included in its signed checkpoint of size {size}"
+    ))
 }
 
 fn invalid(field: &str, message: impl Into<String>) -> NodeError {

@@ -467,12 +467,8 @@ impl Node {
     /// Whether the actor may upload to submission `id` now (its teacher, while a draft): asked
     /// before a file is streamed to disk, so a refused upload stores nothing.
     pub fn may_upload(&self, actor: &Actor, id: &str) -> Result<(), NodeError> {
-        let teacher = Self::teacher_id(actor)?;
         let book = self.review.book()?;
-        let s = book.submission(id)?;
-        if s.teacher != teacher {
-            return Err(forbidden("This is not your submission."));
-        }
+        let (_, s) = teachers_own(&book, actor, id)?;
         if s.state != SubmissionState::Draft {
             return Err(conflict("Only a draft can be changed."));
         }
@@ -542,12 +538,8 @@ impl Node {
         id: &str,
         change: impl FnOnce(&mut Submission, &str, &str) -> Result<(), NodeError>,
     ) -> Result<SubmissionView, NodeError> {
-        let teacher = Self::teacher_id(actor)?.to_owned();
         let mut book = self.review.book_mut()?;
-        let mut s = book.submission(id)?.clone();
-        if s.teacher != teacher {
-            return Err(forbidden("This is not your submission."));
-        }
+        let (teacher, mut s) = teachers_own(&book, actor, id)?;
         if s.state != SubmissionState::Draft {
             return Err(conflict("Only a draft can be changed."));
         }
@@ -559,12 +551,8 @@ impl Node {
 
     /// Submits a draft: it goes to its reviewers.
     pub fn submit(&self, actor: &Actor, id: &str) -> Result<SubmissionView, NodeError> {
-        let teacher = Self::teacher_id(actor)?.to_owned();
         let mut book = self.review.book_mut()?;
-        let mut s = book.submission(id)?.clone();
-        if s.teacher != teacher {
-            return Err(forbidden("This is not your submission."));
-        }
+        let (teacher, mut s) = teachers_own(&book, actor, id)?;
         if s.state != SubmissionState::Draft {
             return Err(conflict("Only a draft can be submitted."));
         }
@@ -591,12 +579,8 @@ impl Node {
 
     /// Withdraws a submission before its decision.
     pub fn withdraw(&self, actor: &Actor, id: &str) -> Result<SubmissionView, NodeError> {
-        let teacher = Self::teacher_id(actor)?.to_owned();
         let mut book = self.review.book_mut()?;
-        let mut s = book.submission(id)?.clone();
-        if s.teacher != teacher {
-            return Err(forbidden("This is not your submission."));
-        }
+        let (teacher, mut s) = teachers_own(&book, actor, id)?;
         if !matches!(s.state, SubmissionState::Draft | SubmissionState::Submitted) {
             return Err(conflict("A decided submission cannot be withdrawn."));
         }
@@ -1203,6 +1187,20 @@ impl Node {
         Ok(ineligible(&policy, &s.credential_id, teacher, r, &already)
             .map(|why| format!("{} {why}", r.name)))
     }
+}
+
+/// The teacher asking, and a copy of their submission `id` (anyone else is refused).
+fn teachers_own(
+    book: &ReviewBook,
+    actor: &Actor,
+    id: &str,
+) -> Result<(String, Submission), NodeError> {
+    let teacher = Node::teacher_id(actor)?.to_owned();
+    let s = book.submission(id)?;
+    if s.teacher != teacher {
+        return Err(forbidden("This is not your submission."));
+    }
+    Ok((teacher, s.clone()))
 }
 
 fn find_review<'a>(

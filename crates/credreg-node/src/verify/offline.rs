@@ -299,18 +299,7 @@ impl EvidenceSource for BundleEvidence<'_> {
                 .ok_or("the inclusion proof holds a malformed hash")?;
             proof.push(hash);
         }
-        let size = cp.checkpoint.size;
-        credreg_log::verify_inclusion(
-            &credreg_log::leaf_hash(entry),
-            index,
-            size,
-            &proof,
-            &cp.checkpoint.root,
-        )
-        .map_err(|e| format!("the inclusion proof fails: {e}"))?;
-        Ok(format!(
-            "receipt is entry {index} of the issuer's log, included in its signed checkpoint of size {size}"
-        ))
+        crate::ledger::inclusion_verified(entry, index, &proof, &cp.checkpoint)
     }
 
     fn stored_canonical_digest(&self, _issuer: &str, _id: &str) -> Option<String> {
