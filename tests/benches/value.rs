@@ -113,6 +113,7 @@ fn main() {
                         reviewers: 2,
                         agreed: i.is_multiple_of(2),
                         attempts: 1,
+                        declared: false,
                     }),
                     reviewed: Default::default(),
                 };

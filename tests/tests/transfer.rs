@@ -319,7 +319,7 @@ async fn a_transferring_teachers_badges_are_valued_by_each_districts_rules() {
     assert_eq!(q["awards"]["revoked"], 0);
     assert_eq!(
         q["awards"]["review"],
-        json!({"awards": 1, "mean_reviewers": 3.0, "agreement_rate": 0.0, "mean_attempts": 2.0, "first_attempt_rate": 0.0})
+        json!({"awards": 1, "mean_reviewers": 3.0, "agreement_rate": 0.0, "mean_attempts": 2.0, "first_attempt_rate": 0.0, "declared": 1})
     );
     let revoked = lake
         .http

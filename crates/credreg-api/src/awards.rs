@@ -29,8 +29,13 @@ pub(crate) async fn issue_award(
     caller.require(&[Role::Admin, Role::Reviewer])?;
     // Shape only here: the node checks fields and the catalog together, so every problem
     // (bad e-mail and unknown credential) is reported in one answer.
-    let request: AwardRequest =
+    let mut request: AwardRequest =
         credreg_model::read_json(&body_bytes(body)?).map_err(read_problem)?;
+    // A review summary sent with a request is the caller's word (earlier reviews imported),
+    // not a review this node ran: it is kept, marked as declared.
+    if let Some(r) = &mut request.review {
+        r.declared = true;
+    }
     let node = state.node.clone();
     let mut issued = blocking(move || Ok(node.issue_awards(&[request])?)).await?;
     let award = issued

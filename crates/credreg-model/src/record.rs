@@ -162,6 +162,10 @@ pub struct ReviewSummary {
     pub agreed: bool,
     /// Submissions it took to pass (1 = passed the first time).
     pub attempts: u8,
+    /// Asserted by whoever issued the award (an import of earlier reviews), not produced by
+    /// the node's own review.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub declared: bool,
 }
 
 impl crate::Validate for ReviewSummary {

@@ -346,6 +346,11 @@ fn two_reviewers_agree_and_the_award_carries_the_rubric_result() {
     for secret in ["Maya", "maya.lindqvist", "Tomas", "Greer", "p_"] {
         assert!(!record.contains(secret), "{record}");
     }
+    // The receipt's review summary is the node's own, not declared; the quality profile
+    // counts it so.
+    let profile = node.quality_profile(&def.id).expect("profile").expect("known");
+    let review = profile.awards.review.expect("reviewed awards");
+    assert_eq!((review.awards, review.declared), (1, 0));
     // The teacher is told.
     let mail = node.outbox(&Actor::Operator).expect("outbox");
     assert!(mail

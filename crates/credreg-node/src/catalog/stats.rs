@@ -18,6 +18,7 @@ pub struct AwardCounts {
     agreed: u64,
     attempts: u64,
     first_try: u64,
+    declared: u64,
 }
 
 /// Award counts as shown.
@@ -45,6 +46,9 @@ pub struct ReviewStats {
     pub mean_attempts: f64,
     /// Share passed on the first submission.
     pub first_attempt_rate: f64,
+    /// Of the awards counted, those whose review summary was declared by the issuer (imported
+    /// history) rather than produced by a review the node ran.
+    pub declared: u64,
 }
 
 impl AwardCounts {
@@ -61,6 +65,7 @@ impl AwardCounts {
                 agreement_rate: round(self.agreed as f64 / n),
                 mean_attempts: round(self.attempts as f64 / n),
                 first_attempt_rate: round(self.first_try as f64 / n),
+                declared: self.declared,
             }),
         }
     }
@@ -86,6 +91,7 @@ impl QualityIndex {
             c.agreed += u64::from(r.agreed);
             c.attempts += u64::from(r.attempts);
             c.first_try += u64::from(r.attempts == 1);
+            c.declared += u64::from(r.declared);
         }
     }
 
@@ -166,6 +172,7 @@ mod tests {
                 reviewers: 2,
                 agreed: true,
                 attempts: 1,
+                declared: false,
             }),
         );
         q.issued(
@@ -174,6 +181,7 @@ mod tests {
                 reviewers: 3,
                 agreed: false,
                 attempts: 2,
+                declared: false,
             }),
         );
         q.revoked("d");

@@ -899,6 +899,7 @@ impl Node {
                     reviewers: reviewers.max(1),
                     agreed,
                     attempts: s.attempt,
+                    declared: false,
                 }),
                 reviewed: crate::issue::Reviewed {
                     rubric_levels: levels,

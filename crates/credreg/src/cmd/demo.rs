@@ -108,7 +108,7 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
                 credential_id: id.clone(),
                 recipient: teacher.clone(),
                 evidence: vec![],
-                review: Some(credreg_model::ReviewSummary { reviewers: 2, agreed: true, attempts: 1 }),
+                review: Some(credreg_model::ReviewSummary { reviewers: 2, agreed: true, attempts: 1, declared: true }),
                 reviewed: Default::default(),
             };
             let awards = juab
