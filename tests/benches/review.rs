@@ -149,6 +149,7 @@ fn main() {
                 scores: None,
                 scored_at: None,
                 reassigned_at: None,
+                reminded_at: None,
             };
             let s = Submission {
                 id: format!("s_{n:06}"),

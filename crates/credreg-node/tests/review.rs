@@ -348,7 +348,10 @@ fn two_reviewers_agree_and_the_award_carries_the_rubric_result() {
     }
     // The receipt's review summary is the node's own, not declared; the quality profile
     // counts it so.
-    let profile = node.quality_profile(&def.id).expect("profile").expect("known");
+    let profile = node
+        .quality_profile(&def.id)
+        .expect("profile")
+        .expect("known");
     let review = profile.awards.review.expect("reviewed awards");
     assert_eq!((review.awards, review.declared), (1, 0));
     // The teacher is told.
@@ -572,6 +575,19 @@ fn ineligible_and_conflicted_reviewers_are_refused_and_overdue_reviews_move() {
     // Day 13 (business day 9): nothing is overdue.
     d.clock.advance(13 * 86_400);
     assert_eq!(node.reassign_overdue().expect("tick"), 0);
+    let reminders = |node: &Node| {
+        node.outbox(&Actor::Operator)
+            .expect("outbox")
+            .iter()
+            .filter(|m| m.subject.starts_with("Reminder"))
+            .count()
+    };
+    assert_eq!(reminders(node), 0);
+    // Day 17, the day before the due date: each reviewer is reminded once.
+    d.clock.advance(4 * 86_400);
+    assert_eq!(node.reassign_overdue().expect("tick"), 0);
+    assert_eq!(node.reassign_overdue().expect("tick"), 0);
+    assert_eq!(reminders(node), 2);
     // Calibrate the third reviewer, then let 14 business days pass: both reviews move, but
     // only one reviewer is free (nobody reviews a submission twice), so one waits.
     node.set_calibrated(
@@ -581,7 +597,7 @@ fn ineligible_and_conflicted_reviewers_are_refused_and_overdue_reviews_move() {
         true,
     )
     .expect("calibrated");
-    d.clock.advance(8 * 86_400);
+    d.clock.advance(4 * 86_400);
     assert_eq!(node.reassign_overdue().expect("tick"), 2);
     let now = assigned(node, &p, &s.id);
     assert_eq!(now.len(), 1);

@@ -109,6 +109,9 @@ pub struct Review {
     /// Taken away (overdue) at (RFC 3339); another reviewer got the work.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reassigned_at: Option<String>,
+    /// When the reviewer was reminded that the review is nearly due.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reminded_at: Option<String>,
 }
 
 impl Review {

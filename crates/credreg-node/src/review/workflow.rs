@@ -25,6 +25,9 @@ use time::OffsetDateTime;
 /// Most evidence items in one submission.
 pub const MAX_ITEMS: usize = 50;
 
+/// How long before its due date a reviewer is reminded of an open review (two days).
+pub const REMIND_BEFORE_SECS: i64 = 2 * 86_400;
+
 /// A submission as its teacher (or a coordinator) sees it: no reviewer identities.
 #[derive(Debug, Clone, Serialize)]
 pub struct SubmissionView {
@@ -1024,6 +1027,7 @@ impl Node {
                 scores: None,
                 scored_at: None,
                 reassigned_at: None,
+                reminded_at: None,
             });
             s.log(
                 &format_time(now),
@@ -1062,9 +1066,10 @@ impl Node {
         Ok(())
     }
 
-    /// Takes overdue reviews away from their reviewers and gives them (and any review still
-    /// unassigned) to other eligible reviewers. Run periodically by the binary; returns how
-    /// many reviews were reassigned.
+    /// Reminds reviewers of reviews due within [`REMIND_BEFORE_SECS`], takes overdue reviews
+    /// away from their reviewers and gives them (and any review still unassigned) to other
+    /// eligible reviewers. Run periodically by the binary; returns how many reviews were
+    /// reassigned.
     pub fn reassign_overdue(&self) -> Result<usize, NodeError> {
         let now = self.now();
         let mut book = self.review.book_mut()?;
@@ -1084,6 +1089,24 @@ impl Node {
             let mut changed = false;
             for r in s.reviews.iter_mut().filter(|r| r.is_open()) {
                 let due = OffsetDateTime::parse(&r.due_at, &Rfc3339).map_err(internal)?;
+                let soon = due - time::Duration::seconds(REMIND_BEFORE_SECS);
+                if due >= now && now >= soon && r.reminded_at.is_none() {
+                    r.reminded_at = Some(format_time(now));
+                    changed = true;
+                    if let Some(to) = book.people.get(&r.reviewer).and_then(|p| p.award_email()) {
+                        mail.push((
+                            to.to_owned(),
+                            format!(
+                                "Reminder: a review for \"{}\" is due {}",
+                                entry.def.name, r.due_at
+                            ),
+                            format!(
+                                "Review {} is due {}. After that it goes to another reviewer.\n",
+                                r.id, r.due_at
+                            ),
+                        ));
+                    }
+                }
                 if due < now {
                     r.reassigned_at = Some(format_time(now));
                     if r.tiebreak {
@@ -1095,7 +1118,7 @@ impl Node {
                     changed = true;
                 }
             }
-            if changed {
+            if moved_here(&s, &now) {
                 s.log(&format_time(now), "node", "overdue reviews taken back");
             }
             if changed || s.unassigned > 0 || s.tiebreak_unassigned {
@@ -1202,6 +1225,14 @@ fn teachers_own(
         return Err(forbidden("This is not your submission."));
     }
     Ok((teacher, s.clone()))
+}
+
+/// Whether reviews of `s` were taken back at `now` (this tick).
+fn moved_here(s: &Submission, now: &OffsetDateTime) -> bool {
+    let at = format_time(*now);
+    s.reviews
+        .iter()
+        .any(|r| r.reassigned_at.as_deref() == Some(at.as_str()))
 }
 
 fn find_review<'a>(
