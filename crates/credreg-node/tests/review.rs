@@ -993,3 +993,63 @@ fn an_address_added_and_verified_later_matches_the_award_in_a_transfer_report() 
         Some(Reason::IdentityMismatch)
     );
 }
+
+/// A crash after a pass was committed (decision record and award in one transaction) but
+/// before the submission's own write: reopened, the reviewer's score is asked again, and the
+/// logged decision stands: no second award.
+#[test]
+fn a_decision_cut_short_by_a_crash_issues_no_second_award() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let Some(d) = district_at(Some(dir.path())) else {
+        return;
+    };
+    let def = d
+        .node
+        .publish_definition(definition(false, false))
+        .expect("publish");
+    let p = people(&d.node);
+    let s = d
+        .node
+        .start_submission(&p.teacher, &def.id, None)
+        .expect("draft");
+    evidence(&d.node, &p.teacher, &s.id);
+    d.node.submit(&p.teacher, &s.id).expect("submitted");
+    let reviews = assigned(&d.node, &p, &s.id);
+    d.node
+        .score(&reviews[0].0, &reviews[0].1, scores(&[1, 1, 1], ""))
+        .expect("scored");
+    let before = serde_json::to_vec(
+        &d.node
+            .submission_record(&Actor::Operator, &s.id)
+            .expect("record"),
+    )
+    .expect("json");
+    d.node
+        .score(&reviews[1].0, &reviews[1].1, scores(&[1, 1, 1], ""))
+        .expect("scored");
+    let first = d
+        .node
+        .submission(&p.teacher, &s.id)
+        .expect("mine")
+        .decision
+        .expect("decided");
+    assert_eq!(d.node.award_count(), 1);
+    // The submission's last write is lost, as a crash would lose it.
+    d.node
+        .store()
+        .put_document(credreg_store::Family::Submissions, &s.id, &before)
+        .expect("rewind");
+    let (contexts, clock) = (d.contexts.clone(), d.clock.clone());
+    drop(d);
+    let node = open(Store::open(dir.path()).expect("reopen"), contexts, clock, 3);
+    node.score(&reviews[1].0, &reviews[1].1, scores(&[1, 1, 1], ""))
+        .expect("scored again");
+    let again = node
+        .submission(&p.teacher, &s.id)
+        .expect("mine")
+        .decision
+        .expect("decided");
+    assert_eq!(again.award_id, first.award_id);
+    assert_eq!(again.record_id, first.record_id);
+    assert_eq!(node.award_count(), 1, "no second award");
+}

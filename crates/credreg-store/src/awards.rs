@@ -7,9 +7,21 @@ impl Store {
     /// Stores awards with their receipts (appended to the issuer's log) in one transaction,
     /// then flushes. Fails without writing anything if any award id already exists.
     pub fn put_awards(&self, awards: &[NewAward]) -> Result<(), StoreError> {
-        if awards.is_empty() {
+        self.put_awards_after(&[], awards)
+    }
+
+    /// [`put_awards`](Self::put_awards), with `records` appended to the log first in the same
+    /// transaction (a review decision, so the log shows it before the award it led to, and a
+    /// crash leaves both or neither).
+    pub fn put_awards_after(
+        &self,
+        records: &[NewRecord],
+        awards: &[NewAward],
+    ) -> Result<(), StoreError> {
+        if awards.is_empty() && records.is_empty() {
             return Ok(());
         }
+        let record_seqs = self.sequence_numbers(records.len())?;
         let seqs = self.sequence_numbers(awards.len())?;
         let high = awards
             .iter()
@@ -21,6 +33,9 @@ impl Store {
             .map(|a| serde_json::to_vec(&a.state).map_err(|e| corrupt(schema::AWARD_STATE, e)))
             .collect::<Result<_, _>>()?;
         self.write(|tx| {
+            for (r, seq) in records.iter().zip(&record_seqs) {
+                tx.put_record(r, *seq)?;
+            }
             for ((a, state), seq) in awards.iter().zip(&states).zip(&seqs) {
                 if tx.awards().get(a.award_id.as_bytes())?.is_some() {
                     return abort(StoreError::DuplicateAward(a.award_id.clone()));

@@ -229,7 +229,17 @@ impl Node {
     /// Stores awards made by [`Node::prepare_awards`] (one transaction, flushed) and returns
     /// them. Bulk importers overlap this disk write with signing the next batch.
     pub fn commit_awards(&self, prepared: PreparedAwards) -> Result<Vec<IssuedAward>, NodeError> {
-        self.store.put_awards(&prepared.0)?;
+        self.commit_awards_after(&[], prepared)
+    }
+
+    /// [`commit_awards`](Self::commit_awards) with `records` logged first, in the same
+    /// transaction.
+    pub(crate) fn commit_awards_after(
+        &self,
+        records: &[credreg_store::NewRecord],
+        prepared: PreparedAwards,
+    ) -> Result<Vec<IssuedAward>, NodeError> {
+        self.store.put_awards_after(records, &prepared.0)?;
         {
             let mut stats = self.catalog.stats_mut()?;
             for a in &prepared.0 {

@@ -941,12 +941,26 @@ impl Node {
             attempt: s.attempt,
             award_id: decision.award_id.clone(),
         };
-        let body = serde_json::to_value(&record).map_err(internal)?;
-        let signed = self.sign_record(RecordKind::ReviewDecision, body, &now)?;
-        decision.record_id = Some(self.store.put_record(&signed)?);
-        self.sign_checkpoint()?;
-        if let Some(prepared) = prepared {
-            self.commit_awards(prepared)?;
+        if let Some((id, logged)) = self.logged_decision(&record.submission_digest)? {
+            // Decided before a crash cut the submission's own write short: the log (and the
+            // award, written in the same transaction) stand; nothing is issued twice.
+            decision.record_id = Some(id);
+            decision.award_id = logged.award_id;
+            decision.outcome = logged.outcome;
+        } else {
+            let body = serde_json::to_value(&record).map_err(internal)?;
+            let signed = self.sign_record(RecordKind::ReviewDecision, body, &now)?;
+            decision.record_id = Some(signed.id());
+            match prepared {
+                // The decision and the award commit together, the decision first in the log.
+                Some(prepared) => {
+                    self.commit_awards_after(std::slice::from_ref(&signed), prepared)?;
+                }
+                None => {
+                    self.store.put_record(&signed)?;
+                    self.sign_checkpoint()?;
+                }
+            }
         }
         s.state = SubmissionState::Decided;
         s.log(
@@ -994,6 +1008,18 @@ impl Node {
         }
         s.decision = Some(decision);
         Ok(mail)
+    }
+
+    /// This node's logged decision on the submission with `digest`, if there is one.
+    fn logged_decision(&self, digest: &str) -> Result<Option<(String, ReviewDecision)>, NodeError> {
+        for item in self.store.records_of_kind(RecordKind::ReviewDecision) {
+            let (id, bytes) = item?;
+            let (rec, d) = crate::node::decode_record::<ReviewDecision>(&bytes)?;
+            if rec.issuer == self.did() && d.submission_digest == digest {
+                return Ok(Some((id, d)));
+            }
+        }
+        Ok(None)
     }
 
     /// Assigns what a submission still needs (first reviewers, a tiebreak) to the least-loaded
