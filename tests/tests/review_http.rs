@@ -621,3 +621,55 @@ async fn evidence_files_are_streamed_typed_bounded_and_served_only_as_downloads(
     .await
     .assert_problem(StatusCode::FORBIDDEN, "forbidden");
 }
+
+#[tokio::test]
+async fn a_roster_is_invited_whole_or_not_at_all() {
+    let Some(dir) = conformance() else { return };
+    let n = TestNode::new("Lake County Schools", 54, contexts(&dir));
+    let roster = |rows: &str| format!("name,email,school,roles\n{rows}").into_bytes();
+    let bad = roster(
+        "Rosa Diaz,rosa.diaz@lake.k12.fl.us,Umatilla Elementary,teacher\nSam Park,not-an-address,Tavares Middle,reviewer\nLi Wen,rosa.diaz@lake.k12.fl.us,,teacher;reviewer\n",
+    );
+    let r = n
+        .send("POST", "/api/v1/people/roster", Some(&n.admin), bad)
+        .await;
+    let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    let fields: Vec<&str> = p["errors"]
+        .as_array()
+        .expect("errors")
+        .iter()
+        .filter_map(|e| e["field"].as_str())
+        .collect();
+    assert_eq!(fields, ["[1].email", "[2].email"], "{p}");
+    let people = n
+        .send("GET", "/api/v1/people", Some(&n.admin), Vec::new())
+        .await;
+    assert_eq!(people.json()["people"], json!([]), "nothing stored");
+    n.send(
+        "POST",
+        "/api/v1/people/roster",
+        Some(&n.admin),
+        roster("Rosa Diaz,rosa.diaz@lake.k12.fl.us,,coach\n"),
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    let good = roster(
+        "Rosa Diaz,rosa.diaz@lake.k12.fl.us,Umatilla Elementary,teacher\nSam Park,sam.park@lake.k12.fl.us,Tavares Middle,reviewer\nLi Wen,li.wen@lake.k12.fl.us,,teacher;reviewer\n",
+    );
+    let r = n
+        .send("POST", "/api/v1/people/roster", Some(&n.admin), good)
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::CREATED,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["people"].as_array().map(Vec::len), Some(3));
+    assert_eq!(
+        r.json()["people"][2]["roles"],
+        json!(["teacher", "reviewer"])
+    );
+    // Each can sign in with the code the invitation carries.
+    sign_in(&n, "li.wen@lake.k12.fl.us").await;
+}

@@ -124,6 +124,79 @@ pub(crate) async fn set_calibration(
     Ok(ok(StatusCode::OK, p))
 }
 
+#[utoipa::path(post, path = "/api/v1/people/roster", tag = "people",
+    request_body(content = String, content_type = "text/csv", description = "A header row `name,email,school,roles`, then one person per row; roles separated by `;` (teacher, reviewer, coordinator, curator)"),
+    security(("bearer" = [])),
+    responses((status = 201, description = "Everyone invited (each is mailed a sign-in code); nothing is stored if any row is wrong"),
+        (status = 422, body = Problem)))]
+pub(crate) async fn invite_roster(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let bytes = body_bytes(body)?;
+    let rows = roster_rows(&bytes)?;
+    let node = state.node.clone();
+    let people = blocking(move || Ok(node.invite_roster(&actor, rows)?)).await?;
+    Ok(ok(
+        StatusCode::CREATED,
+        serde_json::json!({ "people": people }),
+    ))
+}
+
+/// Reads a roster: `name,email,school,roles` (school and roles may be empty: roles default
+/// to teacher).
+fn roster_rows(bytes: &[u8]) -> Result<Vec<NewPerson>, Problem> {
+    let mut reader = csv::ReaderBuilder::new()
+        .trim(csv::Trim::All)
+        .from_reader(bytes);
+    let headers = reader
+        .headers()
+        .map_err(|e| Problem::malformed(format!("The roster is not CSV: {e}.")))?
+        .clone();
+    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
+    let (Some(name), Some(email)) = (col("name"), col("email")) else {
+        return Err(Problem::malformed(
+            "The roster's first row must name its columns: name,email[,school][,roles].",
+        ));
+    };
+    let (school, roles) = (col("school"), col("roles"));
+    let mut out = Vec::new();
+    for (i, record) in reader.records().enumerate() {
+        let record = record.map_err(|e| Problem::malformed(format!("Row {}: {e}.", i + 2)))?;
+        let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_owned();
+        let roles_text = field(roles);
+        let mut parsed = Vec::new();
+        for r in roles_text
+            .split(';')
+            .map(str::trim)
+            .filter(|r| !r.is_empty())
+        {
+            let role = serde_json::from_value(serde_json::Value::String(r.to_lowercase()))
+                .map_err(|_| {
+                    Problem::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        "invalid-input",
+                        "Invalid input",
+                        format!("Row {}: `{r}` is not a role (teacher, reviewer, coordinator, curator).", i + 2),
+                    )
+                })?;
+            parsed.push(role);
+        }
+        if parsed.is_empty() {
+            parsed.push(credreg_node::review::PersonRole::Teacher);
+        }
+        let school = field(school);
+        out.push(NewPerson {
+            name: field(Some(name)),
+            email: field(Some(email)),
+            school: (!school.is_empty()).then_some(school),
+            roles: parsed,
+        });
+    }
+    Ok(out)
+}
+
 // ---- sign-in and sessions ----
 
 #[derive(Deserialize)]

@@ -68,6 +68,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
             crate::review::invite_person,
             crate::review::list_people
         ))
+        .routes(routes!(crate::review::invite_roster))
         .routes(routes!(crate::review::get_person))
         .routes(routes!(crate::review::set_calibration))
         .routes(routes!(crate::review::request_sign_in))

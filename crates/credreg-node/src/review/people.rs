@@ -306,6 +306,47 @@ impl Node {
         Ok(PersonView::from(&person))
     }
 
+    /// Invites a whole roster at once (coordinators): every row is checked first, and nothing
+    /// is stored if any is wrong (errors name the row as `[i].field`); each person is mailed a
+    /// sign-in code.
+    pub fn invite_roster(
+        &self,
+        actor: &Actor,
+        rows: Vec<NewPerson>,
+    ) -> Result<Vec<PersonView>, NodeError> {
+        actor.require_coordinator()?;
+        let mut errors = Errors::default();
+        if rows.is_empty() {
+            errors.add("rows", "the roster has no one in it");
+        }
+        if rows.len() > 5_000 {
+            errors.add("rows", "at most 5000 people per roster");
+        }
+        let mut seen = std::collections::HashSet::new();
+        {
+            let book = self.review.book()?;
+            for (i, row) in rows.iter().enumerate() {
+                errors.nested(&format!("[{i}]"), |e| row.validate(e));
+                let address = normalize_email(&row.email);
+                if book.person_by_email(&address).is_some() {
+                    errors.add(
+                        &format!("[{i}].email"),
+                        format!("{address} already belongs to someone here"),
+                    );
+                } else if !seen.insert(address.clone()) {
+                    errors.add(
+                        &format!("[{i}].email"),
+                        format!("{address} is in the roster twice"),
+                    );
+                }
+            }
+        }
+        errors.finish()?;
+        rows.into_iter()
+            .map(|row| self.invite_person(actor, row))
+            .collect()
+    }
+
     /// Everyone (coordinators).
     pub fn people(&self, actor: &Actor) -> Result<Vec<PersonView>, NodeError> {
         actor.require_coordinator()?;
