@@ -571,6 +571,30 @@ pub(crate) async fn get_review(
     Ok(ok(StatusCode::OK, r))
 }
 
+#[utoipa::path(get, path = "/api/v1/reviews/pool", tag = "review", security(("bearer" = [])),
+    responses((status = 200, description = "Pooled submissions the signed-in reviewer may claim, oldest first")))]
+pub(crate) async fn review_pool(
+    State(state): State<AppState>,
+    Person(actor): Person,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let list = blocking(move || Ok(node.review_pool(&actor)?)).await?;
+    Ok(ok(StatusCode::OK, serde_json::json!({ "pool": list })))
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/claim", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id")),
+    responses((status = 201, description = "The review, now the signed-in reviewer's"), (status = 409, body = Problem)))]
+pub(crate) async fn claim(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let view = blocking(move || Ok(node.claim(&actor, &id)?)).await?;
+    Ok(ok(StatusCode::CREATED, view))
+}
+
 #[derive(Deserialize)]
 #[serde(deny_unknown_fields)]
 struct ScoresRequest {

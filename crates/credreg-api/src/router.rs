@@ -98,6 +98,8 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::evidence::get_evidence))
         .routes(routes!(crate::evidence::get_review_evidence))
         .routes(routes!(crate::review::review_queue))
+        .routes(routes!(crate::review::review_pool))
+        .routes(routes!(crate::review::claim))
         .routes(routes!(crate::review::reassign_overdue))
         .routes(routes!(crate::review::get_review))
         .routes(routes!(crate::review::score_review))

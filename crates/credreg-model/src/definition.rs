@@ -227,6 +227,9 @@ pub struct ReviewPolicy {
     /// On "not yet", criteria already met stay met for the resubmission.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub keep_met_criteria: bool,
+    /// Reviewers claim submissions from a pool instead of being assigned the least loaded.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub pool: bool,
 }
 
 impl ReviewPolicy {
@@ -243,6 +246,7 @@ impl ReviewPolicy {
             due_business_days: None,
             different_school: false,
             keep_met_criteria: false,
+            pool: false,
         }
     }
 

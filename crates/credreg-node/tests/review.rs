@@ -1053,3 +1053,62 @@ fn a_decision_cut_short_by_a_crash_issues_no_second_award() {
     assert_eq!(again.record_id, first.record_id);
     assert_eq!(node.award_count(), 1, "no second award");
 }
+
+#[test]
+fn reviewers_claim_pooled_submissions_they_may_review() {
+    let Some(d) = district_at(None) else { return };
+    let node = &d.node;
+    let mut def = definition(false, false);
+    def.review_policy.as_mut().expect("policy").pool = true;
+    let def = node.publish_definition(def).expect("publish");
+    let p = people(node);
+    let s = node
+        .start_submission(&p.teacher, &def.id, None)
+        .expect("draft");
+    evidence(node, &p.teacher, &s.id);
+    let view = node.submit(&p.teacher, &s.id).expect("submitted");
+    assert_eq!(view.reviews_assigned, 0, "nobody is assigned in a pool");
+    // The teacher's colleague does not see it; the others do, blind.
+    assert!(node.review_pool(&p.colleague).expect("pool").is_empty());
+    let pool = node.review_pool(&p.reviewers[0]).expect("pool");
+    assert_eq!(pool.len(), 1);
+    let text = serde_json::to_string(&pool).expect("json");
+    assert!(!text.contains("Maya") && !text.contains("maya."), "{text}");
+    assert!(matches!(
+        node.claim(&p.colleague, &s.id),
+        Err(NodeError::Forbidden(_))
+    ));
+    let first = node.claim(&p.reviewers[0], &s.id).expect("claimed");
+    assert!(
+        matches!(
+            node.claim(&p.reviewers[0], &s.id),
+            Err(NodeError::Forbidden(_))
+        ),
+        "not twice"
+    );
+    let second = node.claim(&p.reviewers[1], &s.id).expect("claimed");
+    assert!(
+        matches!(
+            node.claim(&p.reviewers[2], &s.id),
+            Err(NodeError::Conflict(_))
+        ),
+        "full"
+    );
+    assert!(node.review_pool(&p.reviewers[2]).expect("pool").is_empty());
+    // A split puts a tiebreak in the pool.
+    node.score(&p.reviewers[0], &first.review_id, scores(&[1, 1, 1], ""))
+        .expect("scored");
+    node.score(&p.reviewers[1], &second.review_id, scores(&[0, 1, 1], ""))
+        .expect("scored");
+    let pool = node.review_pool(&p.reviewers[2]).expect("pool");
+    assert!(pool[0].tiebreak);
+    let third = node.claim(&p.reviewers[2], &s.id).expect("claimed");
+    node.score(&p.reviewers[2], &third.review_id, scores(&[1, 1, 1], ""))
+        .expect("scored");
+    let done = node
+        .submission(&p.teacher, &s.id)
+        .expect("mine")
+        .decision
+        .expect("decided");
+    assert_eq!(done.outcome, DecisionOutcome::Pass);
+}

@@ -24,4 +24,4 @@ pub use submission::{
     CriterionFeedback, CriterionScore, Decision, EvidenceItem, PreApproval, PreApprovalState,
     Review, Submission, SubmissionState,
 };
-pub use workflow::{ReviewFigures, ReviewerView, SubmissionView, MAX_ITEMS};
+pub use workflow::{PoolEntry, ReviewFigures, ReviewerView, SubmissionView, MAX_ITEMS};

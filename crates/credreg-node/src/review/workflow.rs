@@ -98,6 +98,25 @@ pub struct ReviewerView {
     pub outcome: Option<DecisionOutcome>,
 }
 
+/// A pooled submission as a reviewer sees it before claiming it.
+#[derive(Debug, Clone, Serialize)]
+pub struct PoolEntry {
+    /// The submission.
+    pub submission_id: String,
+    /// The definition.
+    pub credential_id: String,
+    /// Its name.
+    pub credential_name: String,
+    /// Attempt.
+    pub attempt: u8,
+    /// Submitted at.
+    pub submitted_at: String,
+    /// Whether what is needed is a tiebreak.
+    pub tiebreak: bool,
+    /// Evidence items.
+    pub items: usize,
+}
+
 /// A definition's review figures: what is published, and per reviewer (private).
 #[derive(Debug, Clone, Serialize)]
 pub struct ReviewFigures {
@@ -745,6 +764,91 @@ impl Node {
         })
     }
 
+    /// Submissions waiting in the pool that the signed-in reviewer may claim (blind: the
+    /// definition, the evidence and when it came in), oldest first.
+    pub fn review_pool(&self, actor: &Actor) -> Result<Vec<PoolEntry>, NodeError> {
+        let me = Self::reviewer_id(actor)?;
+        let book = self.review.book()?;
+        let reviewer = book.person(me)?;
+        let mut out = Vec::new();
+        for s in book.submissions.values() {
+            if s.state != SubmissionState::Submitted
+                || (s.unassigned == 0 && !s.tiebreak_unassigned)
+            {
+                continue;
+            }
+            let Ok((entry, _, policy)) = self.reviewable(&s.credential_id) else {
+                continue;
+            };
+            let Some(teacher) = book.people.get(&s.teacher) else {
+                continue;
+            };
+            let already: Vec<String> = s.reviews.iter().map(|r| r.reviewer.clone()).collect();
+            if policy.pool
+                && ineligible(&policy, &s.credential_id, teacher, reviewer, &already).is_none()
+            {
+                out.push(PoolEntry {
+                    submission_id: s.id.clone(),
+                    credential_id: s.credential_id.clone(),
+                    credential_name: entry.def.name.clone(),
+                    attempt: s.attempt,
+                    submitted_at: s.submitted_at.clone().unwrap_or_default(),
+                    tiebreak: s.unassigned == 0,
+                    items: s.items.len(),
+                });
+            }
+        }
+        out.sort_by(|a, b| a.submitted_at.cmp(&b.submitted_at));
+        Ok(out)
+    }
+
+    /// The signed-in reviewer claims a review of a pooled submission.
+    pub fn claim(&self, actor: &Actor, submission: &str) -> Result<ReviewerView, NodeError> {
+        let me = Self::reviewer_id(actor)?.to_owned();
+        let mut book = self.review.book_mut()?;
+        let mut s = book.submission(submission)?.clone();
+        let (_, _, policy) = self.reviewable(&s.credential_id)?;
+        if !policy.pool {
+            return Err(conflict(
+                "This credential's reviews are assigned, not claimed.",
+            ));
+        }
+        if s.state != SubmissionState::Submitted || (s.unassigned == 0 && !s.tiebreak_unassigned) {
+            return Err(conflict("This submission needs no further reviewer."));
+        }
+        let already: Vec<String> = s.reviews.iter().map(|r| r.reviewer.clone()).collect();
+        let teacher = book.person(&s.teacher)?;
+        let reviewer = book.person(&me)?;
+        if let Some(why) = ineligible(&policy, &s.credential_id, teacher, reviewer, &already) {
+            return Err(forbidden(&format!(
+                "You may not review this submission: you {why}."
+            )));
+        }
+        let tiebreak = s.unassigned == 0;
+        if tiebreak {
+            s.tiebreak_unassigned = false;
+        } else {
+            s.unassigned -= 1;
+        }
+        let now = self.now();
+        let id = format!("r_{}", self.settings().env.hex(8));
+        s.reviews.push(Review {
+            id: id.clone(),
+            reviewer: me.clone(),
+            tiebreak,
+            assigned_at: format_time(now),
+            due_at: format_time(add_business_days(now, policy.due_days())),
+            scores: None,
+            scored_at: None,
+            reassigned_at: None,
+            reminded_at: None,
+        });
+        s.log(&format_time(now), &me, format!("claimed review {id}"));
+        self.save_submission(&mut book, s)?;
+        let (s, r) = find_review(&book, &id)?;
+        self.reviewer_view(&book, s, r)
+    }
+
     /// A reviewer scores their review; when the reviews are in, the submission is decided
     /// (or a tiebreak assigned). A pass issues the award at once.
     pub fn score(
@@ -1031,6 +1135,10 @@ impl Node {
         entry: &CatalogEntry,
         policy: &ReviewPolicy,
     ) -> Result<Vec<(String, String, String)>, NodeError> {
+        if policy.pool {
+            // Reviewers claim these themselves (`claim`).
+            return Ok(Vec::new());
+        }
         let teacher = book.person(&s.teacher)?.clone();
         let now = self.now();
         let due = format_time(add_business_days(now, policy.due_days()));
