@@ -635,6 +635,76 @@ pub(crate) async fn reassign_overdue(
     Ok(ok(StatusCode::OK, serde_json::json!({ "reassigned": n })))
 }
 
+// ---- calibration ----
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalibrationSetRequest {
+    min_agreement_percent: u8,
+    samples: Vec<credreg_node::review::CalibrationSample>,
+}
+
+#[utoipa::path(put, path = "/api/v1/credentials/{id}/calibration-set", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Credential id")),
+    request_body(content = Object, description = "{min_agreement_percent, samples: [{items: [...], reference: [level per criterion]}]}"),
+    responses((status = 204, description = "Set (coordinators)"), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn set_calibration_set(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let r: CalibrationSetRequest = json(body)?;
+    let node = state.node.clone();
+    blocking(move || {
+        Ok(node.set_calibration_set(
+            &actor,
+            credreg_node::review::CalibrationSet {
+                credential_id: id,
+                min_agreement_percent: r.min_agreement_percent,
+                samples: r.samples,
+            },
+        )?)
+    })
+    .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/credentials/{id}/calibration-set", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Credential id")),
+    responses((status = 200, description = "The samples to score, without their reference levels"), (status = 409, body = Problem)))]
+pub(crate) async fn get_calibration_set(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let v = blocking(move || Ok(node.calibration_set(&actor, &id)?)).await?;
+    Ok(ok(StatusCode::OK, v))
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct CalibrationAttempt {
+    levels: Vec<Vec<usize>>,
+}
+
+#[utoipa::path(post, path = "/api/v1/credentials/{id}/calibration-attempts", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Credential id")),
+    request_body(content = Object, description = "{levels: [[level per criterion] per sample]}"),
+    responses((status = 200, description = "{agreement, calibrated, samples_matched}"), (status = 409, body = Problem), (status = 422, body = Problem)))]
+pub(crate) async fn attempt_calibration(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+    body: Result<Bytes, BytesRejection>,
+) -> Result<Response, Problem> {
+    let r: CalibrationAttempt = json(body)?;
+    let node = state.node.clone();
+    let result = blocking(move || Ok(node.attempt_calibration(&actor, &id, r.levels)?)).await?;
+    Ok(ok(StatusCode::OK, result))
+}
+
 // ---- figures and outbox ----
 
 #[utoipa::path(get, path = "/api/v1/credentials/{id}/review-figures", tag = "review", security(("bearer" = [])),

@@ -104,6 +104,11 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
         .routes(routes!(crate::review::get_review))
         .routes(routes!(crate::review::score_review))
         .routes(routes!(crate::review::review_figures))
+        .routes(routes!(
+            crate::review::set_calibration_set,
+            crate::review::get_calibration_set
+        ))
+        .routes(routes!(crate::review::attempt_calibration))
         .routes(routes!(crate::review::publish_review_statistics))
         .routes(routes!(crate::review::outbox))
         .routes(routes!(crate::node_routes::metrics))

@@ -1112,3 +1112,78 @@ fn reviewers_claim_pooled_submissions_they_may_review() {
         .expect("decided");
     assert_eq!(done.outcome, DecisionOutcome::Pass);
 }
+
+#[test]
+fn a_reviewer_calibrates_on_the_calibration_set_before_reviewing() {
+    use credreg_node::review::{CalibrationSample, CalibrationSet};
+    let Some(d) = district_at(None) else { return };
+    let node = &d.node;
+    let mut def = definition(false, false);
+    def.review_policy
+        .as_mut()
+        .expect("policy")
+        .calibration_required = true;
+    let def = node.publish_definition(def).expect("publish");
+    let p = people(node);
+    let sample = |text: &str, reference: Vec<usize>| CalibrationSample {
+        items: vec![EvidenceItem::Reflection { text: text.into() }],
+        reference,
+    };
+    let set = CalibrationSet {
+        credential_id: def.id.clone(),
+        min_agreement_percent: 80,
+        samples: vec![
+            sample("A strong lesson with three checks.", vec![2, 1, 1]),
+            sample("No checks at all.", vec![0, 0, 1]),
+        ],
+    };
+    assert!(matches!(
+        node.set_calibration_set(&p.reviewers[0], set.clone()),
+        Err(NodeError::Forbidden(_))
+    ));
+    let mut wrong = set.clone();
+    wrong.samples[1].reference = vec![0, 5, 1];
+    let Err(NodeError::Invalid(inv)) = node.set_calibration_set(&Actor::Operator, wrong) else {
+        panic!("a reference level the rubric lacks must be refused");
+    };
+    assert_eq!(inv.0[0].field, "samples[1].reference.scores[1].level");
+    node.set_calibration_set(&Actor::Operator, set)
+        .expect("set");
+    // The reviewer sees the samples, not the references.
+    let view = node
+        .calibration_set(&p.reviewers[0], &def.id)
+        .expect("view");
+    assert_eq!(view.samples.len(), 2);
+    assert!(!serde_json::to_string(&view)
+        .expect("json")
+        .contains("reference"));
+    // Half right: not calibrated, so never assigned.
+    let r = node
+        .attempt_calibration(&p.reviewers[0], &def.id, vec![vec![1, 1, 1], vec![1, 1, 1]])
+        .expect("attempt");
+    assert_eq!((r.agreement, r.calibrated), (0.5, false));
+    assert_eq!(r.samples_matched, vec![true, false]);
+    // Five of six: calibrated.
+    let r = node
+        .attempt_calibration(&p.reviewers[0], &def.id, vec![vec![2, 1, 1], vec![0, 1, 1]])
+        .expect("attempt");
+    assert!(r.calibrated, "{r:?}");
+    let r = node
+        .attempt_calibration(&p.reviewers[1], &def.id, vec![vec![2, 1, 1], vec![0, 0, 1]])
+        .expect("attempt");
+    assert_eq!((r.agreement, r.calibrated), (1.0, true));
+    let s = node
+        .start_submission(&p.teacher, &def.id, None)
+        .expect("draft");
+    evidence(node, &p.teacher, &s.id);
+    node.submit(&p.teacher, &s.id).expect("submitted");
+    let who: Vec<Actor> = assigned(node, &p, &s.id)
+        .into_iter()
+        .map(|(a, _)| a)
+        .collect();
+    assert_eq!(who.len(), 2);
+    assert!(
+        who.contains(&p.reviewers[0]) && who.contains(&p.reviewers[1]),
+        "only the calibrated"
+    );
+}

@@ -20,6 +20,8 @@ pub enum Family {
     Links,
     /// Mail waiting to be delivered, or delivered.
     Outbox,
+    /// Calibration sets, by definition id.
+    Calibrations,
 }
 
 impl Family {
@@ -31,6 +33,7 @@ impl Family {
             Family::Sessions => schema::SESSIONS,
             Family::Links => schema::LINKS,
             Family::Outbox => schema::OUTBOX,
+            Family::Calibrations => schema::CALIBRATIONS,
         }
     }
 }

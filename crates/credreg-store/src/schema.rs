@@ -46,6 +46,8 @@ pub const SESSIONS: &str = "sessions-1";
 pub const LINKS: &str = "links-1";
 /// The mail outbox, by message id.
 pub const OUTBOX: &str = "outbox-1";
+/// Calibration sets (sample submissions with reference scores), by definition id.
+pub const CALIBRATIONS: &str = "calibrations-1";
 
 impl Store {
     /// Opens (or creates) the database at `path`.

@@ -9,6 +9,7 @@
 //! Layer 3: it issues awards (`issue`) and reads the catalog; nothing below imports it.
 
 mod assign;
+pub mod calibration;
 mod decide;
 pub mod outbox;
 pub mod people;
@@ -18,6 +19,7 @@ pub mod submission;
 mod workflow;
 
 pub use assign::add_business_days;
+pub use calibration::{CalibrationResult, CalibrationSample, CalibrationSet, CalibrationView};
 pub use outbox::Mail;
 pub use people::{Actor, NewPerson, Person, PersonEmail, PersonRole, PersonView, Session};
 pub use submission::{

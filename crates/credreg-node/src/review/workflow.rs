@@ -156,7 +156,7 @@ impl Node {
     }
 
     /// One of this node's active definitions that can be reviewed (it has a rubric).
-    fn reviewable(
+    pub(crate) fn reviewable(
         &self,
         credential_id: &str,
     ) -> Result<(Arc<CatalogEntry>, Rubric, ReviewPolicy), NodeError> {
