@@ -174,6 +174,7 @@ fn main() {
                 tiebreak_unassigned: false,
                 decision: None,
                 history: Vec::new(),
+                access: Vec::new(),
             };
             submissions.push((s.id.clone(), serde_json::to_vec(&s).expect("json")));
         }

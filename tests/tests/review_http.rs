@@ -292,12 +292,100 @@ async fn a_submission_is_reviewed_blind_and_its_pass_issues_a_badge() {
     let path = link.split_once(".test").expect("node url").1.to_owned();
     let r = call(&n, "GET", &path, &teacher, Value::Null).await;
     assert_eq!(r.json()["name"], "Lesson plan with three checks");
-    n.get(&path)
+    // A hiring principal following the link is told to ask; the teacher decides.
+    let p = n
+        .get(&path)
         .await
-        .assert_problem(StatusCode::UNAUTHORIZED, "unauthorized");
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    assert!(
+        p["detail"]
+            .as_str()
+            .expect("detail")
+            .contains("access-requests"),
+        "{p}"
+    );
     call(&n, "GET", &path, &tomas, Value::Null)
         .await
         .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let ask = n
+        .post(
+            &format!("{path}/access-requests"),
+            &json!({"name": "Dr. Ines Ortiz", "email": "ortiz@lake.k12.fl.us", "reason": "Hiring for a math position."}),
+        )
+        .await;
+    assert_eq!(
+        ask.status,
+        StatusCode::ACCEPTED,
+        "{}",
+        String::from_utf8_lossy(&ask.body)
+    );
+    n.post(
+        &format!("{path}/access-requests"),
+        &json!({"name": "x", "email": "nope", "reason": "r"}),
+    )
+    .await
+    .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    let list = call(
+        &n,
+        "GET",
+        &format!("/api/v1/submissions/{id}/access-requests"),
+        &teacher,
+        Value::Null,
+    )
+    .await;
+    assert!(list.json()["requests"][0].get("token_hash").is_none());
+    let request = list.json()["requests"][0]["id"]
+        .as_str()
+        .expect("request")
+        .to_owned();
+    let decide = format!("/api/v1/submissions/{id}/access-requests/{request}/decision");
+    call(&n, "POST", &decide, &tomas, json!({"grant": true}))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    let r = call(&n, "POST", &decide, &teacher, json!({"grant": true})).await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    let outbox = n
+        .send("GET", "/api/v1/outbox", Some(&n.admin), Vec::new())
+        .await
+        .json();
+    let mail = outbox["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .rev()
+        .find(|m| m["to"] == "ortiz@lake.k12.fl.us")
+        .expect("the principal is mailed")
+        .clone();
+    let link = mail["body"]
+        .as_str()
+        .expect("body")
+        .split_whitespace()
+        .find(|w| w.contains("share="))
+        .expect("a share link")
+        .to_owned();
+    let shared = link.split_once(".test").expect("node url").1.to_owned();
+    let got = n.get(&shared).await;
+    assert_eq!(
+        got.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&got.body)
+    );
+    assert_eq!(got.json()["name"], "Lesson plan with three checks");
+    n.get(&format!("{path}?share=crx_forged"))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    n.get(&shared.replace("/evidence/0?", "/evidence/1?"))
+        .await
+        .assert_problem(StatusCode::FORBIDDEN, "forbidden");
+    call(&n, "POST", &decide, &teacher, json!({"grant": false}))
+        .await
+        .assert_problem(StatusCode::CONFLICT, "conflict");
     // The coordinator reads the figures and publishes them.
     let f = n
         .send(

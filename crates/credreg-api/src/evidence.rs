@@ -327,23 +327,116 @@ fn file_chunks(
     })
 }
 
-#[utoipa::path(get, path = "/api/v1/submissions/{id}/evidence/{index}", tag = "review", security(("bearer" = [])),
-    params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0")),
-    responses((status = 200, description = "The evidence item, or the file as a download (its teacher and coordinators; the teacher has not shared it with anyone else)")))]
+#[derive(Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct ShareQuery {
+    /// A share token the teacher granted (from the mail answering an access request).
+    #[serde(default)]
+    share: Option<String>,
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/evidence/{index}", tag = "review", security((), ("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0"), ShareQuery),
+    responses((status = 200, description = "The evidence item, or the file as a download: for its teacher and coordinators, or with a share token the teacher granted"),
+        (status = 403, description = "Private: ask the teacher (POST .../access-requests)", body = Problem)))]
 pub(crate) async fn get_evidence(
     State(state): State<AppState>,
-    Person(actor): Person,
+    person: Result<Person, Problem>,
     Path((id, index)): Path<(String, usize)>,
+    query: Result<Query<ShareQuery>, QueryRejection>,
 ) -> Result<Response, Problem> {
+    let Query(q) = query.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
     let node = state.node.clone();
-    let item = blocking(move || {
-        let s = node.submission(&actor, &id)?;
-        s.items.get(index).cloned().ok_or_else(|| {
-            Problem::not_found(format!("Submission `{id}` has no evidence item {index}."))
-        })
+    let item = blocking(move || match (q.share, person) {
+        (Some(token), _) => Ok(node.shared_evidence(&id, index, &token)?),
+        (None, Ok(Person(actor))) => {
+            let s = node.submission(&actor, &id)?;
+            s.items.get(index).cloned().ok_or_else(|| {
+                Problem::not_found(format!("Submission `{id}` has no evidence item {index}."))
+            })
+        }
+        (None, Err(_)) => Err(Problem::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "This evidence is private",
+            format!("Its teacher shares it on request: POST /api/v1/submissions/{id}/evidence/{index}/access-requests with your name, e-mail and reason."),
+        )),
     })
     .await?;
     serve_item(&state, item).await
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessAsk {
+    name: String,
+    email: String,
+    reason: String,
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/evidence/{index}/access-requests", tag = "review",
+    params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0")),
+    request_body(content = Object, description = "{name, email, reason}"),
+    responses((status = 202, description = "The teacher is asked; a share link is mailed if they grant it"), (status = 409, body = Problem)))]
+pub(crate) async fn request_access(
+    State(state): State<AppState>,
+    Path((id, index)): Path<(String, usize)>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, Problem> {
+    let ask: AccessAsk = credreg_model::read_json(&crate::extract::body_bytes(body)?)
+        .map_err(crate::extract::read_problem)?;
+    let node = state.node.clone();
+    blocking(move || {
+        Ok(node.request_evidence_access(&id, index, &ask.name, &ask.email, &ask.reason)?)
+    })
+    .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(serde_json::json!({"detail": "The teacher is asked; if they agree, a link is mailed to you."})),
+    )
+        .into_response())
+}
+
+#[utoipa::path(get, path = "/api/v1/submissions/{id}/access-requests", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id")),
+    responses((status = 200, description = "Requests to see the evidence (its teacher and coordinators)")))]
+pub(crate) async fn list_access_requests(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path(id): Path<String>,
+) -> Result<Response, Problem> {
+    let node = state.node.clone();
+    let list = blocking(move || Ok(node.evidence_access_requests(&actor, &id)?)).await?;
+    Ok((
+        StatusCode::OK,
+        Json(serde_json::json!({ "requests": list })),
+    )
+        .into_response())
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct AccessDecision {
+    grant: bool,
+}
+
+#[utoipa::path(post, path = "/api/v1/submissions/{id}/access-requests/{request}/decision", tag = "review", security(("bearer" = [])),
+    params(("id" = String, Path, description = "Submission id"), ("request" = String, Path, description = "Request id")),
+    request_body(content = Object, description = "{grant: bool}"),
+    responses((status = 200, description = "The answered request; on a grant, the asker is mailed a share link valid seven days"), (status = 409, body = Problem)))]
+pub(crate) async fn decide_access(
+    State(state): State<AppState>,
+    Person(actor): Person,
+    Path((id, request)): Path<(String, String)>,
+    body: Result<axum::body::Bytes, axum::extract::rejection::BytesRejection>,
+) -> Result<Response, Problem> {
+    let d: AccessDecision = credreg_model::read_json(&crate::extract::body_bytes(body)?)
+        .map_err(crate::extract::read_problem)?;
+    let node = state.node.clone();
+    let answered =
+        blocking(move || Ok(node.decide_evidence_access(&actor, &id, &request, d.grant)?)).await?;
+    Ok((StatusCode::OK, Json(answered)).into_response())
 }
 
 #[utoipa::path(get, path = "/api/v1/reviews/{id}/evidence/{index}", tag = "review", security(("bearer" = [])),

@@ -10,9 +10,13 @@
 
 mod assign;
 pub mod calibration;
+pub mod consent;
 mod decide;
+mod drafts;
+mod figures;
 pub mod outbox;
 pub mod people;
+mod reviewing;
 pub(crate) mod state;
 pub mod stats;
 pub mod submission;
@@ -23,7 +27,7 @@ pub use calibration::{CalibrationResult, CalibrationSample, CalibrationSet, Cali
 pub use outbox::Mail;
 pub use people::{Actor, NewPerson, Person, PersonEmail, PersonRole, PersonView, Session};
 pub use submission::{
-    CriterionFeedback, CriterionScore, Decision, EvidenceItem, PreApproval, PreApprovalState,
-    Review, Submission, SubmissionState,
+    AccessRequest, CriterionFeedback, CriterionScore, Decision, EvidenceItem, PreApproval,
+    PreApprovalState, Review, Submission, SubmissionState,
 };
 pub use workflow::{PoolEntry, ReviewFigures, ReviewerView, SubmissionView, MAX_ITEMS};

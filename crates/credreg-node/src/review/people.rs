@@ -244,12 +244,12 @@ pub const LINK_SECS: i64 = 15 * 60;
 /// How long a session lasts.
 pub const SESSION_SECS: i64 = 12 * 3600;
 
-fn token_hash(token: &str) -> String {
+pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(blake3::hash(token.as_bytes()).as_bytes())
 }
 
 /// A fresh secret token from the OS generator (never the node's seeded entropy).
-fn fresh_token(prefix: &str) -> String {
+pub(crate) fn fresh_token(prefix: &str) -> String {
     let mut bytes = [0u8; 32];
     rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut bytes);
     format!("{prefix}{}", hex::encode(bytes))

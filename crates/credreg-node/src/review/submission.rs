@@ -209,6 +209,36 @@ pub struct Submission {
     pub decision: Option<Decision>,
     /// Every change.
     pub history: Vec<Event>,
+    /// Requests to see its evidence (from the private links in the award).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub access: Vec<AccessRequest>,
+}
+
+/// Someone who followed an award's private evidence link asks the teacher to see it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct AccessRequest {
+    /// `x_` and 16 hex digits.
+    pub id: String,
+    /// The evidence item asked for.
+    pub item: usize,
+    /// Who asks (as they say).
+    pub name: String,
+    /// Where the answer goes.
+    pub email: String,
+    /// Why, in their words.
+    pub reason: String,
+    /// When.
+    pub requested_at: String,
+    /// The teacher's answer: granted or not, and when.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub granted: Option<bool>,
+    /// blake3 of the share token mailed on a grant.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub token_hash: Option<String>,
+    /// The share token works until (Unix seconds).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires: Option<i64>,
 }
 
 impl Submission {
