@@ -230,6 +230,10 @@ pub struct ReviewPolicy {
     /// Reviewers claim submissions from a pool instead of being assigned the least loaded.
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub pool: bool,
+    /// With `calibration_required`: a credential of this node (record id) whose earners count
+    /// as calibrated (a reviewer-training badge), besides scoring the calibration set.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub calibration_credential: Option<String>,
 }
 
 impl ReviewPolicy {
@@ -247,6 +251,7 @@ impl ReviewPolicy {
             different_school: false,
             keep_met_criteria: false,
             pool: false,
+            calibration_credential: None,
         }
     }
 
@@ -372,6 +377,15 @@ impl Validate for CredentialDef {
                 e.add(
                     "review_policy.due_business_days",
                     "must be between 1 and 120",
+                );
+            }
+            if p.calibration_credential
+                .as_deref()
+                .is_some_and(|c| !crate::is_record_id(c))
+            {
+                e.add(
+                    "review_policy.calibration_credential",
+                    "must be a credential id (64 lowercase hex digits)",
                 );
             }
             if p.tiebreak && p.reviewers < 2 {

@@ -472,3 +472,65 @@ fn a_granted_share_link_works_for_its_item_for_seven_days() {
         Err(NodeError::Forbidden(_))
     ));
 }
+
+#[test]
+fn earning_the_named_calibration_credential_calibrates_a_reviewer() {
+    let Some(d) = district_at(None) else { return };
+    let node = &d.node;
+    let training = node
+        .publish_definition(definition(false, false))
+        .expect("publish");
+    let mut def = definition(false, false);
+    def.name = "Checking for Understanding II".into();
+    let policy = def.review_policy.as_mut().expect("policy");
+    policy.calibration_required = true;
+    policy.calibration_credential = Some(training.id.clone());
+    let def = node.publish_definition(def).expect("publish");
+    let p = people(node);
+    let priya = invite(
+        node,
+        "Priya Nair",
+        "priya.nair@kmsd.edu",
+        "Wales Elementary",
+        &[PersonRole::Reviewer, PersonRole::Teacher],
+    );
+    // Priya earns the training credential through review.
+    let s = node
+        .start_submission(&priya, &training.id, None)
+        .expect("draft");
+    evidence(node, &priya, &s.id);
+    node.submit(&priya, &s.id).expect("submitted");
+    for r in [&p.reviewers[0], &p.reviewers[1], &p.reviewers[2]] {
+        for v in node.review_queue(r).expect("queue") {
+            if v.submission_id == s.id {
+                node.score(r, &v.review_id, scores(&[1, 1, 1], ""))
+                    .expect("scored");
+            }
+        }
+    }
+    let earned = node
+        .submission(&priya, &s.id)
+        .expect("mine")
+        .decision
+        .expect("decided");
+    assert_eq!(earned.outcome, DecisionOutcome::Pass);
+    let view = node
+        .person(&Actor::Operator, priya.person().expect("id"))
+        .expect("person");
+    assert_eq!(view.calibrated, vec![def.id.clone()]);
+    // Only she may review the second credential.
+    let s = node
+        .start_submission(&p.teacher, &def.id, None)
+        .expect("draft");
+    evidence(node, &p.teacher, &s.id);
+    node.submit(&p.teacher, &s.id).expect("submitted");
+    let record = node
+        .submission_record(&Actor::Operator, &s.id)
+        .expect("record");
+    let who: Vec<&str> = record.reviews.iter().map(|r| r.reviewer.as_str()).collect();
+    assert_eq!(who, vec![priya.person().expect("id")]);
+    assert_eq!(
+        record.unassigned, 1,
+        "the second review waits for another calibrated reviewer"
+    );
+}

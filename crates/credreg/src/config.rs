@@ -55,6 +55,7 @@ impl Default for MailConfig {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReviewConfig {
+    pub first_coordinator: String,
     pub overdue_check_secs: u64,
     pub max_upload_mib: u64,
     pub upload_timeout_secs: u64,
@@ -63,6 +64,7 @@ pub struct ReviewConfig {
 impl Default for ReviewConfig {
     fn default() -> Self {
         Self {
+            first_coordinator: String::new(),
             overdue_check_secs: 300,
             max_upload_mib: 200,
             upload_timeout_secs: 1800,
@@ -196,6 +198,10 @@ pub struct Overrides {
     /// Discover peers on the LAN with mDNS.
     #[arg(long)]
     pub mdns: bool,
+    /// E-mail of the first coordinator: invited at start if nobody has an account yet (the
+    /// sign-in code is printed when no mail server is configured).
+    #[arg(long, env = "CREDREG_FIRST_COORDINATOR")]
+    pub first_coordinator: Option<String>,
 }
 
 impl Config {
@@ -232,6 +238,9 @@ impl Config {
         f.trust_anchors
             .extend(overrides.trust_anchors.iter().cloned());
         f.mdns |= overrides.mdns;
+        if let Some(c) = &overrides.first_coordinator {
+            config.review.first_coordinator = c.clone();
+        }
         if !credreg_model::MEMBER_ROLES.contains(&config.kind.as_str()) {
             anyhow::bail!(
                 "kind must be one of {}, not `{}`",

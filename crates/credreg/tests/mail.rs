@@ -152,3 +152,52 @@ fn smtp_down_then_up_delivers_every_message_exactly_once() {
     assert_eq!(received.matches("From: registry@kmsd.edu").count(), 4);
     server.stop();
 }
+
+#[test]
+fn the_first_coordinators_sign_in_code_is_printed_without_a_mail_server() {
+    use std::io::{BufRead, BufReader};
+    let dir = tempfile::tempdir().expect("tempdir");
+    let data = dir.path().join("data");
+    let mut child = common::credreg(&data)
+        .env("CREDREG_FIRST_COORDINATOR", "coordinator@kmsd.edu")
+        .args(["serve", "--http", "127.0.0.1:0"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn credreg serve");
+    let mut lines = BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut code = None;
+    let addr = loop {
+        let line = lines.next().expect("serve exited early").expect("read");
+        if let Some(rest) = line.strip_prefix("credreg first coordinator coordinator@kmsd.edu: ") {
+            code = rest
+                .split('"')
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned);
+        }
+        if let Some(rest) = line.strip_prefix("credreg listening on http://") {
+            break rest.split_whitespace().next().expect("addr").to_owned();
+        }
+    };
+    std::thread::spawn(move || for _ in lines {});
+    let server = Server { child, addr };
+    let code = code.expect("the sign-in code was printed");
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/sessions",
+        None,
+        &format!("{{\"code\": \"{code}\"}}"),
+    );
+    assert_eq!(status, 201, "{body}");
+    let token = json(&body)["token"].as_str().expect("token").to_owned();
+    let (status, body) = server.request("GET", "/api/v1/people", Some(&token), "");
+    assert_eq!(
+        status, 200,
+        "the first coordinator runs the program: {body}"
+    );
+    assert_eq!(
+        json(&body)["people"][0]["roles"],
+        serde_json::json!(["coordinator"])
+    );
+    server.stop();
+}

@@ -457,8 +457,50 @@ impl Node {
                 body,
             ));
         }
+        if outcome == DecisionOutcome::Pass {
+            self.calibrate_earner(book, &teacher.id, &entry.id)?;
+        }
         s.decision = Some(decision);
         Ok(mail)
+    }
+
+    /// An earner of `credential` becomes calibrated for every definition of this node whose
+    /// policy names it as its calibration credential.
+    fn calibrate_earner(
+        &self,
+        book: &mut ReviewBook,
+        person: &str,
+        credential: &str,
+    ) -> Result<(), NodeError> {
+        let page = self.search_scoped(
+            crate::SearchQuery {
+                limit: usize::MAX,
+                ..Default::default()
+            },
+            false,
+        )?;
+        let trained_for: Vec<String> = page
+            .items
+            .iter()
+            .filter(|d| {
+                d.def
+                    .review_policy
+                    .as_ref()
+                    .and_then(|p| p.calibration_credential.as_deref())
+                    == Some(credential)
+            })
+            .map(|d| d.id.clone())
+            .collect();
+        if trained_for.is_empty() {
+            return Ok(());
+        }
+        let mut p = book.person(person)?.clone();
+        for id in trained_for {
+            if !p.calibrated.contains(&id) {
+                p.calibrated.push(id);
+            }
+        }
+        self.save_person(book, p)
     }
 
     /// This node's logged decision on the submission with `digest`, if there is one.

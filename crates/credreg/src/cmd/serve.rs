@@ -142,6 +142,9 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let evidence_dir = init.home.root().join("evidence");
         let node = Arc::new(open_node(init, public_url.clone())?);
         let (upload_mib, upload_secs) = (review.max_upload_mib, review.upload_timeout_secs);
+        if !review.first_coordinator.is_empty() {
+            first_coordinator(&node, &review.first_coordinator, mail.smtp_host.is_empty())?;
+        }
         crate::cmd::mailer::start(node.clone(), mail, review)?;
         for url in node.missing_contexts() {
             tracing::warn!(
@@ -197,6 +200,44 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
     // Work still running on the blocking pool (a slow client's verification) must not keep
     // a stopped node alive: every acknowledged write was flushed before its answer.
     runtime.shutdown_timeout(std::time::Duration::from_secs(2));
+    Ok(())
+}
+
+/// Invites the first coordinator while nobody has an account; without a mail server the
+/// sign-in code is printed (the only way it can reach them).
+fn first_coordinator(node: &credreg_node::Node, email: &str, print: bool) -> Result<()> {
+    use credreg_node::review::{Actor, NewPerson, PersonRole};
+    if !node.people(&Actor::Operator)?.is_empty() {
+        return Ok(());
+    }
+    let name = email.split('@').next().unwrap_or(email).to_owned();
+    node.invite_person(
+        &Actor::Operator,
+        NewPerson {
+            name,
+            email: email.to_owned(),
+            school: None,
+            roles: vec![PersonRole::Coordinator],
+        },
+    )
+    .with_context(|| format!("inviting the first coordinator {email}"))?;
+    if print {
+        let code = node
+            .outbox(&Actor::Operator)?
+            .into_iter()
+            .rev()
+            .find(|m| m.to.eq_ignore_ascii_case(email))
+            .and_then(|m| {
+                m.body
+                    .split_whitespace()
+                    .find(|w| w.starts_with("crl_"))
+                    .map(str::to_owned)
+            })
+            .context("the invitation has no sign-in code")?;
+        println!(
+            "credreg first coordinator {email}: sign in within 15 minutes with POST /api/v1/sessions {{\"code\": \"{code}\"}}"
+        );
+    }
     Ok(())
 }
 
