@@ -247,9 +247,7 @@ fn an_address_added_and_verified_later_matches_the_award_in_a_transfer_report() 
         .expect("draft");
     evidence(node, &p.teacher, &s.id);
     node.submit(&p.teacher, &s.id).expect("submitted");
-    for (r, id) in assigned(node, &p, &s.id) {
-        node.score(&r, &id, scores(&[1, 1, 1], "")).expect("scored");
-    }
+    score_all(node, &p, &s.id, &[1, 1, 1]);
     let s = node.submission(&p.teacher, &s.id).expect("mine");
     let award = node
         .award(

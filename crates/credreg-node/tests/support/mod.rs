@@ -195,3 +195,23 @@ pub fn assigned(node: &Node, p: &People, submission: &str) -> Vec<(Actor, String
     }
     out
 }
+
+/// `teacher` starts a submission for `credential`, adds the usual evidence and submits it.
+pub fn submitted(
+    node: &Node,
+    teacher: &Actor,
+    credential: &str,
+) -> credreg_node::review::SubmissionView {
+    let s = node
+        .start_submission(teacher, credential, None)
+        .expect("draft");
+    evidence(node, teacher, &s.id);
+    node.submit(teacher, &s.id).expect("submitted")
+}
+
+/// Every reviewer holding an open review of `submission` scores it `levels`.
+pub fn score_all(node: &Node, p: &People, submission: &str, levels: &[usize]) {
+    for (r, id) in assigned(node, p, submission) {
+        node.score(&r, &id, scores(levels, "")).expect("scored");
+    }
+}
