@@ -54,10 +54,24 @@ impl Store {
     pub fn open(path: &Path) -> Result<Self, StoreError> {
         // A small cache: the node keeps its hot indexes in memory itself, and districts run
         // this on small machines (idle RSS target < 60 MB).
-        let db = sled::Config::new()
+        let config = sled::Config::new()
             .path(path)
-            .cache_capacity(16 * 1024 * 1024)
-            .open()?;
+            .cache_capacity(16 * 1024 * 1024);
+        // A database closed in this process (a restart in tests, `credreg init` then `serve`)
+        // is unlocked only once sled's background flusher lets go of it, a moment later: wait
+        // for that briefly. One held by another running process still fails, after the wait.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(5);
+        let db = loop {
+            match config.open() {
+                Err(sled::Error::Io(e))
+                    if e.to_string().contains("could not acquire lock")
+                        && std::time::Instant::now() < deadline =>
+                {
+                    std::thread::sleep(std::time::Duration::from_millis(20));
+                }
+                other => break other?,
+            }
+        };
         Self::from_db(db)
     }
 

@@ -273,3 +273,23 @@ fn the_replica_award_index_is_rebuilt_at_open() {
         "no revocation"
     );
 }
+
+/// Reopening a database this process is still closing waits for it instead of failing (CI
+/// once caught sled's flusher holding the lock a moment after the store was dropped).
+#[test]
+fn opening_waits_for_a_store_this_process_is_closing() {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let first = Store::open(dir.path()).expect("open");
+    first.set_setting("name", "Juab").expect("write");
+    let path = dir.path().to_owned();
+    let second = std::thread::spawn(move || Store::open(&path));
+    drop(first);
+    let second = second
+        .join()
+        .expect("thread")
+        .expect("opened once the first let go");
+    assert_eq!(
+        second.setting("name").expect("read").as_deref(),
+        Some("Juab")
+    );
+}
