@@ -269,7 +269,7 @@ async fn start(
     .await?;
     let mut state = AppState::new(node.clone());
     state.federation = Some(Arc::new(federation.clone()));
-    let app = credreg_api::router(state);
+    let app = credreg_api::router(state).merge(credreg_web::router(node.clone()));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("demo HTTP server stopped: {e}");

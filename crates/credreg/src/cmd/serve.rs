@@ -173,7 +173,8 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
             state.federation = Some(Arc::new(federation));
         }
         let federation = running;
-        let app = credreg_api::router(state);
+        // The pages beside the API: `/` is the home page.
+        let app = credreg_api::router(state).merge(credreg_web::router(node.clone()));
         let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(

@@ -1,0 +1,578 @@
+//! The page handlers and the views they render.
+
+use askama::Template;
+use axum::extract::{Form, Path, Query, State};
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::Router;
+use credreg_node::review::Actor;
+use credreg_node::{CheckStatus, CredentialReport, Node, SearchQuery, Verdict};
+use serde::Deserialize;
+use std::sync::Arc;
+
+/// What every page shows around its content.
+struct Site {
+    node_name: String,
+}
+
+#[derive(Template)]
+#[template(path = "home.html")]
+struct HomePage {
+    site: Site,
+    kind: String,
+    needs_setup: bool,
+    definitions: usize,
+    awards: usize,
+}
+
+struct Hit {
+    id: String,
+    name: String,
+    description: String,
+    issuer: String,
+}
+
+#[derive(Template)]
+#[template(path = "catalog.html")]
+struct CatalogPage {
+    site: Site,
+    q: String,
+    federation: bool,
+    total: usize,
+    items: Vec<Hit>,
+}
+
+#[derive(Template)]
+#[template(path = "credential.html")]
+struct CredentialPage {
+    site: Site,
+    name: String,
+    description: String,
+    competency: String,
+    issuer: String,
+    version: String,
+    value: String,
+    review: String,
+    issued: u64,
+    revoked: u64,
+    criteria: String,
+    rubric: Vec<(String, String)>,
+    standards: Vec<String>,
+}
+
+/// One badge's verification, in words.
+struct ReportView {
+    name: String,
+    verdict: &'static str,
+    verdict_words: &'static str,
+    summary: String,
+    checks: Vec<(String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "verify.html")]
+struct VerifyPage {
+    site: Site,
+    csrf: String,
+    error: String,
+    pasted: String,
+    reports: Vec<ReportView>,
+}
+
+#[derive(Template)]
+#[template(path = "award.html")]
+struct AwardPage {
+    site: Site,
+    id: String,
+    report: ReportView,
+}
+
+#[derive(Template)]
+#[template(path = "message.html")]
+struct MessagePage {
+    site: Site,
+    title: String,
+    text: String,
+}
+
+/// The pages, for mounting beside the API at `/`.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/", get(home))
+        .route("/credentials", get(catalog))
+        .route("/credentials/{id}", get(credential))
+        .route("/awards/{id}", get(award))
+        .route("/verify", get(verify_form).post(verify_submit))
+        .route("/assets/site.css", get(stylesheet))
+        .with_state(node)
+}
+
+/// No script at all, styles only from this node, no framing.
+const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+
+fn html(status: StatusCode, page: impl Template) -> Response {
+    match page.render() {
+        Ok(body) => {
+            let mut res = (status, body).into_response();
+            let h = res.headers_mut();
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/html; charset=utf-8"),
+            );
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static(CSP),
+            );
+            h.insert(
+                "x-content-type-options",
+                HeaderValue::from_static("nosniff"),
+            );
+            h.insert("referrer-policy", HeaderValue::from_static("no-referrer"));
+            res
+        }
+        Err(e) => {
+            tracing_free_log(&format!("page did not render: {e}"));
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "The page could not be shown.",
+            )
+                .into_response()
+        }
+    }
+}
+
+fn tracing_free_log(message: &str) {
+    eprintln!("credreg-web: {message}");
+}
+
+fn site(node: &Node) -> Site {
+    Site {
+        node_name: node.settings().name.clone(),
+    }
+}
+
+fn message(node: &Node, status: StatusCode, title: &str, text: &str) -> Response {
+    html(
+        status,
+        MessagePage {
+            site: site(node),
+            title: title.to_owned(),
+            text: text.to_owned(),
+        },
+    )
+}
+
+async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> Option<T> {
+    tokio::task::spawn_blocking(f).await.ok()
+}
+
+async fn home(State(node): State<Arc<Node>>) -> Response {
+    let n = node.clone();
+    let page = blocking(move || {
+        let needs_setup = n
+            .people(&Actor::Operator)
+            .map(|p| p.is_empty())
+            .unwrap_or(false);
+        HomePage {
+            site: site(&n),
+            kind: if n.settings().kind.is_empty() {
+                "district".into()
+            } else {
+                n.settings().kind.clone()
+            },
+            needs_setup,
+            definitions: n.definition_count().unwrap_or(0),
+            awards: n.award_count(),
+        }
+    })
+    .await;
+    match page {
+        Some(p) => html(StatusCode::OK, p),
+        None => message(
+            &node,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        ),
+    }
+}
+
+#[derive(Deserialize)]
+struct CatalogQuery {
+    #[serde(default)]
+    q: String,
+    #[serde(default)]
+    scope: String,
+}
+
+async fn catalog(
+    State(node): State<Arc<Node>>,
+    query: Result<Query<CatalogQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let query = query.map(|Query(q)| q).unwrap_or(CatalogQuery {
+        q: String::new(),
+        scope: String::new(),
+    });
+    let q = query.q.chars().take(200).collect::<String>();
+    let federation = query.scope == "federation";
+    let n = node.clone();
+    let q2 = q.clone();
+    let page = blocking(move || {
+        let search = SearchQuery {
+            q: (!q2.trim().is_empty()).then(|| q2.clone()),
+            limit: 50,
+            ..Default::default()
+        };
+        let result = n.search_scoped(search, federation).ok()?;
+        let items = result
+            .items
+            .iter()
+            .map(|e| Hit {
+                id: e.id.clone(),
+                name: e.def.name.clone(),
+                description: e.def.description.clone(),
+                issuer: n.issuer_name(&e.issuer).unwrap_or_else(|| e.issuer.clone()),
+            })
+            .collect();
+        Some(CatalogPage {
+            site: site(&n),
+            q: q2,
+            federation,
+            total: result.total,
+            items,
+        })
+    })
+    .await
+    .flatten();
+    match page {
+        Some(p) => html(StatusCode::OK, p),
+        None => message(
+            &node,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Search failed",
+            "Please try again.",
+        ),
+    }
+}
+
+async fn credential(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let n = node.clone();
+    let page = blocking(move || {
+        let entry = n.definition(&id).ok().flatten()?;
+        let d = &entry.def;
+        let quality = n.quality_profile(&id).ok().flatten();
+        let rubric = d
+            .rubric
+            .as_ref()
+            .map(|r| {
+                r.criteria
+                    .iter()
+                    .map(|c| {
+                        let levels: Vec<String> = c
+                            .levels
+                            .iter()
+                            .map(|l| {
+                                if l.passing {
+                                    format!("{} (passes)", l.name)
+                                } else {
+                                    l.name.clone()
+                                }
+                            })
+                            .collect();
+                        (c.name.clone(), levels.join(", "))
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        let review = match &d.review_policy {
+            None => "One reviewer scores the evidence against the rubric.".to_owned(),
+            Some(p) => format!(
+                "{} reviewer{}{}{}.",
+                p.reviewers,
+                if p.reviewers == 1 { "" } else { "s" },
+                if p.tiebreak {
+                    ", a further reviewer breaks ties"
+                } else {
+                    ""
+                },
+                if p.pre_approval_required {
+                    "; pre-approval needed before starting"
+                } else {
+                    ""
+                }
+            ),
+        };
+        let (issued, revoked, standards) = match &quality {
+            Some(q) => (
+                q.awards.issued,
+                q.awards.revoked,
+                q.standards
+                    .iter()
+                    .map(|s| {
+                        format!(
+                            "{}: {}",
+                            s.evaluation.standard,
+                            if s.evaluation.meets {
+                                "meets it"
+                            } else {
+                                "does not meet it"
+                            }
+                        )
+                    })
+                    .collect(),
+            ),
+            None => (0, 0, Vec::new()),
+        };
+        Some(CredentialPage {
+            site: site(&n),
+            name: d.name.clone(),
+            description: d.description.clone(),
+            competency: d.competency.clone().unwrap_or_default(),
+            issuer: n
+                .issuer_name(&entry.issuer)
+                .unwrap_or_else(|| entry.issuer.clone()),
+            version: d.version.clone(),
+            value: d
+                .local_value
+                .map(|v| credreg_node::value::transfer::show_amount(&v))
+                .unwrap_or_default(),
+            review,
+            issued,
+            revoked,
+            criteria: d.criteria.narrative.clone(),
+            rubric,
+            standards,
+        })
+    })
+    .await
+    .flatten();
+    match page {
+        Some(p) => html(StatusCode::OK, p),
+        None => message(
+            &node,
+            StatusCode::NOT_FOUND,
+            "Credential not found",
+            "There is no credential with that address in this catalog.",
+        ),
+    }
+}
+
+fn check_name(check: &str) -> &'static str {
+    match check {
+        "well_formed" => "Well formed",
+        "proof" => "Signature",
+        "issuer_key" => "Issuer's key",
+        "trusted" => "Issuer trusted",
+        "validity" => "Dates",
+        "status" => "Not revoked",
+        "logged" => "On the issuer's books",
+        "definition" => "Credential known",
+        _ => "Check",
+    }
+}
+
+/// `text` as a sentence: capital first letter, a full stop.
+fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}
+
+fn report_view(r: &CredentialReport) -> ReportView {
+    let (verdict, words) = match r.verdict {
+        Verdict::Valid if r.trusted => ("valid", "valid"),
+        Verdict::Valid => (
+            "valid",
+            "genuine, from an issuer this federation does not vouch for",
+        ),
+        Verdict::Revoked => ("revoked", "revoked"),
+        Verdict::Invalid => ("invalid", "not valid"),
+    };
+    let summary = match (&r.reason, r.verdict) {
+        (Some(reason), _) => reason.clone(),
+        (None, _) => format!(
+            "Issued by {}.",
+            r.issuer
+                .name
+                .clone()
+                .or_else(|| r.issuer.id.clone())
+                .unwrap_or_else(|| "an unnamed issuer".into())
+        ),
+    };
+    let checks = r
+        .checks
+        .iter()
+        .map(|c| {
+            let outcome = match c.status {
+                CheckStatus::Pass => "passed",
+                CheckStatus::Fail => "failed",
+                CheckStatus::Warn => "could not be confirmed",
+                CheckStatus::Skip => "not checked",
+            };
+            let text = match (&c.reason, c.status) {
+                (Some(reason), CheckStatus::Skip) => sentence(reason),
+                (Some(reason), _) => format!("{outcome}. {}", sentence(reason)),
+                (None, _) => format!("{outcome}."),
+            };
+            (check_name(c.check).to_owned(), text)
+        })
+        .collect();
+    ReportView {
+        name: r.name.clone().unwrap_or_else(|| "A badge".into()),
+        verdict,
+        verdict_words: words,
+        summary,
+        checks,
+    }
+}
+
+async fn award(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let n = node.clone();
+    let id2 = id.clone();
+    let page = blocking(move || {
+        let bytes = n.award(&id2).ok().flatten()?;
+        let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
+        let report = n.verify(&doc).ok()?;
+        let r = report.credentials.first()?;
+        Some(AwardPage {
+            site: site(&n),
+            id: id2,
+            report: report_view(r),
+        })
+    })
+    .await
+    .flatten();
+    match page {
+        Some(p) => html(StatusCode::OK, p),
+        None => message(
+            &node,
+            StatusCode::NOT_FOUND,
+            "Badge not found",
+            "This node has not issued a badge with that address.",
+        ),
+    }
+}
+
+const CSRF_COOKIE: &str = "credreg_csrf";
+
+fn csrf_cookie(headers: &HeaderMap) -> Option<String> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|kv| kv.trim().split_once('='))
+        .find(|(k, _)| *k == CSRF_COOKIE)
+        .map(|(_, v)| v.to_owned())
+}
+
+fn with_csrf_cookie(mut res: Response, token: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{CSRF_COOKIE}={token}; Path=/; HttpOnly; SameSite=Strict"
+    )) {
+        res.headers_mut().insert(header::SET_COOKIE, v);
+    }
+    res
+}
+
+fn fresh_csrf() -> String {
+    let mut b = [0u8; 16];
+    rand::RngCore::fill_bytes(&mut rand::rngs::OsRng, &mut b);
+    hex::encode(b)
+}
+
+async fn verify_form(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    let token = csrf_cookie(&headers).unwrap_or_else(fresh_csrf);
+    let page = VerifyPage {
+        site: site(&node),
+        csrf: token.clone(),
+        error: String::new(),
+        pasted: String::new(),
+        reports: Vec::new(),
+    };
+    with_csrf_cookie(html(StatusCode::OK, page), &token)
+}
+
+#[derive(Deserialize)]
+struct VerifyForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    badge: String,
+}
+
+async fn verify_submit(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    form: Result<Form<VerifyForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return message(
+            &node,
+            StatusCode::BAD_REQUEST,
+            "Something was wrong with the form",
+            "Go back and try again.",
+        );
+    };
+    if form.csrf.is_empty() || csrf_cookie(&headers).as_deref() != Some(form.csrf.as_str()) {
+        return message(
+            &node,
+            StatusCode::FORBIDDEN,
+            "The form expired",
+            "Open the verify page again and resubmit.",
+        );
+    }
+    let token = form.csrf.clone();
+    let pasted = form.badge.clone();
+    let n = node.clone();
+    let outcome = blocking(move || {
+        if pasted.trim().is_empty() {
+            return Err("Paste the badge's JSON".to_owned());
+        }
+        let doc: serde_json::Value =
+            serde_json::from_str(&pasted).map_err(|e| format!("The badge is not JSON: {e}"))?;
+        let report = n
+            .verify(&doc)
+            .map_err(|e| format!("Nothing to check: {e}"))?;
+        Ok(report
+            .credentials
+            .iter()
+            .map(report_view)
+            .collect::<Vec<_>>())
+    })
+    .await
+    .unwrap_or_else(|| Err("The badge could not be checked".to_owned()));
+    let (status, error, reports) = match outcome {
+        Ok(r) => (StatusCode::OK, String::new(), r),
+        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e, Vec::new()),
+    };
+    let page = VerifyPage {
+        site: site(&node),
+        csrf: token.clone(),
+        error,
+        pasted: form.badge,
+        reports,
+    };
+    with_csrf_cookie(html(status, page), &token)
+}
+
+async fn stylesheet() -> Response {
+    let mut res = include_str!("../assets/site.css").into_response();
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/css; charset=utf-8"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=3600"),
+    );
+    res
+}
