@@ -71,6 +71,9 @@ fn eventually(what: &str, mut ok: impl FnMut() -> bool) {
 }
 
 async fn browser() -> (Driver, Client) {
+    // The WebDriver client is built with rustls; the workspace links more than one crypto
+    // provider, so name one (the session itself is plain HTTP on loopback).
+    let _ = rustls::crypto::ring::default_provider().install_default();
     let port = free_port();
     let child = Command::new(CHROMEDRIVER)
         .arg(format!("--port={port}"))
