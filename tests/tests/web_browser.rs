@@ -314,5 +314,55 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     accessible(&c, &axe, "the verify page with a result").await;
     fits_narrow(&c, "the verify page").await;
     screenshot(&c, "verify-altered").await;
+
+    // A hiring principal values the badges; a bad address is an error summary naming the field.
+    c.goto(&format!("{base}/transfer")).await.expect("transfer");
+    accessible(&c, &axe, "the transfer page").await;
+    c.execute(
+        "document.getElementById('badges').value = arguments[0];",
+        vec![json!(valid.to_string())],
+    )
+    .await
+    .expect("paste");
+    c.find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("not an address")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    assert!(text_of(&c, ".error-summary a[href='#email']")
+        .await
+        .contains("e-mail address"));
+    accessible(&c, &axe, "the transfer page with an error").await;
+    let email = c.find(Locator::Id("email")).await.expect("email");
+    email.clear().await.expect("clear");
+    email
+        .send_keys("ana.ruiz@juab.k12.ut.us")
+        .await
+        .expect("type");
+    c.find(Locator::Css("form button"))
+        .await
+        .expect("button")
+        .click()
+        .await
+        .expect("submit");
+    let report = text_of(&c, "section").await;
+    assert!(report.contains("Own credential"), "{report}");
+    assert!(
+        report.contains("1 badge: 0 recognized, 1 this district's own"),
+        "{report}"
+    );
+    accessible(&c, &axe, "a transfer report").await;
+    fits_narrow(&c, "a transfer report").await;
+    screenshot(&c, "transfer-report").await;
+    c.goto(&format!("{base}/issuers")).await.expect("issuers");
+    assert!(text_of(&c, "table").await.contains("this node"));
+    accessible(&c, &axe, "the issuer directory").await;
     c.close().await.expect("close");
 }

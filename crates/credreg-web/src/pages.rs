@@ -89,6 +89,30 @@ struct AwardPage {
 }
 
 #[derive(Template)]
+#[template(path = "transfer.html")]
+struct TransferPage {
+    site: Site,
+    csrf: String,
+    error: String,
+    error_field: String,
+    pasted: String,
+    email: String,
+    has_report: bool,
+    district: String,
+    summary: String,
+    totals: String,
+    generated_at: String,
+    badges: Vec<(String, String, String)>,
+}
+
+#[derive(Template)]
+#[template(path = "issuers.html")]
+struct IssuersPage {
+    site: Site,
+    issuers: Vec<(String, String, u64)>,
+}
+
+#[derive(Template)]
 #[template(path = "message.html")]
 struct MessagePage {
     site: Site,
@@ -104,6 +128,8 @@ pub fn router(node: Arc<Node>) -> Router {
         .route("/credentials/{id}", get(credential))
         .route("/awards/{id}", get(award))
         .route("/verify", get(verify_form).post(verify_submit))
+        .route("/transfer", get(transfer_form).post(transfer_submit))
+        .route("/issuers", get(issuers))
         .route("/assets/site.css", get(stylesheet))
         .with_state(node)
 }
@@ -575,4 +601,190 @@ async fn stylesheet() -> Response {
         HeaderValue::from_static("public, max-age=3600"),
     );
     res
+}
+
+fn trust_words(status: credreg_node::TrustStatus) -> &'static str {
+    use credreg_node::TrustStatus as T;
+    match status {
+        T::ThisNode => "this node",
+        T::Anchor => "a trust anchor of the federation",
+        T::Member => "a member, vouched for by an anchor",
+        T::Allowed => "trusted by this node's operator",
+        T::Denied => "not trusted (deny list)",
+        T::Expired => "its membership has ended",
+        T::Unknown => "not vouched for",
+    }
+}
+
+async fn issuers(State(node): State<Arc<Node>>) -> Response {
+    let n = node.clone();
+    let page = blocking(move || {
+        let list = n.issuers().ok()?;
+        Some(IssuersPage {
+            site: site(&n),
+            issuers: list
+                .into_iter()
+                .map(|i| {
+                    (
+                        i.name.unwrap_or_else(|| i.did.clone()),
+                        trust_words(i.trust.status).to_owned(),
+                        i.log_size,
+                    )
+                })
+                .collect(),
+        })
+    })
+    .await
+    .flatten();
+    match page {
+        Some(p) => html(StatusCode::OK, p),
+        None => message(
+            &node,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        ),
+    }
+}
+
+fn transfer_page(node: &Node, csrf: String) -> TransferPage {
+    TransferPage {
+        site: site(node),
+        csrf,
+        error: String::new(),
+        error_field: String::new(),
+        pasted: String::new(),
+        email: String::new(),
+        has_report: false,
+        district: String::new(),
+        summary: String::new(),
+        totals: String::new(),
+        generated_at: String::new(),
+        badges: Vec::new(),
+    }
+}
+
+async fn transfer_form(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    let token = csrf_cookie(&headers).unwrap_or_else(fresh_csrf);
+    with_csrf_cookie(
+        html(StatusCode::OK, transfer_page(&node, token.clone())),
+        &token,
+    )
+}
+
+#[derive(Deserialize)]
+struct TransferForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    badges: String,
+    #[serde(default)]
+    email: String,
+}
+
+async fn transfer_submit(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    form: Result<Form<TransferForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let Ok(Form(form)) = form else {
+        return message(
+            &node,
+            StatusCode::BAD_REQUEST,
+            "Something was wrong with the form",
+            "Go back and try again.",
+        );
+    };
+    if form.csrf.is_empty() || csrf_cookie(&headers).as_deref() != Some(form.csrf.as_str()) {
+        return message(
+            &node,
+            StatusCode::FORBIDDEN,
+            "The form expired",
+            "Open the transfer page again and resubmit.",
+        );
+    }
+    let token = form.csrf.clone();
+    let n = node.clone();
+    let (badges_text, email) = (form.badges.clone(), form.email.trim().to_owned());
+    let outcome = blocking(move || {
+        if badges_text.trim().is_empty() {
+            return Err(("badges", "Paste the teacher's badges".to_owned()));
+        }
+        let mut doc: serde_json::Value = serde_json::from_str(&badges_text)
+            .map_err(|e| ("badges", format!("The badges are not JSON: {e}")))?;
+        if !email.is_empty() {
+            if !credreg_model::looks_like_email(&email) {
+                return Err((
+                    "email",
+                    "Enter an e-mail address like name@district.org".to_owned(),
+                ));
+            }
+            if !doc.is_object() || doc.get("credentials").is_none() {
+                doc = serde_json::json!({"credentials": [doc]});
+            }
+            doc["email"] = serde_json::Value::String(email.clone());
+        }
+        let input = credreg_node::value::transfer::transfer_input(&doc)
+            .map_err(|e| ("badges", format!("Nothing to value: {e}")))?;
+        n.transfer_report(&input, None)
+            .map_err(|_| ("badges", "The report could not be made".to_owned()))
+    })
+    .await
+    .unwrap_or_else(|| Err(("badges", "The report could not be made".to_owned())));
+    let mut page = transfer_page(&node, token.clone());
+    page.pasted = form.badges;
+    page.email = form.email;
+    let status = match outcome {
+        Ok(report) => {
+            use credreg_node::value::transfer::{show_amount, Outcome};
+            page.has_report = true;
+            page.district = report
+                .district
+                .name
+                .clone()
+                .unwrap_or_else(|| report.district.did.clone());
+            page.summary = format!(
+                "{} badge{}: {} recognized, {} this district's own, {} not recognized.",
+                report.summary.badges,
+                if report.summary.badges == 1 { "" } else { "s" },
+                report.summary.recognized,
+                report.summary.own,
+                report.summary.not_recognized
+            );
+            page.totals = report
+                .totals
+                .iter()
+                .map(show_amount)
+                .collect::<Vec<_>>()
+                .join(", ");
+            page.generated_at = report.generated_at.clone();
+            page.badges = report
+                .badges
+                .iter()
+                .map(|b| {
+                    let outcome = match b.outcome {
+                        Outcome::Recognized => match &b.credit {
+                            Some(c) => format!("Recognized: {}", show_amount(c)),
+                            None => "Recognized".to_owned(),
+                        },
+                        Outcome::Counted => "Counted toward a rule".to_owned(),
+                        Outcome::Own => "Own credential".to_owned(),
+                        Outcome::NotRecognized => "Not recognized".to_owned(),
+                    };
+                    (
+                        b.name.clone().unwrap_or_else(|| "A badge".into()),
+                        outcome,
+                        b.note.clone(),
+                    )
+                })
+                .collect();
+            StatusCode::OK
+        }
+        Err((field, e)) => {
+            page.error = e;
+            page.error_field = field.to_owned();
+            StatusCode::UNPROCESSABLE_ENTITY
+        }
+    };
+    with_csrf_cookie(html(status, page), &token)
 }
