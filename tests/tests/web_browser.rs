@@ -364,5 +364,84 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     c.goto(&format!("{base}/issuers")).await.expect("issuers");
     assert!(text_of(&c, "table").await.contains("this node"));
     accessible(&c, &axe, "the issuer directory").await;
+
+    // A teacher signs in with the mailed code and sees where her credential is.
+    use credreg_node::review::{Actor, NewPerson, PersonRole};
+    let maya = n
+        .node
+        .invite_person(
+            &Actor::Operator,
+            NewPerson {
+                name: "Maya Lindqvist".into(),
+                email: "maya.lindqvist@juab.k12.ut.us".into(),
+                school: None,
+                roles: vec![PersonRole::Teacher],
+            },
+        )
+        .expect("invited");
+    let teacher = Actor::Person {
+        id: maya.id.clone(),
+        roles: maya.roles.clone(),
+    };
+    n.node.start_submission(&teacher, &id, None).expect("draft");
+    c.goto(&format!("{base}/mine")).await.expect("mine");
+    assert_eq!(
+        text_of(&c, "h1").await,
+        "Sign in",
+        "signed out, /mine asks to sign in"
+    );
+    accessible(&c, &axe, "the sign-in page").await;
+    c.find(Locator::Id("email"))
+        .await
+        .expect("email")
+        .send_keys("maya.lindqvist@juab.k12.ut.us")
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[value=send]"))
+        .await
+        .expect("send")
+        .click()
+        .await
+        .expect("send");
+    assert!(text_of(&c, ".notice")
+        .await
+        .contains("sign-in code is on its way"));
+    let code = n
+        .node
+        .outbox(&Actor::Operator)
+        .expect("outbox")
+        .iter()
+        .rev()
+        .find(|m| m.to == "maya.lindqvist@juab.k12.ut.us")
+        .and_then(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned)
+        })
+        .expect("a code");
+    c.find(Locator::Id("code"))
+        .await
+        .expect("code")
+        .send_keys(&code)
+        .await
+        .expect("type");
+    c.find(Locator::Css("button[value=code]"))
+        .await
+        .expect("sign in")
+        .click()
+        .await
+        .expect("sign in");
+    assert!(
+        text_of(&c, "table").await.contains("Draft"),
+        "{}",
+        text_of(&c, "main").await
+    );
+    assert!(text_of(&c, "main")
+        .await
+        .contains("Signed in as Maya Lindqvist"));
+    accessible(&c, &axe, "a teacher's credentials").await;
+    fits_narrow(&c, "a teacher's credentials").await;
+    screenshot(&c, "mine").await;
     c.close().await.expect("close");
 }
