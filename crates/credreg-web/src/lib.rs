@@ -9,6 +9,38 @@
 //! every page is sent with a Content-Security-Policy that allows no script.
 #![deny(missing_docs)]
 
-mod pages;
+mod badges;
+mod catalog;
+mod forms;
+mod people;
+mod shell;
 
-pub use pages::router;
+use axum::routing::get;
+use axum::Router;
+use credreg_node::Node;
+use std::sync::Arc;
+
+/// The pages, for mounting beside the API at `/`.
+pub fn router(node: Arc<Node>) -> Router {
+    Router::new()
+        .route("/", get(catalog::home))
+        .route("/credentials", get(catalog::catalog))
+        .route("/credentials/{id}", get(catalog::credential))
+        .route("/awards/{id}", get(badges::award))
+        .route(
+            "/verify",
+            get(badges::verify_form).post(badges::verify_submit),
+        )
+        .route(
+            "/transfer",
+            get(badges::transfer_form).post(badges::transfer_submit),
+        )
+        .route("/issuers", get(catalog::issuers))
+        .route(
+            "/sign-in",
+            get(people::sign_in_form).post(people::sign_in_submit),
+        )
+        .route("/mine", get(people::mine))
+        .route("/assets/site.css", get(shell::stylesheet))
+        .with_state(node)
+}
