@@ -16,6 +16,7 @@ mod drafts;
 mod figures;
 pub mod outbox;
 pub mod people;
+pub mod person;
 mod reviewing;
 pub(crate) mod state;
 pub mod stats;

@@ -392,7 +392,8 @@ impl Node {
             attempt: s.attempt,
             award_id: decision.award_id.clone(),
         };
-        if let Some((id, logged)) = self.logged_decision(&record.submission_digest)? {
+        let logged = book.decided.get(&record.submission_digest).cloned();
+        if let Some((id, logged)) = logged {
             // Decided before a crash cut the submission's own write short: the log (and the
             // award, written in the same transaction) stand; nothing is issued twice.
             decision.record_id = Some(id);
@@ -412,6 +413,10 @@ impl Node {
                     self.sign_checkpoint()?;
                 }
             }
+            book.decided.insert(
+                record.submission_digest.clone(),
+                (signed.id(), record.clone()),
+            );
         }
         s.state = SubmissionState::Decided;
         s.log(
@@ -501,18 +506,6 @@ impl Node {
             }
         }
         self.save_person(book, p)
-    }
-
-    /// This node's logged decision on the submission with `digest`, if there is one.
-    fn logged_decision(&self, digest: &str) -> Result<Option<(String, ReviewDecision)>, NodeError> {
-        for item in self.store.records_of_kind(RecordKind::ReviewDecision) {
-            let (id, bytes) = item?;
-            let (rec, d) = crate::node::decode_record::<ReviewDecision>(&bytes)?;
-            if rec.issuer == self.did() && d.submission_digest == digest {
-                return Ok(Some((id, d)));
-            }
-        }
-        Ok(None)
     }
 
     /// Assigns what a submission still needs (first reviewers, a tiebreak) to the least-loaded

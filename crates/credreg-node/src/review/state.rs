@@ -2,7 +2,7 @@
 //! (a reviewer's queue over 10,000 submissions is a filter, not a scan of sled) and written
 //! through to the store on every change, under one lock.
 
-use super::people::Person;
+use super::person::Person;
 use super::submission::{PreApproval, Submission};
 use crate::error::{poisoned, NodeError};
 use credreg_model::normalize_email;
@@ -15,6 +15,9 @@ pub(crate) struct ReviewBook {
     pub(crate) people: BTreeMap<String, Person>,
     pub(crate) submissions: BTreeMap<String, Submission>,
     pub(crate) pre_approvals: BTreeMap<String, PreApproval>,
+    /// This node's logged review decisions by the digest of the submission they decided (read
+    /// from the log at start): a decision already logged is adopted, never made twice.
+    pub(crate) decided: std::collections::HashMap<String, (String, credreg_model::ReviewDecision)>,
     /// Open reviews per reviewer, kept as submissions change (assignment asks it for every
     /// candidate: counting over 10,000 submissions each time made it quadratic).
     load: std::collections::HashMap<String, usize>,

@@ -141,6 +141,16 @@ impl Node {
                 serde_json::from_slice(&bytes).map_err(|e| decode("submission", e))?;
             book.put_submission(s);
         }
+        for item in self
+            .store
+            .records_of_kind(credreg_model::RecordKind::ReviewDecision)
+        {
+            let (id, bytes) = item?;
+            let (rec, d) = crate::node::decode_record::<credreg_model::ReviewDecision>(&bytes)?;
+            if rec.issuer == self.did() {
+                book.decided.insert(d.submission_digest.clone(), (id, d));
+            }
+        }
         for (id, bytes) in self.store.documents(Family::PreApprovals)? {
             let a = serde_json::from_slice(&bytes).map_err(|e| decode("pre-approval", e))?;
             book.pre_approvals.insert(id, a);
