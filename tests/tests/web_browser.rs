@@ -155,6 +155,26 @@ async fn fits_narrow(c: &Client, page: &str) {
 
 /// The text of the first element matching `css`, waiting (with a deadline) for it to appear:
 /// a click that submits a form returns before the next page has loaded.
+/// Sets a field's value (long JSON is pasted, not typed key by key).
+async fn paste(c: &Client, id: &str, text: &str) {
+    c.execute(
+        "document.getElementById(arguments[0]).value = arguments[1];",
+        vec![json!(id), json!(text)],
+    )
+    .await
+    .expect("paste");
+}
+
+/// Clicks the first element matching `css`.
+async fn click(c: &Client, css: &str) {
+    c.find(Locator::Css(css))
+        .await
+        .expect(css)
+        .click()
+        .await
+        .expect("click");
+}
+
 async fn text_of(c: &Client, css: &str) -> String {
     c.wait()
         .at_most(Duration::from_secs(15))
@@ -226,12 +246,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         .send_keys("wait time")
         .await
         .expect("type");
-    c.find(Locator::Css("form.search button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("search");
+    click(&c, "form.search button").await;
     assert!(
         text_of(&c, "p.count")
             .await
@@ -241,12 +256,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     );
     accessible(&c, &axe, "the catalog").await;
     screenshot(&c, "catalog").await;
-    c.find(Locator::Css(".results a"))
-        .await
-        .expect("hit")
-        .click()
-        .await
-        .expect("open");
+    click(&c, ".results a").await;
     assert!(text_of(&c, "table.rubric").await.contains("(passes)"));
     assert_eq!(
         text_of(&c, "h1").await,
@@ -282,12 +292,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     // summary pointing at the field.
     c.goto(&format!("{base}/verify")).await.expect("verify");
     accessible(&c, &axe, "the verify page").await;
-    c.find(Locator::Css("form button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, "form button").await;
     assert!(text_of(&c, ".error-summary")
         .await
         .contains("Paste the badge"));
@@ -296,18 +301,8 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     altered["name"] = json!("Wait Time After Discussion Questions!");
     let field = c.find(Locator::Id("badge")).await.expect("field");
     field.clear().await.expect("clear");
-    c.execute(
-        "document.getElementById('badge').value = arguments[0];",
-        vec![json!(altered.to_string())],
-    )
-    .await
-    .expect("paste");
-    c.find(Locator::Css("form button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    paste(&c, "badge", &altered.to_string()).await;
+    click(&c, "form button").await;
     let card = text_of(&c, ".result-card").await;
     assert!(card.contains("not valid"), "{card}");
     assert!(card.contains("Signature: failed"), "{card}");
@@ -318,24 +313,14 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     // A hiring principal values the badges; a bad address is an error summary naming the field.
     c.goto(&format!("{base}/transfer")).await.expect("transfer");
     accessible(&c, &axe, "the transfer page").await;
-    c.execute(
-        "document.getElementById('badges').value = arguments[0];",
-        vec![json!(valid.to_string())],
-    )
-    .await
-    .expect("paste");
+    paste(&c, "badges", &valid.to_string()).await;
     c.find(Locator::Id("email"))
         .await
         .expect("email")
         .send_keys("not an address")
         .await
         .expect("type");
-    c.find(Locator::Css("form button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, "form button").await;
     assert!(text_of(&c, ".error-summary a[href='#email']")
         .await
         .contains("e-mail address"));
@@ -346,12 +331,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         .send_keys("ana.ruiz@juab.k12.ut.us")
         .await
         .expect("type");
-    c.find(Locator::Css("form button"))
-        .await
-        .expect("button")
-        .click()
-        .await
-        .expect("submit");
+    click(&c, "form button").await;
     let report = text_of(&c, "section").await;
     assert!(report.contains("Own credential"), "{report}");
     assert!(
@@ -397,12 +377,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         .send_keys("maya.lindqvist@juab.k12.ut.us")
         .await
         .expect("type");
-    c.find(Locator::Css("button[value=send]"))
-        .await
-        .expect("send")
-        .click()
-        .await
-        .expect("send");
+    click(&c, "button[value=send]").await;
     assert!(text_of(&c, ".notice")
         .await
         .contains("sign-in code is on its way"));
@@ -426,12 +401,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         .send_keys(&code)
         .await
         .expect("type");
-    c.find(Locator::Css("button[value=code]"))
-        .await
-        .expect("sign in")
-        .click()
-        .await
-        .expect("sign in");
+    click(&c, "button[value=code]").await;
     assert!(
         text_of(&c, "table").await.contains("Draft"),
         "{}",
