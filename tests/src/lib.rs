@@ -282,8 +282,10 @@ impl TestNode {
         let mut state = AppState::new(node.clone());
         state.body_limit = 256 * 1024;
         let evidence = tempfile::tempdir().expect("evidence dir");
-        state.evidence_dir = Some(evidence.path().to_owned());
-        state.upload_limit = 4 * 1024 * 1024;
+        state.evidence = Some(credreg_node::review::files::EvidenceFiles::new(
+            evidence.path().to_owned(),
+            4 * 1024 * 1024,
+        ));
         state.federation =
             federation.map(|f| Arc::new(f) as Arc<dyn credreg_wire::federation::FederationStatus>);
         Self {

@@ -12,57 +12,12 @@ use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
+use credreg_node::review::files::{CheckedFile, EvidenceFiles, UploadCheck, UploadError};
 use credreg_node::review::EvidenceItem;
 use futures::StreamExt;
 use serde::Deserialize;
-use std::path::{Path as FsPath, PathBuf};
+use std::path::PathBuf;
 use tokio::io::AsyncWriteExt;
-
-/// File types a teacher's evidence may be: documents, images, audio and video. Anything else
-/// (HTML, SVG, scripts, archives, executables) is refused: a reviewer's browser must never be
-/// handed active content from a teacher's upload.
-const ACCEPTED: &[&str] = &[
-    "application/pdf",
-    "image/png",
-    "image/jpeg",
-    "image/gif",
-    "image/webp",
-    "image/heif",
-    "video/mp4",
-    "video/quicktime",
-    "video/webm",
-    "video/x-matroska",
-    "audio/mpeg",
-    "audio/x-wav",
-    "audio/m4a",
-    "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
-    "application/vnd.openxmlformats-officedocument.presentationml.presentation",
-    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-    "text/plain",
-];
-
-/// Bytes looked at to tell the type.
-const SNIFF_BYTES: usize = 8 * 1024;
-
-/// What `head` (a file's first bytes) is: a sniffed type, or plain UTF-8 text without control
-/// characters other than whitespace.
-fn sniff(head: &[u8]) -> Option<&'static str> {
-    if let Some(t) = infer::get(head) {
-        return ACCEPTED.iter().copied().find(|a| *a == t.mime_type());
-    }
-    // Text: valid UTF-8 (a multi-byte character may be cut at the end of the sample).
-    let text = match std::str::from_utf8(head) {
-        Ok(t) => t,
-        Err(e) if e.error_len().is_none() => std::str::from_utf8(&head[..e.valid_up_to()]).ok()?,
-        Err(_) => return None,
-    };
-    let plain = !text.is_empty()
-        && !text.trim_start().starts_with('<')
-        && text
-            .chars()
-            .all(|c| !c.is_control() || matches!(c, '\n' | '\r' | '\t'));
-    plain.then_some("text/plain")
-}
 
 #[derive(Deserialize, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
@@ -103,7 +58,7 @@ pub(crate) async fn upload_file(
     body: Body,
 ) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
-    let dir = state.evidence_dir.clone().ok_or_else(|| {
+    let files = state.evidence.clone().ok_or_else(|| {
         problem(
             StatusCode::SERVICE_UNAVAILABLE,
             "no-evidence-store",
@@ -123,16 +78,19 @@ pub(crate) async fn upload_file(
             "Send the file with a Content-Length, so a cut-off upload can be told from a whole one.",
         ));
     };
-    let limit = state.upload_limit;
-    if declared > limit {
-        return Err(too_large(limit));
+    if declared > files.limit() {
+        return Err(too_large(files.limit()));
     }
     // Refuse before a byte is written: only the teacher's own draft takes files.
     {
         let (node, actor, id) = (state.node.clone(), actor.clone(), id.clone());
         blocking(move || Ok(node.may_upload(&actor, &id)?)).await?;
     }
-    let (digest, media_type, size) = store_stream(&dir, body, declared, limit).await?;
+    let CheckedFile {
+        digest,
+        media_type,
+        size,
+    } = store_stream(&files, body, declared).await?;
     let node = state.node.clone();
     let (name, digest2, media2) = (q.name, digest.clone(), media_type.to_owned());
     let attached =
@@ -144,7 +102,7 @@ pub(crate) async fn upload_file(
             let node = state.node.clone();
             let d = digest.clone();
             if let Ok(false) = blocking(move || Ok(node.evidence_file_in_use(&d)?)).await {
-                let _ = tokio::fs::remove_file(dir.join(&digest)).await;
+                let _ = tokio::fs::remove_file(files.dir().join(&digest)).await;
             }
             Err(e)
         }
@@ -160,27 +118,19 @@ fn too_large(limit: u64) -> Problem {
     )
 }
 
-/// Streams `body` into `dir` under its blake3: a temporary file first (removed on any
-/// failure), checked for size, length and type, then renamed into place.
-async fn store_stream(
-    dir: &FsPath,
-    body: Body,
-    declared: u64,
-    limit: u64,
-) -> Result<(String, &'static str, u64), Problem> {
-    tokio::fs::create_dir_all(dir)
+/// Streams `body` into the evidence directory under its blake3: a temporary file first
+/// (removed on any failure), checked for size, length and type as it arrives, then renamed
+/// into place.
+async fn store_stream(files: &EvidenceFiles, body: Body, declared: u64) -> Result<CheckedFile, Problem> {
+    tokio::fs::create_dir_all(files.dir())
         .await
         .map_err(|e| Problem::internal(format!("evidence directory: {e}")))?;
-    let mut token = [0u8; 16];
-    rand_fill(&mut token);
-    let temp_path = dir.join(format!(".upload-{}", hex::encode(token)));
+    let temp_path = files.temp_path();
     let mut temp = TempFile(Some(temp_path.clone()));
     let mut file = tokio::fs::File::create(&temp_path)
         .await
         .map_err(|e| Problem::internal(format!("evidence file: {e}")))?;
-    let mut hasher = blake3::Hasher::new();
-    let mut head: Vec<u8> = Vec::with_capacity(SNIFF_BYTES);
-    let mut size: u64 = 0;
+    let mut check = UploadCheck::new(files.limit(), Some(declared)).map_err(upload_problem)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
         let chunk = chunk.map_err(|e| {
@@ -197,71 +147,55 @@ async fn store_stream(
                 Problem::malformed(format!("The upload broke off: {e}."))
             }
         })?;
-        size += chunk.len() as u64;
-        if size > limit || size > declared {
-            return Err(if size > limit {
-                too_large(limit)
-            } else {
-                Problem::malformed("The upload is longer than its Content-Length.")
-            });
-        }
-        if head.len() < SNIFF_BYTES {
-            let take = (SNIFF_BYTES - head.len()).min(chunk.len());
-            head.extend_from_slice(&chunk[..take]);
-        }
-        hasher.update(&chunk);
+        check.feed(&chunk).map_err(upload_problem)?;
         file.write_all(&chunk)
             .await
             .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
     }
-    if size != declared {
-        return Err(Problem::malformed(format!(
-            "The upload was cut off: {size} of {declared} bytes arrived."
-        )));
-    }
-    if size == 0 {
-        return Err(problem(
-            StatusCode::UNPROCESSABLE_ENTITY,
-            "invalid-input",
-            "Invalid input",
-            "The file is empty.",
-        ));
-    }
-    let media_type = sniff(&head).ok_or_else(|| {
-        problem(
-            StatusCode::UNSUPPORTED_MEDIA_TYPE,
-            "unsupported-media-type",
-            "Unsupported file type",
-            "Evidence may be a PDF, an office document, plain text, an image, audio or video.",
-        )
-    })?;
+    let checked = check.finish().map_err(upload_problem)?;
     file.sync_all()
         .await
         .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
     drop(file);
-    let digest = hasher.finalize().to_hex().to_string();
-    let target = dir.join(&digest);
-    if tokio::fs::try_exists(&target).await.unwrap_or(false) {
-        // The same bytes are already kept (content addressing): the temporary file goes.
-        return Ok((digest, media_type, size));
-    }
-    tokio::fs::rename(&temp_path, &target)
-        .await
-        .map_err(|e| Problem::internal(format!("storing evidence: {e}")))?;
+    let (files2, temp2, checked2) = (files.clone(), temp_path.clone(), checked.clone());
+    blocking(move || {
+        files2
+            .commit(&temp2, &checked2)
+            .map_err(|e| Problem::internal(format!("storing evidence: {e}")).into())
+    })
+    .await?;
     temp.0 = None;
-    Ok((digest, media_type, size))
+    Ok(checked)
 }
 
-/// A unique name for a temporary file (a name only: the file's identity is its digest).
-fn rand_fill(buf: &mut [u8]) {
-    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-    let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-    let t = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    let h = blake3::hash(format!("{t}-{n}-{}", std::process::id()).as_bytes());
-    buf.copy_from_slice(&h.as_bytes()[..buf.len()]);
+/// The answer for a refused upload.
+fn upload_problem(e: UploadError) -> Problem {
+    match e {
+        UploadError::TooLarge { limit } => too_large(limit),
+        UploadError::LongerThanDeclared | UploadError::CutOff { .. } => {
+            Problem::malformed(format!("{}.", sentence(&e.to_string())))
+        }
+        UploadError::Empty => problem(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            "Invalid input",
+            "The file is empty.",
+        ),
+        UploadError::Unsupported => problem(
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "unsupported-media-type",
+            "Unsupported file type",
+            "Evidence may be a PDF, an office document, plain text, an image, audio or video.",
+        ),
+    }
+}
+
+/// `text` with a capital first letter.
+fn sentence(text: &str) -> String {
+    let mut c = text.chars();
+    c.next()
+        .map(|f| f.to_uppercase().chain(c).collect())
+        .unwrap_or_default()
 }
 
 /// Serves an item: JSON, or a file as a download (never rendered: `attachment`, `nosniff`, a
@@ -273,11 +207,12 @@ async fn serve_item(state: &AppState, item: EvidenceItem) -> Result<Response, Pr
     else {
         return Ok((StatusCode::OK, Json(item)).into_response());
     };
-    let dir = state
-        .evidence_dir
-        .clone()
+    let path = state
+        .evidence
+        .as_ref()
+        .and_then(|f| f.path(digest))
         .ok_or_else(|| Problem::internal("no evidence directory"))?;
-    let file = tokio::fs::File::open(dir.join(digest))
+    let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| Problem::internal(format!("evidence file {digest}: {e}")))?;
     let stream = file_chunks(file);

@@ -72,10 +72,9 @@ pub struct AppState {
     pub heavy_work: Arc<tokio::sync::Semaphore>,
     /// Time a request body has to arrive in full.
     pub body_deadline: std::time::Duration,
-    /// Where uploaded evidence files are kept (by blake3); uploads are refused without one.
-    pub evidence_dir: Option<std::path::PathBuf>,
-    /// Largest evidence file accepted, in bytes.
-    pub upload_limit: u64,
+    /// Where uploaded evidence files are kept (by blake3) and how large one may be; uploads
+    /// are refused without it.
+    pub evidence: Option<credreg_node::review::files::EvidenceFiles>,
     /// Time an evidence upload has to arrive in full.
     pub upload_deadline: std::time::Duration,
     /// The served OpenAPI document, rendered once when the router is built.
@@ -96,8 +95,7 @@ impl AppState {
         Self {
             node,
             metrics: Arc::new(Metrics::default()),
-            evidence_dir: None,
-            upload_limit: DEFAULT_UPLOAD_LIMIT,
+            evidence: None,
             upload_deadline: std::time::Duration::from_secs(1800),
             body_limit: DEFAULT_BODY_LIMIT,
             federation: None,

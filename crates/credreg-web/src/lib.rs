@@ -15,13 +15,30 @@ mod forms;
 mod people;
 mod shell;
 
+use axum::extract::FromRef;
 use axum::routing::get;
 use axum::Router;
+use credreg_node::review::files::EvidenceFiles;
 use credreg_node::Node;
 use std::sync::Arc;
 
-/// The pages, for mounting beside the API at `/`.
-pub fn router(node: Arc<Node>) -> Router {
+/// What the pages' handlers share.
+#[derive(Clone)]
+pub(crate) struct Web {
+    pub(crate) node: Arc<Node>,
+    /// Where evidence files go; without it the upload form says uploads are off.
+    pub(crate) evidence: Option<EvidenceFiles>,
+}
+
+impl FromRef<Web> for Arc<Node> {
+    fn from_ref(web: &Web) -> Self {
+        web.node.clone()
+    }
+}
+
+/// The pages, for mounting beside the API at `/`. `evidence` is where teachers' uploaded
+/// files are kept (the same place the API keeps them).
+pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
     Router::new()
         .route("/", get(catalog::home))
         .route("/credentials", get(catalog::catalog))
@@ -42,5 +59,5 @@ pub fn router(node: Arc<Node>) -> Router {
         )
         .route("/mine", get(people::mine))
         .route("/assets/site.css", get(shell::stylesheet))
-        .with_state(node)
+        .with_state(Web { node, evidence })
 }

@@ -14,6 +14,7 @@ pub mod consent;
 mod decide;
 mod drafts;
 mod figures;
+pub mod files;
 pub mod outbox;
 pub mod people;
 pub mod person;

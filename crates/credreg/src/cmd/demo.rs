@@ -269,7 +269,12 @@ async fn start(
     .await?;
     let mut state = AppState::new(node.clone());
     state.federation = Some(Arc::new(federation.clone()));
-    let app = credreg_api::router(state).merge(credreg_web::router(node.clone()));
+    let evidence = credreg_node::review::files::EvidenceFiles::new(
+        home.root().join("evidence"),
+        credreg_api::DEFAULT_UPLOAD_LIMIT,
+    );
+    state.evidence = Some(evidence.clone());
+    let app = credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("demo HTTP server stopped: {e}");

@@ -8,6 +8,7 @@ use credreg_node::{
     contexts_dir, generate_token, has_admin_token, register_token, FederationSettings, Home, Node,
     NodeSettings, Role,
 };
+use credreg_node::review::files::EvidenceFiles;
 use credreg_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -158,8 +159,8 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         state.body_limit = body_limit;
         state.body_deadline = std::time::Duration::from_secs(limits.body_timeout_secs.max(1));
         state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
-        state.evidence_dir = Some(evidence_dir);
-        state.upload_limit = upload_mib.saturating_mul(1024 * 1024);
+        let evidence = EvidenceFiles::new(evidence_dir, upload_mib.saturating_mul(1024 * 1024));
+        state.evidence = Some(evidence.clone());
         state.upload_deadline = std::time::Duration::from_secs(upload_secs.max(1));
         let mut running: Option<Federation> = None;
         if let Some(config) = federation_config {
@@ -174,7 +175,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let federation = running;
         // The pages beside the API: `/` is the home page.
-        let app = credreg_api::router(state).merge(credreg_web::router(node.clone()));
+        let app = credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
         let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(
