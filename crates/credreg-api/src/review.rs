@@ -144,57 +144,18 @@ pub(crate) async fn invite_roster(
     ))
 }
 
-/// Reads a roster: `name,email,school,roles` (school and roles may be empty: roles default
-/// to teacher).
+/// Reads a roster (see [`credreg_node::review::roster`]).
 fn roster_rows(bytes: &[u8]) -> Result<Vec<NewPerson>, Problem> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_reader(bytes);
-    let headers = reader
-        .headers()
-        .map_err(|e| Problem::malformed(format!("The roster is not CSV: {e}.")))?
-        .clone();
-    let col = |name: &str| headers.iter().position(|h| h.eq_ignore_ascii_case(name));
-    let (Some(name), Some(email)) = (col("name"), col("email")) else {
-        return Err(Problem::malformed(
-            "The roster's first row must name its columns: name,email[,school][,roles].",
-        ));
-    };
-    let (school, roles) = (col("school"), col("roles"));
-    let mut out = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let record = record.map_err(|e| Problem::malformed(format!("Row {}: {e}.", i + 2)))?;
-        let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_owned();
-        let roles_text = field(roles);
-        let mut parsed = Vec::new();
-        for r in roles_text
-            .split(';')
-            .map(str::trim)
-            .filter(|r| !r.is_empty())
-        {
-            let role = serde_json::from_value(serde_json::Value::String(r.to_lowercase()))
-                .map_err(|_| {
-                    Problem::new(
-                        StatusCode::UNPROCESSABLE_ENTITY,
-                        "invalid-input",
-                        "Invalid input",
-                        format!("Row {}: `{r}` is not a role (teacher, reviewer, coordinator, curator).", i + 2),
-                    )
-                })?;
-            parsed.push(role);
-        }
-        if parsed.is_empty() {
-            parsed.push(credreg_node::review::PersonRole::Teacher);
-        }
-        let school = field(school);
-        out.push(NewPerson {
-            name: field(Some(name)),
-            email: field(Some(email)),
-            school: (!school.is_empty()).then_some(school),
-            roles: parsed,
-        });
-    }
-    Ok(out)
+    use credreg_node::review::roster::{parse_roster, RosterError};
+    parse_roster(bytes).map_err(|e| match e {
+        RosterError::Malformed(m) => Problem::malformed(m),
+        RosterError::Invalid(m) => Problem::new(
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid-input",
+            "Invalid input",
+            m,
+        ),
+    })
 }
 
 // ---- sign-in and sessions ----

@@ -4,8 +4,8 @@ use crate::forms::{checked, csrf_cookie, fresh_csrf, with_csrf_cookie};
 use crate::shell::{blocking, html, message, site, Site};
 use askama::Template;
 use axum::extract::{Form, Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::response::Response;
+use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
 use credreg_node::{CheckStatus, CredentialReport, Node, Verdict};
 use serde::Deserialize;
 use std::sync::Arc;
@@ -35,6 +35,11 @@ pub(crate) struct AwardPage {
     site: Site,
     id: String,
     report: ReportView,
+    /// The page's own address (Open Graph, the QR code, LinkedIn).
+    url: String,
+    image: String,
+    issuer: String,
+    linkedin: String,
 }
 
 #[derive(Template)]
@@ -137,22 +142,128 @@ pub(crate) async fn award(State(node): State<Arc<Node>>, Path(id): Path<String>)
         let doc: serde_json::Value = serde_json::from_slice(&bytes).ok()?;
         let report = n.verify(&doc).ok()?;
         let r = report.credentials.first()?;
+        let url = format!("{}/awards/{id2}", n.settings().public_url);
+        let view = report_view(r);
+        let issuer = r.issuer.name.clone().unwrap_or_else(|| n.settings().name.clone());
+        let issued = doc["validFrom"].as_str().unwrap_or_default();
+        let mut linkedin = form_urlencoded::Serializer::new(String::new());
+        linkedin
+            .append_pair("startTask", "CERTIFICATION_NAME")
+            .append_pair("name", &view.name)
+            .append_pair("organizationName", &issuer)
+            .append_pair("issueYear", issued.get(..4).unwrap_or_default())
+            .append_pair("issueMonth", issued.get(5..7).unwrap_or_default().trim_start_matches('0'))
+            .append_pair("certUrl", &url)
+            .append_pair("certId", &id2);
         Some(AwardPage {
             site: site(&n),
+            image: format!("{url}/badge.png"),
+            linkedin: format!("https://www.linkedin.com/profile/add?{}", linkedin.finish()),
+            url,
+            issuer,
             id: id2,
-            report: report_view(r),
+            report: view,
         })
     })
     .await
     .flatten();
     match page {
         Some(p) => html(StatusCode::OK, p),
-        None => message(
-            &node,
-            StatusCode::NOT_FOUND,
-            "Badge not found",
-            "This node has not issued a badge with that address.",
-        ),
+        None => not_found(&node),
+    }
+}
+
+fn not_found(node: &Node) -> Response {
+    message(
+        node,
+        StatusCode::NOT_FOUND,
+        "Badge not found",
+        "This node has not issued a badge with that address.",
+    )
+}
+
+fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Response {
+    let mut res = body.into_response();
+    let h = res.headers_mut();
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
+    if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    res
+}
+
+/// A file name from an award id (ids are URL-safe already; anything else becomes `_`).
+fn file_stem(id: &str) -> String {
+    id.chars()
+        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .collect()
+}
+
+/// The badge as the JSON the issuer signed, byte for byte.
+pub(crate) async fn award_json(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let (n, i) = (node.clone(), id.clone());
+    match blocking(move || n.award(&i).ok().flatten()).await.flatten() {
+        Some(bytes) => download(bytes, "application/json", &format!("badge-{}.json", file_stem(&id))),
+        None => not_found(&node),
+    }
+}
+
+/// The badge baked into a PNG image.
+pub(crate) async fn award_png(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let (n, i) = (node.clone(), id.clone());
+    let baked = blocking(move || {
+        let bytes = n.award(&i).ok().flatten()?;
+        let text = String::from_utf8(bytes).ok()?;
+        crate::baked::bake_png(&text).ok()
+    })
+    .await
+    .flatten();
+    match baked {
+        Some(png) => download(png, "image/png", &format!("badge-{}.png", file_stem(&id))),
+        None => not_found(&node),
+    }
+}
+
+/// The offline bundle: everything needed to check the badge without this node.
+pub(crate) async fn award_bundle(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let (n, i) = (node.clone(), id.clone());
+    let bundle = blocking(move || {
+        let b = n.award_bundle(&i).ok().flatten()?;
+        serde_json::to_vec_pretty(&b).ok()
+    })
+    .await
+    .flatten();
+    match bundle {
+        Some(b) => download(b, "application/json", &format!("badge-{}-bundle.json", file_stem(&id))),
+        None => not_found(&node),
+    }
+}
+
+/// A QR code of the award page's address, as SVG.
+pub(crate) async fn award_qr(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+    let (n, i) = (node.clone(), id.clone());
+    let svg = blocking(move || {
+        n.award(&i).ok().flatten()?;
+        let url = format!("{}/awards/{i}", n.settings().public_url);
+        let code = qrcode::QrCode::new(url.as_bytes()).ok()?;
+        Some(
+            code.render::<qrcode::render::svg::Color>()
+                .min_dimensions(200, 200)
+                .build(),
+        )
+    })
+    .await
+    .flatten();
+    match svg {
+        Some(svg) => {
+            let mut res = svg.into_response();
+            let h = res.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
+            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
+            res
+        }
+        None => not_found(&node),
     }
 }
 

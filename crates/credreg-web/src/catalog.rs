@@ -1,9 +1,10 @@
 //! The public catalog pages: home, search, a credential, the issuer directory.
 
-use crate::shell::{blocking, html, message, site, Site};
+use crate::forms::{page_token, signed_in, with_csrf_cookie};
+use crate::shell::{blocking, html, message, site, site_for, Site};
 use askama::Template;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::review::Actor;
 use credreg_node::{Node, SearchQuery};
@@ -53,6 +54,13 @@ pub(crate) struct CredentialPage {
     criteria: String,
     rubric: Vec<(String, String)>,
     standards: Vec<String>,
+    id: String,
+    csrf: String,
+    signed_in: bool,
+    /// This node's own credential (a teacher can start it here).
+    own: bool,
+    pre_approval: bool,
+    requirements: Vec<String>,
 }
 
 #[derive(Template)]
@@ -151,9 +159,16 @@ pub(crate) async fn catalog(
     }
 }
 
-pub(crate) async fn credential(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn credential(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     let n = node.clone();
+    let token = page_token(&headers);
+    let csrf = token.clone();
     let page = blocking(move || {
+        let actor = signed_in(&n, &headers);
         let entry = n.definition(&id).ok().flatten()?;
         let d = &entry.def;
         let quality = n.quality_profile(&id).ok().flatten();
@@ -220,7 +235,20 @@ pub(crate) async fn credential(State(node): State<Arc<Node>>, Path(id): Path<Str
             None => (0, 0, Vec::new()),
         };
         Some(CredentialPage {
-            site: site(&n),
+            site: actor.as_ref().map_or_else(|| site(&n), |a| site_for(&n, a)),
+            id: id.clone(),
+            csrf,
+            signed_in: actor.is_some(),
+            own: entry.issuer == n.did(),
+            pre_approval: d
+                .review_policy
+                .as_ref()
+                .is_some_and(|p| p.pre_approval_required),
+            requirements: d
+                .evidence_requirements
+                .iter()
+                .map(|r| r.description.clone())
+                .collect(),
             name: d.name.clone(),
             description: d.description.clone(),
             competency: d.competency.clone().unwrap_or_default(),
@@ -243,7 +271,7 @@ pub(crate) async fn credential(State(node): State<Arc<Node>>, Path(id): Path<Str
     .await
     .flatten();
     match page {
-        Some(p) => html(StatusCode::OK, p),
+        Some(p) => with_csrf_cookie(html(StatusCode::OK, p), &token),
         None => message(
             &node,
             StatusCode::NOT_FOUND,

@@ -4,8 +4,9 @@
 use crate::shell::message;
 use axum::extract::Form;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
-use axum::response::Response;
-use credreg_node::Node;
+use axum::response::{IntoResponse, Response};
+use credreg_node::review::Actor;
+use credreg_node::{Node, NodeError};
 
 pub(crate) const CSRF_COOKIE: &str = "credreg_csrf";
 
@@ -69,4 +70,98 @@ pub(crate) fn checked<T>(
         )));
     }
     Ok(form)
+}
+
+/// The CSRF token a page's forms carry: the browser's, or a fresh one (set with
+/// [`with_csrf_cookie`]).
+pub(crate) fn page_token(headers: &HeaderMap) -> String {
+    csrf_cookie(headers).unwrap_or_else(fresh_csrf)
+}
+
+/// Who the session cookie belongs to (blocking: reads the node).
+pub(crate) fn signed_in(node: &Node, headers: &HeaderMap) -> Option<Actor> {
+    let token = cookie(headers, SESSION_COOKIE)?;
+    node.session_actor(&token).ok().flatten()
+}
+
+/// The session cookie for a freshly opened session.
+pub(crate) fn with_session_cookie(mut res: Response, session: &str) -> Response {
+    if let Ok(v) = HeaderValue::from_str(&format!(
+        "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200"
+    )) {
+        res.headers_mut().append(header::SET_COOKIE, v);
+    }
+    res
+}
+
+/// Where a form goes after it worked: back to a page, with a GET (303), so a reload does not
+/// post the form twice.
+pub(crate) fn see_other(to: &str) -> Response {
+    axum::response::Redirect::to(to).into_response()
+}
+
+/// A signed-out visitor sent to sign in.
+pub(crate) fn to_sign_in() -> Response {
+    see_other("/sign-in")
+}
+
+/// The words for a node error a person can act on; internal failures say only that something
+/// went wrong (the detail goes to the log).
+pub(crate) fn say(e: &NodeError) -> String {
+    match e {
+        NodeError::Invalid(invalid) => invalid
+            .0
+            .iter()
+            .map(|f| format!("{}: {}", f.field, f.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        NodeError::NotFound { what, .. } => format!("That {what} does not exist"),
+        NodeError::Conflict(m) | NodeError::Forbidden(m) => m.trim_end_matches('.').to_owned(),
+        other => {
+            tracing::error!("page action failed: {other}");
+            "Something went wrong on our side: please try again".to_owned()
+        }
+    }
+}
+
+/// A form's problems, field by field: the error summary lists them all, each field shows its
+/// own beside it.
+#[derive(Default)]
+pub(crate) struct Problems(Vec<(String, String)>);
+
+impl Problems {
+    pub(crate) fn add(&mut self, field: &str, message: impl Into<String>) {
+        self.0.push((field.to_owned(), message.into()));
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub(crate) fn items(&self) -> &[(String, String)] {
+        &self.0
+    }
+
+    /// The first message for `field`.
+    pub(crate) fn for_field(&self, field: impl AsRef<str>) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(f, _)| f == field.as_ref())
+            .map(|(_, m)| m.as_str())
+    }
+
+    /// The node's validation errors on their fields (`prefix` maps the record's field names to
+    /// the form's); other errors on `fallback`.
+    pub(crate) fn from_node(e: &NodeError, fallback: &str) -> Self {
+        let mut p = Self::default();
+        match e {
+            NodeError::Invalid(invalid) => {
+                for f in &invalid.0 {
+                    p.add(&f.field.replace(['.', '[', ']'], "-"), format!("{}: {}", f.field, f.message));
+                }
+            }
+            other => p.add(fallback, say(other)),
+        }
+        p
+    }
 }

@@ -9,14 +9,20 @@
 //! every page is sent with a Content-Security-Policy that allows no script.
 #![deny(missing_docs)]
 
+mod baked;
 mod badges;
 mod catalog;
+mod coordinator;
+mod editor;
 mod forms;
 mod people;
+mod reviewer;
+mod setup;
 mod shell;
+mod teacher;
 
 use axum::extract::FromRef;
-use axum::routing::get;
+use axum::routing::{get, post};
 use axum::Router;
 use credreg_node::review::files::EvidenceFiles;
 use credreg_node::Node;
@@ -39,11 +45,24 @@ impl FromRef<Web> for Arc<Node> {
 /// The pages, for mounting beside the API at `/`. `evidence` is where teachers' uploaded
 /// files are kept (the same place the API keeps them).
 pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
+    // Evidence uploads may be large: the form's body limit is the file limit plus room for
+    // the form's other fields.
+    let upload_limit = evidence
+        .as_ref()
+        .map_or(1024 * 1024, |e| e.limit())
+        .saturating_add(64 * 1024);
+    let upload_limit = usize::try_from(upload_limit).unwrap_or(usize::MAX);
     Router::new()
         .route("/", get(catalog::home))
+        .route("/setup", get(setup::setup_form).post(setup::setup_submit))
         .route("/credentials", get(catalog::catalog))
         .route("/credentials/{id}", get(catalog::credential))
+        .route("/credentials/{id}/start", post(teacher::start))
         .route("/awards/{id}", get(badges::award))
+        .route("/awards/{id}/badge.json", get(badges::award_json))
+        .route("/awards/{id}/badge.png", get(badges::award_png))
+        .route("/awards/{id}/bundle.json", get(badges::award_bundle))
+        .route("/awards/{id}/qr.svg", get(badges::award_qr))
         .route(
             "/verify",
             get(badges::verify_form).post(badges::verify_submit),
@@ -57,7 +76,30 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
             "/sign-in",
             get(people::sign_in_form).post(people::sign_in_submit),
         )
+        .route("/sign-out", get(people::sign_out))
         .route("/mine", get(people::mine))
+        .route("/mine/emails", get(people::emails).post(people::emails_submit))
+        .route("/mine/submissions/{id}", get(teacher::submission))
+        .route(
+            "/mine/submissions/{id}/files",
+            post(teacher::upload).layer(axum::extract::DefaultBodyLimit::max(upload_limit)),
+        )
+        .route("/mine/submissions/{id}/items", post(teacher::add_item))
+        .route("/mine/submissions/{id}/submit", post(teacher::submit))
+        .route("/mine/submissions/{id}/resubmit", post(teacher::resubmit))
+        .route("/reviews", get(reviewer::queue))
+        .route("/reviews/pool/{submission}/claim", post(reviewer::claim))
+        .route("/reviews/{id}", get(reviewer::review).post(reviewer::score))
+        .route("/reviews/{id}/evidence/{index}", get(reviewer::evidence))
+        .route("/coordinator", get(coordinator::home))
+        .route("/coordinator/people", post(coordinator::invite))
+        .route("/coordinator/pre-approvals/{id}", post(coordinator::decide))
+        .route("/coordinator/revoke", post(coordinator::revoke))
+        .route(
+            "/coordinator/credentials/new",
+            get(editor::new_form).post(editor::publish),
+        )
         .route("/assets/site.css", get(shell::stylesheet))
+        .route("/assets/upload.js", get(shell::upload_script))
         .with_state(Web { node, evidence })
 }

@@ -1,9 +1,12 @@
 //! Signing in with a mailed code, and a teacher's own credentials.
 
-use crate::forms::{checked, cookie, csrf_cookie, fresh_csrf, with_csrf_cookie, SESSION_COOKIE};
-use crate::shell::{blocking, html, site, Site};
+use crate::forms::{
+    checked, cookie, csrf_cookie, fresh_csrf, page_token, say, signed_in, to_sign_in,
+    with_csrf_cookie, with_session_cookie, Problems, SESSION_COOKIE,
+};
+use crate::shell::{blocking, html, message, site, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::{Form, Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::Node;
@@ -26,7 +29,13 @@ pub(crate) struct SignInPage {
 pub(crate) struct MinePage {
     site: Site,
     person: String,
-    submissions: Vec<(String, u8, String)>,
+    asked: bool,
+    /// (submission id, credential, attempt, where it is)
+    submissions: Vec<(String, String, u8, String)>,
+    /// (award id, credential)
+    badges: Vec<(String, String)>,
+    /// (credential, state in words)
+    requests: Vec<(String, String)>,
 }
 
 pub(crate) fn sign_in_page(node: &Node, csrf: String) -> SignInPage {
@@ -83,13 +92,7 @@ pub(crate) async fn sign_in_submit(
         let signed = blocking(move || n.sign_in_with_link(&code)).await;
         return match signed {
             Some(Ok((session, _))) => {
-                let mut res = axum::response::Redirect::to("/mine").into_response();
-                if let Ok(v) = HeaderValue::from_str(&format!(
-                    "{SESSION_COOKIE}={session}; Path=/; HttpOnly; SameSite=Strict; Max-Age=43200"
-                )) {
-                    res.headers_mut().insert(header::SET_COOKIE, v);
-                }
-                res
+                with_session_cookie(axum::response::Redirect::to("/mine").into_response(), &session)
             }
             _ => {
                 page.error = "That code is unknown, used or expired: ask for a new one".into();
@@ -110,57 +113,208 @@ pub(crate) async fn sign_in_submit(
     with_csrf_cookie(html(StatusCode::OK, page), &token)
 }
 
-pub(crate) async fn mine(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
-    let Some(session) = cookie(&headers, SESSION_COOKIE) else {
-        return axum::response::Redirect::to("/sign-in").into_response();
-    };
+#[derive(Deserialize)]
+pub(crate) struct MineQuery {
+    #[serde(default)]
+    asked: Option<String>,
+}
+
+pub(crate) async fn mine(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    query: Result<Query<MineQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
+    let asked = query.is_ok_and(|Query(q)| q.asked.is_some());
     let n = node.clone();
     let page = blocking(move || {
-        let actor = n.session_actor(&session).ok().flatten()?;
+        let actor = signed_in(&n, &headers)?;
         let id = actor.person()?.to_owned();
         let person = n.person(&actor, &id).ok()?;
-        let submissions = n
-            .submissions(&actor)
-            .ok()?
+        let mine = n.submissions(&actor).ok()?;
+        let mine: Vec<_> = mine
             .into_iter()
-            .map(|s| {
-                use credreg_model::DecisionOutcome;
-                use credreg_node::review::SubmissionState as S;
-                let where_ = match (s.state, s.decision.as_ref().map(|d| d.outcome)) {
-                    (S::Draft, _) => "Draft: add your evidence and submit".to_owned(),
-                    (S::Submitted, _) => format!(
-                        "With the reviewers ({} of {} reviews done)",
-                        s.reviews_done, s.reviews_assigned
+            .filter(|s| !actor.is_coordinator() || s_is_own(&n, &actor, &s.id))
+            .collect();
+        let badges = mine
+            .iter()
+            .filter_map(|s| {
+                let award = s.decision.as_ref()?.award_id.clone()?;
+                Some((award, s.credential_name.clone()))
+            })
+            .collect();
+        let name_of = |credential: &str| {
+            n.definition(credential)
+                .ok()
+                .flatten()
+                .map(|e| e.def.name.clone())
+                .unwrap_or_else(|| credential.to_owned())
+        };
+        let requests = n
+            .pre_approvals(&actor)
+            .unwrap_or_default()
+            .into_iter()
+            .filter(|a| a.teacher == id)
+            .map(|a| {
+                use credreg_node::review::PreApprovalState as P;
+                let words = match a.state {
+                    P::Requested => "waiting for your coordinator".to_owned(),
+                    P::Approved => "approved: open the credential and start it".to_owned(),
+                    P::Declined => format!(
+                        "declined: {}",
+                        a.note.clone().unwrap_or_else(|| "no reason given".into())
                     ),
-                    (S::Decided, Some(DecisionOutcome::Pass)) => "Awarded".to_owned(),
-                    (S::Decided, _) => format!(
-                        "Not yet: {}",
-                        s.decision
-                            .as_ref()
-                            .map(|d| d
-                                .feedback
-                                .iter()
-                                .filter(|f| !f.met)
-                                .map(|f| f.criterion.clone())
-                                .collect::<Vec<_>>()
-                                .join(", "))
-                            .unwrap_or_default()
-                    ),
-                    (S::Withdrawn, _) => "Withdrawn".to_owned(),
                 };
-                (s.credential_name, s.attempt, where_)
+                (name_of(&a.credential_id), words)
             })
             .collect();
         Some(MinePage {
-            site: site(&n),
+            site: site_for(&n, &actor),
             person: person.name,
-            submissions,
+            asked,
+            submissions: mine
+                .iter()
+                .map(|s| {
+                    (
+                        s.id.clone(),
+                        s.credential_name.clone(),
+                        s.attempt,
+                        crate::teacher::state_words(s),
+                    )
+                })
+                .collect(),
+            badges,
+            requests,
         })
     })
     .await
     .flatten();
     match page {
         Some(p) => html(StatusCode::OK, p),
-        None => axum::response::Redirect::to("/sign-in").into_response(),
+        None => to_sign_in(),
+    }
+}
+
+/// Whether a submission is the actor's own (a coordinator sees everyone's in the API; this
+/// page is only theirs).
+fn s_is_own(node: &Node, actor: &credreg_node::review::Actor, id: &str) -> bool {
+    node.submission_record(actor, id)
+        .is_ok_and(|s| Some(s.teacher.as_str()) == actor.person())
+}
+
+/// Signs out: the session ends on the node, and the cookie is cleared. (A link, not a form:
+/// the cookie is `SameSite=Strict`, so another site cannot sign anyone out.)
+pub(crate) async fn sign_out(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    if let Some(token) = cookie(&headers, SESSION_COOKIE) {
+        let n = node.clone();
+        let _ = blocking(move || n.end_session(&token)).await;
+    }
+    let mut res = message(
+        &node,
+        StatusCode::OK,
+        "You are signed out",
+        "Sign in again from the sign-in page when you need to.",
+    );
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("credreg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
+#[derive(Template)]
+#[template(path = "emails.html")]
+pub(crate) struct EmailsPage {
+    site: Site,
+    csrf: String,
+    errors: Problems,
+    notice: String,
+    emails: Vec<(String, bool)>,
+    address: String,
+}
+
+async fn emails_page(
+    node: &Arc<Node>,
+    headers: &HeaderMap,
+    status: StatusCode,
+    errors: Problems,
+    notice: String,
+    address: String,
+) -> Response {
+    let token = page_token(headers);
+    let (n, h, t) = (node.clone(), headers.clone(), token.clone());
+    let page = blocking(move || {
+        let actor = signed_in(&n, &h)?;
+        let me = n.person(&actor, actor.person()?).ok()?;
+        Some(EmailsPage {
+            site: site_for(&n, &actor),
+            csrf: t,
+            errors,
+            notice,
+            emails: me
+                .emails
+                .iter()
+                .map(|e| (e.address.clone(), e.verified))
+                .collect(),
+            address,
+        })
+    })
+    .await
+    .flatten();
+    match page {
+        Some(p) => with_csrf_cookie(html(status, p), &token),
+        None => to_sign_in(),
+    }
+}
+
+pub(crate) async fn emails(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+    emails_page(&node, &headers, StatusCode::OK, Problems::default(), String::new(), String::new()).await
+}
+
+#[derive(Deserialize)]
+pub(crate) struct EmailForm {
+    #[serde(default)]
+    csrf: String,
+    #[serde(default)]
+    step: String,
+    #[serde(default)]
+    address: String,
+    #[serde(default)]
+    code: String,
+}
+
+/// Adds an address (a code is mailed to it) or confirms one with that code.
+pub(crate) async fn emails_submit(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    form: Result<Form<EmailForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open My e-mail addresses again.") {
+        Ok(f) => f,
+        Err(page) => return *page,
+    };
+    let (n, h) = (node.clone(), headers.clone());
+    let (step, address, code) = (form.step.clone(), form.address.trim().to_owned(), form.code.trim().to_owned());
+    let outcome = blocking(move || {
+        let actor = signed_in(&n, &h).ok_or(None)?;
+        if step == "confirm" {
+            n.verify_email(&code)
+                .map(|p| format!("Confirmed: {} addresses on your record", p.emails.len()))
+                .map_err(|e| Some(("code", e)))
+        } else {
+            n.add_email(&actor, &address)
+                .map(|_| format!("A confirmation code is on its way to {address}: enter it below"))
+                .map_err(|e| Some(("address", e)))
+        }
+    })
+    .await;
+    match outcome {
+        Some(Ok(notice)) => emails_page(&node, &headers, StatusCode::OK, Problems::default(), notice, String::new()).await,
+        Some(Err(None)) => to_sign_in(),
+        Some(Err(Some((field, e)))) => {
+            let mut errors = Problems::default();
+            errors.add(field, say(&e));
+            emails_page(&node, &headers, StatusCode::UNPROCESSABLE_ENTITY, errors, String::new(), form.address).await
+        }
+        None => to_sign_in(),
     }
 }

@@ -4,11 +4,14 @@
 use askama::Template;
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use credreg_node::review::{Actor, PersonRole};
 use credreg_node::Node;
 
 /// What every page shows around its content.
 pub(crate) struct Site {
     pub(crate) node_name: String,
+    /// The signed-in person's own pages in the header (or "Sign in").
+    pub(crate) nav: Vec<(&'static str, &'static str)>,
 }
 
 #[derive(Template)]
@@ -19,8 +22,9 @@ pub(crate) struct MessagePage {
     text: String,
 }
 
-/// No script at all, styles only from this node, no framing.
-pub(crate) const CSP: &str = "default-src 'none'; style-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
+/// Scripts and styles only from this node's own files (never inline), images and media from
+/// here, no framing of these pages.
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; media-src 'self'; connect-src 'self'; form-action 'self'; base-uri 'none'; frame-ancestors 'none'";
 
 pub(crate) fn html(status: StatusCode, page: impl Template) -> Response {
     match page.render() {
@@ -56,6 +60,23 @@ pub(crate) fn html(status: StatusCode, page: impl Template) -> Response {
 pub(crate) fn site(node: &Node) -> Site {
     Site {
         node_name: node.settings().name.clone(),
+        nav: vec![("/mine", "My credentials")],
+    }
+}
+
+/// The layout for a signed-in person: the header links to what their roles do.
+pub(crate) fn site_for(node: &Node, actor: &Actor) -> Site {
+    let mut nav = vec![("/mine", "My credentials")];
+    if actor.has(PersonRole::Reviewer) {
+        nav.push(("/reviews", "My reviews"));
+    }
+    if actor.is_coordinator() {
+        nav.push(("/coordinator", "Coordinate"));
+    }
+    nav.push(("/sign-out", "Sign out"));
+    Site {
+        node_name: node.settings().name.clone(),
+        nav,
     }
 }
 
@@ -77,12 +98,17 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 pub(crate) async fn stylesheet() -> Response {
-    let mut res = include_str!("../assets/site.css").into_response();
+    asset(include_str!("../assets/site.css"), "text/css; charset=utf-8")
+}
+
+pub(crate) async fn upload_script() -> Response {
+    asset(include_str!("../assets/upload.js"), "text/javascript; charset=utf-8")
+}
+
+fn asset(body: &'static str, content_type: &'static str) -> Response {
+    let mut res = body.into_response();
     let h = res.headers_mut();
-    h.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("text/css; charset=utf-8"),
-    );
+    h.insert(header::CONTENT_TYPE, HeaderValue::from_static(content_type));
     h.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=3600"),

@@ -392,7 +392,14 @@ impl Node {
         Ok(false)
     }
 
-    fn open_session(&self, person: &str, how: &str) -> Result<(String, Session), NodeError> {
+    /// Ends the session a token opened (signing out); an unknown token is already ended.
+    pub fn end_session(&self, token: &str) -> Result<(), NodeError> {
+        self.store
+            .delete_document(Family::Sessions, &token_hash(token))?;
+        Ok(())
+    }
+
+    pub(crate) fn open_session(&self, person: &str, how: &str) -> Result<(String, Session), NodeError> {
         let token = fresh_token("crs_");
         let hash = token_hash(&token);
         let session = Session {

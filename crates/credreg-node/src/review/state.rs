@@ -71,6 +71,8 @@ impl ReviewBook {
 #[derive(Debug, Default)]
 pub(crate) struct ReviewState {
     book: RwLock<ReviewBook>,
+    /// The first-run setup code, hashed, while the node has no one (see `setup.rs`).
+    pub(crate) setup_code: std::sync::Mutex<Option<String>>,
 }
 
 impl ReviewState {

@@ -182,6 +182,10 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
             "credreg listening on http://{bound} as {} ({public_url})",
             node.did()
         );
+        if let Some(code) = node.new_setup_code()? {
+            // Printed, never logged: whoever reads the operator's console sets the node up.
+            println!("credreg first run: open {public_url}/setup and enter the setup code {code}");
+        }
         tracing::info!(%bound, did = %node.did(), "serving");
         let stopped = credreg_api::serve(listener, app, limits.server(), shutdown).await?;
         if stopped == credreg_api::Stopped::GraceExpired {
