@@ -183,13 +183,33 @@ pub async fn click(c: &Client, css: &str) {
 }
 
 pub async fn text_of(c: &Client, css: &str) -> String {
-    c.wait()
-        .at_most(Duration::from_secs(15))
-        .for_element(Locator::Css(css))
-        .await
-        .expect(css)
-        .text()
-        .await
-        .expect("text")
+    text_where(c, css, |_| true).await
 }
 
+/// The text of the first element matching `css` once it satisfies `ok`, polling with a
+/// deadline: a page that is still being replaced (a form posted, a script navigating) is read
+/// again rather than failing on a stale element. On timeout, the last text seen is returned,
+/// for the caller's assertion to show.
+pub async fn text_where(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> String {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut last = String::new();
+    loop {
+        if let Ok(el) = c.find(Locator::Css(css)).await {
+            if let Ok(text) = el.text().await {
+                if ok(&text) {
+                    return text;
+                }
+                last = text;
+            }
+        }
+        if Instant::now() > deadline {
+            return last;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+}
+
+/// The text of `css` once it contains `needle` (or the last text seen, after the deadline).
+pub async fn text_with(c: &Client, css: &str, needle: &str) -> String {
+    text_where(c, css, |t| t.contains(needle)).await
+}

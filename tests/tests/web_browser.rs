@@ -36,7 +36,10 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         String::from_utf8_lossy(&r.body)
     );
     // A real HTTP server on loopback: the API and the pages, as `credreg serve` mounts them.
-    let app = n.app.clone().merge(credreg_web::router(n.node.clone(), None));
+    let app = n
+        .app
+        .clone()
+        .merge(credreg_web::router(n.node.clone(), None));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

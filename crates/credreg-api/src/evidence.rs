@@ -121,7 +121,11 @@ fn too_large(limit: u64) -> Problem {
 /// Streams `body` into the evidence directory under its blake3: a temporary file first
 /// (removed on any failure), checked for size, length and type as it arrives, then renamed
 /// into place.
-async fn store_stream(files: &EvidenceFiles, body: Body, declared: u64) -> Result<CheckedFile, Problem> {
+async fn store_stream(
+    files: &EvidenceFiles,
+    body: Body,
+    declared: u64,
+) -> Result<CheckedFile, Problem> {
     tokio::fs::create_dir_all(files.dir())
         .await
         .map_err(|e| Problem::internal(format!("evidence directory: {e}")))?;
@@ -161,7 +165,7 @@ async fn store_stream(files: &EvidenceFiles, body: Body, declared: u64) -> Resul
     blocking(move || {
         files2
             .commit(&temp2, &checked2)
-            .map_err(|e| Problem::internal(format!("storing evidence: {e}")).into())
+            .map_err(|e| Problem::internal(format!("storing evidence: {e}")))
     })
     .await?;
     temp.0 = None;

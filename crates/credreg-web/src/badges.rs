@@ -144,7 +144,11 @@ pub(crate) async fn award(State(node): State<Arc<Node>>, Path(id): Path<String>)
         let r = report.credentials.first()?;
         let url = format!("{}/awards/{id2}", n.settings().public_url);
         let view = report_view(r);
-        let issuer = r.issuer.name.clone().unwrap_or_else(|| n.settings().name.clone());
+        let issuer = r
+            .issuer
+            .name
+            .clone()
+            .unwrap_or_else(|| n.settings().name.clone());
         let issued = doc["validFrom"].as_str().unwrap_or_default();
         let mut linkedin = form_urlencoded::Serializer::new(String::new());
         linkedin
@@ -152,7 +156,10 @@ pub(crate) async fn award(State(node): State<Arc<Node>>, Path(id): Path<String>)
             .append_pair("name", &view.name)
             .append_pair("organizationName", &issuer)
             .append_pair("issueYear", issued.get(..4).unwrap_or_default())
-            .append_pair("issueMonth", issued.get(5..7).unwrap_or_default().trim_start_matches('0'))
+            .append_pair(
+                "issueMonth",
+                issued.get(5..7).unwrap_or_default().trim_start_matches('0'),
+            )
             .append_pair("certUrl", &url)
             .append_pair("certId", &id2);
         Some(AwardPage {
@@ -189,14 +196,23 @@ fn download(body: Vec<u8>, content_type: &'static str, filename: &str) -> Respon
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{filename}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
     res
 }
 
 /// A file name from an award id (ids are URL-safe already; anything else becomes `_`).
 fn file_stem(id: &str) -> String {
     id.chars()
-        .map(|c| if c.is_ascii_alphanumeric() || c == '-' { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || c == '-' {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect()
 }
 
@@ -204,7 +220,11 @@ fn file_stem(id: &str) -> String {
 pub(crate) async fn award_json(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
     let (n, i) = (node.clone(), id.clone());
     match blocking(move || n.award(&i).ok().flatten()).await.flatten() {
-        Some(bytes) => download(bytes, "application/json", &format!("badge-{}.json", file_stem(&id))),
+        Some(bytes) => download(
+            bytes,
+            "application/json",
+            &format!("badge-{}.json", file_stem(&id)),
+        ),
         None => not_found(&node),
     }
 }
@@ -226,7 +246,10 @@ pub(crate) async fn award_png(State(node): State<Arc<Node>>, Path(id): Path<Stri
 }
 
 /// The offline bundle: everything needed to check the badge without this node.
-pub(crate) async fn award_bundle(State(node): State<Arc<Node>>, Path(id): Path<String>) -> Response {
+pub(crate) async fn award_bundle(
+    State(node): State<Arc<Node>>,
+    Path(id): Path<String>,
+) -> Response {
     let (n, i) = (node.clone(), id.clone());
     let bundle = blocking(move || {
         let b = n.award_bundle(&i).ok().flatten()?;
@@ -235,7 +258,11 @@ pub(crate) async fn award_bundle(State(node): State<Arc<Node>>, Path(id): Path<S
     .await
     .flatten();
     match bundle {
-        Some(b) => download(b, "application/json", &format!("badge-{}-bundle.json", file_stem(&id))),
+        Some(b) => download(
+            b,
+            "application/json",
+            &format!("badge-{}-bundle.json", file_stem(&id)),
+        ),
         None => not_found(&node),
     }
 }
@@ -259,8 +286,14 @@ pub(crate) async fn award_qr(State(node): State<Arc<Node>>, Path(id): Path<Strin
         Some(svg) => {
             let mut res = svg.into_response();
             let h = res.headers_mut();
-            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/svg+xml"));
-            h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'"));
+            h.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("image/svg+xml"),
+            );
+            h.insert(
+                header::CONTENT_SECURITY_POLICY,
+                HeaderValue::from_static("default-src 'none'"),
+            );
             res
         }
         None => not_found(&node),

@@ -48,13 +48,13 @@ mod tests {
     #[test]
     fn the_credential_reads_back_from_the_itxt_chunk() {
         let json = r#"{"type":["VerifiableCredential","OpenBadgeCredential"],"name":"Wait Time – “Proficient”"}"#;
-        let png_bytes = bake_png(json).unwrap();
+        let png_bytes = bake_png(json).expect("bakes");
         let decoder = png::Decoder::new(std::io::Cursor::new(png_bytes));
-        let reader = decoder.read_info().unwrap();
+        let reader = decoder.read_info().expect("a PNG");
         let chunks = &reader.info().utf8_text;
         assert_eq!(chunks.len(), 1);
         assert_eq!(chunks[0].keyword, "openbadgecredential");
         assert!(!chunks[0].compressed);
-        assert_eq!(chunks[0].get_text().unwrap(), json);
+        assert_eq!(chunks[0].get_text().expect("text"), json);
     }
 }

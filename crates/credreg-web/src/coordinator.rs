@@ -2,7 +2,9 @@
 //! overdue reviews, reviewer load, agreement), people (invite one, or a CSV roster), revoking
 //! a badge with a reason.
 
-use crate::forms::{checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+};
 use crate::shell::{blocking, html, message, site_for, Site};
 use askama::Template;
 use axum::extract::{Form, Path, State};
@@ -39,7 +41,10 @@ pub(crate) struct DashboardPage {
 }
 
 fn percent(x: Option<f64>) -> String {
-    x.map_or_else(|| "not enough reviews yet".into(), |v| format!("{:.0}%", v * 100.0))
+    x.map_or_else(
+        || "not enough reviews yet".into(),
+        |v| format!("{:.0}%", v * 100.0),
+    )
 }
 
 fn dashboard(node: &Node, actor: &Actor, csrf: String) -> Option<DashboardPage> {
@@ -62,7 +67,14 @@ fn dashboard(node: &Node, actor: &Actor, csrf: String) -> Option<DashboardPage> 
         .ok()?
         .into_iter()
         .filter(|a| a.state == PreApprovalState::Requested)
-        .map(|a| (a.id.clone(), name_of(&a.teacher), credential_name(&a.credential_id), a.plan.clone()))
+        .map(|a| {
+            (
+                a.id.clone(),
+                name_of(&a.teacher),
+                credential_name(&a.credential_id),
+                a.plan.clone(),
+            )
+        })
         .collect();
     let submissions = node.submissions(actor).ok()?;
     let count = |state: SubmissionState| submissions.iter().filter(|s| s.state == state).count();
@@ -72,7 +84,10 @@ fn dashboard(node: &Node, actor: &Actor, csrf: String) -> Option<DashboardPage> 
         ("Decided", count(SubmissionState::Decided)),
         ("Withdrawn", count(SubmissionState::Withdrawn)),
     ];
-    let mut credentials: Vec<String> = submissions.iter().map(|s| s.credential_id.clone()).collect();
+    let mut credentials: Vec<String> = submissions
+        .iter()
+        .map(|s| s.credential_id.clone())
+        .collect();
     credentials.sort();
     credentials.dedup();
     let mut load: BTreeMap<String, (u64, u64)> = BTreeMap::new();
@@ -102,7 +117,8 @@ fn dashboard(node: &Node, actor: &Actor, csrf: String) -> Option<DashboardPage> 
             credential_name(c),
             st.decisions,
             percent(st.percent_agreement),
-            st.kappa.map_or_else(|| "not enough reviews yet".into(), |k| format!("{k:.2}")),
+            st.kappa
+                .map_or_else(|| "not enough reviews yet".into(), |k| format!("{k:.2}")),
         ));
     }
     Some(DashboardPage {
@@ -120,8 +136,16 @@ fn dashboard(node: &Node, actor: &Actor, csrf: String) -> Option<DashboardPage> 
             .map(|p| {
                 (
                     p.name.clone(),
-                    p.emails.iter().map(|e| e.address.clone()).collect::<Vec<_>>().join(", "),
-                    p.roles.iter().map(|r| role_word(*r)).collect::<Vec<_>>().join(", "),
+                    p.emails
+                        .iter()
+                        .map(|e| e.address.clone())
+                        .collect::<Vec<_>>()
+                        .join(", "),
+                    p.roles
+                        .iter()
+                        .map(|r| role_word(*r))
+                        .collect::<Vec<_>>()
+                        .join(", "),
                 )
             })
             .collect(),
@@ -158,7 +182,12 @@ async fn show(
     .await;
     match page {
         Some(Ok(p)) => with_csrf_cookie(html(status, p), &token),
-        Some(Err(false)) => message(node, StatusCode::FORBIDDEN, "Coordinators only", "This page is for the district's coordinators."),
+        Some(Err(false)) => message(
+            node,
+            StatusCode::FORBIDDEN,
+            "Coordinators only",
+            "This page is for the district's coordinators.",
+        ),
         _ => to_sign_in(),
     }
 }
@@ -207,7 +236,13 @@ pub(crate) async fn invite(
     headers: HeaderMap,
     form: Result<Form<InviteForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open the coordinator page again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open the coordinator page again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -219,7 +254,12 @@ pub(crate) async fn invite(
                 .map_err(|e| Some(one("roster", e.to_string())))?;
             return n
                 .invite_roster(&actor, rows)
-                .map(|p| format!("Invited {} people from the roster; each gets a sign-in code by mail", p.len()))
+                .map(|p| {
+                    format!(
+                        "Invited {} people from the roster; each gets a sign-in code by mail",
+                        p.len()
+                    )
+                })
                 .map_err(|e| Some(Problems::from_node(&e, "roster")));
         }
         let mut roles = Vec::new();
@@ -238,7 +278,10 @@ pub(crate) async fn invite(
             errors.add("invite-name", "Enter the person's name");
         }
         if !credreg_model::looks_like_email(f.email.trim()) {
-            errors.add("invite-email", "Enter an e-mail address, like name@district.org");
+            errors.add(
+                "invite-email",
+                "Enter an e-mail address, like name@district.org",
+            );
         }
         if roles.is_empty() {
             errors.add("role-teacher", "Choose at least one role");
@@ -262,11 +305,16 @@ pub(crate) async fn invite(
     match outcome {
         Some(Ok(notice)) => show(&node, &headers, StatusCode::OK, move |p| p.notice = notice).await,
         Some(Err(Some(errors))) => {
-            show(&node, &headers, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                p.errors = errors;
-                p.roster = form.roster.clone();
-                p.invite = form;
-            })
+            show(
+                &node,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    p.errors = errors;
+                    p.roster = form.roster.clone();
+                    p.invite = form;
+                },
+            )
             .await
         }
         _ => to_sign_in(),
@@ -296,7 +344,13 @@ pub(crate) async fn decide(
     headers: HeaderMap,
     form: Result<Form<DecideForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open the coordinator page again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open the coordinator page again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -311,7 +365,15 @@ pub(crate) async fn decide(
     .await;
     match outcome {
         Some(Ok(_)) => see_other("/coordinator"),
-        Some(Err(Some(errors))) => show(&node, &headers, StatusCode::UNPROCESSABLE_ENTITY, move |p| p.errors = errors).await,
+        Some(Err(Some(errors))) => {
+            show(
+                &node,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| p.errors = errors,
+            )
+            .await
+        }
         _ => to_sign_in(),
     }
 }
@@ -332,7 +394,13 @@ pub(crate) async fn revoke(
     headers: HeaderMap,
     form: Result<Form<RevokeForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open the coordinator page again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open the coordinator page again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -344,7 +412,12 @@ pub(crate) async fn revoke(
         .next()
         .unwrap_or_default()
         .to_owned();
-    let (n, h, a, reason) = (node.clone(), headers.clone(), award.clone(), form.reason.trim().to_owned());
+    let (n, h, a, reason) = (
+        node.clone(),
+        headers.clone(),
+        award.clone(),
+        form.reason.trim().to_owned(),
+    );
     let outcome = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
         if !actor.is_coordinator() {
@@ -352,25 +425,37 @@ pub(crate) async fn revoke(
         }
         let mut errors = Problems::default();
         if a.is_empty() {
-            errors.add("revoke-award", "Enter the badge's id or the address of its page");
+            errors.add(
+                "revoke-award",
+                "Enter the badge's id or the address of its page",
+            );
         }
         if reason.is_empty() {
-            errors.add("revoke-reason", "Say why the badge is revoked: its page shows the reason");
+            errors.add(
+                "revoke-reason",
+                "Say why the badge is revoked: its page shows the reason",
+            );
         }
         if !errors.is_empty() {
             return Err(Some(errors));
         }
-        n.revoke(&a, &reason).map_err(|e| Some(one("revoke-award", say(&e))))
+        n.revoke(&a, &reason)
+            .map_err(|e| Some(one("revoke-award", say(&e))))
     })
     .await;
     match outcome {
         Some(Ok(_)) => see_other(&format!("/awards/{award}")),
         Some(Err(Some(errors))) => {
-            show(&node, &headers, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                p.errors = errors;
-                p.revoke_award = form.award;
-                p.revoke_reason = form.reason;
-            })
+            show(
+                &node,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    p.errors = errors;
+                    p.revoke_award = form.award;
+                    p.revoke_reason = form.reason;
+                },
+            )
             .await
         }
         _ => to_sign_in(),

@@ -3,7 +3,9 @@
 //! The form is turned into the same definition record the API takes, so the node's
 //! validation speaks for both and its field names map back onto the form's fields.
 
-use crate::forms::{checked, page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    checked, page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+};
 use crate::shell::{blocking, html, message, site_for, Site};
 use askama::Template;
 use axum::extract::{Form, State};
@@ -64,7 +66,13 @@ impl EditorPage {
     }
 }
 
-fn page(node: &Node, actor: &credreg_node::review::Actor, csrf: String, form: HashMap<String, String>, errors: Problems) -> EditorPage {
+fn page(
+    node: &Node,
+    actor: &credreg_node::review::Actor,
+    csrf: String,
+    form: HashMap<String, String>,
+    errors: Problems,
+) -> EditorPage {
     EditorPage {
         site: site_for(node, actor),
         csrf,
@@ -98,7 +106,9 @@ pub(crate) async fn new_form(State(node): State<Arc<Node>>, headers: HeaderMap) 
 }
 
 fn text(form: &HashMap<String, String>, name: &str) -> String {
-    form.get(name).map(|v| v.trim().to_owned()).unwrap_or_default()
+    form.get(name)
+        .map(|v| v.trim().to_owned())
+        .unwrap_or_default()
 }
 
 fn optional(form: &HashMap<String, String>, name: &str) -> Value {
@@ -127,7 +137,13 @@ fn definition(form: &HashMap<String, String>) -> Result<CredentialDef, Problems>
             .filter(|l| !l.is_empty())
             .collect();
         if levels.len() < 2 {
-            errors.add(&format!("c{i}-levels"), format!("Criterion {}: give at least two levels, lowest first, separated by ;", i + 1));
+            errors.add(
+                &format!("c{i}-levels"),
+                format!(
+                    "Criterion {}: give at least two levels, lowest first, separated by ;",
+                    i + 1
+                ),
+            );
             continue;
         }
         let pass_from = text(form, &format!("c{i}-pass"))
@@ -135,7 +151,14 @@ fn definition(form: &HashMap<String, String>) -> Result<CredentialDef, Problems>
             .ok()
             .filter(|p| (1..=levels.len()).contains(p));
         let Some(pass_from) = pass_from else {
-            errors.add(&format!("c{i}-pass"), format!("Criterion {}: say from which level (1 to {}) it passes", i + 1, levels.len()));
+            errors.add(
+                &format!("c{i}-pass"),
+                format!(
+                    "Criterion {}: say from which level (1 to {}) it passes",
+                    i + 1,
+                    levels.len()
+                ),
+            );
             continue;
         };
         criteria.push(json!({
@@ -147,14 +170,18 @@ fn definition(form: &HashMap<String, String>) -> Result<CredentialDef, Problems>
     let requirements: Vec<Value> = (0..REQUIREMENTS)
         .filter_map(|i| {
             let d = text(form, &format!("r{i}-description"));
-            (!d.is_empty()).then(|| json!({"kind": text(form, &format!("r{i}-kind")), "description": d}))
+            (!d.is_empty())
+                .then(|| json!({"kind": text(form, &format!("r{i}-kind")), "description": d}))
         })
         .collect();
     let reviewers = text(form, "reviewers");
     let reviewers = match reviewers.parse::<u8>() {
         Ok(n) if (1..=5).contains(&n) => n,
         _ => {
-            errors.add("reviewers", "Enter how many reviewers score each submission, 1 to 5");
+            errors.add(
+                "reviewers",
+                "Enter how many reviewers score each submission, 1 to 5",
+            );
             1
         }
     };
@@ -227,7 +254,11 @@ fn form_field(record_field: &str) -> String {
     let f = record_field;
     if let Some(rest) = f.strip_prefix("rubric.criteria[") {
         let i = rest.split(']').next().unwrap_or("0");
-        return if rest.contains("levels") { format!("c{i}-levels") } else { format!("c{i}-name") };
+        return if rest.contains("levels") {
+            format!("c{i}-levels")
+        } else {
+            format!("c{i}-name")
+        };
     }
     if let Some(rest) = f.strip_prefix("evidence_requirements[") {
         return format!("r{}-description", rest.split(']').next().unwrap_or("0"));
@@ -247,7 +278,13 @@ pub(crate) async fn publish(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.get("csrf").map_or("", String::as_str), "Open the editor again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.get("csrf").map_or("", String::as_str),
+        "Open the editor again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -266,7 +303,10 @@ pub(crate) async fn publish(
                 match &e {
                     credreg_node::NodeError::Invalid(invalid) => {
                         for f in &invalid.0 {
-                            p.add(&form_field(&f.field), format!("{}: {}", f.field.replace('_', " "), f.message));
+                            p.add(
+                                &form_field(&f.field),
+                                format!("{}: {}", f.field.replace('_', " "), f.message),
+                            );
                         }
                     }
                     other => p.add("name", crate::forms::say(other)),
@@ -276,14 +316,19 @@ pub(crate) async fn publish(
         });
         match published {
             Ok(p) => Ok(p.id),
-            Err(errors) => Err(Some(page(&n, &actor, t, form, errors))),
+            Err(errors) => Err(Some(Box::new(page(&n, &actor, t, form, errors)))),
         }
     })
     .await;
     match outcome {
         Some(Ok(id)) => see_other(&format!("/credentials/{id}")),
-        Some(Err(Some(p))) => with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, p), &token),
+        Some(Err(Some(p))) => with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, *p), &token),
         Some(Err(None)) => to_sign_in(),
-        None => message(&node, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again."),
+        None => message(
+            &node,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        ),
     }
 }

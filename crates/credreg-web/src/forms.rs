@@ -157,7 +157,10 @@ impl Problems {
         match e {
             NodeError::Invalid(invalid) => {
                 for f in &invalid.0 {
-                    p.add(&f.field.replace(['.', '[', ']'], "-"), format!("{}: {}", f.field, f.message));
+                    p.add(
+                        &f.field.replace(['.', '[', ']'], "-"),
+                        format!("{}: {}", f.field, f.message),
+                    );
                 }
             }
             other => p.add(fallback, say(other)),

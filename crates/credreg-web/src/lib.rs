@@ -9,8 +9,8 @@
 //! every page is sent with a Content-Security-Policy that allows no script.
 #![deny(missing_docs)]
 
-mod baked;
 mod badges;
+mod baked;
 mod catalog;
 mod coordinator;
 mod editor;
@@ -78,7 +78,10 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         )
         .route("/sign-out", get(people::sign_out))
         .route("/mine", get(people::mine))
-        .route("/mine/emails", get(people::emails).post(people::emails_submit))
+        .route(
+            "/mine/emails",
+            get(people::emails).post(people::emails_submit),
+        )
         .route("/mine/submissions/{id}", get(teacher::submission))
         .route(
             "/mine/submissions/{id}/files",

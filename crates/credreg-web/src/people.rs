@@ -21,6 +21,9 @@ pub(crate) struct SignInPage {
     error: String,
     error_field: String,
     email: String,
+    /// A code from the mailed link, filled in (never used until the person presses the
+    /// button: mail scanners that open links must not spend the code).
+    code: String,
     sent: bool,
 }
 
@@ -45,16 +48,28 @@ pub(crate) fn sign_in_page(node: &Node, csrf: String) -> SignInPage {
         error: String::new(),
         error_field: String::new(),
         email: String::new(),
+        code: String::new(),
         sent: false,
     }
 }
 
-pub(crate) async fn sign_in_form(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
+#[derive(Deserialize)]
+pub(crate) struct SignInQuery {
+    #[serde(default)]
+    code: String,
+}
+
+pub(crate) async fn sign_in_form(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    query: Result<Query<SignInQuery>, axum::extract::rejection::QueryRejection>,
+) -> Response {
     let token = csrf_cookie(&headers).unwrap_or_else(fresh_csrf);
-    with_csrf_cookie(
-        html(StatusCode::OK, sign_in_page(&node, token.clone())),
-        &token,
-    )
+    let mut page = sign_in_page(&node, token.clone());
+    if let Ok(Query(q)) = query {
+        page.code = q.code.chars().take(100).collect();
+    }
+    with_csrf_cookie(html(StatusCode::OK, page), &token)
 }
 
 #[derive(Deserialize)]
@@ -91,9 +106,10 @@ pub(crate) async fn sign_in_submit(
         let code = form.code.trim().to_owned();
         let signed = blocking(move || n.sign_in_with_link(&code)).await;
         return match signed {
-            Some(Ok((session, _))) => {
-                with_session_cookie(axum::response::Redirect::to("/mine").into_response(), &session)
-            }
+            Some(Ok((session, _))) => with_session_cookie(
+                axum::response::Redirect::to("/mine").into_response(),
+                &session,
+            ),
             _ => {
                 page.error = "That code is unknown, used or expired: ask for a new one".into();
                 page.error_field = "code".into();
@@ -267,7 +283,15 @@ async fn emails_page(
 }
 
 pub(crate) async fn emails(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
-    emails_page(&node, &headers, StatusCode::OK, Problems::default(), String::new(), String::new()).await
+    emails_page(
+        &node,
+        &headers,
+        StatusCode::OK,
+        Problems::default(),
+        String::new(),
+        String::new(),
+    )
+    .await
 }
 
 #[derive(Deserialize)]
@@ -288,12 +312,22 @@ pub(crate) async fn emails_submit(
     headers: HeaderMap,
     form: Result<Form<EmailForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open My e-mail addresses again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open My e-mail addresses again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
     let (n, h) = (node.clone(), headers.clone());
-    let (step, address, code) = (form.step.clone(), form.address.trim().to_owned(), form.code.trim().to_owned());
+    let (step, address, code) = (
+        form.step.clone(),
+        form.address.trim().to_owned(),
+        form.code.trim().to_owned(),
+    );
     let outcome = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
         if step == "confirm" {
@@ -308,12 +342,30 @@ pub(crate) async fn emails_submit(
     })
     .await;
     match outcome {
-        Some(Ok(notice)) => emails_page(&node, &headers, StatusCode::OK, Problems::default(), notice, String::new()).await,
+        Some(Ok(notice)) => {
+            emails_page(
+                &node,
+                &headers,
+                StatusCode::OK,
+                Problems::default(),
+                notice,
+                String::new(),
+            )
+            .await
+        }
         Some(Err(None)) => to_sign_in(),
         Some(Err(Some((field, e)))) => {
             let mut errors = Problems::default();
             errors.add(field, say(&e));
-            emails_page(&node, &headers, StatusCode::UNPROCESSABLE_ENTITY, errors, String::new(), form.address).await
+            emails_page(
+                &node,
+                &headers,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                errors,
+                String::new(),
+                form.address,
+            )
+            .await
         }
         None => to_sign_in(),
     }

@@ -1,7 +1,9 @@
 //! A reviewer's pages: the queue with due dates, the pool to claim from, and the blind review
 //! screen (the evidence beside the rubric, one level and a comment per criterion).
 
-use crate::forms::{checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+};
 use crate::shell::{blocking, html, message, site_for, Site};
 use crate::teacher::{item_view, ItemView};
 use crate::Web;
@@ -96,7 +98,13 @@ pub(crate) async fn claim(
     headers: HeaderMap,
     form: Result<Form<ClaimForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Err(page) = checked(&node, &headers, form, |f| f.csrf.as_str(), "Open your reviews again.") {
+    if let Err(page) = checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open your reviews again.",
+    ) {
         return *page;
     }
     let (n, h) = (node.clone(), headers.clone());
@@ -156,7 +164,10 @@ fn evidence_view(web: &Web, review: &str, index: usize, item: &EvidenceItem) -> 
     let url = format!("/reviews/{review}/evidence/{index}");
     let (show, text, url) = match item {
         EvidenceItem::File {
-            media_type, digest, size, ..
+            media_type,
+            digest,
+            size,
+            ..
         } => {
             let show = match media_type.as_str() {
                 t if !shown_inline(t) => "download",
@@ -177,7 +188,15 @@ fn evidence_view(web: &Web, review: &str, index: usize, item: &EvidenceItem) -> 
             } else {
                 String::new()
             };
-            (if show == "text" && text.is_empty() { "download" } else { show }, text, url)
+            (
+                if show == "text" && text.is_empty() {
+                    "download"
+                } else {
+                    show
+                },
+                text,
+                url,
+            )
         }
         EvidenceItem::Link { url, .. } => ("link", String::new(), url.clone()),
         EvidenceItem::Answer { text, .. } | EvidenceItem::Reflection { text } => {
@@ -281,7 +300,11 @@ async fn show_review(
     }
 }
 
-pub(crate) async fn review(State(web): State<Web>, Path(id): Path<String>, headers: HeaderMap) -> Response {
+pub(crate) async fn review(
+    State(web): State<Web>,
+    Path(id): Path<String>,
+    headers: HeaderMap,
+) -> Response {
     show_review(&web, &headers, id, StatusCode::OK, |_| {}).await
 }
 
@@ -292,14 +315,22 @@ pub(crate) async fn score(
     headers: HeaderMap,
     form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&web.node, &headers, form, |f| f.get("csrf").map_or("", String::as_str), "Open the review again.") {
+    let form = match checked(
+        &web.node,
+        &headers,
+        form,
+        |f| f.get("csrf").map_or("", String::as_str),
+        "Open the review again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
     let (n, h, id2, f2) = (web.node.clone(), headers.clone(), id.clone(), form.clone());
     let outcome = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(Problems::default())?;
-        let view = n.review(&actor, &id2).map_err(|e| Problems::from_node(&e, "criterion-0"))?;
+        let view = n
+            .review(&actor, &id2)
+            .map_err(|e| Problems::from_node(&e, "criterion-0"))?;
         let mut errors = Problems::default();
         let mut scores = Vec::new();
         for (i, c) in view.rubric.criteria.iter().enumerate() {
@@ -310,32 +341,50 @@ pub(crate) async fn score(
             match level {
                 Some(level) => scores.push(CriterionScore {
                     level,
-                    comment: f2.get(&format!("comment-{i}")).map(|c| c.trim().to_owned()).unwrap_or_default(),
+                    comment: f2
+                        .get(&format!("comment-{i}"))
+                        .map(|c| c.trim().to_owned())
+                        .unwrap_or_default(),
                 }),
-                None => errors.add(&format!("criterion-{i}"), format!("Choose a level for “{}”", c.name)),
+                None => errors.add(
+                    &format!("criterion-{i}"),
+                    format!("Choose a level for “{}”", c.name),
+                ),
             }
         }
         if !errors.is_empty() {
             return Err(errors);
         }
-        n.score(&actor, &id2, scores).map_err(|e| Problems::from_node(&e, "criterion-0"))
+        n.score(&actor, &id2, scores)
+            .map_err(|e| Problems::from_node(&e, "criterion-0"))
     })
     .await;
     match outcome {
         Some(Ok(_)) => see_other(&format!("/reviews/{id}")),
         Some(Err(errors)) if errors.is_empty() => to_sign_in(),
         Some(Err(errors)) => {
-            show_review(&web, &headers, id, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                // Keep what the reviewer chose and wrote.
-                for c in &mut p.criteria {
-                    let chosen = form.get(&format!("level-{}", c.index)).and_then(|v| v.parse::<usize>().ok());
-                    for l in &mut c.levels {
-                        l.4 = chosen == Some(l.0);
+            show_review(
+                &web,
+                &headers,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    // Keep what the reviewer chose and wrote.
+                    for c in &mut p.criteria {
+                        let chosen = form
+                            .get(&format!("level-{}", c.index))
+                            .and_then(|v| v.parse::<usize>().ok());
+                        for l in &mut c.levels {
+                            l.4 = chosen == Some(l.0);
+                        }
+                        c.comment = form
+                            .get(&format!("comment-{}", c.index))
+                            .cloned()
+                            .unwrap_or_default();
                     }
-                    c.comment = form.get(&format!("comment-{}", c.index)).cloned().unwrap_or_default();
-                }
-                p.errors = errors;
-            })
+                    p.errors = errors;
+                },
+            )
             .await
         }
         None => to_sign_in(),
@@ -356,34 +405,74 @@ pub(crate) async fn evidence(
     })
     .await
     .flatten();
-    let Some(EvidenceItem::File { name, digest, media_type, size }) = item else {
-        return message(&web.node, StatusCode::NOT_FOUND, "Evidence not found", "There is no such file in a review of yours.");
+    let Some(EvidenceItem::File {
+        name,
+        digest,
+        media_type,
+        size,
+    }) = item
+    else {
+        return message(
+            &web.node,
+            StatusCode::NOT_FOUND,
+            "Evidence not found",
+            "There is no such file in a review of yours.",
+        );
     };
     let Some(path) = web.evidence.as_ref().and_then(|f| f.path(&digest)) else {
-        return message(&web.node, StatusCode::NOT_FOUND, "Evidence not found", "This node keeps no evidence files.");
+        return message(
+            &web.node,
+            StatusCode::NOT_FOUND,
+            "Evidence not found",
+            "This node keeps no evidence files.",
+        );
     };
     let Ok(file) = tokio::fs::File::open(path).await else {
-        return message(&web.node, StatusCode::NOT_FOUND, "Evidence not found", "The file is missing from this node's evidence store.");
+        return message(
+            &web.node,
+            StatusCode::NOT_FOUND,
+            "Evidence not found",
+            "The file is missing from this node's evidence store.",
+        );
     };
     let inline = shown_inline(&media_type);
     let mut res = Body::from_stream(file_chunks(file)).into_response();
     let h = res.headers_mut();
-    let shown = if inline { media_type.as_str() } else { "application/octet-stream" };
+    let shown = if inline {
+        media_type.as_str()
+    } else {
+        "application/octet-stream"
+    };
     if let Ok(v) = HeaderValue::from_str(shown) {
         h.insert(header::CONTENT_TYPE, v);
     }
     h.insert(header::CONTENT_LENGTH, HeaderValue::from(size));
     let safe: String = name
         .chars()
-        .map(|c| if c.is_ascii_alphanumeric() || ".-_ ".contains(c) { c } else { '_' })
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || ".-_ ".contains(c) {
+                c
+            } else {
+                '_'
+            }
+        })
         .collect();
     let disposition = if inline { "inline" } else { "attachment" };
     if let Ok(v) = HeaderValue::from_str(&format!("{disposition}; filename=\"{safe}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; media-src 'self'"));
-    h.insert("x-content-type-options", HeaderValue::from_static("nosniff"));
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static("sandbox; default-src 'none'; img-src 'self'; media-src 'self'"),
+    );
+    h.insert(
+        "x-content-type-options",
+        HeaderValue::from_static("nosniff"),
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     res
 }
 

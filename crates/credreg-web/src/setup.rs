@@ -1,6 +1,8 @@
 //! First run: the setup form that makes the holder of the printed code the first coordinator.
 
-use crate::forms::{checked, Problems, page_token, say, see_other, with_csrf_cookie, with_session_cookie};
+use crate::forms::{
+    checked, page_token, say, see_other, with_csrf_cookie, with_session_cookie, Problems,
+};
 use crate::shell::{blocking, html, site, Site};
 use askama::Template;
 use axum::extract::{Form, State};
@@ -56,13 +58,22 @@ pub(crate) async fn setup_submit(
     headers: HeaderMap,
     form: Result<Form<SetupForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open /setup again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open /setup again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
     let mut errors = Problems::default();
     if form.code.trim().is_empty() {
-        errors.add("code", "Enter the setup code the node printed when it started");
+        errors.add(
+            "code",
+            "Enter the setup code the node printed when it started",
+        );
     }
     if form.name.trim().is_empty() {
         errors.add("name", "Enter your name");

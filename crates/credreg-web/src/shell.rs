@@ -98,11 +98,17 @@ pub(crate) async fn blocking<T: Send + 'static>(
 }
 
 pub(crate) async fn stylesheet() -> Response {
-    asset(include_str!("../assets/site.css"), "text/css; charset=utf-8")
+    asset(
+        include_str!("../assets/site.css"),
+        "text/css; charset=utf-8",
+    )
 }
 
 pub(crate) async fn upload_script() -> Response {
-    asset(include_str!("../assets/upload.js"), "text/javascript; charset=utf-8")
+    asset(
+        include_str!("../assets/upload.js"),
+        "text/javascript; charset=utf-8",
+    )
 }
 
 fn asset(body: &'static str, content_type: &'static str) -> Response {

@@ -5,7 +5,7 @@
 use crate::forms::{
     checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
 };
-use crate::shell::{blocking, html, message, site, Site};
+use crate::shell::{blocking, html, message, site_for, Site};
 use crate::Web;
 use askama::Template;
 use axum::extract::{Form, Multipart, Path, State};
@@ -13,7 +13,9 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_model::DecisionOutcome;
 use credreg_node::review::files::{EvidenceFiles, UploadCheck, UploadError};
-use credreg_node::review::{Actor, EvidenceItem, PreApprovalState, SubmissionState, SubmissionView};
+use credreg_node::review::{
+    Actor, EvidenceItem, PreApprovalState, SubmissionState, SubmissionView,
+};
 use credreg_node::Node;
 use serde::Deserialize;
 use std::sync::Arc;
@@ -149,7 +151,7 @@ fn submission_page(
         })
         .unwrap_or_default();
     Some(SubmissionPage {
-        site: site(node),
+        site: site_for(node, actor),
         csrf,
         errors: Problems::default(),
         id: s.id.clone(),
@@ -236,7 +238,13 @@ pub(crate) async fn start(
     headers: HeaderMap,
     form: Result<Form<StartForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&node, &headers, form, |f| f.csrf.as_str(), "Open the credential page again.") {
+    let form = match checked(
+        &node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open the credential page again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -252,9 +260,8 @@ pub(crate) async fn start(
             .and_then(|e| e.def.review_policy.clone())
             .is_some_and(|p| p.pre_approval_required);
         let approved = n.pre_approvals(&actor).is_ok_and(|list| {
-            list.iter().any(|a| {
-                a.credential_id == credential && a.state == PreApprovalState::Approved
-            })
+            list.iter()
+                .any(|a| a.credential_id == credential && a.state == PreApprovalState::Approved)
         });
         if needs && !approved {
             n.request_pre_approval(&actor, &credential, &form.plan)
@@ -268,8 +275,18 @@ pub(crate) async fn start(
     match outcome {
         Some(Ok(Some(to))) => see_other(&to),
         Some(Ok(None)) => to_sign_in(),
-        Some(Err(e)) => message(&node, StatusCode::CONFLICT, "The credential could not be started", &format!("{}.", say(&e))),
-        None => message(&node, StatusCode::INTERNAL_SERVER_ERROR, "Something went wrong", "Please try again."),
+        Some(Err(e)) => message(
+            &node,
+            StatusCode::CONFLICT,
+            "The credential could not be started",
+            &format!("{}.", say(&e)),
+        ),
+        None => message(
+            &node,
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "Something went wrong",
+            "Please try again.",
+        ),
     }
 }
 
@@ -294,7 +311,13 @@ pub(crate) async fn add_item(
     headers: HeaderMap,
     form: Result<Form<ItemForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    let form = match checked(&web.node, &headers, form, |f| f.csrf.as_str(), "Open your submission again.") {
+    let form = match checked(
+        &web.node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open your submission again.",
+    ) {
         Ok(f) => f,
         Err(page) => return *page,
     };
@@ -325,12 +348,18 @@ pub(crate) async fn add_item(
         Some(Err(None)) => to_sign_in(),
         Some(Err(Some(e))) => {
             let errors = Problems::from_node(&e, field);
-            show_submission(&web, &headers, id, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                p.errors = errors;
-                p.link_url = form.url;
-                p.link_name = form.name;
-                p.reflection = form.text;
-            })
+            show_submission(
+                &web,
+                &headers,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    p.errors = errors;
+                    p.link_url = form.url;
+                    p.link_name = form.name;
+                    p.reflection = form.text;
+                },
+            )
             .await
         }
         None => not_yours(&web.node),
@@ -354,7 +383,11 @@ fn refusal(e: UploadError) -> String {
 
 /// Reads the upload form: the CSRF field, then the file, streamed to a temporary file while
 /// it is checked.
-async fn receive(files: &EvidenceFiles, headers: &HeaderMap, mut form: Multipart) -> Result<Upload, &'static str> {
+async fn receive(
+    files: &EvidenceFiles,
+    headers: &HeaderMap,
+    mut form: Multipart,
+) -> Result<Upload, &'static str> {
     use tokio::io::AsyncWriteExt;
     let mut csrf_ok = false;
     let expected = crate::forms::csrf_cookie(headers).unwrap_or_default();
@@ -367,12 +400,16 @@ async fn receive(files: &EvidenceFiles, headers: &HeaderMap, mut form: Multipart
             Some("file") if csrf_ok => {
                 let name = field.file_name().unwrap_or_default().trim().to_owned();
                 if tokio::fs::create_dir_all(files.dir()).await.is_err() {
-                    return Ok(Upload::Refused("Uploads are not working on this node: tell your coordinator".into()));
+                    return Ok(Upload::Refused(
+                        "Uploads are not working on this node: tell your coordinator".into(),
+                    ));
                 }
                 let temp = files.temp_path();
                 let _cleanup = RemoveOnDrop(temp.clone());
                 let Ok(mut out) = tokio::fs::File::create(&temp).await else {
-                    return Ok(Upload::Refused("Uploads are not working on this node: tell your coordinator".into()));
+                    return Ok(Upload::Refused(
+                        "Uploads are not working on this node: tell your coordinator".into(),
+                    ));
                 };
                 let mut check = match UploadCheck::new(files.limit(), None) {
                     Ok(c) => c,
@@ -385,11 +422,15 @@ async fn receive(files: &EvidenceFiles, headers: &HeaderMap, mut form: Multipart
                                 return Ok(Upload::Refused(refusal(e)));
                             }
                             if out.write_all(&chunk).await.is_err() {
-                                return Ok(Upload::Refused("The file could not be saved: try again".into()));
+                                return Ok(Upload::Refused(
+                                    "The file could not be saved: try again".into(),
+                                ));
                             }
                         }
                         Ok(None) => break,
-                        Err(_) => return Ok(Upload::Refused("The upload broke off: try again".into())),
+                        Err(_) => {
+                            return Ok(Upload::Refused("The upload broke off: try again".into()))
+                        }
                     }
                 }
                 let checked = match check.finish() {
@@ -400,15 +441,31 @@ async fn receive(files: &EvidenceFiles, headers: &HeaderMap, mut form: Multipart
                     Err(e) => return Ok(Upload::Refused(refusal(e))),
                 };
                 if out.sync_all().await.is_err() {
-                    return Ok(Upload::Refused("The file could not be saved: try again".into()));
+                    return Ok(Upload::Refused(
+                        "The file could not be saved: try again".into(),
+                    ));
                 }
                 drop(out);
                 let (f, t, c) = (files.clone(), temp.clone(), checked.clone());
-                if !blocking(move || f.commit(&t, &c).is_ok()).await.unwrap_or(false) {
-                    return Ok(Upload::Refused("The file could not be saved: try again".into()));
+                if !blocking(move || f.commit(&t, &c).is_ok())
+                    .await
+                    .unwrap_or(false)
+                {
+                    return Ok(Upload::Refused(
+                        "The file could not be saved: try again".into(),
+                    ));
                 }
-                let name = if name.is_empty() { "evidence".to_owned() } else { name };
-                return Ok(Upload::Stored(name, checked.media_type, checked.digest, checked.size));
+                let name = if name.is_empty() {
+                    "evidence".to_owned()
+                } else {
+                    name
+                };
+                return Ok(Upload::Stored(
+                    name,
+                    checked.media_type,
+                    checked.digest,
+                    checked.size,
+                ));
             }
             _ => {}
         }
@@ -437,10 +494,20 @@ pub(crate) async fn upload(
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
     let Some(files) = web.evidence.clone() else {
-        return message(&web.node, StatusCode::SERVICE_UNAVAILABLE, "Uploads are off", "This node keeps no evidence files.");
+        return message(
+            &web.node,
+            StatusCode::SERVICE_UNAVAILABLE,
+            "Uploads are off",
+            "This node keeps no evidence files.",
+        );
     };
     let Ok(form) = form else {
-        return message(&web.node, StatusCode::BAD_REQUEST, "Something was wrong with the form", "Go back and try again.");
+        return message(
+            &web.node,
+            StatusCode::BAD_REQUEST,
+            "Something was wrong with the form",
+            "Go back and try again.",
+        );
     };
     // Refused before a byte is written: only the teacher's own draft takes files.
     let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
@@ -458,7 +525,14 @@ pub(crate) async fn upload(
     let (name, media_type, digest, size) = match receive(&files, &headers, form).await {
         Ok(Upload::Stored(n, m, d, s)) => (n, m, d, s),
         Ok(Upload::Refused(why)) => return refused(&web, &headers, id, why).await,
-        Err(why) => return message(&web.node, StatusCode::FORBIDDEN, why, "Open your submission again and choose the file again."),
+        Err(why) => {
+            return message(
+                &web.node,
+                StatusCode::FORBIDDEN,
+                why,
+                "Open your submission again and choose the file again.",
+            )
+        }
     };
     let (n, id2, d2) = (web.node.clone(), id.clone(), digest.clone());
     let attached =
@@ -468,7 +542,8 @@ pub(crate) async fn upload(
         other => {
             // Nothing left behind: the file goes unless another submission already names it.
             let (n, d) = (web.node.clone(), digest.clone());
-            if let Some(false) = blocking(move || n.evidence_file_in_use(&d).unwrap_or(true)).await {
+            if let Some(false) = blocking(move || n.evidence_file_in_use(&d).unwrap_or(true)).await
+            {
                 if let Some(p) = files.path(&digest) {
                     let _ = tokio::fs::remove_file(p).await;
                 }
@@ -483,9 +558,15 @@ pub(crate) async fn upload(
 }
 
 async fn refused(web: &Web, headers: &HeaderMap, id: String, why: String) -> Response {
-    show_submission(web, headers, id, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-        p.errors.add("file", why);
-    })
+    show_submission(
+        web,
+        headers,
+        id,
+        StatusCode::UNPROCESSABLE_ENTITY,
+        move |p| {
+            p.errors.add("file", why);
+        },
+    )
     .await
 }
 
@@ -502,7 +583,13 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Err(page) = checked(&web.node, &headers, form, |f| f.csrf.as_str(), "Open your submission again.") {
+    if let Err(page) = checked(
+        &web.node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open your submission again.",
+    ) {
         return *page;
     }
     let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
@@ -516,9 +603,15 @@ pub(crate) async fn submit(
         Some(Err(None)) => to_sign_in(),
         Some(Err(Some(e))) => {
             let why = say(&e);
-            show_submission(&web, &headers, id, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                p.errors.add("submit", why);
-            })
+            show_submission(
+                &web,
+                &headers,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    p.errors.add("submit", why);
+                },
+            )
             .await
         }
         None => not_yours(&web.node),
@@ -532,7 +625,13 @@ pub(crate) async fn resubmit(
     headers: HeaderMap,
     form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Err(page) = checked(&web.node, &headers, form, |f| f.csrf.as_str(), "Open your submission again.") {
+    if let Err(page) = checked(
+        &web.node,
+        &headers,
+        form,
+        |f| f.csrf.as_str(),
+        "Open your submission again.",
+    ) {
         return *page;
     }
     let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
@@ -548,9 +647,15 @@ pub(crate) async fn resubmit(
         Some(Err(None)) => to_sign_in(),
         Some(Err(Some(e))) => {
             let why = say(&e);
-            show_submission(&web, &headers, id, StatusCode::UNPROCESSABLE_ENTITY, move |p| {
-                p.errors.add("resubmit", why);
-            })
+            show_submission(
+                &web,
+                &headers,
+                id,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                move |p| {
+                    p.errors.add("resubmit", why);
+                },
+            )
             .await
         }
         None => not_yours(&web.node),

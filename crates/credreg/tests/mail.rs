@@ -179,8 +179,13 @@ fn the_first_coordinators_sign_in_code_is_printed_without_a_mail_server() {
             break rest.split_whitespace().next().expect("addr").to_owned();
         }
     };
+    let (_tx, output) = std::sync::mpsc::channel();
     std::thread::spawn(move || for _ in lines {});
-    let server = Server { child, addr };
+    let server = Server {
+        child,
+        addr,
+        output,
+    };
     let code = code.expect("the sign-in code was printed");
     let (status, body) = server.request(
         "POST",

@@ -231,18 +231,18 @@ mod tests {
 
     #[test]
     fn checks_size_length_and_type() {
-        let mut c = UploadCheck::new(10, Some(5)).unwrap();
-        c.feed(b"hello").unwrap();
-        let f = c.finish().unwrap();
+        let mut c = UploadCheck::new(10, Some(5)).expect("as expected");
+        c.feed(b"hello").expect("as expected");
+        let f = c.finish().expect("as expected");
         assert_eq!((f.media_type, f.size), ("text/plain", 5));
         assert_eq!(
             UploadCheck::new(10, Some(11)).err(),
             Some(UploadError::TooLarge { limit: 10 })
         );
-        let mut c = UploadCheck::new(10, Some(3)).unwrap();
+        let mut c = UploadCheck::new(10, Some(3)).expect("as expected");
         assert_eq!(c.feed(b"four"), Err(UploadError::LongerThanDeclared));
-        let mut c = UploadCheck::new(10, Some(6)).unwrap();
-        c.feed(b"four").unwrap();
+        let mut c = UploadCheck::new(10, Some(6)).expect("as expected");
+        c.feed(b"four").expect("as expected");
         assert_eq!(
             c.finish(),
             Err(UploadError::CutOff {
@@ -250,11 +250,11 @@ mod tests {
                 declared: 6
             })
         );
-        let mut c = UploadCheck::new(100, None).unwrap();
-        c.feed(b"<html><script>").unwrap();
+        let mut c = UploadCheck::new(100, None).expect("as expected");
+        c.feed(b"<html><script>").expect("as expected");
         assert_eq!(c.finish(), Err(UploadError::Unsupported));
         assert_eq!(
-            UploadCheck::new(100, None).unwrap().finish(),
+            UploadCheck::new(100, None).expect("as expected").finish(),
             Err(UploadError::Empty)
         );
     }

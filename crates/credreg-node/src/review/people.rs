@@ -99,9 +99,10 @@ impl Node {
             &address,
             &format!("You are invited to {}", self.settings().name),
             &format!(
-                "Hello {},\n\n{} has added you to its credential registry. Sign in within 15 minutes with this code:\n\n    {link}\n\nAfter that, ask for a new sign-in link from the sign-in page.\n",
+                "Hello {},\n\n{} has added you to its credential registry. Sign in within 15 minutes with this link:\n\n    {}/sign-in?code={link}\n\nor enter this code on the sign-in page:\n\n    {link}\n\nAfter that, ask for a new sign-in code from the sign-in page.\n",
                 person.name,
-                self.settings().name
+                self.settings().name,
+                self.settings().public_url,
             ),
         )?;
         Ok(PersonView::from(&person))
@@ -278,7 +279,10 @@ impl Node {
         self.queue_mail(
             &address,
             &format!("Sign in to {}", self.settings().name),
-            &format!("Your sign-in code (valid 15 minutes, once):\n\n    {link}\n"),
+            &format!(
+                "Sign in (valid 15 minutes, once) with this link:\n\n    {}/sign-in?code={link}\n\nor enter this code on the sign-in page:\n\n    {link}\n",
+                self.settings().public_url
+            ),
         )
     }
 
@@ -399,7 +403,11 @@ impl Node {
         Ok(())
     }
 
-    pub(crate) fn open_session(&self, person: &str, how: &str) -> Result<(String, Session), NodeError> {
+    pub(crate) fn open_session(
+        &self,
+        person: &str,
+        how: &str,
+    ) -> Result<(String, Session), NodeError> {
         let token = fresh_token("crs_");
         let hash = token_hash(&token);
         let session = Session {

@@ -33,8 +33,7 @@ pub fn parse_roster(bytes: &[u8]) -> Result<Vec<NewPerson>, RosterError> {
     let (school, roles) = (col("school"), col("roles"));
     let mut out = Vec::new();
     for (i, record) in reader.records().enumerate() {
-        let record =
-            record.map_err(|e| RosterError::Malformed(format!("Row {}: {e}.", i + 2)))?;
+        let record = record.map_err(|e| RosterError::Malformed(format!("Row {}: {e}.", i + 2)))?;
         let field = |c: Option<usize>| c.and_then(|c| record.get(c)).unwrap_or("").to_owned();
         let roles_text = field(roles);
         let mut parsed = Vec::new();

@@ -4,11 +4,11 @@ use crate::config::{Config, Overrides};
 use anyhow::{Context as _, Result};
 use credreg_api::AppState;
 use credreg_federation::{Federation, FederationConfig};
+use credreg_node::review::files::EvidenceFiles;
 use credreg_node::{
     contexts_dir, generate_token, has_admin_token, register_token, FederationSettings, Home, Node,
     NodeSettings, Role,
 };
-use credreg_node::review::files::EvidenceFiles;
 use credreg_store::Store;
 use std::path::Path;
 use std::sync::Arc;
@@ -175,7 +175,8 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let federation = running;
         // The pages beside the API: `/` is the home page.
-        let app = credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
+        let app =
+            credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
         let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(

@@ -21,6 +21,8 @@ pub fn credreg(data: &Path) -> Command {
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// Every line the process prints after its "listening" line.
+    pub output: std::sync::mpsc::Receiver<String>,
 }
 
 impl Server {
@@ -31,15 +33,14 @@ impl Server {
 
     /// Starts it with `CREDREG_ADMIN_TOKEN` set to `token`.
     pub fn start_with_token(data: &Path, token: &str) -> Server {
+        Self::start_as(data, token, "Seminole County Public Schools")
+    }
+
+    /// Starts it as the district `name`.
+    pub fn start_as(data: &Path, token: &str, name: &str) -> Server {
         let mut child = credreg(data)
             .env("CREDREG_ADMIN_TOKEN", token)
-            .args([
-                "serve",
-                "--http",
-                "127.0.0.1:0",
-                "--name",
-                "Seminole County Public Schools",
-            ])
+            .args(["serve", "--http", "127.0.0.1:0", "--name", name])
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
@@ -56,8 +57,30 @@ impl Server {
             }
         };
         // Keep draining stdout so the child never blocks on a full pipe.
-        std::thread::spawn(move || for _ in lines {});
-        Server { child, addr }
+        let (tx, output) = std::sync::mpsc::channel();
+        std::thread::spawn(move || {
+            for line in lines.map_while(Result::ok) {
+                let _ = tx.send(line);
+            }
+        });
+        Server {
+            child,
+            addr,
+            output,
+        }
+    }
+
+    /// The next printed line that starts with `prefix`, waiting up to 30 s.
+    pub fn printed(&self, prefix: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.output.recv_timeout(left) {
+                Ok(line) if line.starts_with(prefix) => return line,
+                Ok(_) => {}
+                Err(_) => panic!("credreg serve did not print a line starting {prefix:?}"),
+            }
+        }
     }
 
     pub fn client(addr: String) -> Client {

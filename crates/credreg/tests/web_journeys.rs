@@ -1,0 +1,671 @@
+//! The people's journeys through the pages, end to end, with the real parts: `credreg serve`
+//! as a process, Python's aiosmtpd as the mail server (invitations and sign-in links are read
+//! from what it received), headless Chromium over WebDriver, axe-core on every page.
+//!
+//! 1. First-run setup with the printed code; the coordinator publishes a credential with a
+//!    rubric and invites a teacher and three reviewers.
+//! 2. The teacher signs in from the mailed link, uploads evidence (the progress-bar script
+//!    sends it), adds a reflection and submits.
+//! 3. Two reviewers score blind and disagree (the first by keyboard alone), the third breaks
+//!    the tie, the award is issued; the teacher downloads it as JSON and as a baked PNG.
+//! 4. The transfer report page values the badge; its printout is one or two pages.
+//! 5. The coordinator revokes; the award page and the verify page say so, with the reason.
+//! 6. The badge with one character altered is "not valid", in words.
+
+mod common;
+
+#[path = "../../../tests/browser/webdriver.rs"]
+mod webdriver;
+
+use common::{Server, TOKEN};
+use fantoccini::{Client, Locator};
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+use webdriver::*;
+
+const COORDINATOR: &str = "maya.lindqvist@kmsd.edu";
+const TEACHER: &str = "ana.ruiz@kmsd.edu";
+const REVIEWERS: [(&str, &str); 3] = [
+    ("Tomas Greer", "tomas.greer@kmsd.edu"),
+    ("Ruth Okafor", "ruth.okafor@kmsd.edu"),
+    ("Lena Park", "lena.park@kmsd.edu"),
+];
+
+struct Smtp(Child);
+
+impl Drop for Smtp {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn aiosmtpd() -> bool {
+    let ok = Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !ok {
+        assert!(
+            std::env::var_os("CREDREG_REQUIRE_SMTP").is_none(),
+            "CREDREG_REQUIRE_SMTP is set but Python's aiosmtpd is not installed"
+        );
+        println!("SKIP: the web journeys need Python's aiosmtpd (pip install aiosmtpd)");
+    }
+    ok
+}
+
+fn start_smtp(port: u16, log: &Path) -> Smtp {
+    let out = std::fs::File::create(log).expect("log file");
+    let child = Command::new("python3")
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-c",
+            "aiosmtpd.handlers.Debugging",
+            "-l",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(out)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn aiosmtpd");
+    let smtp = Smtp(child);
+    wait_until("the SMTP server accepts connections", || {
+        TcpStream::connect(("127.0.0.1", port)).is_ok()
+    });
+    smtp
+}
+
+fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while !ok() {
+        assert!(Instant::now() < deadline, "timed out waiting: {what}");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The sign-in links mailed to `to`, oldest first, as the mail server received them
+/// (quoted-printable soft breaks undone).
+fn mailed_links(log: &Path, to: &str) -> Vec<String> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    text.split("---------- MESSAGE FOLLOWS ----------")
+        .filter(|m| m.contains(&format!("To: {to}")))
+        .flat_map(|m| {
+            let body = m
+                .replace("=\r\n", "")
+                .replace("=\n", "")
+                .replace("=3D", "=");
+            body.split_whitespace()
+                .filter(|w| w.starts_with("http://") && w.contains("/sign-in?code=crl_"))
+                .map(str::to_owned)
+                .collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// Waits for the `n`th link mailed to `to`.
+fn nth_link(log: &Path, to: &str, n: usize) -> String {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let links = loop {
+        let links = mailed_links(log, to);
+        if links.len() >= n {
+            break links;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for mail number {n} to {to}; the mail server received:\n{}",
+            std::fs::read_to_string(log).unwrap_or_default()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    links[n - 1].clone()
+}
+
+/// GET over loopback, the body as bytes.
+fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers")
+        + 4;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    (status, raw[split..].to_vec())
+}
+
+async fn visit(c: &Client, axe: &str, url: &str, shot: &str) {
+    c.goto(url).await.expect("goto");
+    accessible(c, axe, shot).await;
+    screenshot(c, &format!("journey-{shot}")).await;
+}
+
+async fn fill(c: &Client, id: &str, text: &str) {
+    paste(c, id, text).await;
+}
+
+/// Signs in from a mailed link: the code is filled in, the person presses the button.
+async fn sign_in_from(c: &Client, axe: &str, link: &str, who: &str) {
+    c.goto(&format!("{}/sign-out", origin(link)))
+        .await
+        .expect("sign out");
+    visit(c, axe, link, &format!("sign-in-{who}")).await;
+    click(c, "#sign-in").await;
+    let h1 = text_with(c, "h1", "My credentials").await;
+    assert!(h1.contains("My credentials"), "signed in as {who}: {h1}");
+}
+
+fn origin(link: &str) -> String {
+    let rest = link.trim_start_matches("http://");
+    format!("http://{}", rest.split('/').next().unwrap_or(rest))
+}
+
+async fn body_text(c: &Client) -> String {
+    text_of(c, "main").await
+}
+
+/// Scores the open review page by keyboard alone: Tab into each criterion's radio group,
+/// arrow keys to the level, Tab to the comment, type it, and Enter on the button.
+async fn score_by_keyboard(c: &Client, level: usize, criteria: usize) {
+    const TAB: &str = "\u{e004}";
+    const DOWN: &str = "\u{e015}";
+    const ENTER: &str = "\u{e007}";
+    c.find(Locator::Css("body")).await.expect("body");
+    c.execute(
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0,0);",
+        vec![],
+    )
+    .await
+    .expect("blur");
+    let active_id = || async {
+        c.active_element()
+            .await
+            .expect("active")
+            .attr("id")
+            .await
+            .expect("id")
+            .unwrap_or_default()
+    };
+    for i in 0..criteria {
+        let mut tabs = 0;
+        while active_id().await != format!("level-{i}-0") {
+            c.active_element()
+                .await
+                .expect("active")
+                .send_keys(TAB)
+                .await
+                .expect("tab");
+            tabs += 1;
+            assert!(tabs < 80, "Tab never reached criterion {i}'s first level");
+        }
+        // The first arrow press checks the next level; reach `level` from the first.
+        c.active_element()
+            .await
+            .expect("active")
+            .send_keys(" ")
+            .await
+            .expect("space");
+        for _ in 0..level {
+            c.active_element()
+                .await
+                .expect("active")
+                .send_keys(DOWN)
+                .await
+                .expect("down");
+        }
+        assert_eq!(active_id().await, format!("level-{i}-{level}"));
+        c.active_element()
+            .await
+            .expect("active")
+            .send_keys(TAB)
+            .await
+            .expect("tab");
+        assert_eq!(active_id().await, format!("comment-{i}"));
+        c.active_element()
+            .await
+            .expect("active")
+            .send_keys("The questions were planned and wait time was visible.")
+            .await
+            .expect("type");
+    }
+    let mut tabs = 0;
+    while active_id().await != "send-scores" {
+        c.active_element()
+            .await
+            .expect("active")
+            .send_keys(TAB)
+            .await
+            .expect("tab");
+        tabs += 1;
+        assert!(tabs < 20, "Tab never reached the send button");
+    }
+    c.active_element()
+        .await
+        .expect("active")
+        .send_keys(ENTER)
+        .await
+        .expect("enter");
+}
+
+/// Scores the open review page with the mouse: `level` for every criterion.
+async fn score_by_mouse(c: &Client, level: usize, criteria: usize) {
+    for i in 0..criteria {
+        click(c, &format!("#level-{i}-{level}")).await;
+        fill(
+            c,
+            &format!("comment-{i}"),
+            "Wait time was short after most questions.",
+        )
+        .await;
+    }
+    click(c, "#send-scores").await;
+}
+
+/// The reviewer with an open review, if this reviewer has one: its page address.
+async fn open_review(c: &Client, base: &str) -> Option<String> {
+    c.goto(&format!("{base}/reviews")).await.expect("reviews");
+    for row in c
+        .find_all(Locator::Css("table tbody tr"))
+        .await
+        .expect("rows")
+    {
+        let text = row.text().await.expect("row");
+        if text.contains("To do") || text.contains("Overdue") {
+            let a = row.find(Locator::Css("a")).await.expect("a");
+            return a
+                .attr("href")
+                .await
+                .expect("href")
+                .map(|h| format!("{base}{h}"));
+        }
+    }
+    None
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_browser() {
+    let Some(axe) = browser_parts() else { return };
+    if !aiosmtpd() {
+        return;
+    }
+    let Some((_dir, data)) = common::data_dir_with_contexts() else {
+        println!("SKIP: the web journeys need ../shared/conformance (its JSON-LD contexts)");
+        return;
+    };
+    let smtp_port = free_port();
+    let mail_log = data.parent().expect("parent").join("mail.log");
+    let _smtp = start_smtp(smtp_port, &mail_log);
+    // The first start writes the configuration; the mail server is set, then it starts again.
+    Server::start_as(&data, TOKEN, "Kettle Moraine School District").stop();
+    let config = std::fs::read_to_string(data.join("credreg.toml")).expect("config");
+    let config = config
+        .replace(
+            "smtp_host = \"\"\nsmtp_port = 587\n",
+            &format!("smtp_host = \"127.0.0.1\"\nsmtp_port = {smtp_port}\n"),
+        )
+        .replace("tls = \"starttls\"", "tls = \"none\"")
+        .replace(
+            "from = \"credreg@localhost\"",
+            "from = \"registry@kmsd.edu\"",
+        )
+        .replace("poll_secs = 10", "poll_secs = 1");
+    std::fs::write(data.join("credreg.toml"), config).expect("write config");
+    let server = Server::start_as(&data, TOKEN, "Kettle Moraine School District");
+    let setup_line = server.printed("credreg first run: ");
+    let code = setup_line
+        .split_whitespace()
+        .last()
+        .expect("code")
+        .to_owned();
+    let base = format!("http://{}", server.addr);
+    let (_driver, c) = browser().await;
+
+    // 1. First run: the home page offers setup; the code makes Maya the coordinator.
+    visit(&c, &axe, &format!("{base}/"), "1-home-first-run").await;
+    assert!(body_text(&c).await.contains("Set up this node"));
+    click(&c, "a[href='/setup']").await;
+    text_of(&c, "#code").await;
+    accessible(&c, &axe, "setup").await;
+    fill(&c, "code", "crsetup_wrong").await;
+    fill(&c, "name", "Maya Lindqvist").await;
+    fill(&c, "email", COORDINATOR).await;
+    click(&c, "form button[type=submit]").await;
+    let summary = text_with(&c, ".error-summary", "not the one").await;
+    assert!(
+        summary.contains("not the one this node printed"),
+        "{summary}"
+    );
+    accessible(&c, &axe, "setup-error").await;
+    fill(&c, "code", &code).await;
+    click(&c, "form button[type=submit]").await;
+    assert_eq!(text_with(&c, "h1", "Coordinate").await, "Coordinate");
+    accessible(&c, &axe, "coordinator").await;
+    screenshot(&c, "journey-1-coordinator").await;
+
+    // The catalog editor: a rubric of two criteria, two blind reviewers and a tiebreak.
+    visit(
+        &c,
+        &axe,
+        &format!("{base}/coordinator/credentials/new"),
+        "1-editor",
+    )
+    .await;
+    fill(&c, "name", "Wait Time After Discussion Questions").await;
+    fill(&c, "description", "The teacher pauses three to five seconds after a discussion question, so more students answer and answers are longer.").await;
+    fill(
+        &c,
+        "narrative",
+        "Plan five discussion questions, record a lesson, and reflect on what changed.",
+    )
+    .await;
+    fill(
+        &c,
+        "r0-description",
+        "A recorded lesson segment of at least ten minutes",
+    )
+    .await;
+    fill(&c, "c0-name", "Planned questions").await;
+    fill(
+        &c,
+        "c0-levels",
+        "Not yet; Developing; Proficient; Exemplary",
+    )
+    .await;
+    fill(&c, "c0-pass", "3").await;
+    fill(&c, "c1-name", "Wait time observed").await;
+    fill(
+        &c,
+        "c1-levels",
+        "Not yet; Developing; Proficient; Exemplary",
+    )
+    .await;
+    fill(&c, "c1-pass", "5").await;
+    fill(&c, "value-amount", "200").await;
+    click(&c, "#publish").await;
+    let summary = text_with(&c, ".error-summary", "Criterion").await;
+    assert!(
+        summary.contains("Criterion 2"),
+        "the editor names the wrong row: {summary}"
+    );
+    accessible(&c, &axe, "editor-error").await;
+    screenshot(&c, "journey-1-editor-error").await;
+    fill(&c, "c1-pass", "3").await;
+    click(&c, "#publish").await;
+    assert_eq!(
+        text_with(&c, "h1", "Wait Time").await,
+        "Wait Time After Discussion Questions"
+    );
+    let credential_url = c.current_url().await.expect("url").to_string();
+    assert!(body_text(&c).await.contains("Planned questions"));
+    accessible(&c, &axe, "credential").await;
+
+    // Invitations: a teacher and three reviewers, each mailed a sign-in link.
+    let mut people = vec![("Ana Ruiz", TEACHER, "teacher")];
+    people.extend(REVIEWERS.iter().map(|(n, e)| (*n, *e, "reviewer")));
+    for (name, email, role) in &people {
+        c.goto(&format!("{base}/coordinator"))
+            .await
+            .expect("coordinator");
+        fill(&c, "invite-name", name).await;
+        fill(&c, "invite-email", email).await;
+        click(&c, &format!("#role-{role}")).await;
+        click(&c, "#invite").await;
+        let notice = text_with(&c, ".notice", &format!("Invited {name}")).await;
+        assert!(notice.contains(&format!("Invited {name}")), "{notice}");
+    }
+    accessible(&c, &axe, "coordinator-invited").await;
+
+    // 2. The teacher follows the mailed link, starts the credential, uploads and submits.
+    let link = nth_link(&mail_log, TEACHER, 1);
+    assert!(
+        link.starts_with(&base),
+        "the link points at this node: {link}"
+    );
+    sign_in_from(&c, &axe, &link, "teacher").await;
+    visit(&c, &axe, &credential_url, "2-credential-signed-in").await;
+    click(&c, "form[action$='/start'] button").await;
+    assert!(text_with(&c, "#state", "Draft").await.starts_with("Draft"));
+    accessible(&c, &axe, "submission-draft").await;
+    let plan = data.parent().expect("parent").join("lesson-plan.txt");
+    std::fs::write(
+        &plan,
+        "Five discussion questions for the water cycle lesson, with planned pauses.\n",
+    )
+    .expect("plan");
+    c.find(Locator::Id("file"))
+        .await
+        .expect("file input")
+        .send_keys(&plan.display().to_string())
+        .await
+        .expect("choose file");
+    click(&c, "form[data-upload] button").await;
+    c.wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::XPath("//li[contains(., 'lesson-plan.txt')]"))
+        .await
+        .expect("the uploaded file is listed");
+    fill(
+        &c,
+        "text",
+        "Students answered in fuller sentences once I waited; two quiet students spoke.",
+    )
+    .await;
+    click(&c, "#add-reflection").await;
+    text_with(&c, "ol.items", "Reflection").await;
+    let listed = body_text(&c).await;
+    assert!(
+        listed.contains("lesson-plan.txt") && listed.contains("text file"),
+        "{listed}"
+    );
+    screenshot(&c, "journey-2-evidence").await;
+    click(&c, "#submit").await;
+    let state = text_with(&c, "#state", "Submitted").await;
+    assert!(state.starts_with("Submitted"), "{state}");
+    accessible(&c, &axe, "submission-submitted").await;
+
+    // 3. Reviewers: the first scores by keyboard (passing), the second disagrees, the third
+    // breaks the tie.
+    let mut scored = 0;
+    for (i, (name, email)) in REVIEWERS.iter().enumerate() {
+        let link = nth_link(&mail_log, email, 1);
+        sign_in_from(&c, &axe, &link, &format!("reviewer-{i}")).await;
+        let Some(review) = open_review(&c, &base).await else {
+            continue;
+        };
+        accessible(&c, &axe, "reviews-queue").await;
+        visit(&c, &axe, &review, &format!("3-review-{i}")).await;
+        let page = body_text(&c).await;
+        assert!(
+            !page.contains("Ana Ruiz") && !page.contains(TEACHER),
+            "blind review shows the teacher to {name}"
+        );
+        assert!(
+            page.contains("Five discussion questions"),
+            "the text evidence is shown inline"
+        );
+        if scored == 0 {
+            score_by_keyboard(&c, 2, 2).await;
+        } else {
+            score_by_mouse(&c, 1, 2).await;
+        }
+        let after = text_with(&c, "dl.summary", "Sent").await;
+        assert!(after.contains("Sent"), "{after}");
+        scored += 1;
+    }
+    assert_eq!(scored, 2, "two reviewers were assigned");
+    // The tiebreak goes to the reviewer who has not scored yet.
+    let mut tiebreak = None;
+    for (i, (_, email)) in REVIEWERS.iter().enumerate() {
+        c.goto(&format!("{base}/sign-out")).await.expect("sign out");
+        // Their first link is spent (or was never used): ask for a new one by e-mail.
+        let before = mailed_links(&mail_log, email).len();
+        c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
+        fill(&c, "email", email).await;
+        click(&c, "button[value=send]").await;
+        text_with(&c, ".notice", "sign-in code").await;
+        let fresh = nth_link(&mail_log, email, before + 1);
+        sign_in_from(&c, &axe, &fresh, &format!("tiebreak-{i}")).await;
+        if let Some(review) = open_review(&c, &base).await {
+            c.goto(&review).await.expect("review");
+            assert!(body_text(&c).await.contains("break a tie"));
+            accessible(&c, &axe, "tiebreak").await;
+            screenshot(&c, "journey-3-tiebreak").await;
+            score_by_mouse(&c, 2, 2).await;
+            let after = text_with(&c, "dl.summary", "awarded").await;
+            assert!(after.contains("awarded"), "{after}");
+            tiebreak = Some(i);
+            break;
+        }
+    }
+    assert!(tiebreak.is_some(), "a tiebreak review was assigned");
+
+    // The teacher's badge: downloads as JSON and as a PNG with the same JSON baked in.
+    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
+    c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
+    fill(&c, "email", TEACHER).await;
+    click(&c, "button[value=send]").await;
+    text_with(&c, ".notice", "sign-in code").await;
+    sign_in_from(&c, &axe, &nth_link(&mail_log, TEACHER, 2), "teacher-again").await;
+    accessible(&c, &axe, "mine-awarded").await;
+    screenshot(&c, "journey-3-my-badges").await;
+    let award_href = c
+        .find(Locator::Css("a[href$='/badge.json']"))
+        .await
+        .expect("download link")
+        .attr("href")
+        .await
+        .expect("href")
+        .expect("href");
+    let (status, json_bytes) = get_bytes(&server.addr, &award_href);
+    assert_eq!(status, 200);
+    let badge: serde_json::Value = serde_json::from_slice(&json_bytes).expect("badge JSON");
+    let (status, png_bytes) =
+        get_bytes(&server.addr, &award_href.replace("badge.json", "badge.png"));
+    assert_eq!(status, 200);
+    let reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
+        .read_info()
+        .expect("a PNG");
+    let baked = reader
+        .info()
+        .utf8_text
+        .iter()
+        .find(|t| t.keyword == "openbadgecredential")
+        .expect("the iTXt chunk")
+        .get_text()
+        .expect("text");
+    assert_eq!(
+        baked.as_bytes(),
+        &json_bytes[..],
+        "the PNG holds the badge byte for byte"
+    );
+    let award_page = format!("{base}{}", award_href.trim_end_matches("/badge.json"));
+    visit(&c, &axe, &award_page, "3-award-valid").await;
+    assert!(text_of(&c, "#verdict").await.contains("valid"));
+
+    // 4. A principal's transfer report, and its printout.
+    visit(&c, &axe, &format!("{base}/transfer"), "4-transfer").await;
+    paste(&c, "badges", &String::from_utf8_lossy(&json_bytes)).await;
+    fill(&c, "email", TEACHER).await;
+    click(&c, "form button[type=submit]").await;
+    let report = text_with(&c, "main", "recognized").await;
+    assert!(
+        report.contains("Wait Time After Discussion Questions"),
+        "{report}"
+    );
+    accessible(&c, &axe, "transfer-report").await;
+    screenshot(&c, "journey-4-transfer-report").await;
+    let pdf = c.print(Default::default()).await.expect("print");
+    let text = String::from_utf8_lossy(&pdf);
+    let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
+    assert!((1..=2).contains(&pages), "the printout is {pages} pages");
+
+    // 5. The coordinator revokes, with a reason; the award and verify pages say so.
+    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
+    c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
+    fill(&c, "email", COORDINATOR).await;
+    click(&c, "button[value=send]").await;
+    text_with(&c, ".notice", "sign-in code").await;
+    sign_in_from(
+        &c,
+        &axe,
+        &nth_link(&mail_log, COORDINATOR, 1),
+        "coordinator-again",
+    )
+    .await;
+    c.goto(&format!("{base}/coordinator"))
+        .await
+        .expect("coordinator");
+    fill(&c, "revoke-award", &award_page).await;
+    fill(
+        &c,
+        "revoke-reason",
+        "The recorded lesson was not the teacher's own class.",
+    )
+    .await;
+    click(&c, "#revoke").await;
+    let verdict = text_with(&c, "#verdict", "revoked").await;
+    assert!(verdict.contains("revoked"), "{verdict}");
+    let page = body_text(&c).await;
+    assert!(
+        page.contains("not the teacher's own class"),
+        "the reason is shown: {page}"
+    );
+    accessible(&c, &axe, "award-revoked").await;
+    screenshot(&c, "journey-5-award-revoked").await;
+    visit(&c, &axe, &format!("{base}/verify"), "5-verify").await;
+    paste(&c, "badge", &String::from_utf8_lossy(&json_bytes)).await;
+    click(&c, "form button[type=submit]").await;
+    let card = text_with(&c, ".result-card", "revoked").await;
+    assert!(
+        card.contains("revoked") && card.contains("not the teacher's own class"),
+        "{card}"
+    );
+    accessible(&c, &axe, "verify-revoked").await;
+    screenshot(&c, "journey-5-verify-revoked").await;
+
+    // 6. One altered character: not valid, in words.
+    let name = badge["credentialSubject"]["achievement"]["name"]
+        .as_str()
+        .expect("name")
+        .to_owned();
+    let altered =
+        String::from_utf8_lossy(&json_bytes).replacen(&name, &name.replacen("Wait", "Wail", 1), 1);
+    assert_ne!(altered.as_bytes(), &json_bytes[..]);
+    c.goto(&format!("{base}/verify")).await.expect("verify");
+    paste(&c, "badge", &altered).await;
+    click(&c, "form button[type=submit]").await;
+    let card = text_with(&c, ".result-card", "not valid").await;
+    assert!(
+        card.contains("not valid") && card.contains("Signature: failed"),
+        "{card}"
+    );
+    accessible(&c, &axe, "verify-altered").await;
+    screenshot(&c, "journey-6-verify-altered").await;
+
+    c.close().await.expect("close");
+    server.stop();
+}
