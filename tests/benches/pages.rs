@@ -121,14 +121,20 @@ fn main() {
         .into_iter()
         .map(|p| p.id)
         .collect();
-    println!("published {DEFINITIONS} definitions in {:.1} s", t.elapsed().as_secs_f64());
+    println!(
+        "published {DEFINITIONS} definitions in {:.1} s",
+        t.elapsed().as_secs_f64()
+    );
 
     // People and one reviewed submission, so the signed-in pages have content.
     let code = node.new_setup_code().expect("code").expect("needs setup");
     let (coordinator, _) = node
         .complete_setup(&code, "Maya Lindqvist", "maya.lindqvist@kmsd.edu")
         .expect("setup");
-    let coord = node.session_actor(&coordinator).expect("actor").expect("open");
+    let coord = node
+        .session_actor(&coordinator)
+        .expect("actor")
+        .expect("open");
     for (name, email, role) in [
         ("Ana Ruiz", "ana.ruiz@kmsd.edu", PersonRole::Teacher),
         ("Tomas Greer", "tomas.greer@kmsd.edu", PersonRole::Reviewer),
@@ -152,9 +158,7 @@ fn main() {
     ];
     let ta = node.session_actor(&teacher).expect("actor").expect("open");
     let credential = &ids[0];
-    let draft = node
-        .start_submission(&ta, credential, None)
-        .expect("draft");
+    let draft = node.start_submission(&ta, credential, None).expect("draft");
     node.add_evidence(
         &ta,
         &draft.id,
@@ -193,22 +197,58 @@ fn main() {
     let pages: Vec<(&str, String, Option<&str>)> = vec![
         ("sign-in form (baseline)", "/sign-in".into(), None),
         ("home", "/".into(), None),
-        ("catalog search \"wait time\"", "/credentials?q=wait+time".into(), None),
+        (
+            "catalog search \"wait time\"",
+            "/credentials?q=wait+time".into(),
+            None,
+        ),
         ("catalog, everything", "/credentials".into(), None),
-        ("catalog, federation scope", "/credentials?q=number&scope=federation".into(), None),
-        ("credential page", format!("/credentials/{credential}"), Some(&teacher)),
-        ("award page (verifies the badge)", format!("/awards/{award}"), None),
-        ("baked PNG download", format!("/awards/{award}/badge.png"), None),
+        (
+            "catalog, federation scope",
+            "/credentials?q=number&scope=federation".into(),
+            None,
+        ),
+        (
+            "credential page",
+            format!("/credentials/{credential}"),
+            Some(&teacher),
+        ),
+        (
+            "award page (verifies the badge)",
+            format!("/awards/{award}"),
+            None,
+        ),
+        (
+            "baked PNG download",
+            format!("/awards/{award}/badge.png"),
+            None,
+        ),
         ("QR code", format!("/awards/{award}/qr.svg"), None),
         ("issuer directory", "/issuers".into(), None),
         ("verify form", "/verify".into(), None),
         ("transfer form", "/transfer".into(), None),
         ("my credentials", "/mine".into(), Some(&teacher)),
-        ("my submission", format!("/mine/submissions/{}", draft.id), Some(&teacher)),
+        (
+            "my submission",
+            format!("/mine/submissions/{}", draft.id),
+            Some(&teacher),
+        ),
         ("my reviews", "/reviews".into(), Some(&reviewers[1])),
-        ("review screen", format!("/reviews/{review_id}"), Some(&reviewers[1])),
-        ("coordinator dashboard", "/coordinator".into(), Some(&coordinator)),
-        ("catalog editor", "/coordinator/credentials/new".into(), Some(&coordinator)),
+        (
+            "review screen",
+            format!("/reviews/{review_id}"),
+            Some(&reviewers[1]),
+        ),
+        (
+            "coordinator dashboard",
+            "/coordinator".into(),
+            Some(&coordinator),
+        ),
+        (
+            "catalog editor",
+            "/coordinator/credentials/new".into(),
+            Some(&coordinator),
+        ),
     ];
     runtime.block_on(async {
         let mut baseline = Duration::ZERO;

@@ -4,58 +4,9 @@
 
 mod common;
 
-use common::{json, Server, TOKEN};
-use std::net::{TcpListener, TcpStream};
-use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use common::{aiosmtpd_available, free_port, json, start_smtp, Server, TOKEN};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
-
-/// A free loopback port (bound, then released).
-fn free_port() -> u16 {
-    let l = TcpListener::bind("127.0.0.1:0").expect("bind");
-    l.local_addr().expect("addr").port()
-}
-
-fn aiosmtpd_available() -> bool {
-    Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success())
-}
-
-struct SmtpServer(Child);
-
-impl Drop for SmtpServer {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_smtp(port: u16, log: &Path) -> SmtpServer {
-    let out = std::fs::File::create(log).expect("log file");
-    let child = Command::new("python3")
-        .args([
-            "-u",
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-c",
-            "aiosmtpd.handlers.Debugging",
-            "-l",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(out)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn aiosmtpd");
-    let server = SmtpServer(child);
-    eventually("the SMTP server accepts connections", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    server
-}
 
 /// Polls `ok` until it holds, failing after a minute.
 fn eventually(what: &str, mut ok: impl FnMut() -> bool) {

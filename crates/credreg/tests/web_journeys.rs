@@ -17,12 +17,11 @@ mod common;
 #[path = "../../../tests/browser/webdriver.rs"]
 mod webdriver;
 
-use common::{Server, TOKEN};
+use common::{start_smtp, Server, TOKEN};
 use fantoccini::{Client, Locator};
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 use webdriver::*;
 
@@ -34,21 +33,8 @@ const REVIEWERS: [(&str, &str); 3] = [
     ("Lena Park", "lena.park@kmsd.edu"),
 ];
 
-struct Smtp(Child);
-
-impl Drop for Smtp {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 fn aiosmtpd() -> bool {
-    let ok = Command::new("python3")
-        .args(["-c", "import aiosmtpd"])
-        .stderr(Stdio::null())
-        .status()
-        .is_ok_and(|s| s.success());
+    let ok = common::aiosmtpd_available();
     if !ok {
         assert!(
             std::env::var_os("CREDREG_REQUIRE_SMTP").is_none(),
@@ -57,38 +43,6 @@ fn aiosmtpd() -> bool {
         println!("SKIP: the web journeys need Python's aiosmtpd (pip install aiosmtpd)");
     }
     ok
-}
-
-fn start_smtp(port: u16, log: &Path) -> Smtp {
-    let out = std::fs::File::create(log).expect("log file");
-    let child = Command::new("python3")
-        .args([
-            "-u",
-            "-m",
-            "aiosmtpd",
-            "-n",
-            "-c",
-            "aiosmtpd.handlers.Debugging",
-            "-l",
-        ])
-        .arg(format!("127.0.0.1:{port}"))
-        .stdout(out)
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("spawn aiosmtpd");
-    let smtp = Smtp(child);
-    wait_until("the SMTP server accepts connections", || {
-        TcpStream::connect(("127.0.0.1", port)).is_ok()
-    });
-    smtp
-}
-
-fn wait_until(what: &str, mut ok: impl FnMut() -> bool) {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while !ok() {
-        assert!(Instant::now() < deadline, "timed out waiting: {what}");
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 /// The sign-in links mailed to `to`, oldest first, as the mail server received them
@@ -166,6 +120,25 @@ async fn visit(c: &Client, axe: &str, url: &str, shot: &str) {
 
 async fn fill(c: &Client, id: &str, text: &str) {
     paste(c, id, text).await;
+}
+
+async fn fill_all(c: &Client, fields: &[(&str, &str)]) {
+    for (id, text) in fields {
+        paste(c, id, text).await;
+    }
+}
+
+/// Signs out, asks the sign-in page for a fresh code for `email`, and follows the link that
+/// arrives (the `n`th mailed to that address).
+async fn sign_in_by_email(c: &Client, axe: &str, base: &str, log: &Path, email: &str, who: &str) {
+    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
+    let before = mailed_links(log, email).len();
+    c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
+    fill(c, "email", email).await;
+    click(c, "button[value=send]").await;
+    text_with(c, ".notice", "sign-in code").await;
+    let fresh = nth_link(log, email, before + 1);
+    sign_in_from(c, axe, &fresh, who).await;
 }
 
 /// Signs in from a mailed link: the code is filled in, the person presses the button.
@@ -374,37 +347,24 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         "1-editor",
     )
     .await;
-    fill(&c, "name", "Wait Time After Discussion Questions").await;
-    fill(&c, "description", "The teacher pauses three to five seconds after a discussion question, so more students answer and answers are longer.").await;
-    fill(
+    fill_all(
         &c,
-        "narrative",
-        "Plan five discussion questions, record a lesson, and reflect on what changed.",
+        &[
+            ("name", "Wait Time After Discussion Questions"),
+            ("description", "The teacher pauses three to five seconds after a discussion question, so more students answer and answers are longer."),
+            ("narrative", "Plan five discussion questions, record a lesson, and reflect on what changed."),
+            ("r0-description", "A recorded lesson segment of at least ten minutes"),
+            ("c0-name", "Planned questions"),
+            ("c0-levels", "Not yet; Developing; Proficient; Exemplary"),
+            ("c0-pass", "3"),
+            ("c1-name", "Wait time observed"),
+            ("c1-levels", "Not yet; Developing; Proficient; Exemplary"),
+            // Level 5 of 4: the editor must name this row.
+            ("c1-pass", "5"),
+            ("value-amount", "200"),
+        ],
     )
     .await;
-    fill(
-        &c,
-        "r0-description",
-        "A recorded lesson segment of at least ten minutes",
-    )
-    .await;
-    fill(&c, "c0-name", "Planned questions").await;
-    fill(
-        &c,
-        "c0-levels",
-        "Not yet; Developing; Proficient; Exemplary",
-    )
-    .await;
-    fill(&c, "c0-pass", "3").await;
-    fill(&c, "c1-name", "Wait time observed").await;
-    fill(
-        &c,
-        "c1-levels",
-        "Not yet; Developing; Proficient; Exemplary",
-    )
-    .await;
-    fill(&c, "c1-pass", "5").await;
-    fill(&c, "value-amount", "200").await;
     click(&c, "#publish").await;
     let summary = text_with(&c, ".error-summary", "Criterion").await;
     assert!(
@@ -524,15 +484,8 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     // The tiebreak goes to the reviewer who has not scored yet.
     let mut tiebreak = None;
     for (i, (_, email)) in REVIEWERS.iter().enumerate() {
-        c.goto(&format!("{base}/sign-out")).await.expect("sign out");
         // Their first link is spent (or was never used): ask for a new one by e-mail.
-        let before = mailed_links(&mail_log, email).len();
-        c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
-        fill(&c, "email", email).await;
-        click(&c, "button[value=send]").await;
-        text_with(&c, ".notice", "sign-in code").await;
-        let fresh = nth_link(&mail_log, email, before + 1);
-        sign_in_from(&c, &axe, &fresh, &format!("tiebreak-{i}")).await;
+        sign_in_by_email(&c, &axe, &base, &mail_log, email, &format!("tiebreak-{i}")).await;
         if let Some(review) = open_review(&c, &base).await {
             c.goto(&review).await.expect("review");
             assert!(body_text(&c).await.contains("break a tie"));
@@ -548,12 +501,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     assert!(tiebreak.is_some(), "a tiebreak review was assigned");
 
     // The teacher's badge: downloads as JSON and as a PNG with the same JSON baked in.
-    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
-    c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
-    fill(&c, "email", TEACHER).await;
-    click(&c, "button[value=send]").await;
-    text_with(&c, ".notice", "sign-in code").await;
-    sign_in_from(&c, &axe, &nth_link(&mail_log, TEACHER, 2), "teacher-again").await;
+    sign_in_by_email(&c, &axe, &base, &mail_log, TEACHER, "teacher-again").await;
     accessible(&c, &axe, "mine-awarded").await;
     screenshot(&c, "journey-3-my-badges").await;
     let award_href = c
@@ -608,18 +556,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     assert!((1..=2).contains(&pages), "the printout is {pages} pages");
 
     // 5. The coordinator revokes, with a reason; the award and verify pages say so.
-    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
-    c.goto(&format!("{base}/sign-in")).await.expect("sign-in");
-    fill(&c, "email", COORDINATOR).await;
-    click(&c, "button[value=send]").await;
-    text_with(&c, ".notice", "sign-in code").await;
-    sign_in_from(
-        &c,
-        &axe,
-        &nth_link(&mail_log, COORDINATOR, 1),
-        "coordinator-again",
-    )
-    .await;
+    sign_in_by_email(&c, &axe, &base, &mail_log, COORDINATOR, "coordinator-again").await;
     c.goto(&format!("{base}/coordinator"))
         .await
         .expect("coordinator");

@@ -186,3 +186,59 @@ pub fn data_dir_with_contexts() -> Option<(tempfile::TempDir, PathBuf)> {
 pub fn json(body: &str) -> serde_json::Value {
     serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"))
 }
+
+/// A free loopback port (bound, then released).
+pub fn free_port() -> u16 {
+    let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
+    l.local_addr().expect("addr").port()
+}
+
+/// Whether Python's aiosmtpd (the real SMTP server the mail tests use) is installed.
+pub fn aiosmtpd_available() -> bool {
+    Command::new("python3")
+        .args(["-c", "import aiosmtpd"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success())
+}
+
+/// An aiosmtpd process; killed when dropped.
+pub struct SmtpServer(Child);
+
+impl Drop for SmtpServer {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+/// Starts aiosmtpd on `port`, every received message printed to `log`, and waits until it
+/// accepts connections.
+pub fn start_smtp(port: u16, log: &Path) -> SmtpServer {
+    let out = std::fs::File::create(log).expect("log file");
+    let child = Command::new("python3")
+        .args([
+            "-u",
+            "-m",
+            "aiosmtpd",
+            "-n",
+            "-c",
+            "aiosmtpd.handlers.Debugging",
+            "-l",
+        ])
+        .arg(format!("127.0.0.1:{port}"))
+        .stdout(out)
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("spawn aiosmtpd");
+    let server = SmtpServer(child);
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while TcpStream::connect(("127.0.0.1", port)).is_err() {
+        assert!(
+            Instant::now() < deadline,
+            "the SMTP server never accepted connections"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    server
+}
