@@ -213,3 +213,34 @@ pub async fn text_where(c: &Client, css: &str, ok: impl Fn(&str) -> bool) -> Str
 pub async fn text_with(c: &Client, css: &str, needle: &str) -> String {
     text_where(c, css, |t| t.contains(needle)).await
 }
+
+/// GET over loopback: the status and the body's bytes (downloads, images).
+pub fn http_get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
+    use std::io::{Read, Write};
+    let mut s = TcpStream::connect(addr).expect("connect");
+    write!(
+        s,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .expect("write");
+    let mut raw = Vec::new();
+    s.read_to_end(&mut raw).expect("read");
+    let split = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("headers")
+        + 4;
+    let head = String::from_utf8_lossy(&raw[..split]).to_string();
+    let status = head
+        .split_whitespace()
+        .nth(1)
+        .and_then(|c| c.parse().ok())
+        .unwrap_or(0);
+    assert!(
+        !head
+            .to_ascii_lowercase()
+            .contains("transfer-encoding: chunked"),
+        "{head}"
+    );
+    (status, raw[split..].to_vec())
+}

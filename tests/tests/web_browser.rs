@@ -126,7 +126,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     click(&c, "form button").await;
     assert!(text_of(&c, ".error-summary")
         .await
-        .contains("Paste the badge"));
+        .contains("Paste a badge"));
     accessible(&c, &axe, "the verify page with an error").await;
     let mut altered: Value = valid.clone();
     altered["name"] = json!("Wait Time After Discussion Questions!");
@@ -140,6 +140,59 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     accessible(&c, &axe, "the verify page with a result").await;
     fits_narrow(&c, "the verify page").await;
     screenshot(&c, "verify-altered").await;
+
+    // Files: JSON, a baked PNG (as the award page offers it) and a baked SVG each get a card;
+    // a cut-off PNG and an SVG without a badge are named in the error summary.
+    let files = tempfile::tempdir().expect("files");
+    let addr = base.trim_start_matches("http://");
+    let (status, png) = http_get_bytes(addr, &format!("/awards/{valid_id}/badge.png"));
+    assert_eq!(status, 200);
+    let svg = format!(
+        "<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"https://purl.imsglobal.org/ob/v3p0\" width=\"10\" height=\"10\"><openbadges:credential><![CDATA[{valid}]]></openbadges:credential><circle r=\"4\"/></svg>"
+    );
+    let chosen = [
+        ("ana-ruiz.json", valid.to_string().into_bytes()),
+        ("ana-ruiz.png", png.clone()),
+        ("ana-ruiz.svg", svg.into_bytes()),
+        ("cut-off.png", png[..png.len() / 2].to_vec()),
+        (
+            "plain.svg",
+            b"<svg xmlns=\"http://www.w3.org/2000/svg\"><circle r=\"4\"/></svg>".to_vec(),
+        ),
+    ];
+    let paths: Vec<String> = chosen
+        .iter()
+        .map(|(name, bytes)| {
+            let p = files.path().join(name);
+            std::fs::write(&p, bytes).expect("write");
+            p.display().to_string()
+        })
+        .collect();
+    c.goto(&format!("{base}/verify")).await.expect("verify");
+    c.find(Locator::Id("files"))
+        .await
+        .expect("file input")
+        .send_keys(&paths.join("\n"))
+        .await
+        .expect("choose files");
+    click(&c, "form button").await;
+    let summary = text_with(&c, ".error-summary", "cut-off.png").await;
+    assert!(
+        summary.contains("cut-off.png: The image is damaged")
+            && summary.contains("plain.svg: The image has no badge"),
+        "{summary}"
+    );
+    let cards = c
+        .find_all(Locator::Css(".result-card"))
+        .await
+        .expect("cards");
+    assert_eq!(cards.len(), 3, "one card per badge file");
+    for card in cards {
+        let text = card.text().await.expect("text");
+        assert!(text.contains(": valid"), "{text}");
+    }
+    accessible(&c, &axe, "the verify page with files").await;
+    screenshot(&c, "verify-files").await;
 
     // A hiring principal values the badges; a bad address is an error summary naming the field.
     c.goto(&format!("{base}/transfer")).await.expect("transfer");

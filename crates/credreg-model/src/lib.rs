@@ -17,6 +17,7 @@
 #![deny(missing_docs)]
 
 pub mod award;
+pub mod baked;
 pub mod definition;
 pub mod identity;
 pub mod quality;

@@ -1,14 +1,23 @@
 //! Pages about badges: the public award page, the verify page, the transfer report page.
 
-use crate::forms::{checked, csrf_cookie, fresh_csrf, with_csrf_cookie};
+use crate::forms::{
+    csrf_cookie, csrf_matches, expired, fresh_csrf, page_token, with_csrf_cookie, Problems,
+};
+use crate::intake;
 use crate::shell::{blocking, html, message, site, Site};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::{CheckStatus, CredentialReport, Node, Verdict};
-use serde::Deserialize;
+use serde_json::Value;
 use std::sync::Arc;
+
+/// What the transfer form held, to show again.
+struct TransferFields {
+    badges: String,
+    email: String,
+}
 
 /// One badge's verification, in words.
 pub(crate) struct ReportView {
@@ -24,7 +33,7 @@ pub(crate) struct ReportView {
 pub(crate) struct VerifyPage {
     site: Site,
     csrf: String,
-    error: String,
+    errors: Problems,
     pasted: String,
     reports: Vec<ReportView>,
 }
@@ -47,8 +56,7 @@ pub(crate) struct AwardPage {
 pub(crate) struct TransferPage {
     site: Site,
     csrf: String,
-    error: String,
-    error_field: String,
+    errors: Problems,
     pasted: String,
     email: String,
     has_report: bool,
@@ -305,65 +313,89 @@ pub(crate) async fn verify_form(State(node): State<Arc<Node>>, headers: HeaderMa
     let page = VerifyPage {
         site: site(&node),
         csrf: token.clone(),
-        error: String::new(),
+        errors: Problems::default(),
         pasted: String::new(),
         reports: Vec::new(),
     };
     with_csrf_cookie(html(StatusCode::OK, page), &token)
 }
 
-#[derive(Deserialize)]
-pub(crate) struct VerifyForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    badge: String,
-}
-
+/// Checks every badge pasted or chosen: one card per badge; files without a badge this node
+/// can check are listed in the error summary, the others are still checked.
 pub(crate) async fn verify_submit(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<VerifyForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the verify page again and resubmit.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
+    let again = "Open the verify page again and resubmit.";
+    let Ok(form) = form else {
+        return expired(&node, again);
     };
-    let token = form.csrf.clone();
-    let pasted = form.badge.clone();
-    let n = node.clone();
-    let outcome = blocking(move || {
-        if pasted.trim().is_empty() {
-            return Err("Paste the badge's JSON".to_owned());
+    let intake = match intake::read(form, "badge").await {
+        Ok(i) => i,
+        Err(why) => {
+            let mut errors = Problems::default();
+            errors.add("files", why);
+            return verify_page(&node, &headers, errors, String::new(), Vec::new());
         }
-        let doc: serde_json::Value =
-            serde_json::from_str(&pasted).map_err(|e| format!("The badge is not JSON: {e}"))?;
-        let report = n
-            .verify(&doc)
-            .map_err(|e| format!("Nothing to check: {e}"))?;
-        Ok(report
-            .credentials
-            .iter()
-            .map(report_view)
-            .collect::<Vec<_>>())
+    };
+    if !csrf_matches(&headers, intake.field("csrf")) {
+        return expired(&node, again);
+    }
+    let mut errors = Problems::default();
+    for why in &intake.refused {
+        errors.add(
+            if why.starts_with("The pasted") {
+                "badge"
+            } else {
+                "files"
+            },
+            why.clone(),
+        );
+    }
+    if intake.docs.is_empty() && errors.is_empty() {
+        errors.add("badge", "Paste a badge's JSON, or choose its file");
+    }
+    let pasted = intake.field("badge").to_owned();
+    let n = node.clone();
+    let docs = intake.docs;
+    let (reports, more) = blocking(move || {
+        let mut reports = Vec::new();
+        let mut more = Vec::new();
+        for (from, doc) in &docs {
+            match n.verify(doc) {
+                Ok(report) => reports.extend(report.credentials.iter().map(report_view)),
+                Err(e) => more.push(format!("{from}: nothing to check: {e}")),
+            }
+        }
+        (reports, more)
     })
     .await
-    .unwrap_or_else(|| Err("The badge could not be checked".to_owned()));
-    let (status, error, reports) = match outcome {
-        Ok(r) => (StatusCode::OK, String::new(), r),
-        Err(e) => (StatusCode::UNPROCESSABLE_ENTITY, e, Vec::new()),
+    .unwrap_or_default();
+    for why in more {
+        errors.add("files", why);
+    }
+    verify_page(&node, &headers, errors, pasted, reports)
+}
+
+fn verify_page(
+    node: &Node,
+    headers: &HeaderMap,
+    errors: Problems,
+    pasted: String,
+    reports: Vec<ReportView>,
+) -> Response {
+    let token = page_token(headers);
+    let status = if reports.is_empty() && !errors.is_empty() {
+        StatusCode::UNPROCESSABLE_ENTITY
+    } else {
+        StatusCode::OK
     };
     let page = VerifyPage {
-        site: site(&node),
+        site: site(node),
         csrf: token.clone(),
-        error,
-        pasted: form.badge,
+        errors,
+        pasted,
         reports,
     };
     with_csrf_cookie(html(status, page), &token)
@@ -373,8 +405,7 @@ pub(crate) fn transfer_page(node: &Node, csrf: String) -> TransferPage {
     TransferPage {
         site: site(node),
         csrf,
-        error: String::new(),
-        error_field: String::new(),
+        errors: Problems::default(),
         pasted: String::new(),
         email: String::new(),
         has_report: false,
@@ -394,51 +425,66 @@ pub(crate) async fn transfer_form(State(node): State<Arc<Node>>, headers: Header
     )
 }
 
-#[derive(Deserialize)]
-pub(crate) struct TransferForm {
-    #[serde(default)]
-    csrf: String,
-    #[serde(default)]
-    badges: String,
-    #[serde(default)]
-    email: String,
-}
-
+/// Values every badge pasted or chosen under this district's rules.
 pub(crate) async fn transfer_submit(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<TransferForm>, axum::extract::rejection::FormRejection>,
+    form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the transfer page again and resubmit.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
+    let again = "Open the transfer page again and resubmit.";
+    let Ok(form) = form else {
+        return expired(&node, again);
     };
-    let token = form.csrf.clone();
-    let n = node.clone();
-    let (badges_text, email) = (form.badges.clone(), form.email.trim().to_owned());
-    let outcome = blocking(move || {
-        if badges_text.trim().is_empty() {
-            return Err(("badges", "Paste the teacher's badges".to_owned()));
+    let intake = match intake::read(form, "badges").await {
+        Ok(i) => i,
+        Err(why) => {
+            let token = page_token(&headers);
+            let mut page = transfer_page(&node, token.clone());
+            page.errors.add("files", why);
+            return with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, page), &token);
         }
-        let mut doc: serde_json::Value = serde_json::from_str(&badges_text)
-            .map_err(|e| ("badges", format!("The badges are not JSON: {e}")))?;
-        if !email.is_empty() {
-            if !credreg_model::looks_like_email(&email) {
-                return Err((
-                    "email",
-                    "Enter an e-mail address like name@district.org".to_owned(),
-                ));
-            }
-            if !doc.is_object() || doc.get("credentials").is_none() {
-                doc = serde_json::json!({"credentials": [doc]});
-            }
-            doc["email"] = serde_json::Value::String(email.clone());
+    };
+    if !csrf_matches(&headers, intake.field("csrf")) {
+        return expired(&node, again);
+    }
+    let token = intake.field("csrf").to_owned();
+    let email = intake.field("email").trim().to_owned();
+    let mut errors = Problems::default();
+    for why in &intake.refused {
+        errors.add(
+            if why.starts_with("The pasted") {
+                "badges"
+            } else {
+                "files"
+            },
+            why.clone(),
+        );
+    }
+    let n = node.clone();
+    let docs: Vec<Value> = intake.docs.iter().map(|(_, d)| d.clone()).collect();
+    let email2 = email.clone();
+    let outcome = blocking(move || {
+        if docs.is_empty() {
+            return Err((
+                "badges",
+                "Paste the teacher's badges, or choose their files".to_owned(),
+            ));
+        }
+        if !email2.is_empty() && !credreg_model::looks_like_email(&email2) {
+            return Err((
+                "email",
+                "Enter an e-mail address like name@district.org".to_owned(),
+            ));
+        }
+        let mut all = Vec::new();
+        for doc in &docs {
+            let found = credreg_node::verify::credentials_of(doc)
+                .map_err(|e| ("badges", format!("Nothing to value: {e}")))?;
+            all.extend(found.into_iter().cloned());
+        }
+        let mut doc = serde_json::json!({ "credentials": all });
+        if !email2.is_empty() {
+            doc["email"] = Value::String(email2);
         }
         let input = credreg_node::value::transfer::transfer_input(&doc)
             .map_err(|e| ("badges", format!("Nothing to value: {e}")))?;
@@ -447,6 +493,10 @@ pub(crate) async fn transfer_submit(
     })
     .await
     .unwrap_or_else(|| Err(("badges", "The report could not be made".to_owned())));
+    let form = TransferFields {
+        badges: intake.field("badges").to_owned(),
+        email,
+    };
     let mut page = transfer_page(&node, token.clone());
     page.pasted = form.badges;
     page.email = form.email;
@@ -497,10 +547,12 @@ pub(crate) async fn transfer_submit(
             StatusCode::OK
         }
         Err((field, e)) => {
-            page.error = e;
-            page.error_field = field.to_owned();
+            page.errors.add(field, e);
             StatusCode::UNPROCESSABLE_ENTITY
         }
     };
+    for (field, message) in errors.items() {
+        page.errors.add(field, message.clone());
+    }
     with_csrf_cookie(html(status, page), &token)
 }

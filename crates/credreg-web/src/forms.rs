@@ -43,6 +43,16 @@ pub(crate) fn fresh_csrf() -> String {
     hex::encode(b)
 }
 
+/// Whether a form's CSRF field matches the cookie (for multipart forms, read before this).
+pub(crate) fn csrf_matches(headers: &HeaderMap, token: &str) -> bool {
+    !token.is_empty() && csrf_cookie(headers).as_deref() == Some(token)
+}
+
+/// The page for a form whose CSRF token did not match.
+pub(crate) fn expired(node: &Node, again: &str) -> Response {
+    message(node, StatusCode::FORBIDDEN, "The form expired", again)
+}
+
 /// A submitted form, checked: it decodes, and its CSRF field matches the cookie. Otherwise, the
 /// page to answer with (`again` says which page to open again).
 pub(crate) fn checked<T>(

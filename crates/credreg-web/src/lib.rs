@@ -15,6 +15,7 @@ mod catalog;
 mod coordinator;
 mod editor;
 mod forms;
+mod intake;
 mod people;
 mod reviewer;
 mod setup;
@@ -65,11 +66,15 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         .route("/awards/{id}/qr.svg", get(badges::award_qr))
         .route(
             "/verify",
-            get(badges::verify_form).post(badges::verify_submit),
+            get(badges::verify_form)
+                .post(badges::verify_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(intake::FORM_LIMIT)),
         )
         .route(
             "/transfer",
-            get(badges::transfer_form).post(badges::transfer_submit),
+            get(badges::transfer_form)
+                .post(badges::transfer_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(intake::FORM_LIMIT)),
         )
         .route("/issuers", get(catalog::issuers))
         .route(
@@ -104,5 +109,6 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         )
         .route("/assets/site.css", get(shell::stylesheet))
         .route("/assets/upload.js", get(shell::upload_script))
+        .route("/assets/drop.js", get(shell::drop_script))
         .with_state(Web { node, evidence })
 }

@@ -111,6 +111,13 @@ pub(crate) async fn upload_script() -> Response {
     )
 }
 
+pub(crate) async fn drop_script() -> Response {
+    asset(
+        include_str!("../assets/drop.js"),
+        "text/javascript; charset=utf-8",
+    )
+}
+
 fn asset(body: &'static str, content_type: &'static str) -> Response {
     let mut res = body.into_response();
     let h = res.headers_mut();

@@ -19,8 +19,6 @@ mod webdriver;
 
 use common::{start_smtp, Server, TOKEN};
 use fantoccini::{Client, Locator};
-use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::time::{Duration, Instant};
 use webdriver::*;
@@ -80,36 +78,6 @@ fn nth_link(log: &Path, to: &str, n: usize) -> String {
         std::thread::sleep(Duration::from_millis(50));
     };
     links[n - 1].clone()
-}
-
-/// GET over loopback, the body as bytes.
-fn get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
-    let mut s = TcpStream::connect(addr).expect("connect");
-    write!(
-        s,
-        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
-    )
-    .expect("write");
-    let mut raw = Vec::new();
-    s.read_to_end(&mut raw).expect("read");
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("headers")
-        + 4;
-    let head = String::from_utf8_lossy(&raw[..split]).to_string();
-    let status = head
-        .split_whitespace()
-        .nth(1)
-        .and_then(|c| c.parse().ok())
-        .unwrap_or(0);
-    assert!(
-        !head
-            .to_ascii_lowercase()
-            .contains("transfer-encoding: chunked"),
-        "{head}"
-    );
-    (status, raw[split..].to_vec())
 }
 
 async fn visit(c: &Client, axe: &str, url: &str, shot: &str) {
@@ -512,11 +480,11 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         .await
         .expect("href")
         .expect("href");
-    let (status, json_bytes) = get_bytes(&server.addr, &award_href);
+    let (status, json_bytes) = http_get_bytes(&server.addr, &award_href);
     assert_eq!(status, 200);
     let badge: serde_json::Value = serde_json::from_slice(&json_bytes).expect("badge JSON");
     let (status, png_bytes) =
-        get_bytes(&server.addr, &award_href.replace("badge.json", "badge.png"));
+        http_get_bytes(&server.addr, &award_href.replace("badge.json", "badge.png"));
     assert_eq!(status, 200);
     let reader = png::Decoder::new(std::io::Cursor::new(png_bytes))
         .read_info()
