@@ -244,3 +244,29 @@ pub fn http_get_bytes(addr: &str, path: &str) -> (u16, Vec<u8>) {
     );
     (status, raw[split..].to_vec())
 }
+
+/// Presses one key on whatever has the focus (WebDriver actions: unlike typing into an
+/// element, this is what a keyboard does, file inputs included).
+pub async fn press(c: &Client, key: char) {
+    use fantoccini::actions::{InputSource, KeyAction, KeyActions};
+    let keys = KeyActions::new("keyboard".into())
+        .then(KeyAction::Down { value: key })
+        .then(KeyAction::Up { value: key });
+    c.perform_actions(keys).await.expect("key press");
+}
+
+/// The id of the element with the focus ("" when it has none).
+pub async fn focused_id(c: &Client) -> String {
+    c.active_element()
+        .await
+        .expect("active element")
+        .attr("id")
+        .await
+        .expect("id")
+        .unwrap_or_default()
+}
+
+pub const TAB: char = '\u{e004}';
+pub const DOWN: char = '\u{e015}';
+pub const ENTER: char = '\u{e007}';
+pub const SPACE: char = '\u{e00d}';

@@ -135,6 +135,7 @@ fn the_first_coordinators_sign_in_code_is_printed_without_a_mail_server() {
     let server = Server {
         child,
         addr,
+        did: String::new(),
         output,
     };
     let code = code.expect("the sign-in code was printed");

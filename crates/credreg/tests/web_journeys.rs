@@ -80,6 +80,51 @@ fn nth_link(log: &Path, to: &str, n: usize) -> String {
     links[n - 1].clone()
 }
 
+/// Polls the neighbour's verify endpoint until the badge is valid, trusted and found in its
+/// replica of the issuer's log (a minute at most).
+fn wait_until_replicated(node: &Server, ask: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (status, body) = node.request("POST", "/api/v1/verify", None, ask);
+        let r = common::json(&body);
+        let c = &r["credentials"][0];
+        let logged = c["checks"].as_array().is_some_and(|checks| {
+            checks
+                .iter()
+                .any(|k| k["check"] == "logged" && k["status"] == "pass")
+        });
+        if status == 200 && c["verdict"] == "valid" && c["trusted"] == true && logged {
+            return;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the neighbour never replicated the badge: {body}"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// From the top of the page, Tab alone reaches the fields with `ids` in this order.
+async fn keyboard_order(c: &Client, ids: &[&str]) {
+    c.execute(
+        "document.activeElement && document.activeElement.blur(); window.scrollTo(0,0);",
+        vec![],
+    )
+    .await
+    .expect("blur");
+    let mut next = 0;
+    for _ in 0..60 {
+        if next == ids.len() {
+            return;
+        }
+        press(c, TAB).await;
+        if focused_id(c).await == ids[next] {
+            next += 1;
+        }
+    }
+    panic!("Tab did not reach {:?} in order", &ids[next..]);
+}
+
 async fn visit(c: &Client, axe: &str, url: &str, shot: &str) {
     c.goto(url).await.expect("goto");
     accessible(c, axe, shot).await;
@@ -130,86 +175,39 @@ async fn body_text(c: &Client) -> String {
 }
 
 /// Scores the open review page by keyboard alone: Tab into each criterion's radio group,
-/// arrow keys to the level, Tab to the comment, type it, and Enter on the button.
+/// Space and arrow keys to the level, Tab to the comment, type it, and Enter on the button.
 async fn score_by_keyboard(c: &Client, level: usize, criteria: usize) {
-    const TAB: &str = "\u{e004}";
-    const DOWN: &str = "\u{e015}";
-    const ENTER: &str = "\u{e007}";
-    c.find(Locator::Css("body")).await.expect("body");
     c.execute(
         "document.activeElement && document.activeElement.blur(); window.scrollTo(0,0);",
         vec![],
     )
     .await
     .expect("blur");
-    let active_id = || async {
-        c.active_element()
-            .await
-            .expect("active")
-            .attr("id")
-            .await
-            .expect("id")
-            .unwrap_or_default()
-    };
     for i in 0..criteria {
         let mut tabs = 0;
-        while active_id().await != format!("level-{i}-0") {
-            c.active_element()
-                .await
-                .expect("active")
-                .send_keys(TAB)
-                .await
-                .expect("tab");
+        while focused_id(c).await != format!("level-{i}-0") {
+            press(c, TAB).await;
             tabs += 1;
             assert!(tabs < 80, "Tab never reached criterion {i}'s first level");
         }
-        // The first arrow press checks the next level; reach `level` from the first.
-        c.active_element()
-            .await
-            .expect("active")
-            .send_keys(" ")
-            .await
-            .expect("space");
+        press(c, SPACE).await;
         for _ in 0..level {
-            c.active_element()
-                .await
-                .expect("active")
-                .send_keys(DOWN)
-                .await
-                .expect("down");
+            press(c, DOWN).await;
         }
-        assert_eq!(active_id().await, format!("level-{i}-{level}"));
-        c.active_element()
-            .await
-            .expect("active")
-            .send_keys(TAB)
-            .await
-            .expect("tab");
-        assert_eq!(active_id().await, format!("comment-{i}"));
-        c.active_element()
-            .await
-            .expect("active")
-            .send_keys("The questions were planned and wait time was visible.")
-            .await
-            .expect("type");
+        assert_eq!(focused_id(c).await, format!("level-{i}-{level}"));
+        press(c, TAB).await;
+        assert_eq!(focused_id(c).await, format!("comment-{i}"));
+        for ch in "Planned, and the pauses were visible.".chars() {
+            press(c, ch).await;
+        }
     }
     let mut tabs = 0;
-    while active_id().await != "send-scores" {
-        c.active_element()
-            .await
-            .expect("active")
-            .send_keys(TAB)
-            .await
-            .expect("tab");
+    while focused_id(c).await != "send-scores" {
+        press(c, TAB).await;
         tabs += 1;
         assert!(tabs < 20, "Tab never reached the send button");
     }
-    c.active_element()
-        .await
-        .expect("active")
-        .send_keys(ENTER)
-        .await
-        .expect("enter");
+    press(c, ENTER).await;
 }
 
 /// Scores the open review page with the mouse: `level` for every criterion.
@@ -275,8 +273,30 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         )
         .replace("poll_secs = 10", "poll_secs = 1");
     std::fs::write(data.join("credreg.toml"), config).expect("write config");
-    let server = Server::start_as(&data, TOKEN, "Kettle Moraine School District");
+    let federated = ["--federation", "wi-cesa1", "--p2p", "/ip4/127.0.0.1/tcp/0"];
+    let server = Server::start_with(&data, TOKEN, "Kettle Moraine School District", &federated);
     let setup_line = server.printed("credreg first run: ");
+    // A neighbouring district's node: it trusts Kettle Moraine and replicates its log.
+    let (_other_dir, other_data) = common::data_dir_with_contexts().expect("contexts");
+    Server::start_as(&other_data, TOKEN, "Oconomowoc Area School District").stop();
+    let other_config = std::fs::read_to_string(other_data.join("credreg.toml")).expect("config");
+    let other_config = other_config.replace("allow = []", &format!("allow = [\"{}\"]", server.did));
+    std::fs::write(other_data.join("credreg.toml"), other_config).expect("write config");
+    let (status, node) = server.request("GET", "/api/v1/node", None, "");
+    assert_eq!(status, 200, "{node}");
+    let p2p = common::json(&node)["p2p_addresses"][0]
+        .as_str()
+        .expect("a p2p address")
+        .to_owned();
+    let mut with_peer = federated.to_vec();
+    with_peer.extend(["--bootstrap", p2p.as_str()]);
+    let other = Server::start_with(
+        &other_data,
+        TOKEN,
+        "Oconomowoc Area School District",
+        &with_peer,
+    );
+    let other_base = format!("http://{}", other.addr);
     let code = setup_line
         .split_whitespace()
         .last()
@@ -506,18 +526,59 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     visit(&c, &axe, &award_page, "3-award-valid").await;
     assert!(text_of(&c, "#verdict").await.contains("valid"));
 
-    // 4. A principal's transfer report, and its printout.
-    visit(&c, &axe, &format!("{base}/transfer"), "4-transfer").await;
-    paste(&c, "badges", &String::from_utf8_lossy(&json_bytes)).await;
+    // 4. At the neighbouring district, a principal drops the teacher's files on the transfer
+    // report page: recognized under Oconomowoc's rule, with its local value.
+    let rule = serde_json::json!({
+        "name": "Kettle Moraine wait time",
+        "applies_to": {"kind": "credential", "id": credential_url.rsplit('/').next().expect("id")},
+        "credit": {"kind": "amount", "amount": 150, "unit": "dollars"},
+        "valid_from": "2026-01-01T00:00:00Z"
+    });
+    let (status, body) = other.request(
+        "POST",
+        "/api/v1/recognitions",
+        Some(TOKEN),
+        &rule.to_string(),
+    );
+    assert_eq!(status, 201, "{body}");
+    // Replication is the event to wait for: the neighbour checks the badge against its replica.
+    let ask = serde_json::json!({ "credentials": [badge] }).to_string();
+    wait_until_replicated(&other, &ask);
+    let files = data.parent().expect("parent").join("downloads");
+    std::fs::create_dir_all(&files).expect("downloads");
+    std::fs::write(files.join("ana-ruiz-wait-time.json"), &json_bytes).expect("json");
+    let (_, png_again) =
+        http_get_bytes(&server.addr, &award_href.replace("badge.json", "badge.png"));
+    std::fs::write(files.join("ana-ruiz-wait-time.png"), &png_again).expect("png");
+    visit(&c, &axe, &format!("{other_base}/transfer"), "4-transfer").await;
+    let chosen = [files.join("ana-ruiz-wait-time.png")]
+        .iter()
+        .map(|p| p.display().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    c.find(Locator::Id("files"))
+        .await
+        .expect("files")
+        .send_keys(&chosen)
+        .await
+        .expect("choose");
     fill(&c, "email", TEACHER).await;
-    click(&c, "form button[type=submit]").await;
-    let report = text_with(&c, "main", "recognized").await;
+    click(&c, "#value").await;
+    let report = text_with(&c, "main", "Recognized").await;
     assert!(
-        report.contains("Wait Time After Discussion Questions"),
+        report.contains("Wait Time After Discussion Questions")
+            && report.contains("Recognized: $150"),
+        "{report}"
+    );
+    assert!(
+        report.contains("Oconomowoc Area School District"),
         "{report}"
     );
     accessible(&c, &axe, "transfer-report").await;
     screenshot(&c, "journey-4-transfer-report").await;
+    // Keyboard alone: from the top of the page, Tab reaches the files, the text, the e-mail
+    // and the button in that order.
+    keyboard_order(&c, &["files", "badges", "email", "value"]).await;
     let pdf = c.print(Default::default()).await.expect("print");
     let text = String::from_utf8_lossy(&pdf);
     let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
@@ -576,5 +637,6 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     screenshot(&c, "journey-6-verify-altered").await;
 
     c.close().await.expect("close");
+    other.stop();
     server.stop();
 }

@@ -21,6 +21,8 @@ pub fn credreg(data: &Path) -> Command {
 pub struct Server {
     pub child: Child,
     pub addr: String,
+    /// The node's issuer DID.
+    pub did: String,
     /// Every line the process prints after its "listening" line.
     pub output: std::sync::mpsc::Receiver<String>,
 }
@@ -38,22 +40,31 @@ impl Server {
 
     /// Starts it as the district `name`.
     pub fn start_as(data: &Path, token: &str, name: &str) -> Server {
+        Self::start_with(data, token, name, &[])
+    }
+
+    /// Starts it as the district `name` with more `serve` arguments.
+    pub fn start_with(data: &Path, token: &str, name: &str, more: &[&str]) -> Server {
         let mut child = credreg(data)
             .env("CREDREG_ADMIN_TOKEN", token)
             .args(["serve", "--http", "127.0.0.1:0", "--name", name])
+            .args(more)
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
             .expect("spawn credreg serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut lines = BufReader::new(stdout).lines();
-        let addr = loop {
+        let (addr, did) = loop {
             let line = lines
                 .next()
                 .expect("credreg serve exited before listening")
                 .expect("read stdout");
             if let Some(rest) = line.strip_prefix("credreg listening on http://") {
-                break rest.split_whitespace().next().expect("addr").to_owned();
+                let mut words = rest.split_whitespace();
+                let addr = words.next().expect("addr").to_owned();
+                let did = words.nth(1).unwrap_or_default().to_owned();
+                break (addr, did);
             }
         };
         // Keep draining stdout so the child never blocks on a full pipe.
@@ -66,6 +77,7 @@ impl Server {
         Server {
             child,
             addr,
+            did,
             output,
         }
     }
