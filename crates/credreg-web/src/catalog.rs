@@ -26,6 +26,8 @@ pub(crate) struct Hit {
     name: String,
     description: String,
     issuer: String,
+    /// Standards met, endorsements, recognitions and awards, in words ("" for none).
+    quality: String,
 }
 
 #[derive(Template)]
@@ -36,7 +38,23 @@ pub(crate) struct CatalogPage {
     federation: bool,
     total: usize,
     items: Vec<Hit>,
+    /// (id, name) of every quality standard this node knows.
+    standards: Vec<(String, String)>,
+    meets: String,
+    endorsed: bool,
+    recognized: bool,
+    sort: String,
+    sorts: &'static [(&'static str, &'static str)],
+    filtered: bool,
 }
+
+const SORTS: &[(&str, &str)] = &[
+    ("relevance", "Best match"),
+    ("awards", "Most awarded"),
+    ("endorsements", "Most endorsed"),
+    ("recognitions", "Recognized by most districts"),
+    ("name", "Name"),
+];
 
 #[derive(Template)]
 #[template(path = "credential.html")]
@@ -61,6 +79,18 @@ pub(crate) struct CredentialPage {
     own: bool,
     pre_approval: bool,
     requirements: Vec<String>,
+    key_method: String,
+    components: Vec<String>,
+    /// (citation, url)
+    research: Vec<(String, String)>,
+    /// (name, url)
+    resources: Vec<(String, String)>,
+    effort: String,
+    /// (endorser, trust in words, comment)
+    endorsements: Vec<(String, String, String)>,
+    recognized_by: Vec<String>,
+    /// Review figures in words, when the issuer published them.
+    review_figures: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -101,49 +131,111 @@ pub(crate) async fn home(State(node): State<Arc<Node>>) -> Response {
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, Default)]
 pub(crate) struct CatalogQuery {
     #[serde(default)]
     q: String,
     #[serde(default)]
     scope: String,
+    #[serde(default)]
+    meets: String,
+    #[serde(default)]
+    endorsed: Option<String>,
+    #[serde(default)]
+    recognized: Option<String>,
+    #[serde(default)]
+    sort: String,
+}
+
+fn quality_words(q: &credreg_node::value::quality::QualitySummary) -> String {
+    let mut parts = Vec::new();
+    if !q.meets.is_empty() {
+        parts.push(format!("meets {}", q.meets.join(", ")));
+    }
+    if q.endorsements > 0 {
+        parts.push(format!(
+            "{} endorsement{}",
+            q.endorsements,
+            if q.endorsements == 1 { "" } else { "s" }
+        ));
+    }
+    if q.recognized_by > 0 {
+        parts.push(format!(
+            "recognized by {} district{}",
+            q.recognized_by,
+            if q.recognized_by == 1 { "" } else { "s" }
+        ));
+    }
+    if q.awards.issued > 0 {
+        parts.push(format!("{} awarded", q.awards.issued));
+    }
+    parts.join(" · ")
 }
 
 pub(crate) async fn catalog(
     State(node): State<Arc<Node>>,
     query: Result<Query<CatalogQuery>, axum::extract::rejection::QueryRejection>,
 ) -> Response {
-    let query = query.map(|Query(q)| q).unwrap_or(CatalogQuery {
-        q: String::new(),
-        scope: String::new(),
-    });
+    let query = query.map(|Query(q)| q).unwrap_or_default();
     let q = query.q.chars().take(200).collect::<String>();
     let federation = query.scope == "federation";
     let n = node.clone();
-    let q2 = q.clone();
     let page = blocking(move || {
+        use credreg_node::value::quality::{QualityFilter, SortBy};
+        let standards: Vec<(String, String)> = n
+            .quality_standards()
+            .unwrap_or_default()
+            .into_iter()
+            .map(|s| (s.id, s.standard.name))
+            .collect();
+        let meets = Some(query.meets.clone()).filter(|m| standards.iter().any(|(id, _)| id == m));
+        let filter = QualityFilter {
+            meets: meets.clone(),
+            min_endorsements: u32::from(query.endorsed.is_some()),
+            recognized: query.recognized.is_some(),
+            sort: SortBy::parse(&query.sort).unwrap_or(SortBy::Relevance),
+        };
         let search = SearchQuery {
-            q: (!q2.trim().is_empty()).then(|| q2.clone()),
+            q: (!q.trim().is_empty()).then(|| q.clone()),
             limit: 50,
             ..Default::default()
         };
-        let result = n.search_scoped(search, federation).ok()?;
+        let result = n.search_quality(search, federation, &filter).ok()?;
+        let standard_name = |id: &str| {
+            standards
+                .iter()
+                .find(|(s, _)| s == id)
+                .map_or_else(|| id.to_owned(), |(_, name)| name.clone())
+        };
         let items = result
-            .items
+            .hits
             .iter()
-            .map(|e| Hit {
-                id: e.id.clone(),
-                name: e.def.name.clone(),
-                description: e.def.description.clone(),
-                issuer: n.issuer_name(&e.issuer).unwrap_or_else(|| e.issuer.clone()),
+            .map(|(e, quality)| {
+                let mut quality = quality.clone();
+                quality.meets = quality.meets.iter().map(|m| standard_name(m)).collect();
+                Hit {
+                    id: e.id.clone(),
+                    name: e.def.name.clone(),
+                    description: e.def.description.clone(),
+                    issuer: n.issuer_name(&e.issuer).unwrap_or_else(|| e.issuer.clone()),
+                    quality: quality_words(&quality),
+                }
             })
             .collect();
+        let filtered = meets.is_some() || !filter.is_plain() || !query.sort.is_empty();
         Some(CatalogPage {
             site: site(&n),
-            q: q2,
+            q,
             federation,
             total: result.total,
             items,
+            standards,
+            meets: meets.unwrap_or_default(),
+            endorsed: query.endorsed.is_some(),
+            recognized: query.recognized.is_some(),
+            sort: SortBy::parse(&query.sort).map_or("relevance".into(), |_| query.sort.clone()),
+            sorts: SORTS,
+            filtered,
         })
     })
     .await
@@ -234,7 +326,78 @@ pub(crate) async fn credential(
             ),
             None => (0, 0, Vec::new()),
         };
+        let name_of = |did: &str| n.issuer_name(did).unwrap_or_else(|| did.to_owned());
+        let pct = |x: Option<f64>| {
+            x.map_or_else(|| "not enough yet".into(), |v| format!("{:.0}%", v * 100.0))
+        };
+        let review_figures = quality
+            .as_ref()
+            .and_then(|q| q.review.as_ref())
+            .map(|r| {
+                vec![
+                    ("Decisions".to_owned(), r.decisions.to_string()),
+                    (
+                        "Passed on the first attempt".to_owned(),
+                        pct(r.first_attempt_pass_rate),
+                    ),
+                    ("Reviewers agreed".to_owned(), pct(r.percent_agreement)),
+                    (
+                        "Cohen's kappa".to_owned(),
+                        r.kappa
+                            .map_or_else(|| "not enough yet".into(), |k| format!("{k:.2}")),
+                    ),
+                    (
+                        "Median days to a decision".to_owned(),
+                        r.median_turnaround_days
+                            .map_or_else(|| "not enough yet".into(), |d| format!("{d:.1}")),
+                    ),
+                ]
+            })
+            .unwrap_or_default();
+        let effort = d
+            .estimated_effort
+            .as_ref()
+            .map(|e| match (e.hours, e.weeks) {
+                (Some(h), Some(w)) => format!("about {h} hours over {w} weeks"),
+                (Some(h), None) => format!("about {h} hours"),
+                (None, Some(w)) => format!("about {w} weeks"),
+                (None, None) => String::new(),
+            })
+            .unwrap_or_default();
         Some(CredentialPage {
+            key_method: d.key_method.clone().unwrap_or_default(),
+            components: d.method_components.clone(),
+            research: d
+                .research_basis
+                .iter()
+                .map(|c| (c.citation.clone(), c.url.clone().unwrap_or_default()))
+                .collect(),
+            resources: d
+                .resources
+                .iter()
+                .map(|r| (r.name.clone(), r.url.clone()))
+                .collect(),
+            effort,
+            endorsements: quality
+                .as_ref()
+                .map(|q| {
+                    q.endorsements
+                        .iter()
+                        .map(|e| {
+                            (
+                                name_of(&e.endorser),
+                                trust_words(&e.trust.status).to_owned(),
+                                e.comment.clone(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default(),
+            recognized_by: quality
+                .as_ref()
+                .map(|q| q.recognized_by.iter().map(|d| name_of(d)).collect())
+                .unwrap_or_default(),
+            review_figures,
             site: actor.as_ref().map_or_else(|| site(&n), |a| site_for(&n, a)),
             id: id.clone(),
             csrf,
@@ -281,7 +444,7 @@ pub(crate) async fn credential(
     }
 }
 
-pub(crate) fn trust_words(status: credreg_node::TrustStatus) -> &'static str {
+pub(crate) fn trust_words(status: &credreg_node::TrustStatus) -> &'static str {
     use credreg_node::TrustStatus as T;
     match status {
         T::ThisNode => "this node",
@@ -305,7 +468,7 @@ pub(crate) async fn issuers(State(node): State<Arc<Node>>) -> Response {
                 .map(|i| {
                     (
                         i.name.unwrap_or_else(|| i.did.clone()),
-                        trust_words(i.trust.status).to_owned(),
+                        trust_words(&i.trust.status).to_owned(),
                         i.log_size,
                     )
                 })

@@ -18,6 +18,7 @@ mod forms;
 mod intake;
 mod people;
 mod reviewer;
+mod rules;
 mod setup;
 mod shell;
 mod teacher;
@@ -103,6 +104,12 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         .route("/coordinator/people", post(coordinator::invite))
         .route("/coordinator/pre-approvals/{id}", post(coordinator::decide))
         .route("/coordinator/revoke", post(coordinator::revoke))
+        .route(
+            "/coordinator/recognitions",
+            get(rules::rules)
+                .post(rules::submit)
+                .layer(axum::extract::DefaultBodyLimit::max(intake::FORM_LIMIT)),
+        )
         .route(
             "/coordinator/credentials/new",
             get(editor::new_form).post(editor::publish),

@@ -297,6 +297,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         &with_peer,
     );
     let other_base = format!("http://{}", other.addr);
+    let other_setup = other.printed("credreg first run: ");
     let code = setup_line
         .split_whitespace()
         .last()
@@ -528,19 +529,6 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
 
     // 4. At the neighbouring district, a principal drops the teacher's files on the transfer
     // report page: recognized under Oconomowoc's rule, with its local value.
-    let rule = serde_json::json!({
-        "name": "Kettle Moraine wait time",
-        "applies_to": {"kind": "credential", "id": credential_url.rsplit('/').next().expect("id")},
-        "credit": {"kind": "amount", "amount": 150, "unit": "dollars"},
-        "valid_from": "2026-01-01T00:00:00Z"
-    });
-    let (status, body) = other.request(
-        "POST",
-        "/api/v1/recognitions",
-        Some(TOKEN),
-        &rule.to_string(),
-    );
-    assert_eq!(status, 201, "{body}");
     // Replication is the event to wait for: the neighbour checks the badge against its replica.
     let ask = serde_json::json!({ "credentials": [badge] }).to_string();
     wait_until_replicated(&other, &ask);
@@ -550,6 +538,64 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     let (_, png_again) =
         http_get_bytes(&server.addr, &award_href.replace("badge.json", "badge.png"));
     std::fs::write(files.join("ana-ruiz-wait-time.png"), &png_again).expect("png");
+    // Oconomowoc's coordinator sets it up, writes the rule, previews it on the badge, publishes.
+    let other_code = other_setup
+        .split_whitespace()
+        .last()
+        .expect("code")
+        .to_owned();
+    c.goto(&format!("{other_base}/setup")).await.expect("setup");
+    fill_all(
+        &c,
+        &[
+            ("code", other_code.as_str()),
+            ("name", "Joel Brandt"),
+            ("email", "joel.brandt@oasd.org"),
+        ],
+    )
+    .await;
+    click(&c, "form button[type=submit]").await;
+    text_with(&c, "h1", "Coordinate").await;
+    visit(
+        &c,
+        &axe,
+        &format!("{other_base}/coordinator/recognitions"),
+        "4-rules",
+    )
+    .await;
+    let credential_id = credential_url.rsplit('/').next().expect("id").to_owned();
+    c.find(Locator::Css(&format!(
+        "#credential option[value='{credential_id}']"
+    )))
+    .await
+    .expect("the replicated credential is offered")
+    .click()
+    .await
+    .expect("choose");
+    fill_all(
+        &c,
+        &[
+            ("name", "Kettle Moraine wait time"),
+            ("amount", "150"),
+            ("valid_from", "2026-01-01"),
+        ],
+    )
+    .await;
+    c.find(Locator::Id("sample-files"))
+        .await
+        .expect("sample")
+        .send_keys(&files.join("ana-ruiz-wait-time.png").display().to_string())
+        .await
+        .expect("choose");
+    click(&c, "#preview").await;
+    let preview = text_with(&c, ".result-card", "Recognized").await;
+    assert!(preview.contains("Recognized: $150"), "{preview}");
+    accessible(&c, &axe, "rules-preview").await;
+    screenshot(&c, "journey-4-rule-preview").await;
+    click(&c, "#publish-rule").await;
+    let published = text_with(&c, ".notice", "published").await;
+    assert!(published.contains("published and signed"), "{published}");
+    assert!(body_text(&c).await.contains("Kettle Moraine wait time"));
     visit(&c, &axe, &format!("{other_base}/transfer"), "4-transfer").await;
     let chosen = [files.join("ana-ruiz-wait-time.png")]
         .iter()

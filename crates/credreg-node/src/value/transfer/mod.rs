@@ -286,11 +286,35 @@ impl Node {
         input: &TransferInput<'_>,
         district: Option<&str>,
     ) -> Result<TransferReport, crate::NodeError> {
+        self.report_under(input, district, None)
+    }
+
+    /// The report this node's rules would give if `draft` were published too: a coordinator's
+    /// preview of a rule before signing it ("what would this sample portfolio be worth here").
+    /// Nothing is stored.
+    pub fn transfer_report_preview(
+        &self,
+        input: &TransferInput<'_>,
+        draft: &credreg_model::Recognition,
+    ) -> Result<TransferReport, crate::NodeError> {
+        let mut errors = credreg_model::Errors::default();
+        credreg_model::Validate::validate(draft, &mut errors);
+        errors.finish()?;
+        self.report_under(input, None, Some(draft))
+    }
+
+    fn report_under(
+        &self,
+        input: &TransferInput<'_>,
+        district: Option<&str>,
+        draft: Option<&credreg_model::Recognition>,
+    ) -> Result<TransferReport, crate::NodeError> {
         let now = self.now();
         let district = district.unwrap_or(self.did()).to_owned();
         let verification = self.verify_credentials(&input.credentials);
         let entries = self.rules_in_force(Some(&district))?;
-        let rules: Vec<Rule<'_>> = entries
+        let draft_issued = self.now_rfc3339();
+        let mut rules: Vec<Rule<'_>> = entries
             .iter()
             .map(|e| Rule {
                 id: &e.id,
@@ -298,6 +322,13 @@ impl Node {
                 r: &e.recognition,
             })
             .collect();
+        if let Some(r) = draft {
+            rules.push(Rule {
+                id: "draft",
+                issued: &draft_issued,
+                r,
+            });
+        }
         let mut matcher = RuleMatcher::new(self)?;
 
         let mut tally = self.eligibility(&verification, &district, input.email.as_deref());
