@@ -9,6 +9,7 @@
 //! every page is sent with a Content-Security-Policy that allows no script.
 #![deny(missing_docs)]
 
+mod awarding;
 mod badges;
 mod baked;
 mod catalog;
@@ -36,6 +37,8 @@ pub(crate) struct Web {
     pub(crate) node: Arc<Node>,
     /// Where evidence files go; without it the upload form says uploads are off.
     pub(crate) evidence: Option<EvidenceFiles>,
+    /// CSV imports running or done since the node started.
+    pub(crate) imports: awarding::Imports,
 }
 
 impl FromRef<Web> for Arc<Node> {
@@ -105,6 +108,13 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         .route("/coordinator/pre-approvals/{id}", post(coordinator::decide))
         .route("/coordinator/revoke", post(coordinator::revoke))
         .route(
+            "/coordinator/awards",
+            get(awarding::issue_form)
+                .post(awarding::issue_submit)
+                .layer(axum::extract::DefaultBodyLimit::max(intake::FORM_LIMIT)),
+        )
+        .route("/coordinator/imports/{id}", get(awarding::import))
+        .route(
             "/coordinator/recognitions",
             get(rules::rules)
                 .post(rules::submit)
@@ -117,5 +127,9 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
         .route("/assets/site.css", get(shell::stylesheet))
         .route("/assets/upload.js", get(shell::upload_script))
         .route("/assets/drop.js", get(shell::drop_script))
-        .with_state(Web { node, evidence })
+        .with_state(Web {
+            node,
+            evidence,
+            imports: Default::default(),
+        })
 }

@@ -372,6 +372,63 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     assert!(body_text(&c).await.contains("Planned questions"));
     accessible(&c, &axe, "credential").await;
 
+    // Badges earned before credreg: a CSV import, checked row by row first, then issued with a
+    // progress page that updates itself.
+    let roster = data.parent().expect("parent").join("summer-cohort.csv");
+    std::fs::write(
+        &roster,
+        "email,name\nben.ortiz@kmsd.edu,Ben Ortiz\nnot-an-address,Cara Diaz\n",
+    )
+    .expect("csv");
+    visit(&c, &axe, &format!("{base}/coordinator/awards"), "1-issue").await;
+    let credential_id = credential_url.rsplit('/').next().expect("id").to_owned();
+    c.find(Locator::Css(&format!(
+        "#credential option[value='{credential_id}']"
+    )))
+    .await
+    .expect("our credential is offered")
+    .click()
+    .await
+    .expect("choose");
+    c.find(Locator::Id("csv"))
+        .await
+        .expect("csv input")
+        .send_keys(&roster.display().to_string())
+        .await
+        .expect("choose");
+    click(&c, "#import").await;
+    let summary = text_with(&c, ".error-summary", "line 3").await;
+    assert!(
+        summary.contains("Nothing was issued") && summary.contains("line 3"),
+        "{summary}"
+    );
+    accessible(&c, &axe, "import-error").await;
+    std::fs::write(
+        &roster,
+        "email,name\nben.ortiz@kmsd.edu,Ben Ortiz\ncara.diaz@kmsd.edu,Cara Diaz\ndev.shah@kmsd.edu,Dev Shah\n",
+    )
+    .expect("csv");
+    c.find(Locator::Css(&format!(
+        "#credential option[value='{credential_id}']"
+    )))
+    .await
+    .expect("our credential is offered")
+    .click()
+    .await
+    .expect("choose");
+    c.find(Locator::Id("csv"))
+        .await
+        .expect("csv input")
+        .send_keys(&roster.display().to_string())
+        .await
+        .expect("choose");
+    click(&c, "#import").await;
+    let status = text_with(&c, "#import-status", "3 of 3 badges issued.").await;
+    assert_eq!(status, "3 of 3 badges issued.");
+    assert_eq!(text_of(&c, "h1").await, "Badges issued");
+    accessible(&c, &axe, "import-done").await;
+    screenshot(&c, "journey-1-import-done").await;
+
     // Invitations: a teacher and three reviewers, each mailed a sign-in link.
     let mut people = vec![("Ana Ruiz", TEACHER, "teacher")];
     people.extend(REVIEWERS.iter().map(|(n, e)| (*n, *e, "reviewer")));

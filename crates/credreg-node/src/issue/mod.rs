@@ -11,6 +11,7 @@ use credreg_store::{AwardState, NewAward, STATUS_LIST_BITS};
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
+pub mod csv_rows;
 pub(crate) mod state;
 pub mod status_list;
 

@@ -6,72 +6,18 @@
 //! stored in batches, each batch durable before the next starts.
 
 use anyhow::{bail, Context as _, Result};
-use credreg_model::{Evidence, Recipient};
+use credreg_node::issue::csv_rows::{award_rows, row_problems};
 use credreg_node::{AwardRequest, Node, NodeError};
 use indicatif::{ProgressBar, ProgressStyle};
-use std::collections::HashMap;
 use std::path::Path;
 use std::time::Instant;
 
 const BATCH: usize = 256;
 
-/// Reads and checks every row.
+/// Reads every row (the format is `credreg_node::issue::csv_rows`).
 pub fn read_rows(file: &Path, credential: Option<&str>) -> Result<Vec<AwardRequest>> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .from_path(file)
-        .with_context(|| format!("opening {}", file.display()))?;
-    let headers: HashMap<String, usize> = reader
-        .headers()?
-        .iter()
-        .enumerate()
-        .map(|(i, h)| (h.to_lowercase(), i))
-        .collect();
-    if !headers.contains_key("email") {
-        bail!("{} has no `email` column", file.display());
-    }
-    if credential.is_none() && !headers.contains_key("credential_id") {
-        bail!(
-            "{} has no `credential_id` column; add one or pass --credential ID",
-            file.display()
-        );
-    }
-    let mut rows = Vec::new();
-    for (i, record) in reader.records().enumerate() {
-        let line = i + 2;
-        let record = record.with_context(|| format!("{} line {line}", file.display()))?;
-        let field = |name: &str| {
-            headers
-                .get(name)
-                .and_then(|&i| record.get(i))
-                .filter(|s| !s.is_empty())
-                .map(str::to_owned)
-        };
-        let evidence = match field("evidence_url") {
-            Some(id) => vec![Evidence {
-                id,
-                name: field("evidence_name"),
-                description: field("evidence_description"),
-            }],
-            None => vec![],
-        };
-        rows.push(AwardRequest {
-            credential_id: field("credential_id")
-                .or_else(|| credential.map(str::to_owned))
-                .unwrap_or_default(),
-            recipient: Recipient {
-                email: field("email").unwrap_or_default(),
-                name: field("name"),
-            },
-            evidence,
-            review: None,
-            reviewed: Default::default(),
-        });
-    }
-    if rows.is_empty() {
-        bail!("{} has no data rows", file.display());
-    }
-    Ok(rows)
+    let bytes = std::fs::read(file).with_context(|| format!("opening {}", file.display()))?;
+    award_rows(&bytes, credential).map_err(|e| anyhow::anyhow!("{}: {e}", file.display()))
 }
 
 /// Issues every row, printing progress; returns the issued ids in row order.
@@ -120,32 +66,12 @@ pub fn import(node: &Node, rows: &[AwardRequest], out: Option<&Path>) -> Result<
 
 /// Turns `[i].field` errors into CSV line numbers.
 fn describe_rows(e: NodeError, offset: usize) -> String {
-    match e {
-        NodeError::Invalid(inv) => {
-            let lines: Vec<String> = inv
-                .0
-                .iter()
-                .take(20)
-                .map(|f| {
-                    let (row, field) =
-                        match f.field.strip_prefix('[').and_then(|s| s.split_once(']')) {
-                            Some((n, rest)) => {
-                                (n.parse::<usize>().ok(), rest.trim_start_matches('.'))
-                            }
-                            None => (Some(0), f.field.as_str()),
-                        };
-                    match row {
-                        Some(r) => format!("line {}: {field}: {}", offset + r + 2, f.message),
-                        None => format!("{}: {}", f.field, f.message),
-                    }
-                })
-                .collect();
-            format!(
-                "{} problem(s) in the file, nothing was issued:\n  {}",
-                inv.0.len(),
-                lines.join("\n  ")
-            )
-        }
+    match &e {
+        NodeError::Invalid(inv) => format!(
+            "{} problem(s) in the file, nothing was issued:\n  {}",
+            inv.0.len(),
+            row_problems(&e, offset).join("\n  ")
+        ),
         other => other.to_string(),
     }
 }
