@@ -299,3 +299,118 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     screenshot(&c, "mine").await;
     c.close().await.expect("close");
 }
+
+/// A state node's curator vouches for a district, publishes a quality standard, endorses a
+/// credential, finds it in the shared repository, and ends the membership.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
+    use credreg_node::review::{Actor, NewPerson, PersonRole};
+    let Some(dir) = conformance() else { return };
+    let Some(axe) = browser_parts() else { return };
+    let n = TestNode::new("Wisconsin DPI", 73, contexts(&dir));
+    let id = n.publish(&samples::wait_time()).await;
+    n.node
+        .invite_person(
+            &Actor::Operator,
+            NewPerson {
+                name: "Rosa Vang".into(),
+                email: "rosa.vang@dpi.wi.gov".into(),
+                school: None,
+                roles: vec![PersonRole::Curator],
+            },
+        )
+        .expect("invite");
+    let code = n
+        .node
+        .outbox(&Actor::Operator)
+        .expect("outbox")
+        .iter()
+        .find_map(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned)
+        })
+        .expect("a code");
+    let app = n
+        .app
+        .clone()
+        .merge(credreg_web::router(n.node.clone(), None));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/sign-in?code={code}"))
+        .await
+        .expect("sign-in link");
+    click(&c, "#sign-in").await;
+    text_with(&c, "h1", "My credentials").await;
+    c.goto(&format!("{base}/curate")).await.expect("curate");
+    assert_eq!(text_of(&c, "h1").await, "Curate the federation");
+    accessible(&c, &axe, "the curation page").await;
+
+    let district = "did:key:z6MkhaXgBZDvotDkL5257faiztiGiC2QtKLGpbnnEGta2doK";
+    paste(&c, "member", district).await;
+    paste(&c, "federation", "wi-cesa1").await;
+    click(&c, "#vouch").await;
+    assert!(text_with(&c, ".notice", "vouched")
+        .await
+        .contains("vouched for"));
+    assert!(text_of(&c, "table").await.contains("Member"));
+
+    click(&c, "#publish-standard").await;
+    let summary = text_with(&c, ".error-summary", "Name").await;
+    assert!(summary.contains("Name the standard"), "{summary}");
+    accessible(&c, &axe, "the curation page with an error").await;
+    paste(&c, "standard_name", "Wisconsin vetted").await;
+    paste(&c, "criteria", "2").await;
+    paste(&c, "reviewers", "1").await;
+    click(&c, "#publish-standard").await;
+    assert!(text_with(&c, ".notice", "standard")
+        .await
+        .contains("published"));
+    let repository = text_of(&c, "main").await;
+    assert!(
+        repository.contains("Meets “Wisconsin vetted”")
+            && repository.contains("Wait Time After Discussion Questions"),
+        "{repository}"
+    );
+
+    c.find(Locator::Css(&format!("#subject option[value='{id}']")))
+        .await
+        .expect("the credential is offered")
+        .click()
+        .await
+        .expect("choose");
+    paste(
+        &c,
+        "comment",
+        "Reviewed against the state's rubric guidance.",
+    )
+    .await;
+    click(&c, "#endorse").await;
+    assert!(text_with(&c, ".notice", "endorsement")
+        .await
+        .contains("published"));
+    c.goto(&format!("{base}/credentials/{id}"))
+        .await
+        .expect("credential");
+    let page = text_of(&c, "main").await;
+    assert!(
+        page.contains("Endorsements") && page.contains("state's rubric guidance"),
+        "{page}"
+    );
+
+    c.goto(&format!("{base}/curate")).await.expect("curate");
+    click(&c, "form.inline-form button").await;
+    assert!(text_with(&c, ".notice", "ended")
+        .await
+        .contains("membership is ended"));
+    assert!(text_of(&c, "table").await.contains("Ended"));
+    accessible(&c, &axe, "the curation page after ending").await;
+    fits_narrow(&c, "the curation page").await;
+    screenshot(&c, "curate").await;
+    c.close().await.expect("close");
+}

@@ -14,6 +14,7 @@ mod badges;
 mod baked;
 mod catalog;
 mod coordinator;
+mod curator;
 mod editor;
 mod forms;
 mod intake;
@@ -124,6 +125,7 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
             "/coordinator/credentials/new",
             get(editor::new_form).post(editor::publish),
         )
+        .route("/curate", get(curator::curate).post(curator::submit))
         .route("/assets/site.css", get(shell::stylesheet))
         .route("/assets/upload.js", get(shell::upload_script))
         .route("/assets/drop.js", get(shell::drop_script))

@@ -73,6 +73,9 @@ pub(crate) fn site_for(node: &Node, actor: &Actor) -> Site {
     if actor.is_coordinator() {
         nav.push(("/coordinator", "Coordinate"));
     }
+    if actor.is_coordinator() || actor.has(PersonRole::Curator) {
+        nav.push(("/curate", "Curate"));
+    }
     nav.push(("/sign-out", "Sign out"));
     Site {
         node_name: node.settings().name.clone(),

@@ -47,6 +47,30 @@ impl Node {
         })
     }
 
+    /// The memberships this node has vouched for, the newest record per member (an ended one
+    /// has `valid_until` set), oldest member first.
+    pub fn memberships_vouched(&self) -> Result<Vec<Membership>, NodeError> {
+        let mut newest: Vec<Membership> = Vec::new();
+        for item in self
+            .store
+            .records_of_kind(credreg_model::RecordKind::Membership)
+        {
+            let (_, bytes) = item?;
+            let (rec, m) = crate::node::decode_record::<Membership>(&bytes)?;
+            if rec.issuer != self.did() {
+                continue;
+            }
+            match newest
+                .iter_mut()
+                .find(|x| x.member == m.member && x.federation == m.federation)
+            {
+                Some(x) => *x = m, // stored in order: the newest wins
+                None => newest.push(m),
+            }
+        }
+        Ok(newest)
+    }
+
     /// The newest issuer profile of `did` held here (own or replicated).
     pub fn profile_of(&self, did: &str) -> Result<Option<IssuerProfile>, NodeError> {
         let mut last = None;
