@@ -15,6 +15,9 @@ use credreg_node::{Node, SearchQuery};
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A credential in a list: (id, name, issuer's name).
+type Listed = (String, String, String);
+
 #[derive(Template)]
 #[template(path = "curate.html")]
 pub(crate) struct CuratePage {
@@ -27,8 +30,8 @@ pub(crate) struct CuratePage {
     members: Vec<(String, String, String, String, String, String, bool)>,
     /// (id, name, rules in words, ours)
     standards: Vec<(String, String, String, bool)>,
-    /// (standard name, [(credential id, name, issuer)])
-    repository: Vec<(String, Vec<(String, String, String)>)>,
+    /// Per standard of ours: its name and the credentials meeting it.
+    repository: Vec<(String, Vec<Listed>)>,
     /// (id, name, issuer) of every credential in the federation, for endorsing.
     credentials: Vec<(String, String, String)>,
     form: HashMap<String, String>,
