@@ -316,19 +316,13 @@ pub(crate) async fn submit(
     })
     .await
     .flatten();
-    match shown_or_sign_in(outcome) {
-        Ok((status, p)) => {
+    match outcome {
+        Some((status, p)) => {
             let token = p.csrf.clone();
             with_csrf_cookie(html(status, p), &token)
         }
-        Err(r) => r,
+        None => to_sign_in(),
     }
-}
-
-fn shown_or_sign_in(
-    o: Option<(StatusCode, CuratePage)>,
-) -> Result<(StatusCode, CuratePage), Response> {
-    o.ok_or_else(to_sign_in)
 }
 
 fn one(field: &str, e: &credreg_node::NodeError) -> Problems {
