@@ -188,7 +188,13 @@ fn main() {
         .expect("the submission passed and the award was issued");
 
     let evidence = EvidenceFiles::new(dir.path().join("evidence"), 200 * 1024 * 1024);
-    let app = credreg_web::router(node.clone(), Some(evidence));
+    let app = credreg_web::router(
+        node.clone(),
+        credreg_web::Options {
+            evidence: Some(evidence),
+            federation: None,
+        },
+    );
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
         .enable_all()

@@ -39,7 +39,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     let app = n
         .app
         .clone()
-        .merge(credreg_web::router(n.node.clone(), None));
+        .merge(credreg_web::router(n.node.clone(), Default::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -335,7 +335,7 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
     let app = n
         .app
         .clone()
-        .merge(credreg_web::router(n.node.clone(), None));
+        .merge(credreg_web::router(n.node.clone(), Default::default()));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");

@@ -18,6 +18,7 @@ mod curator;
 mod editor;
 mod forms;
 mod intake;
+mod node_page;
 mod people;
 mod reviewer;
 mod rules;
@@ -30,6 +31,7 @@ use axum::routing::{get, post};
 use axum::Router;
 use credreg_node::review::files::EvidenceFiles;
 use credreg_node::Node;
+use credreg_wire::federation::FederationStatus;
 use std::sync::Arc;
 
 /// What the pages' handlers share.
@@ -40,6 +42,18 @@ pub(crate) struct Web {
     pub(crate) evidence: Option<EvidenceFiles>,
     /// CSV imports running or done since the node started.
     pub(crate) imports: awarding::Imports,
+    /// The running federation, when the node is on the network.
+    pub(crate) federation: Option<Arc<dyn FederationStatus>>,
+}
+
+/// What the pages need besides the node.
+#[derive(Clone, Default)]
+pub struct Options {
+    /// Where teachers' uploaded files are kept (the same place the API keeps them); without
+    /// it the upload form says uploads are off.
+    pub evidence: Option<EvidenceFiles>,
+    /// The running federation, for the coordinator's view of peers and replication.
+    pub federation: Option<Arc<dyn FederationStatus>>,
 }
 
 impl FromRef<Web> for Arc<Node> {
@@ -48,9 +62,12 @@ impl FromRef<Web> for Arc<Node> {
     }
 }
 
-/// The pages, for mounting beside the API at `/`. `evidence` is where teachers' uploaded
-/// files are kept (the same place the API keeps them).
-pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
+/// The pages, for mounting beside the API at `/`.
+pub fn router(node: Arc<Node>, options: Options) -> Router {
+    let Options {
+        evidence,
+        federation,
+    } = options;
     // Evidence uploads may be large: the form's body limit is the file limit plus room for
     // the form's other fields.
     let upload_limit = evidence
@@ -115,6 +132,8 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
                 .layer(axum::extract::DefaultBodyLimit::max(intake::FORM_LIMIT)),
         )
         .route("/coordinator/imports/{id}", get(awarding::import))
+        .route("/coordinator/node", get(node_page::node))
+        .route("/coordinator/tokens", post(node_page::tokens))
         .route(
             "/coordinator/recognitions",
             get(rules::rules)
@@ -133,5 +152,6 @@ pub fn router(node: Arc<Node>, evidence: Option<EvidenceFiles>) -> Router {
             node,
             evidence,
             imports: Default::default(),
+            federation,
         })
 }

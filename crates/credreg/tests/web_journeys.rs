@@ -653,6 +653,37 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     let published = text_with(&c, ".notice", "published").await;
     assert!(published.contains("published and signed"), "{published}");
     assert!(body_text(&c).await.contains("Kettle Moraine wait time"));
+    // Its view of the federation: the peer, and Kettle Moraine's log replicated and trusted.
+    visit(
+        &c,
+        &axe,
+        &format!("{other_base}/coordinator/node"),
+        "4-node",
+    )
+    .await;
+    let view = body_text(&c).await;
+    assert!(
+        view.contains("Kettle Moraine School District")
+            && view.contains("trusted by this node's operator")
+            && view.contains("connected"),
+        "{view}"
+    );
+    click(&c, "#create-token").await;
+    let token = c
+        .wait()
+        .at_most(Duration::from_secs(20))
+        .for_element(Locator::Id("new-token"))
+        .await
+        .expect("the new token is shown once")
+        .prop("value")
+        .await
+        .expect("value")
+        .unwrap_or_default();
+    assert!(token.len() >= 32, "{token}");
+    let (status, _) = other.request("GET", "/api/v1/people", Some(&token), "");
+    assert_eq!(status, 200, "the token made on the page works with the API");
+    accessible(&c, &axe, "node-token").await;
+    screenshot(&c, "journey-4-node").await;
     visit(&c, &axe, &format!("{other_base}/transfer"), "4-transfer").await;
     let chosen = [files.join("ana-ruiz-wait-time.png")]
         .iter()

@@ -274,7 +274,14 @@ async fn start(
         credreg_api::DEFAULT_UPLOAD_LIMIT,
     );
     state.evidence = Some(evidence.clone());
-    let app = credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
+    let web_federation = state.federation.clone();
+    let app = credreg_api::router(state).merge(credreg_web::router(
+        node.clone(),
+        credreg_web::Options {
+            evidence: Some(evidence),
+            federation: web_federation,
+        },
+    ));
     tokio::spawn(async move {
         if let Err(e) = axum::serve(listener, app).await {
             eprintln!("demo HTTP server stopped: {e}");

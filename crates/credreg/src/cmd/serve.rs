@@ -175,8 +175,14 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         }
         let federation = running;
         // The pages beside the API: `/` is the home page.
-        let app =
-            credreg_api::router(state).merge(credreg_web::router(node.clone(), Some(evidence)));
+        let web_federation = state.federation.clone();
+        let app = credreg_api::router(state).merge(credreg_web::router(
+            node.clone(),
+            credreg_web::Options {
+                evidence: Some(evidence),
+                federation: web_federation,
+            },
+        ));
         let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(
