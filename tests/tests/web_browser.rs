@@ -309,6 +309,7 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
     let Some(axe) = browser_parts() else { return };
     let n = TestNode::new("Wisconsin DPI", 73, contexts(&dir));
     let id = n.publish(&samples::wait_time()).await;
+    let second = n.publish(&samples::growth_mindset()).await;
     n.node
         .invite_person(
             &Actor::Operator,
@@ -316,7 +317,7 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
                 name: "Rosa Vang".into(),
                 email: "rosa.vang@dpi.wi.gov".into(),
                 school: None,
-                roles: vec![PersonRole::Curator],
+                roles: vec![PersonRole::Curator, PersonRole::Coordinator],
             },
         )
         .expect("invite");
@@ -402,6 +403,34 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
         page.contains("Endorsements") && page.contains("state's rubric guidance"),
         "{page}"
     );
+
+    // A stack of both credentials, worth more together.
+    c.goto(&format!("{base}/coordinator/stacks/new"))
+        .await
+        .expect("stack form");
+    accessible(&c, &axe, "the stack form").await;
+    paste(&c, "name", "Classroom Discourse Pathway").await;
+    click(&c, "#publish-stack").await;
+    let summary = text_with(&c, ".error-summary", "two").await;
+    assert!(summary.contains("at least two credentials"), "{summary}");
+    paste(&c, "name", "Classroom Discourse Pathway").await;
+    for cid in [&id, &second] {
+        click(&c, &format!("input[name=credential][value='{cid}']")).await;
+    }
+    paste(&c, "amount", "600").await;
+    click(&c, "#publish-stack").await;
+    let stack = text_with(&c, "main", "Earn all").await;
+    assert!(
+        stack.contains("Earn all 2 of these credentials") && stack.contains("$600"),
+        "{stack}"
+    );
+    accessible(&c, &axe, "a stack page").await;
+    c.goto(&format!("{base}/credentials/{second}"))
+        .await
+        .expect("credential");
+    assert!(text_of(&c, "main")
+        .await
+        .contains("Classroom Discourse Pathway"));
 
     c.goto(&format!("{base}/curate")).await.expect("curate");
     click(&c, "form.inline-form button").await;

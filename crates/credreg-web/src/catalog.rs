@@ -91,6 +91,8 @@ pub(crate) struct CredentialPage {
     recognized_by: Vec<String>,
     /// Review figures in words, when the issuer published them.
     review_figures: Vec<(String, String)>,
+    /// (id, name) of the issuer's stacks that include it.
+    stacks: Vec<(String, String)>,
 }
 
 #[derive(Template)]
@@ -398,6 +400,13 @@ pub(crate) async fn credential(
                 .map(|q| q.recognized_by.iter().map(|d| name_of(d)).collect())
                 .unwrap_or_default(),
             review_figures,
+            stacks: n
+                .stacks_of(&entry.issuer)
+                .unwrap_or_default()
+                .iter()
+                .filter(|s| s.stack.credentials.iter().any(|c| c == &id))
+                .map(|s| (s.id.clone(), s.stack.name.clone()))
+                .collect(),
             site: actor.as_ref().map_or_else(|| site(&n), |a| site_for(&n, a)),
             id: id.clone(),
             csrf,

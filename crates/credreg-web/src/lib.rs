@@ -24,6 +24,7 @@ mod reviewer;
 mod rules;
 mod setup;
 mod shell;
+mod stacks;
 mod teacher;
 
 use axum::extract::FromRef;
@@ -81,6 +82,11 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
         .route("/credentials", get(catalog::catalog))
         .route("/credentials/{id}", get(catalog::credential))
         .route("/credentials/{id}/start", post(teacher::start))
+        .route("/stacks/{id}", get(stacks::stack))
+        .route(
+            "/coordinator/stacks/new",
+            get(stacks::new_form).post(stacks::publish),
+        )
         .route("/awards/{id}", get(badges::award))
         .route("/awards/{id}/badge.json", get(badges::award_json))
         .route("/awards/{id}/badge.png", get(badges::award_png))

@@ -132,7 +132,12 @@ impl Node {
         Ok(self.catalog.read()?.get(id))
     }
 
-    /// A stack by id.
+    /// The stacks `issuer` published (own or replicated).
+    pub fn stacks_of(&self, issuer: &str) -> Result<Vec<Arc<StackEntry>>, NodeError> {
+        Ok(self.catalog.read()?.stacks_of(issuer))
+    }
+
+    /// A stack by record id (own or replicated).
     pub fn stack(&self, id: &str) -> Result<Option<Arc<StackEntry>>, NodeError> {
         Ok(self.catalog.read()?.stack(id))
     }
