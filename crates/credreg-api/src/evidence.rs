@@ -278,14 +278,30 @@ pub(crate) struct ShareQuery {
 #[utoipa::path(get, path = "/api/v1/submissions/{id}/evidence/{index}", tag = "review", security((), ("bearer" = [])),
     params(("id" = String, Path, description = "Submission id"), ("index" = usize, Path, description = "Item, from 0"), ShareQuery),
     responses((status = 200, description = "The evidence item, or the file as a download: for its teacher and coordinators, or with a share token the teacher granted"),
+        (status = 303, description = "A browser (Accept: text/html) without a session or share token is sent to the page where it can ask the teacher"),
         (status = 403, description = "Private: ask the teacher (POST .../access-requests)", body = Problem)))]
 pub(crate) async fn get_evidence(
     State(state): State<AppState>,
     person: Result<Person, Problem>,
     Path((id, index)): Path<(String, usize)>,
     query: Result<Query<ShareQuery>, QueryRejection>,
+    headers: HeaderMap,
 ) -> Result<Response, Problem> {
     let Query(q) = query.map_err(|e| Problem::malformed(format!("Bad query string: {e}")))?;
+    // Someone who followed the badge's evidence link in a browser gets the page that asks
+    // the teacher, not a JSON error.
+    let browser = headers
+        .get(header::ACCEPT)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|a| a.contains("text/html"));
+    let plain_id = !id.is_empty()
+        && id.len() <= 64
+        && id.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_');
+    if browser && q.share.is_none() && person.is_err() && plain_id {
+        return Ok(
+            axum::response::Redirect::to(&format!("/evidence/{id}/{index}")).into_response(),
+        );
+    }
     let node = state.node.clone();
     let item = blocking(move || match (q.share, person) {
         (Some(token), _) => Ok(node.shared_evidence(&id, index, &token)?),

@@ -13,6 +13,7 @@ mod awarding;
 mod badges;
 mod baked;
 mod catalog;
+mod consent;
 mod coordinator;
 mod curator;
 mod editor;
@@ -122,6 +123,14 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
         )
         .route("/mine/submissions/{id}/items", post(teacher::add_item))
         .route("/mine/submissions/{id}/submit", post(teacher::submit))
+        .route(
+            "/mine/submissions/{id}/access/{request}",
+            post(consent::decide),
+        )
+        .route(
+            "/evidence/{id}/{index}",
+            get(consent::ask_form).post(consent::ask_submit),
+        )
         .route("/mine/submissions/{id}/resubmit", post(teacher::resubmit))
         .route("/reviews", get(reviewer::queue))
         .route("/reviews/pool/{submission}/claim", post(reviewer::claim))

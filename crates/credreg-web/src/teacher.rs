@@ -112,6 +112,8 @@ pub(crate) struct SubmissionPage {
     link_url: String,
     link_name: String,
     reflection: String,
+    /// (request id, who, their address, why, item number, answer in words, open)
+    requests: Vec<(String, String, String, String, usize, String, bool)>,
 }
 
 fn submission_page(
@@ -174,6 +176,27 @@ fn submission_page(
         link_url: String::new(),
         link_name: String::new(),
         reflection: String::new(),
+        requests: node
+            .evidence_access_requests(actor, id)
+            .unwrap_or_default()
+            .into_iter()
+            .map(|r| {
+                let answer = match r.granted {
+                    None => "waiting for your answer".to_owned(),
+                    Some(true) => "you agreed: a link was mailed".to_owned(),
+                    Some(false) => "you declined".to_owned(),
+                };
+                (
+                    r.id,
+                    r.name,
+                    r.email,
+                    r.reason,
+                    r.item + 1,
+                    answer,
+                    r.granted.is_none(),
+                )
+            })
+            .collect(),
     })
 }
 

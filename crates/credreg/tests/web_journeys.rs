@@ -46,6 +46,11 @@ fn aiosmtpd() -> bool {
 /// The sign-in links mailed to `to`, oldest first, as the mail server received them
 /// (quoted-printable soft breaks undone).
 fn mailed_links(log: &Path, to: &str) -> Vec<String> {
+    mailed_urls(log, to, "/sign-in?code=crl_")
+}
+
+/// The URLs containing `needle` in the mail to `to`, oldest first.
+fn mailed_urls(log: &Path, to: &str, needle: &str) -> Vec<String> {
     let text = std::fs::read_to_string(log).unwrap_or_default();
     text.split("---------- MESSAGE FOLLOWS ----------")
         .filter(|m| m.contains(&format!("To: {to}")))
@@ -55,7 +60,7 @@ fn mailed_links(log: &Path, to: &str) -> Vec<String> {
                 .replace("=\n", "")
                 .replace("=3D", "=");
             body.split_whitespace()
-                .filter(|w| w.starts_with("http://") && w.contains("/sign-in?code=crl_"))
+                .filter(|w| w.starts_with("http://") && w.contains(needle))
                 .map(str::to_owned)
                 .collect::<Vec<_>>()
         })
@@ -583,6 +588,56 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     let award_page = format!("{base}{}", award_href.trim_end_matches("/badge.json"));
     visit(&c, &axe, &award_page, "3-award-valid").await;
     assert!(text_of(&c, "#verdict").await.contains("valid"));
+
+    // The badge's evidence is private: a principal who follows its link asks the teacher,
+    // the teacher agrees on her submission page, and the principal is mailed a share link.
+    const PRINCIPAL: &str = "grace.holm@oasd.org";
+    let evidence_url = badge["evidence"]
+        .as_array()
+        .and_then(|e| e.iter().find_map(|x| x["id"].as_str()))
+        .expect("the badge lists its evidence")
+        .to_owned();
+    c.goto(&format!("{base}/sign-out")).await.expect("sign out");
+    visit(&c, &axe, &evidence_url, "3-evidence-private").await;
+    assert_eq!(text_of(&c, "h1").await, "This evidence is private");
+    fill_all(
+        &c,
+        &[
+            ("name", "Grace Holm"),
+            ("email", PRINCIPAL),
+            (
+                "reason",
+                "I am hiring for a grade 5 position at Greenland Elementary.",
+            ),
+        ],
+    )
+    .await;
+    click(&c, "#ask").await;
+    assert!(text_with(&c, ".notice", "teacher is asked")
+        .await
+        .contains("seven days"));
+    sign_in_by_email(&c, &axe, &base, &mail_log, TEACHER, "teacher-consents").await;
+    click(&c, "table a[href^='/mine/submissions/']").await;
+    let asked = text_with(&c, "main", "Grace Holm").await;
+    assert!(asked.contains("grade 5 position"), "{asked}");
+    accessible(&c, &axe, "submission-access-request").await;
+    click(&c, "button[value=grant]").await;
+    text_with(&c, "main", "you agreed").await;
+    let mut shared = Vec::new();
+    for _ in 0..1200 {
+        shared = mailed_urls(&mail_log, PRINCIPAL, "share=");
+        if !shared.is_empty() {
+            break;
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let link = shared
+        .first()
+        .expect("the principal is mailed a share link");
+    let path = link.trim_start_matches(&base);
+    let (status, file) = http_get_bytes(&server.addr, path);
+    assert_eq!(status, 200, "the share link opens the evidence");
+    assert!(String::from_utf8_lossy(&file).contains("Five discussion questions"));
 
     // 4. At the neighbouring district, a principal drops the teacher's files on the transfer
     // report page: recognized under Oconomowoc's rule, with its local value.
