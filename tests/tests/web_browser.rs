@@ -443,3 +443,99 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
     screenshot(&c, "curate").await;
     c.close().await.expect("close");
 }
+
+/// A reviewer calibrates on a credential's sample submissions before reviewing it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reviewer_calibrates_on_sample_submissions() {
+    use credreg_node::review::{
+        Actor, CalibrationSample, CalibrationSet, EvidenceItem, NewPerson, PersonRole,
+    };
+    let Some(dir) = conformance() else { return };
+    let Some(axe) = browser_parts() else { return };
+    let n = TestNode::new("Kettle Moraine School District", 74, contexts(&dir));
+    let mut def = samples::wait_time();
+    def["review_policy"]["calibration_required"] = json!(true);
+    let id = n.publish(&def).await;
+    let sample = |text: &str, reference: Vec<usize>| CalibrationSample {
+        items: vec![EvidenceItem::Reflection { text: text.into() }],
+        reference,
+    };
+    n.node
+        .set_calibration_set(
+            &Actor::Operator,
+            CalibrationSet {
+                credential_id: id.clone(),
+                min_agreement_percent: 75,
+                samples: vec![
+                    sample(
+                        "Pauses planned after every question; students' answers doubled in length.",
+                        vec![1, 1],
+                    ),
+                    sample(
+                        "No pauses marked in the plan; the reflection describes a lecture.",
+                        vec![0, 0],
+                    ),
+                ],
+            },
+        )
+        .expect("calibration set");
+    n.node
+        .invite_person(
+            &Actor::Operator,
+            NewPerson {
+                name: "Tomas Greer".into(),
+                email: "tomas.greer@kmsd.edu".into(),
+                school: None,
+                roles: vec![PersonRole::Reviewer],
+            },
+        )
+        .expect("invite");
+    let code = n
+        .node
+        .outbox(&Actor::Operator)
+        .expect("outbox")
+        .iter()
+        .find_map(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned)
+        })
+        .expect("a code");
+    let app = n
+        .app
+        .clone()
+        .merge(credreg_web::router(n.node.clone(), Default::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let (_driver, c) = browser().await;
+    c.goto(&format!("{base}/sign-in?code={code}"))
+        .await
+        .expect("sign-in link");
+    click(&c, "#sign-in").await;
+    text_with(&c, "h1", "My credentials").await;
+    c.goto(&format!("{base}/reviews")).await.expect("reviews");
+    click(&c, &format!("a[href='/reviews/calibration/{id}']")).await;
+    text_with(&c, "h1", "Calibrate").await;
+    accessible(&c, &axe, "the calibration page").await;
+    click(&c, "#calibrate").await;
+    let summary = text_with(&c, ".error-summary", "Sample 1").await;
+    assert!(summary.contains("Sample 1: choose a level"), "{summary}");
+    // Sample 1 passes on both criteria, sample 2 on neither: three of four levels right.
+    for (s, c_, l) in [(0, 0, 1), (0, 1, 1), (1, 0, 0), (1, 1, 1)] {
+        click(&c, &format!("#s{s}-c{c_}-{l}")).await;
+    }
+    click(&c, "#calibrate").await;
+    let outcome = text_with(&c, "#calibration-outcome", "matched").await;
+    assert!(
+        outcome.contains("75%") && outcome.contains("you are calibrated"),
+        "{outcome}"
+    );
+    accessible(&c, &axe, "the calibration result").await;
+    fits_narrow(&c, "the calibration page").await;
+    screenshot(&c, "calibration").await;
+    c.close().await.expect("close");
+}

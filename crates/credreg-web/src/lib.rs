@@ -12,6 +12,7 @@
 mod awarding;
 mod badges;
 mod baked;
+mod calibrating;
 mod catalog;
 mod consent;
 mod coordinator;
@@ -134,6 +135,10 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
         .route("/mine/submissions/{id}/resubmit", post(teacher::resubmit))
         .route("/reviews", get(reviewer::queue))
         .route("/reviews/pool/{submission}/claim", post(reviewer::claim))
+        .route(
+            "/reviews/calibration/{credential}",
+            get(calibrating::calibrate).post(calibrating::attempt),
+        )
         .route("/reviews/{id}", get(reviewer::review).post(reviewer::score))
         .route("/reviews/{id}/evidence/{index}", get(reviewer::evidence))
         .route("/coordinator", get(coordinator::home))

@@ -35,6 +35,8 @@ pub(crate) struct QueuePage {
     /// (submission id, credential, attempt, items)
     pool: Vec<(String, String, u8, usize)>,
     error: String,
+    /// (credential id, name) of this node's credentials whose reviewers must calibrate.
+    calibrations: Vec<(String, String)>,
 }
 
 pub(crate) async fn queue(State(node): State<Arc<Node>>, headers: HeaderMap) -> Response {
@@ -69,12 +71,33 @@ async fn queue_page(node: &Arc<Node>, headers: &HeaderMap, error: String) -> Res
             .into_iter()
             .map(|p| (p.submission_id, p.credential_name, p.attempt, p.items))
             .collect();
+        let calibrations = n
+            .search(&credreg_node::SearchQuery {
+                issuer: Some(n.did().to_owned()),
+                limit: 500,
+                ..Default::default()
+            })
+            .map(|p| {
+                p.items
+                    .iter()
+                    .filter(|e| {
+                        e.def
+                            .review_policy
+                            .as_ref()
+                            .is_some_and(|p| p.calibration_required)
+                    })
+                    .filter(|e| n.calibration_set(&actor, &e.id).is_ok())
+                    .map(|e| (e.id.clone(), e.def.name.clone()))
+                    .collect()
+            })
+            .unwrap_or_default();
         Some(QueuePage {
             site: site_for(&n, &actor),
             csrf: t,
             queue,
             pool,
             error,
+            calibrations,
         })
     })
     .await
