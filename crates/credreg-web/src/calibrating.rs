@@ -12,6 +12,9 @@ use credreg_node::Node;
 use std::collections::HashMap;
 use std::sync::Arc;
 
+/// A criterion's levels: (index, name).
+type Levels = Vec<(usize, String)>;
+
 #[derive(Template)]
 #[template(path = "calibrate.html")]
 pub(crate) struct CalibratePage {
@@ -24,7 +27,7 @@ pub(crate) struct CalibratePage {
     /// Each sample's evidence.
     samples: Vec<Vec<ItemView>>,
     /// (criterion index, name, [(level index, level name)])
-    criteria: Vec<(usize, String, Vec<(usize, String)>)>,
+    criteria: Vec<(usize, String, Levels)>,
     /// The outcome, in words, after an attempt.
     outcome: String,
     chosen: HashMap<String, String>,
