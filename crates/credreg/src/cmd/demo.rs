@@ -165,9 +165,19 @@ pub fn run(dir: &Path, contexts: Option<&Path>) -> Result<()> {
             std::fs::write(dir.join("ana-ruiz-bundle.json"), serde_json::to_vec_pretty(&bundle)?)?;
         }
 
+        let sign_in = people(&km.node, &km_ids, &km.url, state, &state.url)?;
+
         println!("\ncredreg demo: a federation `{FEDERATION}` of four nodes on loopback\n");
         for n in &nodes {
             println!("  {:<40} {}   admin token {}", n.name, n.url, n.token);
+        }
+        println!("\nIn a browser (each sign-in link works once, for 15 minutes; the sign-in page mails");
+        println!("new codes to the outbox, GET /api/v1/outbox with the admin token):");
+        for n in &nodes {
+            println!("  {:<40} {}/", n.name, n.url);
+        }
+        for (who, link) in &sign_in {
+            println!("  {who:<40} {link}");
         }
         println!("\nThings to try:");
         println!("  # Every district's catalog, searched at Lake County (who published each, who vouches):");
@@ -325,6 +335,109 @@ const LAKE_COUNTY: &[Entry] = &[
     ("Flexible Pacing", "Personalized learning", "Let students move on when they show mastery.", "Sturgis, C. (2016). Reaching the tipping point: Insights on advancing competency education. iNACOL.", 4.0, "in_service_hours"),
     ("Student Goal Setting", "Personalized learning", "Students set, track and reflect on their own learning goals.", "Locke, E. A., & Latham, G. P. (2002). Building a practically useful theory of goal setting. American Psychologist, 57(9), 705-717.", 4.0, "in_service_hours"),
 ];
+
+/// People on Kettle Moraine's node (a coordinator, a teacher, three reviewers) with one
+/// submission decided and one in review, and a curator at the consortium: every page has
+/// content. Returns a sign-in link per person.
+fn people(
+    km: &Node,
+    km_ids: &[String],
+    km_url: &str,
+    state: &DemoNode,
+    state_url: &str,
+) -> Result<Vec<(String, String)>> {
+    use credreg_node::review::{Actor, CriterionScore, EvidenceItem, NewPerson, PersonRole};
+    let invite = |node: &Node, name: &str, email: &str, roles: Vec<PersonRole>| -> Result<()> {
+        node.invite_person(
+            &Actor::Operator,
+            NewPerson {
+                name: name.into(),
+                email: email.into(),
+                school: Some("Dousman Elementary".into()),
+                roles,
+            },
+        )?;
+        Ok(())
+    };
+    let code = |node: &Node, email: &str| -> Result<String> {
+        node.outbox(&Actor::Operator)?
+            .into_iter()
+            .rev()
+            .find(|m| m.to == email)
+            .and_then(|m| {
+                m.body
+                    .split_whitespace()
+                    .find(|w| w.starts_with("crl_"))
+                    .map(str::to_owned)
+            })
+            .context("a sign-in code in the outbox")
+    };
+    invite(km, "Maya Lindqvist", "maya.lindqvist@kmsd.example", vec![PersonRole::Coordinator])?;
+    invite(km, "Ana Ruiz", "ana.ruiz@kmsd.example", vec![PersonRole::Teacher])?;
+    let reviewers = [
+        ("Tomas Greer", "tomas.greer@kmsd.example"),
+        ("Ruth Okafor", "ruth.okafor@kmsd.example"),
+        ("Lena Park", "lena.park@kmsd.example"),
+    ];
+    for (name, email) in reviewers {
+        invite(km, name, email, vec![PersonRole::Reviewer])?;
+    }
+    invite(&state.node, "Rosa Vang", "rosa.vang@consortium.example", vec![PersonRole::Curator])?;
+    let session = |node: &Node, email: &str| -> Result<Actor> {
+        let (token, _) = node.sign_in_with_link(&code(node, email)?)?;
+        node.session_actor(&token)?.context("an open session")
+    };
+    let ana = session(km, "ana.ruiz@kmsd.example")?;
+    // One submission reviewed to a pass (when the Open Badges context is installed, that
+    // issues the award), one waiting for its reviewers.
+    for (n, credential) in km_ids.iter().take(2).enumerate() {
+        let draft = km.start_submission(&ana, credential, None)?;
+        for item in [
+            EvidenceItem::Link {
+                url: "https://video.kmsd.example/ruiz/discussion-2026-10-14".into(),
+                name: "Ten minutes of classroom discussion".into(),
+            },
+            EvidenceItem::Reflection {
+                text: "After I began pausing five seconds, nine of my twenty-four students answered instead of the usual three.".into(),
+            },
+        ] {
+            km.add_evidence(&ana, &draft.id, item)?;
+        }
+        km.submit(&ana, &draft.id)?;
+        if n == 0 && km.missing_contexts().is_empty() {
+            for (_, email) in reviewers {
+                let r = session(km, email)?;
+                for view in km.review_queue(&r)? {
+                    let pass = CriterionScore {
+                        level: 1,
+                        comment: "Visible in the recording and named in the reflection.".into(),
+                    };
+                    km.score(&r, &view.review_id, vec![pass.clone(), pass])?;
+                }
+            }
+        }
+    }
+    // Fresh links: the ones above were spent by the sessions the demo opened.
+    let mut links = Vec::new();
+    for (who, email) in [
+        ("Coordinator (Maya Lindqvist)", "maya.lindqvist@kmsd.example"),
+        ("Teacher (Ana Ruiz)", "ana.ruiz@kmsd.example"),
+        ("Reviewer (Tomas Greer)", "tomas.greer@kmsd.example"),
+        ("Reviewer (Ruth Okafor)", "ruth.okafor@kmsd.example"),
+    ] {
+        km.request_sign_in(email)?;
+        links.push((who.to_owned(), format!("{km_url}/sign-in?code={}", code(km, email)?)));
+    }
+    state.node.request_sign_in("rosa.vang@consortium.example")?;
+    links.push((
+        "Consortium curator (Rosa Vang)".to_owned(),
+        format!(
+            "{state_url}/sign-in?code={}",
+            code(&state.node, "rosa.vang@consortium.example")?
+        ),
+    ));
+    Ok(links)
+}
 
 fn catalog(node: &Node, entries: &[Entry]) -> Result<Vec<String>> {
     let defs = entries
