@@ -14,6 +14,35 @@ mod webdriver;
 
 use webdriver::*;
 
+/// Serves the API and the pages over loopback HTTP, as `credreg serve` mounts them.
+async fn serve_pages(n: &TestNode) -> String {
+    let app = n
+        .app
+        .clone()
+        .merge(credreg_web::router(n.node.clone(), Default::default()));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let base = format!("http://{}", listener.local_addr().expect("addr"));
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+/// The sign-in code in the first invitation the node mailed.
+fn first_code(n: &TestNode) -> String {
+    n.node
+        .outbox(&credreg_node::review::Actor::Operator)
+        .expect("outbox")
+        .iter()
+        .find_map(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned)
+        })
+        .expect("a code")
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     let Some(dir) = conformance() else { return };
@@ -36,15 +65,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         String::from_utf8_lossy(&r.body)
     );
     // A real HTTP server on loopback: the API and the pages, as `credreg serve` mounts them.
-    let app = n
-        .app
-        .clone()
-        .merge(credreg_web::router(n.node.clone(), Default::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let base = serve_pages(&n).await;
 
     let (_driver, c) = browser().await;
     // Home.
@@ -321,27 +342,8 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
             },
         )
         .expect("invite");
-    let code = n
-        .node
-        .outbox(&Actor::Operator)
-        .expect("outbox")
-        .iter()
-        .find_map(|m| {
-            m.body
-                .split_whitespace()
-                .find(|w| w.starts_with("crl_"))
-                .map(str::to_owned)
-        })
-        .expect("a code");
-    let app = n
-        .app
-        .clone()
-        .merge(credreg_web::router(n.node.clone(), Default::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let code = first_code(&n);
+    let base = serve_pages(&n).await;
     let (_driver, c) = browser().await;
     c.goto(&format!("{base}/sign-in?code={code}"))
         .await
@@ -490,27 +492,8 @@ async fn a_reviewer_calibrates_on_sample_submissions() {
             },
         )
         .expect("invite");
-    let code = n
-        .node
-        .outbox(&Actor::Operator)
-        .expect("outbox")
-        .iter()
-        .find_map(|m| {
-            m.body
-                .split_whitespace()
-                .find(|w| w.starts_with("crl_"))
-                .map(str::to_owned)
-        })
-        .expect("a code");
-    let app = n
-        .app
-        .clone()
-        .merge(credreg_web::router(n.node.clone(), Default::default()));
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let base = format!("http://{}", listener.local_addr().expect("addr"));
-    tokio::spawn(async move { axum::serve(listener, app).await });
+    let code = first_code(&n);
+    let base = serve_pages(&n).await;
     let (_driver, c) = browser().await;
     c.goto(&format!("{base}/sign-in?code={code}"))
         .await

@@ -606,39 +606,10 @@ pub(crate) async fn submit(
     headers: HeaderMap,
     form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
 ) -> Response {
-    if let Err(page) = checked(
-        &web.node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open your submission again.",
-    ) {
-        return *page;
-    }
-    let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
-    let done = blocking(move || {
-        let actor = signed_in(&n, &h).ok_or(None)?;
-        n.submit(&actor, &id2).map_err(Some)
+    on_submission(web, id, headers, form, "submit", |n, actor, id| {
+        n.submit(actor, id)
     })
-    .await;
-    match done {
-        Some(Ok(_)) => see_other(&format!("/mine/submissions/{id}")),
-        Some(Err(None)) => to_sign_in(),
-        Some(Err(Some(e))) => {
-            let why = say(&e);
-            show_submission(
-                &web,
-                &headers,
-                id,
-                StatusCode::UNPROCESSABLE_ENTITY,
-                move |p| {
-                    p.errors.add("submit", why);
-                },
-            )
-            .await
-        }
-        None => not_yours(&web.node),
-    }
+    .await
 }
 
 /// Starts the next attempt after a "not yet".
@@ -647,6 +618,26 @@ pub(crate) async fn resubmit(
     Path(id): Path<String>,
     headers: HeaderMap,
     form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
+) -> Response {
+    on_submission(web, id, headers, form, "resubmit", |n, actor, id| {
+        let s = n.submission(actor, id)?;
+        n.start_submission(actor, &s.credential_id, Some(id))
+    })
+    .await
+}
+
+/// A button on the submission page: checks the form, runs `act` as the signed-in teacher,
+/// then opens the submission it leads to, or shows the page again with the problem beside
+/// the button (`field`).
+async fn on_submission(
+    web: Web,
+    id: String,
+    headers: HeaderMap,
+    form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
+    field: &'static str,
+    act: impl FnOnce(&Node, &Actor, &str) -> Result<SubmissionView, credreg_node::NodeError>
+        + Send
+        + 'static,
 ) -> Response {
     if let Err(page) = checked(
         &web.node,
@@ -660,9 +651,7 @@ pub(crate) async fn resubmit(
     let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
     let done = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
-        let s = n.submission(&actor, &id2).map_err(Some)?;
-        n.start_submission(&actor, &s.credential_id, Some(&id2))
-            .map_err(Some)
+        act(&n, &actor, &id2).map_err(Some)
     })
     .await;
     match done {
@@ -676,7 +665,7 @@ pub(crate) async fn resubmit(
                 id,
                 StatusCode::UNPROCESSABLE_ENTITY,
                 move |p| {
-                    p.errors.add("resubmit", why);
+                    p.errors.add(field, why);
                 },
             )
             .await

@@ -140,6 +140,26 @@ async fn fill(c: &Client, id: &str, text: &str) {
     paste(c, id, text).await;
 }
 
+/// Chooses the option with `value` in the select with `id`.
+async fn choose(c: &Client, id: &str, value: &str) {
+    c.find(Locator::Css(&format!("#{id} option[value='{value}']")))
+        .await
+        .unwrap_or_else(|_| panic!("#{id} offers {value}"))
+        .click()
+        .await
+        .expect("choose");
+}
+
+/// Chooses files (newline-separated paths) in the file input with `id`.
+async fn attach(c: &Client, id: &str, paths: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .expect("a file input")
+        .send_keys(paths)
+        .await
+        .expect("choose the files");
+}
+
 async fn fill_all(c: &Client, fields: &[(&str, &str)]) {
     for (id, text) in fields {
         paste(c, id, text).await;
@@ -387,20 +407,8 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     .expect("csv");
     visit(&c, &axe, &format!("{base}/coordinator/awards"), "1-issue").await;
     let credential_id = credential_url.rsplit('/').next().expect("id").to_owned();
-    c.find(Locator::Css(&format!(
-        "#credential option[value='{credential_id}']"
-    )))
-    .await
-    .expect("our credential is offered")
-    .click()
-    .await
-    .expect("choose");
-    c.find(Locator::Id("csv"))
-        .await
-        .expect("csv input")
-        .send_keys(&roster.display().to_string())
-        .await
-        .expect("choose");
+    choose(&c, "credential", &credential_id).await;
+    attach(&c, "csv", &roster.display().to_string()).await;
     click(&c, "#import").await;
     let summary = text_with(&c, ".error-summary", "line 3").await;
     assert!(
@@ -413,20 +421,8 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         "email,name\nben.ortiz@kmsd.edu,Ben Ortiz\ncara.diaz@kmsd.edu,Cara Diaz\ndev.shah@kmsd.edu,Dev Shah\n",
     )
     .expect("csv");
-    c.find(Locator::Css(&format!(
-        "#credential option[value='{credential_id}']"
-    )))
-    .await
-    .expect("our credential is offered")
-    .click()
-    .await
-    .expect("choose");
-    c.find(Locator::Id("csv"))
-        .await
-        .expect("csv input")
-        .send_keys(&roster.display().to_string())
-        .await
-        .expect("choose");
+    choose(&c, "credential", &credential_id).await;
+    attach(&c, "csv", &roster.display().to_string()).await;
     click(&c, "#import").await;
     let status = text_with(&c, "#import-status", "3 of 3 badges issued.").await;
     assert_eq!(status, "3 of 3 badges issued.");
@@ -467,12 +463,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         "Five discussion questions for the water cycle lesson, with planned pauses.\n",
     )
     .expect("plan");
-    c.find(Locator::Id("file"))
-        .await
-        .expect("file input")
-        .send_keys(&plan.display().to_string())
-        .await
-        .expect("choose file");
+    attach(&c, "file", &plan.display().to_string()).await;
     click(&c, "form[data-upload] button").await;
     c.wait()
         .at_most(Duration::from_secs(20))
@@ -676,14 +667,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     )
     .await;
     let credential_id = credential_url.rsplit('/').next().expect("id").to_owned();
-    c.find(Locator::Css(&format!(
-        "#credential option[value='{credential_id}']"
-    )))
-    .await
-    .expect("the replicated credential is offered")
-    .click()
-    .await
-    .expect("choose");
+    choose(&c, "credential", &credential_id).await;
     fill_all(
         &c,
         &[
@@ -693,12 +677,12 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         ],
     )
     .await;
-    c.find(Locator::Id("sample-files"))
-        .await
-        .expect("sample")
-        .send_keys(&files.join("ana-ruiz-wait-time.png").display().to_string())
-        .await
-        .expect("choose");
+    attach(
+        &c,
+        "sample-files",
+        &files.join("ana-ruiz-wait-time.png").display().to_string(),
+    )
+    .await;
     click(&c, "#preview").await;
     let preview = text_with(&c, ".result-card", "Recognized").await;
     assert!(preview.contains("Recognized: $150"), "{preview}");
@@ -745,12 +729,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         .map(|p| p.display().to_string())
         .collect::<Vec<_>>()
         .join("\n");
-    c.find(Locator::Id("files"))
-        .await
-        .expect("files")
-        .send_keys(&chosen)
-        .await
-        .expect("choose");
+    attach(&c, "files", &chosen).await;
     fill(&c, "email", TEACHER).await;
     click(&c, "#value").await;
     let report = text_with(&c, "main", "Recognized").await;

@@ -372,8 +372,18 @@ fn people(
             })
             .context("a sign-in code in the outbox")
     };
-    invite(km, "Maya Lindqvist", "maya.lindqvist@kmsd.example", vec![PersonRole::Coordinator])?;
-    invite(km, "Ana Ruiz", "ana.ruiz@kmsd.example", vec![PersonRole::Teacher])?;
+    invite(
+        km,
+        "Maya Lindqvist",
+        "maya.lindqvist@kmsd.example",
+        vec![PersonRole::Coordinator],
+    )?;
+    invite(
+        km,
+        "Ana Ruiz",
+        "ana.ruiz@kmsd.example",
+        vec![PersonRole::Teacher],
+    )?;
     let reviewers = [
         ("Tomas Greer", "tomas.greer@kmsd.example"),
         ("Ruth Okafor", "ruth.okafor@kmsd.example"),
@@ -382,7 +392,12 @@ fn people(
     for (name, email) in reviewers {
         invite(km, name, email, vec![PersonRole::Reviewer])?;
     }
-    invite(&state.node, "Rosa Vang", "rosa.vang@consortium.example", vec![PersonRole::Curator])?;
+    invite(
+        &state.node,
+        "Rosa Vang",
+        "rosa.vang@consortium.example",
+        vec![PersonRole::Curator],
+    )?;
     let session = |node: &Node, email: &str| -> Result<Actor> {
         let (token, _) = node.sign_in_with_link(&code(node, email)?)?;
         node.session_actor(&token)?.context("an open session")
@@ -420,13 +435,19 @@ fn people(
     // Fresh links: the ones above were spent by the sessions the demo opened.
     let mut links = Vec::new();
     for (who, email) in [
-        ("Coordinator (Maya Lindqvist)", "maya.lindqvist@kmsd.example"),
+        (
+            "Coordinator (Maya Lindqvist)",
+            "maya.lindqvist@kmsd.example",
+        ),
         ("Teacher (Ana Ruiz)", "ana.ruiz@kmsd.example"),
         ("Reviewer (Tomas Greer)", "tomas.greer@kmsd.example"),
         ("Reviewer (Ruth Okafor)", "ruth.okafor@kmsd.example"),
     ] {
         km.request_sign_in(email)?;
-        links.push((who.to_owned(), format!("{km_url}/sign-in?code={}", code(km, email)?)));
+        links.push((
+            who.to_owned(),
+            format!("{km_url}/sign-in?code={}", code(km, email)?),
+        ));
     }
     state.node.request_sign_in("rosa.vang@consortium.example")?;
     links.push((
