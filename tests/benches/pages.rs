@@ -187,6 +187,18 @@ fn main() {
         .and_then(|d| d.award_id)
         .expect("the submission passed and the award was issued");
 
+    let stack = node
+        .publish_stack(
+            serde_json::from_value(serde_json::json!({
+                "name": "Questioning Pathway",
+                "rule": {"kind": "all_of"},
+                "credentials": [ids[0], ids[1], ids[2]],
+                "value": {"amount": 600.0, "unit": "dollars"}
+            }))
+            .expect("stack"),
+        )
+        .expect("publish stack")
+        .id;
     let evidence = EvidenceFiles::new(dir.path().join("evidence"), 200 * 1024 * 1024);
     let app = credreg_web::router(
         node.clone(),
@@ -255,6 +267,24 @@ fn main() {
             "/coordinator/credentials/new".into(),
             Some(&coordinator),
         ),
+        ("stack page", format!("/stacks/{stack}"), None),
+        (
+            "ask to see evidence",
+            format!("/evidence/{}/0", draft.id),
+            None,
+        ),
+        (
+            "issue badges",
+            "/coordinator/awards".into(),
+            Some(&coordinator),
+        ),
+        (
+            "recognition rules",
+            "/coordinator/recognitions".into(),
+            Some(&coordinator),
+        ),
+        ("this node", "/coordinator/node".into(), Some(&coordinator)),
+        ("curation", "/curate".into(), Some(&coordinator)),
     ];
     runtime.block_on(async {
         let mut baseline = Duration::ZERO;

@@ -164,7 +164,7 @@ async fn store_stream(
     let (files2, temp2, checked2) = (files.clone(), temp_path.clone(), checked.clone());
     blocking(move || {
         files2
-            .commit(&temp2, &checked2)
+            .commit(&temp2, &checked2.digest)
             .map_err(|e| Problem::internal(format!("storing evidence: {e}")))
     })
     .await?;

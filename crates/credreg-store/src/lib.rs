@@ -18,6 +18,7 @@
 mod awards;
 mod documents;
 mod evidence;
+mod evidence_files;
 mod keys;
 mod log;
 mod log_nodes;
@@ -31,6 +32,7 @@ mod transaction;
 
 use credreg_model::RecordKind;
 pub use documents::Family;
+pub use evidence_files::EvidenceFiles;
 use keys::*;
 pub use log_nodes::LogNodes;
 use log_nodes::*;

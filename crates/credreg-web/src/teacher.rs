@@ -470,7 +470,7 @@ async fn receive(
                 }
                 drop(out);
                 let (f, t, c) = (files.clone(), temp.clone(), checked.clone());
-                if !blocking(move || f.commit(&t, &c).is_ok())
+                if !blocking(move || f.commit(&t, &c.digest).is_ok())
                     .await
                     .unwrap_or(false)
                 {

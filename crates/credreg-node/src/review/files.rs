@@ -1,9 +1,8 @@
-//! Evidence files on disk: named by the blake3 of their bytes, bounded in size, typed by their
-//! first bytes. Both ways in (the API's raw upload and the pages' multipart form) feed their
-//! chunks through one [`UploadCheck`], so the rules cannot drift apart; each writes the bytes
-//! with its own async file handle and commits through [`EvidenceFiles::commit`].
-
-use std::path::{Path, PathBuf};
+//! What an evidence file may be: bounded in size, named by the blake3 of its bytes, typed by
+//! its first bytes. Both ways in (the API's raw upload and the pages' multipart form) feed
+//! their chunks through one [`UploadCheck`], so the rules cannot drift apart; each writes the
+//! bytes with its own async file handle and commits them through the store's
+//! [`EvidenceFiles`] (where the files live on disk).
 
 /// File types a teacher's evidence may be: documents, images, audio and video. Anything else
 /// (HTML, SVG, scripts, archives, executables) is refused: a reviewer's browser must never be
@@ -171,59 +170,7 @@ impl UploadCheck {
     }
 }
 
-/// Where evidence files live and how large one may be.
-#[derive(Debug, Clone)]
-pub struct EvidenceFiles {
-    dir: PathBuf,
-    limit: u64,
-}
-
-impl EvidenceFiles {
-    /// Files in `dir`, at most `limit` bytes each.
-    pub fn new(dir: PathBuf, limit: u64) -> Self {
-        Self { dir, limit }
-    }
-
-    /// The per-file limit in bytes.
-    pub fn limit(&self) -> u64 {
-        self.limit
-    }
-
-    /// The directory.
-    pub fn dir(&self) -> &Path {
-        &self.dir
-    }
-
-    /// Where a stored file with `digest` is (`digest` must be 64 hex digits).
-    pub fn path(&self, digest: &str) -> Option<PathBuf> {
-        (digest.len() == 64 && digest.bytes().all(|b| b.is_ascii_hexdigit()))
-            .then(|| self.dir.join(digest))
-    }
-
-    /// A fresh temporary name for an upload in progress (a name only: a file's identity is its
-    /// digest).
-    pub fn temp_path(&self) -> PathBuf {
-        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
-        let n = NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
-        let t = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_nanos())
-            .unwrap_or(0);
-        let h = blake3::hash(format!("{t}-{n}-{}", std::process::id()).as_bytes());
-        self.dir
-            .join(format!(".upload-{}", &h.to_hex().as_str()[..32]))
-    }
-
-    /// Moves a fully written, checked temporary file into place under its digest. When the
-    /// same bytes are already kept (content addressing), the temporary file goes instead.
-    pub fn commit(&self, temp: &Path, file: &CheckedFile) -> std::io::Result<()> {
-        let target = self.dir.join(&file.digest);
-        if target.exists() {
-            return std::fs::remove_file(temp);
-        }
-        std::fs::rename(temp, target)
-    }
-}
+pub use credreg_store::EvidenceFiles;
 
 #[cfg(test)]
 mod tests {
