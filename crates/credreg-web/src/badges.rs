@@ -65,6 +65,23 @@ pub(crate) struct TransferPage {
     totals: String,
     generated_at: String,
     badges: Vec<(String, String, String)>,
+    /// (DID, name) of every district whose recognition rules this node holds; this node first.
+    districts: Vec<(String, String)>,
+    district_chosen: String,
+}
+
+/// This node, then every other issuer whose recognition rules it holds (replicated).
+fn districts(node: &Node) -> Vec<(String, String)> {
+    let mut out = vec![(node.did().to_owned(), node.settings().name.clone())];
+    for r in node.recognitions(None).unwrap_or_default() {
+        if !out.iter().any(|(d, _)| *d == r.issuer) {
+            let name = node
+                .issuer_name(&r.issuer)
+                .unwrap_or_else(|| r.issuer.clone());
+            out.push((r.issuer, name));
+        }
+    }
+    out
 }
 
 pub(crate) fn check_name(check: &str) -> &'static str {
@@ -94,6 +111,21 @@ pub(crate) fn sentence(text: &str) -> String {
     out
 }
 
+/// Whether the only failed check is the dates, because the badge's time ran out.
+fn has_expired(r: &CredentialReport) -> bool {
+    let failed: Vec<_> = r
+        .checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .collect();
+    failed.len() == 1
+        && failed[0].check == "validity"
+        && failed[0]
+            .reason
+            .as_deref()
+            .is_some_and(|why| why.contains("expired"))
+}
+
 pub(crate) fn report_view(r: &CredentialReport) -> ReportView {
     let (verdict, words) = match r.verdict {
         Verdict::Valid if r.trusted => ("valid", "valid"),
@@ -102,6 +134,8 @@ pub(crate) fn report_view(r: &CredentialReport) -> ReportView {
             "genuine, from an issuer this federation does not vouch for",
         ),
         Verdict::Revoked => ("revoked", "revoked"),
+        // Expired is its own answer: the badge was genuine, its time is over.
+        Verdict::Invalid if has_expired(r) => ("invalid", "expired"),
         Verdict::Invalid => ("invalid", "not valid"),
     };
     let summary = match (&r.reason, r.verdict) {
@@ -414,6 +448,8 @@ pub(crate) fn transfer_page(node: &Node, csrf: String) -> TransferPage {
         totals: String::new(),
         generated_at: String::new(),
         badges: Vec::new(),
+        districts: districts(node),
+        district_chosen: node.did().to_owned(),
     }
 }
 
@@ -463,6 +499,8 @@ pub(crate) async fn transfer_submit(
     let n = node.clone();
     let docs: Vec<Value> = intake.docs.iter().map(|(_, d)| d.clone()).collect();
     let email2 = email.clone();
+    let district = intake.field("district").trim().to_owned();
+    let chosen = district.clone();
     let outcome = blocking(move || {
         if docs.is_empty() {
             return Err((
@@ -488,7 +526,11 @@ pub(crate) async fn transfer_submit(
         }
         let input = credreg_node::value::transfer::transfer_input(&doc)
             .map_err(|e| ("badges", format!("Nothing to value: {e}")))?;
-        n.transfer_report(&input, None)
+        let under = Some(district.as_str()).filter(|d| !d.is_empty() && *d != n.did());
+        if under.is_some_and(|d| !districts(&n).iter().any(|(known, _)| known == d)) {
+            return Err(("district", "Choose a district from the list".to_owned()));
+        }
+        n.transfer_report(&input, under)
             .map_err(|_| ("badges", "The report could not be made".to_owned()))
     })
     .await
@@ -500,6 +542,9 @@ pub(crate) async fn transfer_submit(
     let mut page = transfer_page(&node, token.clone());
     page.pasted = form.badges;
     page.email = form.email;
+    if !chosen.is_empty() {
+        page.district_chosen = chosen;
+    }
     let status = match outcome {
         Ok(report) => {
             use credreg_node::value::transfer::{show_amount, Outcome};

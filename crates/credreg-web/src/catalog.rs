@@ -19,6 +19,8 @@ pub(crate) struct HomePage {
     needs_setup: bool,
     definitions: usize,
     awards: usize,
+    /// (id, name, issuer, quality in words): the most awarded credentials of the federation.
+    highlights: Vec<(String, String, String, String)>,
 }
 
 pub(crate) struct Hit {
@@ -99,7 +101,8 @@ pub(crate) struct CredentialPage {
 #[template(path = "issuers.html")]
 pub(crate) struct IssuersPage {
     site: Site,
-    issuers: Vec<(String, String, u64)>,
+    /// (name, trust in words, who vouches, log entries held)
+    issuers: Vec<(String, String, String, u64)>,
 }
 
 pub(crate) async fn home(State(node): State<Arc<Node>>) -> Response {
@@ -119,6 +122,32 @@ pub(crate) async fn home(State(node): State<Arc<Node>>) -> Response {
             needs_setup,
             definitions: n.definition_count().unwrap_or(0),
             awards: n.award_count(),
+            highlights: {
+                use credreg_node::value::quality::{QualityFilter, SortBy};
+                let filter = QualityFilter {
+                    sort: SortBy::Awards,
+                    ..Default::default()
+                };
+                let query = SearchQuery {
+                    limit: 5,
+                    ..Default::default()
+                };
+                n.search_quality(query, true, &filter)
+                    .map(|p| {
+                        p.hits
+                            .iter()
+                            .map(|(e, q)| {
+                                (
+                                    e.id.clone(),
+                                    e.def.name.clone(),
+                                    n.issuer_name(&e.issuer).unwrap_or_else(|| e.issuer.clone()),
+                                    quality_words(q),
+                                )
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default()
+            },
         }
     })
     .await;
@@ -473,11 +502,15 @@ pub(crate) async fn issuers(State(node): State<Arc<Node>>) -> Response {
         Some(IssuersPage {
             site: site(&n),
             issuers: list
-                .into_iter()
+                .iter()
                 .map(|i| {
+                    let anchor = i.trust.anchor.as_deref().map_or_else(String::new, |a| {
+                        n.issuer_name(a).unwrap_or_else(|| a.to_owned())
+                    });
                     (
-                        i.name.unwrap_or_else(|| i.did.clone()),
+                        i.name.clone().unwrap_or_else(|| i.did.clone()),
                         trust_words(&i.trust.status).to_owned(),
+                        anchor,
                         i.log_size,
                     )
                 })

@@ -746,7 +746,7 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     screenshot(&c, "journey-4-transfer-report").await;
     // Keyboard alone: from the top of the page, Tab reaches the files, the text, the e-mail
     // and the button in that order.
-    keyboard_order(&c, &["files", "badges", "email", "value"]).await;
+    keyboard_order(&c, &["files", "badges", "email", "district", "value"]).await;
     let pdf = c.print(Default::default()).await.expect("print");
     let text = String::from_utf8_lossy(&pdf);
     let pages = text.matches("/Type /Page").count() - text.matches("/Type /Pages").count();
