@@ -97,6 +97,7 @@ impl FedNode {
                 store,
                 SigningKey::from_bytes(&[spec.seed; 32]),
                 NodeSettings {
+                    credit_unchecked_status: false,
                     name: spec.name.clone(),
                     public_url: format!("http://node-{}.test", spec.seed),
                     kind: spec.kind.clone(),

@@ -20,7 +20,7 @@ pub struct RequestLabels {
 /// Labels of `credreg_verifications`.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 pub struct VerdictLabels {
-    /// `valid`, `revoked` or `invalid`.
+    /// `valid`, `revoked`, `expired`, `could_not_check` or `invalid`.
     pub verdict: String,
 }
 

@@ -34,6 +34,9 @@ pub struct NodeSettings {
     pub peer_id: Option<String>,
     /// Where it reads the time and draws award ids (the system's, unless a test fixes them).
     pub env: crate::clock::Environment,
+    /// Whether transfer reports credit a badge whose revocation status could not be checked
+    /// (off: such a badge is listed, not credited).
+    pub credit_unchecked_status: bool,
 }
 
 /// A record the node published: id and exact bytes.

@@ -20,6 +20,7 @@ fn node(seed: u8) -> Node {
         Store::temporary().expect("store"),
         SigningKey::from_bytes(&[seed; 32]),
         NodeSettings {
+            credit_unchecked_status: false,
             name: format!("node {seed}"),
             public_url: format!("http://node-{seed}.test"),
             kind: if seed == 1 { "state" } else { "district" }.into(),

@@ -173,3 +173,73 @@ fn bulk_issuance_commits_batches_in_order_and_reports_partial_failure() {
     assert_eq!((failure.batch_offset, failure.issued), (3, 3));
     assert_eq!(node.store().award_count(), 10);
 }
+
+/// A badge whose revocation status cannot be checked (an issuer this node trusts but does not
+/// replicate; its status list is elsewhere) is "could not check", never valid; a transfer
+/// report does not credit it unless the district's setting says so.
+#[test]
+fn a_status_that_cannot_be_checked_is_said_and_not_credited() {
+    let Some(dir) = credreg_testkit::conformance() else {
+        return;
+    };
+    let contexts = || {
+        let mut c = ContextStore::with_builtins();
+        contexts_dir::add_from_dir(&mut c, &dir.join("contexts")).expect("contexts");
+        c
+    };
+    let issuer = node_with(contexts());
+    let def: CredentialDef = parse_validated(WAIT_TIME.as_bytes()).expect("valid def");
+    let id = issuer.publish_definition(def).expect("publish").id;
+    let award = issuer.issue_awards(&[award_request(&id)]).expect("issue");
+    let badge: Value = serde_json::from_slice(&award[0].bytes).expect("json");
+    let neighbour = |credit_unchecked_status: bool| {
+        Node::open(
+            Store::temporary().expect("store"),
+            SigningKey::from_bytes(&[8u8; 32]),
+            NodeSettings {
+                name: "Lake County Schools".into(),
+                public_url: "http://127.0.0.1:8081".into(),
+                federation: credreg_node::FederationSettings {
+                    allow: vec![issuer.did().to_owned()],
+                    ..Default::default()
+                },
+                credit_unchecked_status,
+                ..Default::default()
+            },
+            contexts(),
+        )
+        .expect("node")
+    };
+    let strict = neighbour(false);
+    let report = strict.verify(&badge).expect("verify");
+    let c = &report.credentials[0];
+    assert_eq!(c.verdict, Verdict::CouldNotCheck, "{c:?}");
+    assert!(c.trusted);
+    assert!(
+        c.reason
+            .as_deref()
+            .is_some_and(|r| r.contains("could not be checked")),
+        "{c:?}"
+    );
+    assert_eq!(report.summary.could_not_check, 1);
+    assert_eq!(report.summary.valid, 0);
+    let doc = serde_json::json!({ "credentials": [badge] });
+    let input = credreg_node::value::transfer::transfer_input(&doc).expect("input");
+    let r = strict.transfer_report(&input, None).expect("report");
+    assert_eq!(
+        r.badges[0].reason,
+        Some(credreg_node::value::transfer::Reason::StatusUnchecked),
+        "{:?}",
+        r.badges[0]
+    );
+    // Where the district credits such badges, the badge goes on to the next question: here,
+    // that the neighbour does not hold the credential's definition.
+    let lenient = neighbour(true);
+    let r = lenient.transfer_report(&input, None).expect("report");
+    assert_eq!(
+        r.badges[0].reason,
+        Some(credreg_node::value::transfer::Reason::UnknownCredential),
+        "{:?}",
+        r.badges[0]
+    );
+}

@@ -111,21 +111,6 @@ pub(crate) fn sentence(text: &str) -> String {
     out
 }
 
-/// Whether the only failed check is the dates, because the badge's time ran out.
-fn has_expired(r: &CredentialReport) -> bool {
-    let failed: Vec<_> = r
-        .checks
-        .iter()
-        .filter(|c| c.status == CheckStatus::Fail)
-        .collect();
-    failed.len() == 1
-        && failed[0].check == "validity"
-        && failed[0]
-            .reason
-            .as_deref()
-            .is_some_and(|why| why.contains("expired"))
-}
-
 pub(crate) fn report_view(r: &CredentialReport) -> ReportView {
     let (verdict, words) = match r.verdict {
         Verdict::Valid if r.trusted => ("valid", "valid"),
@@ -134,8 +119,12 @@ pub(crate) fn report_view(r: &CredentialReport) -> ReportView {
             "genuine, from an issuer this federation does not vouch for",
         ),
         Verdict::Revoked => ("revoked", "revoked"),
-        // Expired is its own answer: the badge was genuine, its time is over.
-        Verdict::Invalid if has_expired(r) => ("invalid", "expired"),
+        Verdict::Expired => ("expired", "expired"),
+        // Never "valid": whether the issuer revoked it is not known.
+        Verdict::CouldNotCheck => (
+            "unchecked",
+            "genuine, but whether it is revoked could not be checked",
+        ),
         Verdict::Invalid => ("invalid", "not valid"),
     };
     let summary = match (&r.reason, r.verdict) {

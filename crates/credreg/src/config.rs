@@ -22,6 +22,14 @@ pub struct Config {
     pub federation: FederationSection,
     pub mail: MailConfig,
     pub review: ReviewConfig,
+    pub value: ValueConfig,
+}
+
+/// `[value]`: how transfer reports value other districts' badges.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ValueConfig {
+    pub credit_unchecked_status: bool,
 }
 
 /// `[mail]`: how the outbox is delivered (off while `smtp_host` is empty).
@@ -160,6 +168,7 @@ impl Default for Config {
             federation: FederationSection::default(),
             mail: MailConfig::default(),
             review: ReviewConfig::default(),
+            value: ValueConfig::default(),
         }
     }
 }

@@ -296,6 +296,16 @@ pub(crate) fn definition_check(
     }
 }
 
+/// How the validity check says a credential's time is over ([`is_expiry`] reads it back).
+const EXPIRED: &str = "The credential expired on ";
+
+/// Whether a failed check is the credential's validity period having ended.
+pub(crate) fn is_expiry(c: &CheckResult) -> bool {
+    c.check == "validity"
+        && c.status == CheckStatus::Fail
+        && c.reason.as_deref().is_some_and(|r| r.starts_with(EXPIRED))
+}
+
 /// `validFrom` / `validUntil` (or VC 1.1's `issuanceDate` / `expirationDate`) as signed.
 pub(crate) fn validity(facts: &CredentialFacts, now: OffsetDateTime) -> CheckResult {
     let fail = |why: String| CheckResult::new("validity", CheckStatus::Fail, Some(why));
@@ -306,9 +316,7 @@ pub(crate) fn validity(facts: &CredentialFacts, now: OffsetDateTime) -> CheckRes
         (DateFact::At(from), _) if *from > now + time::Duration::minutes(5) => {
             fail(format!("The credential is not valid until {from}."))
         }
-        (_, DateFact::At(until)) if *until < now => {
-            fail(format!("The credential expired on {until}."))
-        }
+        (_, DateFact::At(until)) if *until < now => fail(format!("{EXPIRED}{until}.")),
         _ => CheckResult::new("validity", CheckStatus::Pass, None),
     }
 }

@@ -88,20 +88,29 @@ impl CheckResult {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Verdict {
-    /// Every check passed or only warned.
+    /// Genuine, in its validity period, and not revoked as far as could be checked: every
+    /// check passed, or had nothing to check (no status entry means nothing can revoke it).
     Valid,
     /// Genuine, but revoked by its issuer.
     Revoked,
+    /// Genuine, but its validity period is over.
+    Expired,
+    /// Genuine, but whether it is revoked could not be checked (the status list is not
+    /// available, or its method is not one this node reads). Never reported as valid.
+    CouldNotCheck,
     /// Not genuine or not well-formed.
     Invalid,
 }
 
 impl Verdict {
-    /// The name used in reports and metrics (`valid`, `revoked`, `invalid`).
+    /// The name used in reports and metrics (`valid`, `revoked`, `expired`,
+    /// `could_not_check`, `invalid`).
     pub fn as_str(self) -> &'static str {
         match self {
             Verdict::Valid => "valid",
             Verdict::Revoked => "revoked",
+            Verdict::Expired => "expired",
+            Verdict::CouldNotCheck => "could_not_check",
             Verdict::Invalid => "invalid",
         }
     }
@@ -170,6 +179,10 @@ pub struct Summary {
     pub valid: usize,
     /// Revoked ones.
     pub revoked: usize,
+    /// Expired ones.
+    pub expired: usize,
+    /// Ones whose revocation status could not be checked.
+    pub could_not_check: usize,
     /// Invalid ones.
     pub invalid: usize,
     /// Valid ones whose issuer this node's federation does not trust.
@@ -343,6 +356,8 @@ impl Node {
             match report.verdict {
                 Verdict::Valid => summary.valid += 1,
                 Verdict::Revoked => summary.revoked += 1,
+                Verdict::Expired => summary.expired += 1,
+                Verdict::CouldNotCheck => summary.could_not_check += 1,
                 Verdict::Invalid => summary.invalid += 1,
             }
             if report.verdict == Verdict::Valid && !report.trusted {
@@ -357,18 +372,39 @@ impl Node {
     }
 }
 
+/// The one answer a person reads, from the checks: revoked before anything else that failed
+/// (the issuer said so), then not genuine, then expired; with nothing failed, a revocation
+/// status that could not be checked is said as such, never as valid.
+pub(crate) fn verdict_of(checks: &[CheckResult]) -> Verdict {
+    let failed: Vec<&CheckResult> = checks
+        .iter()
+        .filter(|c| c.status == CheckStatus::Fail)
+        .collect();
+    if failed.iter().any(|c| c.check == "status") {
+        return Verdict::Revoked;
+    }
+    if failed.iter().any(|c| !checks::is_expiry(c)) {
+        return Verdict::Invalid;
+    }
+    if !failed.is_empty() {
+        return Verdict::Expired;
+    }
+    if checks
+        .iter()
+        .any(|c| c.check == "status" && c.status == CheckStatus::Warn)
+    {
+        return Verdict::CouldNotCheck;
+    }
+    Verdict::Valid
+}
+
 pub(crate) fn finish(
     index: usize,
     cred: &Value,
     issuer: IssuerInfo,
     checks: Vec<CheckResult>,
 ) -> CredentialReport {
-    let first_fail = checks.iter().find(|c| c.status == CheckStatus::Fail);
-    let verdict = match first_fail {
-        None => Verdict::Valid,
-        Some(c) if c.check == "status" => Verdict::Revoked,
-        Some(_) => Verdict::Invalid,
-    };
+    let verdict = verdict_of(&checks);
     let trusted = checks
         .iter()
         .any(|c| c.check == "trusted" && c.status == CheckStatus::Pass);
@@ -379,7 +415,15 @@ pub(crate) fn finish(
         id: cred.get("id").and_then(Value::as_str).map(str::to_owned),
         name: cred.get("name").and_then(Value::as_str).map(str::to_owned),
         verdict,
-        reason: first_fail.and_then(|c| c.reason.clone()),
+        reason: checks
+            .iter()
+            .find(|c| c.status == CheckStatus::Fail)
+            .or_else(|| {
+                (verdict == Verdict::CouldNotCheck)
+                    .then(|| checks.iter().find(|c| c.check == "status"))
+                    .flatten()
+            })
+            .and_then(|c| c.reason.clone()),
         issuer,
         checks,
     }

@@ -252,6 +252,7 @@ async fn start(
         store,
         key,
         NodeSettings {
+            credit_unchecked_status: false,
             name: plan.name.into(),
             public_url: url.clone(),
             kind: plan.kind.into(),

@@ -75,6 +75,7 @@ pub fn open_node(init: Initialized, public_url: String) -> Result<Node> {
     let contexts = contexts_dir::load(init.home.root())?;
     let f = &init.config.federation;
     let settings = NodeSettings {
+        credit_unchecked_status: init.config.value.credit_unchecked_status,
         name: init.config.name.clone(),
         public_url,
         kind: init.config.kind.clone(),

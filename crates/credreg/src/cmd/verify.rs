@@ -97,7 +97,12 @@ fn line_for(name: &str, c: &CredentialReport) -> FileVerdict {
             }
             l
         }
-        (Verdict::Valid, _) => {
+        (Verdict::CouldNotCheck, _) if c.trusted => format!(
+            "FAIL {name}: could not check: \"{}\" from {issuer} is genuine, but whether it is revoked is not known: {}",
+            c.name.as_deref().unwrap_or(""),
+            c.reason.as_deref().unwrap_or("")
+        ),
+        (Verdict::Valid | Verdict::CouldNotCheck, _) => {
             let why = c
                 .checks
                 .iter()

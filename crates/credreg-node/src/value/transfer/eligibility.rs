@@ -33,7 +33,30 @@ impl Node {
                 out.reason = Some(reason);
                 out.note = note;
             };
-            match report.verdict {
+            // A badge whose revocation could not be checked earns credit only where the
+            // district says so; otherwise it is told apart from a valid one.
+            // (An untrusted issuer's badge is refused for that first, whatever its status.)
+            let verdict = match report.verdict {
+                Verdict::CouldNotCheck
+                    if self.settings().credit_unchecked_status || !report.trusted =>
+                {
+                    Verdict::Valid
+                }
+                v => v,
+            };
+            match verdict {
+                Verdict::Expired => {
+                    let why = report.reason.clone().unwrap_or_default();
+                    not(&mut out, Reason::Expired, why);
+                }
+                Verdict::CouldNotCheck => {
+                    let why = report.reason.clone().unwrap_or_default();
+                    not(
+                        &mut out,
+                        Reason::StatusUnchecked,
+                        format!("Not credited: {why}"),
+                    );
+                }
                 Verdict::Invalid => {
                     let why = report.reason.clone().unwrap_or_default();
                     not(&mut out, Reason::Invalid, format!("Not genuine: {why}"));

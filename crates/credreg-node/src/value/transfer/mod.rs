@@ -62,10 +62,15 @@ pub enum Outcome {
 #[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
 #[serde(rename_all = "snake_case")]
 pub enum Reason {
-    /// Not genuine: forged, altered, malformed or expired.
+    /// Not genuine: forged, altered or malformed.
     Invalid,
     /// Revoked by its issuer.
     Revoked,
+    /// Its validity period is over.
+    Expired,
+    /// Whether it is revoked could not be checked, and the district does not credit such
+    /// badges (`credit_unchecked_status`).
+    StatusUnchecked,
     /// The issuer is not a member of the federation (or is denied, or its membership ended).
     UnknownIssuer,
     /// Issued to someone other than the given e-mail.
