@@ -71,6 +71,8 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
         evidence,
         federation,
     } = options;
+    // Served over HTTPS (the public URL says so): cookies are `Secure`, browsers keep to HTTPS.
+    let https = node.settings().public_url.starts_with("https://");
     // Evidence uploads may be large: the form's body limit is the file limit plus room for
     // the form's other fields.
     let upload_limit = evidence
@@ -168,6 +170,10 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
         .route("/assets/site.css", get(shell::stylesheet))
         .route("/assets/upload.js", get(shell::upload_script))
         .route("/assets/drop.js", get(shell::drop_script))
+        .layer(axum::middleware::map_response_with_state(
+            https,
+            shell::secure_when_https,
+        ))
         .with_state(Web {
             node,
             evidence,

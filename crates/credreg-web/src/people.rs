@@ -104,7 +104,16 @@ pub(crate) async fn sign_in_submit(
     let n = node.clone();
     if form.step == "code" {
         let code = form.code.trim().to_owned();
-        let signed = blocking(move || n.sign_in_with_link(&code)).await;
+        // A new session replaces whatever session this browser held (rotated at sign-in).
+        let old = cookie(&headers, SESSION_COOKIE);
+        let signed = blocking(move || {
+            let signed = n.sign_in_with_link(&code);
+            if let (Ok(_), Some(old)) = (&signed, old) {
+                let _ = n.end_session(&old);
+            }
+            signed
+        })
+        .await;
         return match signed {
             Some(Ok((session, _))) => with_session_cookie(
                 axum::response::Redirect::to("/mine").into_response(),

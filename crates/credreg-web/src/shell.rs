@@ -131,3 +131,36 @@ fn asset(body: &'static str, content_type: &'static str) -> Response {
     );
     res
 }
+
+/// Over HTTPS, every cookie the pages set is `Secure` and the answer carries HSTS; over plain
+/// HTTP (a node on loopback, or behind a proxy that terminates TLS without saying so in
+/// `public_url`) nothing changes.
+pub(crate) async fn secure_when_https(
+    axum::extract::State(https): axum::extract::State<bool>,
+    mut res: Response,
+) -> Response {
+    if !https {
+        return res;
+    }
+    let h = res.headers_mut();
+    let cookies: Vec<HeaderValue> = h.get_all(header::SET_COOKIE).iter().cloned().collect();
+    if !cookies.is_empty() {
+        h.remove(header::SET_COOKIE);
+        for c in cookies {
+            let text = c.to_str().unwrap_or_default();
+            let secured = if text.contains("; Secure") {
+                text.to_owned()
+            } else {
+                format!("{text}; Secure")
+            };
+            if let Ok(v) = HeaderValue::from_str(&secured) {
+                h.append(header::SET_COOKIE, v);
+            }
+        }
+    }
+    h.insert(
+        header::STRICT_TRANSPORT_SECURITY,
+        HeaderValue::from_static("max-age=31536000"),
+    );
+    res
+}

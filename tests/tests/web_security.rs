@@ -1,0 +1,158 @@
+//! The pages' cookies and headers, over the router in process: every form's CSRF cookie and the
+//! session cookie are HttpOnly and SameSite=Strict; over HTTPS (a public URL with https) they
+//! are also Secure and answers carry HSTS; a sign-in replaces the session the browser held.
+
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use credreg_node::review::{Actor, NewPerson, PersonRole};
+use credreg_node::{Node, NodeSettings};
+use credreg_proof::{ContextStore, SigningKey};
+use credreg_store::Store;
+use std::sync::Arc;
+use tower::ServiceExt;
+
+fn node(public_url: &str) -> Arc<Node> {
+    Arc::new(
+        Node::open(
+            Store::temporary().expect("store"),
+            SigningKey::from_bytes(&[81; 32]),
+            NodeSettings {
+                name: "Kettle Moraine School District".into(),
+                public_url: public_url.into(),
+                ..Default::default()
+            },
+            ContextStore::with_builtins(),
+        )
+        .expect("node"),
+    )
+}
+
+fn code(node: &Node) -> String {
+    node.outbox(&Actor::Operator)
+        .expect("outbox")
+        .iter()
+        .rev()
+        .find_map(|m| {
+            m.body
+                .split_whitespace()
+                .find(|w| w.starts_with("crl_"))
+                .map(str::to_owned)
+        })
+        .expect("a code")
+}
+
+async fn get(app: &axum::Router, path: &str) -> axum::response::Response {
+    app.clone()
+        .oneshot(Request::get(path).body(Body::empty()).expect("request"))
+        .await
+        .expect("answer")
+}
+
+/// Signs in with `code` through the form; `old` is a session cookie the browser already holds.
+async fn sign_in(app: &axum::Router, code: &str, old: Option<&str>) -> axum::response::Response {
+    let mut cookies = "credreg_csrf=t0k3n".to_owned();
+    if let Some(old) = old {
+        cookies.push_str(&format!("; credreg_session={old}"));
+    }
+    app.clone()
+        .oneshot(
+            Request::post("/sign-in")
+                .header(header::COOKIE, cookies)
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("csrf=t0k3n&step=code&code={code}")))
+                .expect("request"),
+        )
+        .await
+        .expect("answer")
+}
+
+fn set_cookies(res: &axum::response::Response) -> Vec<String> {
+    res.headers()
+        .get_all(header::SET_COOKIE)
+        .iter()
+        .map(|v| v.to_str().expect("ascii").to_owned())
+        .collect()
+}
+
+fn session_of(res: &axum::response::Response) -> String {
+    set_cookies(res)
+        .iter()
+        .find_map(|c| c.strip_prefix("credreg_session="))
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned()
+}
+
+fn invite(node: &Node) {
+    node.invite_person(
+        &Actor::Operator,
+        NewPerson {
+            name: "Ana Ruiz".into(),
+            email: "ana.ruiz@kmsd.edu".into(),
+            school: None,
+            roles: vec![PersonRole::Teacher],
+        },
+    )
+    .expect("invite");
+}
+
+#[tokio::test]
+async fn over_https_cookies_are_secure_and_hsts_is_sent() {
+    let n = node("https://credentials.kmsd.edu");
+    let app = credreg_web::router(n.clone(), Default::default());
+    let res = get(&app, "/sign-in").await;
+    assert_eq!(res.status(), StatusCode::OK);
+    let cookies = set_cookies(&res);
+    assert!(!cookies.is_empty());
+    for c in &cookies {
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict") && c.ends_with("; Secure"),
+            "{c}"
+        );
+    }
+    assert_eq!(
+        res.headers()[header::STRICT_TRANSPORT_SECURITY],
+        "max-age=31536000"
+    );
+    invite(&n);
+    let signed = sign_in(&app, &code(&n), None).await;
+    assert_eq!(signed.status(), StatusCode::SEE_OTHER);
+    assert!(set_cookies(&signed)
+        .iter()
+        .any(|c| c.starts_with("credreg_session=") && c.ends_with("; Secure")));
+}
+
+#[tokio::test]
+async fn over_plain_http_nothing_claims_https() {
+    let n = node("http://127.0.0.1:8080");
+    let app = credreg_web::router(n, Default::default());
+    let res = get(&app, "/sign-in").await;
+    for c in set_cookies(&res) {
+        assert!(!c.contains("Secure"), "{c}");
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
+    }
+    assert!(res
+        .headers()
+        .get(header::STRICT_TRANSPORT_SECURITY)
+        .is_none());
+}
+
+#[tokio::test]
+async fn a_sign_in_ends_the_session_the_browser_held() {
+    let n = node("http://127.0.0.1:8080");
+    let app = credreg_web::router(n.clone(), Default::default());
+    invite(&n);
+    let first = session_of(&sign_in(&app, &code(&n), None).await);
+    assert!(n.session_actor(&first).expect("read").is_some());
+    n.request_sign_in("ana.ruiz@kmsd.edu").expect("code");
+    let second = session_of(&sign_in(&app, &code(&n), Some(&first)).await);
+    assert_ne!(first, second);
+    assert!(
+        n.session_actor(&first).expect("read").is_none(),
+        "the old session is ended"
+    );
+    assert!(n.session_actor(&second).expect("read").is_some());
+}
