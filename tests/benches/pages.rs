@@ -205,6 +205,7 @@ fn main() {
         credreg_web::Options {
             evidence: Some(evidence),
             federation: None,
+            fetcher: None,
         },
     );
     let runtime = tokio::runtime::Builder::new_multi_thread()

@@ -170,9 +170,11 @@ pub(crate) async fn verify(
 ) -> Result<Response, Problem> {
     let bytes = body_bytes(body)?;
     let node = state.node.clone();
+    let st = state.clone();
     let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
-        node.verify(&value)
+        let outside = crate::outside_for(&st, &value);
+        node.verify_with(&value, &outside)
             .map_err(|e| Problem::malformed(e.to_string()))
     })
     .await?;

@@ -72,6 +72,9 @@ pub struct AppState {
     pub heavy_work: Arc<tokio::sync::Semaphore>,
     /// Time a request body has to arrive in full.
     pub body_deadline: std::time::Duration,
+    /// The outbound fetcher for status lists of issuers this node does not replicate (none:
+    /// their status is "could not check").
+    pub fetcher: Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
     /// Where uploaded evidence files are kept (by blake3) and how large one may be; uploads
     /// are refused without it.
     pub evidence: Option<credreg_node::review::files::EvidenceFiles>,
@@ -96,6 +99,7 @@ impl AppState {
             node,
             metrics: Arc::new(Metrics::default()),
             evidence: None,
+            fetcher: None,
             upload_deadline: std::time::Duration::from_secs(1800),
             body_limit: DEFAULT_BODY_LIMIT,
             federation: None,
@@ -307,4 +311,18 @@ async fn count_requests(State(state): State<AppState>, req: Request, next: Next)
         })
         .inc();
     res
+}
+
+/// The documents the credentials in `value` need from outside, fetched with the node's fetcher
+/// (nothing when it has none). Blocking.
+pub(crate) fn outside_for(
+    state: &AppState,
+    value: &serde_json::Value,
+) -> credreg_node::verify::outside::OutsideDocuments {
+    match &state.fetcher {
+        Some(f) => {
+            credreg_node::verify::outside::OutsideDocuments::fetched_for(value, |u| f.fetch_json(u))
+        }
+        None => credreg_node::verify::outside::OutsideDocuments::none(),
+    }
 }

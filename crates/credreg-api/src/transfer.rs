@@ -96,11 +96,13 @@ pub(crate) async fn transfer_report(
     }
     let bytes = body_bytes(body)?;
     let node = state.node.clone();
+    let st = state.clone();
     let report = heavy(&state, move || {
         let value = parse_json_value(&bytes)?;
         let input = credreg_node::value::transfer::transfer_input(&value)
             .map_err(|e| Problem::malformed(e.to_string()))?;
-        Ok(node.transfer_report(&input, q.district.as_deref())?)
+        let outside = crate::outside_for(&st, &value);
+        Ok(node.transfer_report_with(&input, q.district.as_deref(), &outside)?)
     })
     .await?;
     // Every badge of a report was verified: counted like `POST /api/v1/verify`'s.

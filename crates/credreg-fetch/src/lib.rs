@@ -116,13 +116,19 @@ fn allowed(ip: IpAddr, allow_loopback: bool) -> bool {
         return false;
     }
     match ip {
-        IpAddr::V4(v4) => !(v4.is_private() || v4.is_link_local() || v4.is_broadcast()
-            || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64), // carrier-grade NAT
+        IpAddr::V4(v4) => {
+            !(v4.is_private()
+                || v4.is_link_local()
+                || v4.is_broadcast()
+                || v4.octets()[0] == 100 && (v4.octets()[1] & 0xc0) == 64)
+        } // carrier-grade NAT
         IpAddr::V6(v6) => {
             let first = v6.segments()[0];
             let unique_local = (first & 0xfe00) == 0xfc00;
             let link_local = (first & 0xffc0) == 0xfe80;
-            let mapped = v6.to_ipv4_mapped().is_some_and(|v4| !allowed(IpAddr::V4(v4), allow_loopback));
+            let mapped = v6
+                .to_ipv4_mapped()
+                .is_some_and(|v4| !allowed(IpAddr::V4(v4), allow_loopback));
             !(unique_local || link_local || mapped)
         }
     }
@@ -220,7 +226,15 @@ impl Fetcher {
     }
 
     fn get(&self, target: &str) -> Result<Arc<Vec<u8>>, FetchError> {
-        let res = match self.agent.get(target).set("accept", "application/json, application/ld+json, application/vc+ld+json").call() {
+        let res = match self
+            .agent
+            .get(target)
+            .set(
+                "accept",
+                "application/json, application/ld+json, application/vc+ld+json",
+            )
+            .call()
+        {
             Ok(r) => r,
             Err(ureq::Error::Status(code, _)) => return Err(FetchError::Status(code)),
             Err(ureq::Error::Transport(t)) => {
@@ -255,12 +269,28 @@ mod tests {
 
     #[test]
     fn private_loopback_and_link_local_destinations_are_refused() {
-        for ip in ["10.0.0.1", "172.16.5.4", "192.168.1.1", "169.254.169.254", "127.0.0.1", "0.0.0.0", "100.64.0.1", "::1", "fe80::1", "fd00::1", "::ffff:10.0.0.1", "224.0.0.1"] {
+        for ip in [
+            "10.0.0.1",
+            "172.16.5.4",
+            "192.168.1.1",
+            "169.254.169.254",
+            "127.0.0.1",
+            "0.0.0.0",
+            "100.64.0.1",
+            "::1",
+            "fe80::1",
+            "fd00::1",
+            "::ffff:10.0.0.1",
+            "224.0.0.1",
+        ] {
             let ip: IpAddr = ip.parse().expect("ip");
             assert!(!allowed(ip, false), "{ip}");
         }
         assert!(allowed("127.0.0.1".parse().expect("ip"), true));
-        assert!(!allowed("10.0.0.1".parse().expect("ip"), true), "loopback only, not private");
+        assert!(
+            !allowed("10.0.0.1".parse().expect("ip"), true),
+            "loopback only, not private"
+        );
         assert!(allowed("93.184.216.34".parse().expect("ip"), false));
         assert!(allowed("2606:4700::1111".parse().expect("ip"), false));
     }
@@ -268,9 +298,21 @@ mod tests {
     #[test]
     fn only_https_and_only_when_switched_on() {
         let f = Fetcher::new(FetchPolicy::default());
-        assert_eq!(f.fetch_json("http://example.org/x"), Err(FetchError::NotHttps("http://example.org/x".into())));
-        assert!(matches!(f.fetch_json("not a url"), Err(FetchError::NotHttps(_))));
-        let off = Fetcher::new(FetchPolicy { enabled: false, ..Default::default() });
-        assert_eq!(off.fetch_json("https://example.org/x"), Err(FetchError::Off));
+        assert_eq!(
+            f.fetch_json("http://example.org/x"),
+            Err(FetchError::NotHttps("http://example.org/x".into()))
+        );
+        assert!(matches!(
+            f.fetch_json("not a url"),
+            Err(FetchError::NotHttps(_))
+        ));
+        let off = Fetcher::new(FetchPolicy {
+            enabled: false,
+            ..Default::default()
+        });
+        assert_eq!(
+            off.fetch_json("https://example.org/x"),
+            Err(FetchError::Off)
+        );
     }
 }

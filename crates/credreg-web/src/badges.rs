@@ -5,6 +5,7 @@ use crate::forms::{
 };
 use crate::intake;
 use crate::shell::{blocking, html, message, site, Site};
+use crate::Web;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -346,10 +347,11 @@ pub(crate) async fn verify_form(State(node): State<Arc<Node>>, headers: HeaderMa
 /// Checks every badge pasted or chosen: one card per badge; files without a badge this node
 /// can check are listed in the error summary, the others are still checked.
 pub(crate) async fn verify_submit(
-    State(node): State<Arc<Node>>,
+    State(web): State<Web>,
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let (node, fetcher) = (web.node.clone(), web.fetcher.clone());
     let again = "Open the verify page again and resubmit.";
     let Ok(form) = form else {
         return expired(&node, again);
@@ -386,7 +388,8 @@ pub(crate) async fn verify_submit(
         let mut reports = Vec::new();
         let mut more = Vec::new();
         for (from, doc) in &docs {
-            match n.verify(doc) {
+            let outside = Web::outside_for(&fetcher, doc);
+            match n.verify_with(doc, &outside) {
                 Ok(report) => reports.extend(report.credentials.iter().map(report_view)),
                 Err(e) => more.push(format!("{from}: nothing to check: {e}")),
             }
@@ -452,10 +455,11 @@ pub(crate) async fn transfer_form(State(node): State<Arc<Node>>, headers: Header
 
 /// Values every badge pasted or chosen under this district's rules.
 pub(crate) async fn transfer_submit(
-    State(node): State<Arc<Node>>,
+    State(web): State<Web>,
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let (node, fetcher) = (web.node.clone(), web.fetcher.clone());
     let again = "Open the transfer page again and resubmit.";
     let Ok(form) = form else {
         return expired(&node, again);
@@ -519,7 +523,8 @@ pub(crate) async fn transfer_submit(
         if under.is_some_and(|d| !districts(&n).iter().any(|(known, _)| known == d)) {
             return Err(("district", "Choose a district from the list".to_owned()));
         }
-        n.transfer_report(&input, under)
+        let outside = Web::outside_for(&fetcher, &doc);
+        n.transfer_report_with(&input, under, &outside)
             .map_err(|_| ("badges", "The report could not be made".to_owned()))
     })
     .await

@@ -47,6 +47,23 @@ pub(crate) struct Web {
     pub(crate) imports: awarding::Imports,
     /// The running federation, when the node is on the network.
     pub(crate) federation: Option<Arc<dyn FederationStatus>>,
+    /// The outbound fetcher (none: outside status lists are "could not check").
+    pub(crate) fetcher: Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
+}
+
+impl Web {
+    /// What the credentials in `value` need from outside, fetched (blocking).
+    pub(crate) fn outside_for(
+        fetcher: &Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
+        value: &serde_json::Value,
+    ) -> credreg_node::verify::outside::OutsideDocuments {
+        match fetcher {
+            Some(f) => credreg_node::verify::outside::OutsideDocuments::fetched_for(value, |u| {
+                f.fetch_json(u)
+            }),
+            None => credreg_node::verify::outside::OutsideDocuments::none(),
+        }
+    }
 }
 
 /// What the pages need besides the node.
@@ -57,6 +74,8 @@ pub struct Options {
     pub evidence: Option<EvidenceFiles>,
     /// The running federation, for the coordinator's view of peers and replication.
     pub federation: Option<Arc<dyn FederationStatus>>,
+    /// The outbound fetcher, for status lists of issuers this node does not replicate.
+    pub fetcher: Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
 }
 
 impl FromRef<Web> for Arc<Node> {
@@ -70,6 +89,7 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
     let Options {
         evidence,
         federation,
+        fetcher,
     } = options;
     // Served over HTTPS (the public URL says so): cookies are `Secure`, browsers keep to HTTPS.
     let https = node.settings().public_url.starts_with("https://");
@@ -179,5 +199,6 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
             evidence,
             imports: Default::default(),
             federation,
+            fetcher,
         })
 }

@@ -11,6 +11,7 @@
 
 pub mod bundle;
 pub mod federation;
+pub mod fetch;
 pub mod gossip;
 pub mod log;
 pub mod sync;

@@ -23,6 +23,52 @@ pub struct Config {
     pub mail: MailConfig,
     pub review: ReviewConfig,
     pub value: ValueConfig,
+    pub fetch: FetchConfig,
+}
+
+/// `[fetch]`: the one outbound fetcher (status lists of issuers this node does not replicate).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct FetchConfig {
+    pub enabled: bool,
+    pub allow_loopback: bool,
+    pub timeout_secs: u64,
+    pub max_kib: u64,
+    pub max_redirects: u32,
+    pub per_host_per_minute: u32,
+    pub cache_secs: u64,
+    pub mirror: String,
+}
+
+impl Default for FetchConfig {
+    fn default() -> Self {
+        Self {
+            enabled: false,
+            allow_loopback: false,
+            timeout_secs: 5,
+            max_kib: 1024,
+            max_redirects: 3,
+            per_host_per_minute: 30,
+            cache_secs: 300,
+            mirror: String::new(),
+        }
+    }
+}
+
+impl FetchConfig {
+    /// The fetcher's policy.
+    pub fn policy(&self) -> credreg_fetch::FetchPolicy {
+        credreg_fetch::FetchPolicy {
+            enabled: self.enabled,
+            allow_loopback: self.allow_loopback,
+            timeout: std::time::Duration::from_secs(self.timeout_secs.max(1)),
+            max_bytes: self.max_kib.saturating_mul(1024),
+            max_redirects: self.max_redirects,
+            per_host_per_minute: self.per_host_per_minute,
+            cache_ttl: std::time::Duration::from_secs(self.cache_secs),
+            mirror: self.mirror.clone(),
+        }
+    }
 }
 
 /// `[value]`: how transfer reports value other districts' badges.
@@ -169,6 +215,7 @@ impl Default for Config {
             mail: MailConfig::default(),
             review: ReviewConfig::default(),
             value: ValueConfig::default(),
+            fetch: FetchConfig::default(),
         }
     }
 }

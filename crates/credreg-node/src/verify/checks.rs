@@ -320,3 +320,39 @@ pub(crate) fn validity(facts: &CredentialFacts, now: OffsetDateTime) -> CheckRes
         _ => CheckResult::new("validity", CheckStatus::Pass, None),
     }
 }
+
+/// The `status` answer from an issuer's signed status list (`list`, its signed facts): revoked
+/// when the entry's bit is set; `whence` says where the list came from.
+pub(crate) fn list_bit(list: &CredentialFacts, index: u64, whence: &str) -> CheckResult {
+    let fail = |why: String| CheckResult::new("status", CheckStatus::Fail, Some(why));
+    let bits = match list.encoded_lists.as_slice() {
+        [one] => crate::issue::status_list::decode_list(one).map_err(|e| e.to_string()),
+        [] => Err("it has no encodedList".to_owned()),
+        _ => Err("it has more than one encodedList".to_owned()),
+    };
+    let bits = match bits {
+        Ok(b) => b,
+        Err(e) => return fail(format!("The status list cannot be read: {e}.")),
+    };
+    let as_of = match &list.valid_from {
+        credreg_proof::DateFact::At(t) => crate::node::format_time(*t),
+        _ => "?".to_owned(),
+    };
+    if index >= bits.len() as u64 * 8 {
+        return fail(format!(
+            "The status entry's index {index} lies beyond the status list ({} entries).",
+            bits.len() * 8
+        ));
+    }
+    if credreg_store::bit_is_set(&bits, index) {
+        fail(format!(
+            "The issuer revoked this credential (status list as of {as_of})."
+        ))
+    } else {
+        CheckResult::new(
+            "status",
+            CheckStatus::Pass,
+            Some(format!("not revoked as of {as_of} ({whence})")),
+        )
+    }
+}

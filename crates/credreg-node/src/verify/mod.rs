@@ -6,6 +6,7 @@ mod checks;
 mod judge;
 mod node_source;
 mod offline;
+pub mod outside;
 mod source;
 
 use crate::node::Node;
@@ -318,8 +319,27 @@ impl Node {
         Ok(self.verify_credentials(&credentials_of(input)?))
     }
 
+    /// [`verify`](Self::verify), with status lists fetched from outside for issuers this node
+    /// does not replicate.
+    pub fn verify_with(
+        &self,
+        input: &Value,
+        outside: &outside::OutsideDocuments,
+    ) -> Result<VerifyReport, InputError> {
+        Ok(self.verify_credentials_with(&credentials_of(input)?, outside))
+    }
+
     /// Verifies a list of credentials.
     pub fn verify_credentials(&self, creds: &[&Value]) -> VerifyReport {
+        self.verify_credentials_with(creds, &outside::OutsideDocuments::none())
+    }
+
+    /// Verifies a list of credentials, with documents fetched from outside.
+    pub fn verify_credentials_with(
+        &self,
+        creds: &[&Value],
+        outside: &outside::OutsideDocuments,
+    ) -> VerifyReport {
         let now = self.now();
         let resolver = KeyResolver::new().allow_fragment_multikey(true);
         let options = VerifyOptions {
@@ -349,7 +369,7 @@ impl Node {
                 cred,
                 shape,
                 proof,
-                |issuer| node_source::NodeEvidence::about(self, issuer),
+                |issuer| node_source::NodeEvidence::about(self, issuer, outside),
                 now,
             );
             summary.total += 1;

@@ -14,6 +14,8 @@ const OWN_LIST_BITS: u64 = credreg_store::STATUS_LIST_BITS;
 /// What one node holds about one issuer.
 pub(crate) struct NodeEvidence<'a> {
     node: &'a Node,
+    /// Status lists fetched for this verification.
+    outside: &'a super::outside::OutsideDocuments,
     /// The issuer is this node.
     ours: bool,
     /// This node replicates the issuer's log (a trusted issuer whose entries it holds).
@@ -24,7 +26,11 @@ pub(crate) struct NodeEvidence<'a> {
 
 impl<'a> NodeEvidence<'a> {
     /// What `node` holds about `issuer`, looked up once for all the checks.
-    pub(crate) fn about(node: &'a Node, issuer: &str) -> Self {
+    pub(crate) fn about(
+        node: &'a Node,
+        issuer: &str,
+        outside: &'a super::outside::OutsideDocuments,
+    ) -> Self {
         let ours = issuer == node.did();
         let trust = node.trust_of(issuer);
         let equivocated = node.evidence_about(issuer).is_ok_and(|e| !e.is_empty());
@@ -32,6 +38,7 @@ impl<'a> NodeEvidence<'a> {
             !ours && trust.status.is_trusted() && node.store.log_size(issuer).is_ok_and(|n| n > 0);
         Self {
             node,
+            outside,
             ours,
             replicated,
             trust,
@@ -92,14 +99,25 @@ impl EvidenceSource for NodeEvidence<'_> {
         match (self.ours, own_list) {
             (true, Some(n)) => self.own_status(facts, n, entry.index),
             _ if self.replicated => self.replicated_not_revoked(issuer),
-            _ => CheckResult::new(
-                "status",
-                CheckStatus::Warn,
-                Some(format!(
-                    "Revocation could not be checked: the status list {} is not available to this node.",
-                    entry.list
-                )),
-            ),
+            _ => match self.outside.get(entry.list) {
+                Some(Ok((bytes, age))) => self.fetched_status(issuer, entry, bytes, *age),
+                Some(Err(why)) => CheckResult::new(
+                    "status",
+                    CheckStatus::Warn,
+                    Some(format!(
+                        "Revocation could not be checked: the status list {} could not be fetched: {why}.",
+                        entry.list
+                    )),
+                ),
+                None => CheckResult::new(
+                    "status",
+                    CheckStatus::Warn,
+                    Some(format!(
+                        "Revocation could not be checked: the status list {} is not available to this node.",
+                        entry.list
+                    )),
+                ),
+            },
         }
     }
 
@@ -142,6 +160,66 @@ impl EvidenceSource for NodeEvidence<'_> {
 }
 
 impl NodeEvidence<'_> {
+    /// A status list fetched from outside: the issuer's own signed list, or "could not check"
+    /// with the reason (unsigned, not verifiable, another issuer's, not a list).
+    fn fetched_status(
+        &self,
+        issuer: &str,
+        entry: &BitstringEntry<'_>,
+        bytes: &[u8],
+        age: u64,
+    ) -> CheckResult {
+        let unsure = |why: String| {
+            CheckResult::new(
+                "status",
+                CheckStatus::Warn,
+                Some(format!(
+                    "Revocation could not be checked: the status list {} {why}.",
+                    entry.list
+                )),
+            )
+        };
+        let doc: serde_json::Value = match credreg_model::read_json(bytes) {
+            Ok(d) => d,
+            Err(_) => return unsure("is not a JSON document this node reads".to_owned()),
+        };
+        if doc.get("proof").is_none() {
+            return unsure("is not signed".to_owned());
+        }
+        let options = credreg_proof::VerifyOptions {
+            now: Some(self.node.now()),
+            credential_facts: true,
+            ..credreg_proof::VerifyOptions::default()
+        };
+        let resolver = credreg_proof::KeyResolver::new().allow_fragment_multikey(true);
+        let verified = match self.node.di.verify(&doc, &resolver, &options) {
+            Ok(v) if v.issuer_proof().is_some() => v,
+            Ok(_) => return unsure("is not signed by its issuer".to_owned()),
+            Err(e) => return unsure(format!("has a signature that does not verify ({e})")),
+        };
+        let list = verified
+            .facts
+            .unwrap_or_else(credreg_proof::CredentialFacts::empty);
+        if list.issuer() != Some(issuer) {
+            return unsure(format!(
+                "is signed by {}, not by the credential's issuer",
+                list.issuer().unwrap_or("another issuer")
+            ));
+        }
+        if !list
+            .types
+            .iter()
+            .any(|t| t.ends_with("#BitstringStatusListCredential"))
+        {
+            return unsure("is not a BitstringStatusListCredential".to_owned());
+        }
+        super::checks::list_bit(
+            &list,
+            entry.index,
+            &format!("the issuer's signed status list, fetched {age} s ago"),
+        )
+    }
+
     fn own_status(&self, facts: &CredentialFacts, list: u32, index: u64) -> CheckResult {
         if index >= OWN_LIST_BITS {
             return CheckResult::new(

@@ -231,39 +231,11 @@ impl EvidenceSource for BundleEvidence<'_> {
             Ok(l) => l,
             Err(why) => return fail(why),
         };
-        let bits = match list.encoded_lists.as_slice() {
-            [one] => crate::issue::status_list::decode_list(one).map_err(|e| e.to_string()),
-            [] => Err("it has no encodedList".to_owned()),
-            _ => Err("it has more than one encodedList".to_owned()),
-        };
-        let bits = match bits {
-            Ok(b) => b,
-            Err(e) => return fail(format!("The status list cannot be read: {e}.")),
-        };
-        let as_of = match &list.valid_from {
-            credreg_proof::DateFact::At(t) => crate::node::format_time(*t),
-            _ => "?".to_owned(),
-        };
-        if entry.index >= bits.len() as u64 * 8 {
-            return fail(format!(
-                "The status entry's index {} lies beyond the status list ({} entries).",
-                entry.index,
-                bits.len() * 8
-            ));
-        }
-        if credreg_store::bit_is_set(&bits, entry.index) {
-            fail(format!(
-                "The issuer revoked this credential (status list as of {as_of})."
-            ))
-        } else {
-            CheckResult::new(
-                "status",
-                CheckStatus::Pass,
-                Some(format!(
-                    "not revoked as of {as_of} (the issuer's signed status list in the bundle)"
-                )),
-            )
-        }
+        super::checks::list_bit(
+            &list,
+            entry.index,
+            "the issuer's signed status list in the bundle",
+        )
     }
 
     fn holds_log(&self, _issuer: &str) -> bool {

@@ -291,6 +291,7 @@ async fn start(
         credreg_web::Options {
             evidence: Some(evidence),
             federation: web_federation,
+            fetcher: None,
         },
     ));
     tokio::spawn(async move {

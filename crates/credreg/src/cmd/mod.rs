@@ -2,6 +2,7 @@
 
 pub mod contexts_fetch;
 pub mod demo;
+pub mod fetching;
 pub mod import;
 pub mod mailer;
 pub mod serve;

@@ -141,6 +141,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let body_limit = init.config.body_limit_bytes;
         let federation_config = federation_config(&init)?;
         let (mail, review) = (init.config.mail.clone(), init.config.review.clone());
+        let fetcher = crate::cmd::fetching::fetcher(&init.config.fetch);
         let evidence_dir = init.home.root().join("evidence");
         let node = Arc::new(open_node(init, public_url.clone())?);
         let (upload_mib, upload_secs) = (review.max_upload_mib, review.upload_timeout_secs);
@@ -162,6 +163,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
         let evidence = EvidenceFiles::new(evidence_dir, upload_mib.saturating_mul(1024 * 1024));
         state.evidence = Some(evidence.clone());
+        state.fetcher = Some(fetcher.clone());
         state.upload_deadline = std::time::Duration::from_secs(upload_secs.max(1));
         let mut running: Option<Federation> = None;
         if let Some(config) = federation_config {
@@ -182,6 +184,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
             credreg_web::Options {
                 evidence: Some(evidence),
                 federation: web_federation,
+                fetcher: Some(fetcher),
             },
         ));
         let shutdown = shutdown_signal()?;

@@ -20,6 +20,7 @@ mod stacks;
 
 use crate::node::Node;
 use crate::value::recognition::RuleMatcher;
+use crate::verify::outside::OutsideDocuments;
 use crate::verify::{
     credentials_of, CredentialReport, InputError, IssuerInfo, Verdict, VerifyReport,
 };
@@ -291,7 +292,17 @@ impl Node {
         input: &TransferInput<'_>,
         district: Option<&str>,
     ) -> Result<TransferReport, crate::NodeError> {
-        self.report_under(input, district, None)
+        self.report_under(input, district, None, &OutsideDocuments::none())
+    }
+
+    /// [`transfer_report`](Self::transfer_report), with status lists fetched from outside.
+    pub fn transfer_report_with(
+        &self,
+        input: &TransferInput<'_>,
+        district: Option<&str>,
+        outside: &OutsideDocuments,
+    ) -> Result<TransferReport, crate::NodeError> {
+        self.report_under(input, district, None, outside)
     }
 
     /// The report this node's rules would give if `draft` were published too: a coordinator's
@@ -305,7 +316,7 @@ impl Node {
         let mut errors = credreg_model::Errors::default();
         credreg_model::Validate::validate(draft, &mut errors);
         errors.finish()?;
-        self.report_under(input, None, Some(draft))
+        self.report_under(input, None, Some(draft), &OutsideDocuments::none())
     }
 
     fn report_under(
@@ -313,10 +324,11 @@ impl Node {
         input: &TransferInput<'_>,
         district: Option<&str>,
         draft: Option<&credreg_model::Recognition>,
+        outside: &OutsideDocuments,
     ) -> Result<TransferReport, crate::NodeError> {
         let now = self.now();
         let district = district.unwrap_or(self.did()).to_owned();
-        let verification = self.verify_credentials(&input.credentials);
+        let verification = self.verify_credentials_with(&input.credentials, outside);
         let entries = self.rules_in_force(Some(&district))?;
         let draft_issued = self.now_rfc3339();
         let mut rules: Vec<Rule<'_>> = entries

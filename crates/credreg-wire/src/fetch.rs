@@ -1,0 +1,11 @@
+//! The outbound fetcher as the API and the pages see it: a plain trait, so neither needs the
+//! HTTP client (the binary wires `credreg-fetch` in).
+
+use std::sync::Arc;
+
+/// Fetches outside documents (status lists now) under the node's fetching rules.
+pub trait DocumentFetcher: Send + Sync {
+    /// The JSON document at `url`: its bytes and age in seconds, or why nothing came (in
+    /// words, for a report).
+    fn fetch_json(&self, url: &str) -> Result<(Arc<Vec<u8>>, u64), String>;
+}
