@@ -7,10 +7,13 @@ use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// What was fetched, by URL: the bytes and their age in seconds, or why nothing came.
+/// One fetch: the bytes and their age in seconds, or why nothing came (in words).
+pub type Answer = Result<(Arc<Vec<u8>>, u64), String>;
+
+/// What was fetched, by URL.
 #[derive(Debug, Clone, Default)]
 pub struct OutsideDocuments {
-    docs: HashMap<String, Result<(Arc<Vec<u8>>, u64), String>>,
+    docs: HashMap<String, Answer>,
 }
 
 impl OutsideDocuments {
@@ -20,7 +23,7 @@ impl OutsideDocuments {
     }
 
     /// Records the answer for `url`.
-    pub fn add(&mut self, url: &str, answer: Result<(Arc<Vec<u8>>, u64), String>) {
+    pub fn add(&mut self, url: &str, answer: Answer) {
         self.docs.insert(url.to_owned(), answer);
     }
 
@@ -28,7 +31,7 @@ impl OutsideDocuments {
     /// [`MAX_STATUS_LISTS`]). Blocking: run it where blocking is allowed.
     pub fn fetched_for(
         input: &Value,
-        fetch: impl Fn(&str) -> Result<(Arc<Vec<u8>>, u64), String>,
+        fetch: impl Fn(&str) -> Answer,
     ) -> Self {
         let mut docs = Self::none();
         for url in status_list_urls(input) {
@@ -39,7 +42,7 @@ impl OutsideDocuments {
     }
 
     /// The answer for `url`, if it was asked for.
-    pub fn get(&self, url: &str) -> Option<&Result<(Arc<Vec<u8>>, u64), String>> {
+    pub fn get(&self, url: &str) -> Option<&Answer> {
         self.docs.get(url)
     }
 }
