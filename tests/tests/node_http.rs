@@ -488,3 +488,59 @@ async fn restart_keeps_catalog_awards_and_revocations() {
     let (c, _) = n.award(&wait, "c@juab.org").await;
     assert_eq!(c["credentialStatus"]["statusListIndex"], "2");
 }
+
+/// `POST /api/v1/verify` takes a badge baked into an image (the PNG a badge page offers) and
+/// checks it like its JSON; an image without a badge is a 422 that says so.
+#[tokio::test]
+async fn a_baked_image_is_verified_like_its_json() {
+    let Some(n) = node("Juab School District", 2) else {
+        return;
+    };
+    let wait = n.publish(&samples::wait_time()).await;
+    let (_, bytes) = n.award(&wait, "t@juab.org").await;
+    let text = String::from_utf8(bytes).expect("utf8");
+    let png = |chunk: Option<&str>| {
+        let mut out = Vec::new();
+        {
+            let mut e = png::Encoder::new(&mut out, 1, 1);
+            e.set_color(png::ColorType::Rgba);
+            if let Some(t) = chunk {
+                e.add_itxt_chunk("openbadgecredential".into(), t.into())
+                    .expect("itxt");
+            }
+            let mut w = e.write_header().expect("header");
+            w.write_image_data(&[0, 0, 0, 0]).expect("pixels");
+        }
+        out
+    };
+    let r = n
+        .send_with(
+            "POST",
+            "/api/v1/verify",
+            &[("content-type", "image/png")],
+            png(Some(&text)),
+        )
+        .await;
+    assert_eq!(
+        r.status,
+        StatusCode::OK,
+        "{}",
+        String::from_utf8_lossy(&r.body)
+    );
+    assert_eq!(r.json()["credentials"][0]["verdict"], "valid");
+    let r = n
+        .send_with(
+            "POST",
+            "/api/v1/verify",
+            &[("content-type", "image/png")],
+            png(None),
+        )
+        .await;
+    let p = r.assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "no-badge");
+    assert!(
+        p["detail"]
+            .as_str()
+            .is_some_and(|d| d.contains("no badge baked into it")),
+        "{p}"
+    );
+}

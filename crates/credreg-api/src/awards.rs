@@ -161,9 +161,10 @@ pub(crate) async fn get_status_list(
 // ---- verification --------------------------------------------------------------------------
 
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
-    request_body(content = Object, description = "A credential, a VerifiablePresentation, or {\"credentials\": [...]}"),
+    request_body(description = "A credential, a VerifiablePresentation, or {\"credentials\": [...]} as JSON; or an image with an Open Badges 3.0 badge baked in (PNG iTXt `openbadgecredential`, or SVG)",
+        content((Object = "application/json"), (Vec<u8> = "image/png"), (Vec<u8> = "image/svg+xml"))),
     responses((status = 200, description = "Per-credential verdicts with each check and a reason for every failure"),
-        (status = 400, body = Problem)))]
+        (status = 400, body = Problem), (status = 422, description = "An image without a badge this node can check", body = Problem)))]
 pub(crate) async fn verify(
     State(state): State<AppState>,
     body: Result<Bytes, BytesRejection>,
@@ -172,7 +173,11 @@ pub(crate) async fn verify(
     let node = state.node.clone();
     let st = state.clone();
     let report = heavy(&state, move || {
-        let value = parse_json_value(&bytes)?;
+        let value = if credreg_model::baked::is_image(&bytes) {
+            baked_badge(&bytes)?
+        } else {
+            parse_json_value(&bytes)?
+        };
         let outside = crate::outside_for(&st, &value);
         node.verify_with(&value, &outside)
             .map_err(|e| Problem::malformed(e.to_string()))
@@ -180,4 +185,26 @@ pub(crate) async fn verify(
     .await?;
     state.metrics.count_verifications(&report);
     Ok(Json(report).into_response())
+}
+
+/// The Open Badges 3.0 credential baked into an image, as JSON.
+fn baked_badge(bytes: &[u8]) -> Result<serde_json::Value, Problem> {
+    use credreg_model::baked::{unbake, BakedKind};
+    let unprocessable = |detail: String| {
+        Problem::new(
+            axum::http::StatusCode::UNPROCESSABLE_ENTITY,
+            "no-badge",
+            "No badge this node can check",
+            detail,
+        )
+    };
+    let baked = unbake(bytes).map_err(|e| unprocessable(format!("{e}.")))?;
+    if baked.kind != BakedKind::OpenBadges3 || !baked.text.trim_start().starts_with('{') {
+        return Err(unprocessable(
+            "The image holds an Open Badges 2.0 or JWT badge, which this node cannot check yet."
+                .into(),
+        ));
+    }
+    // The same bounds as a JSON body (nesting, size) before anything reads it.
+    parse_json_value(baked.text.as_bytes())
 }

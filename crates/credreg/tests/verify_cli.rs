@@ -281,3 +281,64 @@ fn an_expired_credential_fails_with_the_check_named() {
     assert_eq!(code, 1, "{out}");
     assert!(out.contains("expired: [validity]"), "{out}");
 }
+
+/// A badge baked into a PNG or an SVG is read out of the image and checked like its JSON; an
+/// image without a badge says so.
+#[test]
+fn verify_reads_badges_baked_into_images() {
+    let Some(c) = conformance() else { return };
+    let data = temp_dir("baked");
+    install_conformance_contexts(&data, &c);
+    let json = std::fs::read_to_string(
+        c.join("ob3-examples/dcc-verifier-core-fixtures/v2EddsaWithValidStatus.json"),
+    )
+    .expect("fixture");
+    let png = |text: Option<&str>| {
+        let mut out = Vec::new();
+        {
+            let mut e = png::Encoder::new(&mut out, 1, 1);
+            e.set_color(png::ColorType::Rgba);
+            if let Some(t) = text {
+                e.add_itxt_chunk("openbadgecredential".into(), t.into())
+                    .expect("itxt");
+            }
+            let mut w = e.write_header().expect("header");
+            w.write_image_data(&[0, 0, 0, 0]).expect("pixels");
+        }
+        out
+    };
+    let baked = data.join("teamwork.png");
+    std::fs::write(&baked, png(Some(&json))).expect("png");
+    let svg = data.join("teamwork.svg");
+    std::fs::write(
+        &svg,
+        format!("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"https://purl.imsglobal.org/ob/v3p0\"><openbadges:credential><![CDATA[{json}]]></openbadges:credential></svg>"),
+    )
+    .expect("svg");
+    let plain = data.join("plain.png");
+    std::fs::write(&plain, png(None)).expect("png");
+    let dcc = "did:key:z6MknNQD1WHLGGraFi6zcbGevuAgkVfdyCdtZnQTGWVVvR5Q";
+    let (code, out) = credreg(
+        &data,
+        &[
+            "verify",
+            "--trust",
+            dcc,
+            baked.to_str().expect("utf8"),
+            svg.to_str().expect("utf8"),
+            plain.to_str().expect("utf8"),
+        ],
+    );
+    assert_eq!(code, 1, "{out}");
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 3, "{out}");
+    for line in &lines[..2] {
+        // Genuine: read out of the image and its signature checked (its status list is on
+        // the issuer's site, which the CLI does not fetch).
+        assert!(
+            line.contains("\"Teamwork Badge\"") && line.contains("could not check"),
+            "{out}"
+        );
+    }
+    assert!(lines[2].contains("no badge baked into it"), "{out}");
+}

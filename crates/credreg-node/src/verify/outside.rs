@@ -29,10 +29,7 @@ impl OutsideDocuments {
 
     /// Fetches, with `fetch`, every status list `input`'s credentials name (at most
     /// [`MAX_STATUS_LISTS`]). Blocking: run it where blocking is allowed.
-    pub fn fetched_for(
-        input: &Value,
-        fetch: impl Fn(&str) -> Answer,
-    ) -> Self {
+    pub fn fetched_for(input: &Value, fetch: impl Fn(&str) -> Answer) -> Self {
         let mut docs = Self::none();
         for url in status_list_urls(input) {
             let answer = fetch(&url);
