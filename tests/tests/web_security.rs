@@ -27,11 +27,12 @@ fn node(public_url: &str) -> Arc<Node> {
     )
 }
 
-fn code(node: &Node) -> String {
+/// The code in the mail whose subject starts with `subject` (the outbox is not in time order).
+fn code_in(node: &Node, subject: &str) -> String {
     node.outbox(&Actor::Operator)
         .expect("outbox")
         .iter()
-        .rev()
+        .filter(|m| m.subject.starts_with(subject))
         .find_map(|m| {
             m.body
                 .split_whitespace()
@@ -39,6 +40,10 @@ fn code(node: &Node) -> String {
                 .map(str::to_owned)
         })
         .expect("a code")
+}
+
+fn code(node: &Node) -> String {
+    code_in(node, "You are invited")
 }
 
 async fn get(app: &axum::Router, path: &str) -> axum::response::Response {
@@ -148,7 +153,14 @@ async fn a_sign_in_ends_the_session_the_browser_held() {
     let first = session_of(&sign_in(&app, &code(&n), None).await);
     assert!(n.session_actor(&first).expect("read").is_some());
     n.request_sign_in("ana.ruiz@kmsd.edu").expect("code");
-    let second = session_of(&sign_in(&app, &code(&n), Some(&first)).await);
+    let answer = sign_in(&app, &code_in(&n, "Sign in"), Some(&first)).await;
+    assert_eq!(
+        answer.status(),
+        StatusCode::SEE_OTHER,
+        "{:?}",
+        answer.headers()
+    );
+    let second = session_of(&answer);
     assert_ne!(first, second);
     assert!(
         n.session_actor(&first).expect("read").is_none(),

@@ -1,11 +1,13 @@
 //! A reviewer's calibration: score a credential's sample submissions against its rubric; at
 //! the set's agreement threshold the reviewer may review real submissions of it.
 
-use crate::forms::{checked, page_token, say, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    page_token, say, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
+};
 use crate::shell::{blocking, html, message, site_for, Site};
 use crate::teacher::{item_view, ItemView};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::Node;
@@ -116,18 +118,8 @@ pub(crate) async fn attempt(
     State(node): State<Arc<Node>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.get("csrf").map_or("", String::as_str),
-        "Open the calibration set again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let token = form.get("csrf").cloned().unwrap_or_default();
     let (n, h) = (node.clone(), headers.clone());
     let shown = blocking(move || {

@@ -3,11 +3,11 @@
 //! from the submission page. A grant mails the asker a share link valid seven days.
 
 use crate::forms::{
-    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, site, Site};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::Node;
@@ -69,19 +69,8 @@ pub(crate) struct AskForm {
 pub(crate) async fn ask_submit(
     State(node): State<Arc<Node>>,
     Path((id, index)): Path<(String, usize)>,
-    headers: HeaderMap,
-    form: Result<Form<AskForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<AskForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the evidence link again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, id2) = (node.clone(), id.clone());
     let (name, email, reason) = (
         form.name.trim().to_owned(),
@@ -124,18 +113,8 @@ pub(crate) async fn decide(
     State(node): State<Arc<Node>>,
     Path((id, request)): Path<(String, String)>,
     headers: HeaderMap,
-    form: Result<Form<DecideForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<DecideForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open your submission again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h, id2) = (node.clone(), headers.clone(), id.clone());
     let grant = form.decision == "grant";
     let done = blocking(move || {
@@ -155,3 +134,5 @@ pub(crate) async fn decide(
         _ => to_sign_in(),
     }
 }
+
+crate::forms::csrf_field!(AskForm, DecideForm);

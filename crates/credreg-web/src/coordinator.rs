@@ -3,11 +3,11 @@
 //! a badge with a reason.
 
 use crate::forms::{
-    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, message, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::review::{Actor, NewPerson, PersonRole, PreApprovalState, SubmissionState};
@@ -234,18 +234,8 @@ impl InviteForm {
 pub(crate) async fn invite(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<InviteForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<InviteForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the coordinator page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h, f) = (node.clone(), headers.clone(), form.clone());
     let outcome = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
@@ -342,18 +332,8 @@ pub(crate) async fn decide(
     State(node): State<Arc<Node>>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<DecideForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<DecideForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the coordinator page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h) = (node.clone(), headers.clone());
     let approve = form.decision == "approve";
     let outcome = blocking(move || {
@@ -392,18 +372,8 @@ pub(crate) struct RevokeForm {
 pub(crate) async fn revoke(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<RevokeForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<RevokeForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the coordinator page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     // The award page's address or its id both work.
     let award = form
         .award
@@ -461,3 +431,5 @@ pub(crate) async fn revoke(
         _ => to_sign_in(),
     }
 }
+
+crate::forms::csrf_field!(DecideForm, InviteForm, RevokeForm);

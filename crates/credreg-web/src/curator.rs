@@ -2,10 +2,12 @@
 //! membership), quality standards, endorsements, and the shared repository of vetted
 //! credentials across the federation. For curators and coordinators.
 
-use crate::forms::{checked, page_token, say, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    page_token, say, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
+};
 use crate::shell::{blocking, html, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_model::{EvidenceKind, Membership, QualityRule, QualityStandard};
@@ -246,18 +248,8 @@ fn standard_of(f: &HashMap<String, String>) -> Result<QualityStandard, Problems>
 pub(crate) async fn submit(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.get("csrf").map_or("", String::as_str),
-        "Open the curation page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h) = (node.clone(), headers.clone());
     let token = form.get("csrf").cloned().unwrap_or_default();
     let outcome = blocking(move || {

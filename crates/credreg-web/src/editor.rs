@@ -4,11 +4,11 @@
 //! validation speaks for both and its field names map back onto the form's fields.
 
 use crate::forms::{
-    checked, page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, message, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_model::CredentialDef;
@@ -276,18 +276,8 @@ fn form_field(record_field: &str) -> String {
 pub(crate) async fn publish(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.get("csrf").map_or("", String::as_str),
-        "Open the editor again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let token = page_token(&headers);
     let (n, t) = (node.clone(), token.clone());
     let outcome = blocking(move || {

@@ -53,6 +53,66 @@ pub(crate) fn expired(node: &Node, again: &str) -> Response {
     message(node, StatusCode::FORBIDDEN, "The form expired", again)
 }
 
+/// Forms whose CSRF token is their `csrf` field.
+macro_rules! csrf_field {
+    ($($form:ty),* $(,)?) => {
+        $(impl crate::forms::HasCsrf for $form {
+            fn csrf(&self) -> &str {
+                &self.csrf
+            }
+        })*
+    };
+}
+pub(crate) use csrf_field;
+
+/// A form that carries its CSRF field.
+pub(crate) trait HasCsrf {
+    fn csrf(&self) -> &str;
+}
+
+impl HasCsrf for std::collections::HashMap<String, String> {
+    fn csrf(&self) -> &str {
+        self.get("csrf").map_or("", String::as_str)
+    }
+}
+
+impl HasCsrf for Vec<(String, String)> {
+    fn csrf(&self) -> &str {
+        self.iter()
+            .find(|(k, _)| k == "csrf")
+            .map_or("", |(_, v)| v.as_str())
+    }
+}
+
+/// A form that decoded and whose CSRF field matches the cookie; otherwise the handler never
+/// runs and the person gets a page saying what went wrong (a broken form, or one that
+/// expired).
+pub(crate) struct CheckedForm<T>(pub(crate) T);
+
+impl<S, T> axum::extract::FromRequest<S> for CheckedForm<T>
+where
+    S: Send + Sync,
+    std::sync::Arc<Node>: axum::extract::FromRef<S>,
+    T: serde::de::DeserializeOwned + HasCsrf + Send,
+{
+    type Rejection = Response;
+
+    async fn from_request(req: axum::extract::Request, state: &S) -> Result<Self, Response> {
+        let node: std::sync::Arc<Node> = axum::extract::FromRef::from_ref(state);
+        let headers = req.headers().clone();
+        let form = Form::<T>::from_request(req, state).await;
+        checked(
+            &node,
+            &headers,
+            form,
+            |f| f.csrf(),
+            "Open the page again and send the form once more.",
+        )
+        .map(CheckedForm)
+        .map_err(|page| *page)
+    }
+}
+
 /// A submitted form, checked: it decodes, and its CSRF field matches the cookie. Otherwise, the
 /// page to answer with (`again` says which page to open again).
 pub(crate) fn checked<T>(

@@ -2,11 +2,13 @@
 //! federation as this node sees it (peers, issuers with their trust and any equivocation,
 //! replication progress), and API tokens (create one, shown once; revoke).
 
-use crate::forms::{checked, page_token, say, signed_in, to_sign_in, with_csrf_cookie, Problems};
+use crate::forms::{
+    page_token, say, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
+};
 use crate::shell::{blocking, html, site_for, Site};
 use crate::Web;
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::auth::{
@@ -193,18 +195,8 @@ pub(crate) async fn node(State(web): State<Web>, headers: HeaderMap) -> Response
 pub(crate) async fn tokens(
     State(web): State<Web>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Response {
-    let form = match checked(
-        &web.node,
-        &headers,
-        form,
-        |f| f.get("csrf").map_or("", String::as_str),
-        "Open This node again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h) = (web.node.clone(), headers.clone());
     let done = blocking(move || {
         signed_in(&n, &h).filter(Actor::is_coordinator)?;

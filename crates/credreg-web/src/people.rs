@@ -1,12 +1,12 @@
 //! Signing in with a mailed code, and a teacher's own credentials.
 
 use crate::forms::{
-    checked, cookie, csrf_cookie, fresh_csrf, page_token, say, signed_in, to_sign_in,
-    with_csrf_cookie, with_session_cookie, Problems, SESSION_COOKIE,
+    cookie, csrf_cookie, fresh_csrf, page_token, say, signed_in, to_sign_in, with_csrf_cookie,
+    with_session_cookie, CheckedForm, Problems, SESSION_COOKIE,
 };
 use crate::shell::{blocking, html, message, site, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, Query, State};
+use axum::extract::{Query, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::Node;
@@ -87,18 +87,8 @@ pub(crate) struct SignInForm {
 pub(crate) async fn sign_in_submit(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<SignInForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<SignInForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the sign-in page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let token = form.csrf.clone();
     let mut page = sign_in_page(&node, token.clone());
     let n = node.clone();
@@ -319,18 +309,8 @@ pub(crate) struct EmailForm {
 pub(crate) async fn emails_submit(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<EmailForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<EmailForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open My e-mail addresses again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h) = (node.clone(), headers.clone());
     let (step, address, code) = (
         form.step.clone(),
@@ -379,3 +359,5 @@ pub(crate) async fn emails_submit(
         None => to_sign_in(),
     }
 }
+
+crate::forms::csrf_field!(EmailForm, SignInForm);

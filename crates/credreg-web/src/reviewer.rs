@@ -2,14 +2,14 @@
 //! screen (the evidence beside the rubric, one level and a comment per criterion).
 
 use crate::forms::{
-    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, message, site_for, Site};
 use crate::teacher::{item_view, ItemView};
 use crate::Web;
 use askama::Template;
 use axum::body::Body;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::review::files::shown_inline;
@@ -119,17 +119,8 @@ pub(crate) async fn claim(
     State(node): State<Arc<Node>>,
     Path(submission): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<ClaimForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(_): CheckedForm<ClaimForm>,
 ) -> Response {
-    if let Err(page) = checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open your reviews again.",
-    ) {
-        return *page;
-    }
     let (n, h) = (node.clone(), headers.clone());
     let claimed = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
@@ -336,18 +327,8 @@ pub(crate) async fn score(
     State(web): State<Web>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<HashMap<String, String>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<HashMap<String, String>>,
 ) -> Response {
-    let form = match checked(
-        &web.node,
-        &headers,
-        form,
-        |f| f.get("csrf").map_or("", String::as_str),
-        "Open the review again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (n, h, id2, f2) = (web.node.clone(), headers.clone(), id.clone(), form.clone());
     let outcome = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(Problems::default())?;
@@ -517,3 +498,5 @@ fn file_chunks(
         }
     })
 }
+
+crate::forms::csrf_field!(ClaimForm);

@@ -1,11 +1,11 @@
 //! First run: the setup form that makes the holder of the printed code the first coordinator.
 
 use crate::forms::{
-    checked, page_token, say, see_other, with_csrf_cookie, with_session_cookie, Problems,
+    page_token, say, see_other, with_csrf_cookie, with_session_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, site, Site};
 use askama::Template;
-use axum::extract::{Form, State};
+use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_node::Node;
@@ -55,19 +55,8 @@ pub(crate) struct SetupForm {
 
 pub(crate) async fn setup_submit(
     State(node): State<Arc<Node>>,
-    headers: HeaderMap,
-    form: Result<Form<SetupForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<SetupForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open /setup again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let mut errors = Problems::default();
     if form.code.trim().is_empty() {
         errors.add(
@@ -102,3 +91,5 @@ pub(crate) async fn setup_submit(
     };
     with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, page), &token)
 }
+
+crate::forms::csrf_field!(SetupForm);

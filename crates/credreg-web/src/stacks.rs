@@ -2,11 +2,11 @@
 //! public stack page, and the coordinator's form to publish one.
 
 use crate::forms::{
-    checked, page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, message, site, site_for, Site};
 use askama::Template;
-use axum::extract::{Form, Path, State};
+use axum::extract::{Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_model::{LocalValue, Stack, StackRule, ValueUnit};
@@ -133,22 +133,8 @@ pub(crate) async fn new_form(State(node): State<Arc<Node>>, headers: HeaderMap) 
 pub(crate) async fn publish(
     State(node): State<Arc<Node>>,
     headers: HeaderMap,
-    form: Result<Form<Vec<(String, String)>>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<Vec<(String, String)>>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| {
-            f.iter()
-                .find(|(k, _)| k == "csrf")
-                .map_or("", |(_, v)| v.as_str())
-        },
-        "Open the stack form again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let get = |k: &str| {
         form.iter()
             .find(|(key, _)| key == k)

@@ -3,12 +3,12 @@
 //! teacher's e-mail addresses.
 
 use crate::forms::{
-    checked, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, Problems,
+    page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
 use crate::shell::{blocking, html, message, site_for, Site};
 use crate::Web;
 use askama::Template;
-use axum::extract::{Form, Multipart, Path, State};
+use axum::extract::{Multipart, Path, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::Response;
 use credreg_model::DecisionOutcome;
@@ -259,18 +259,8 @@ pub(crate) async fn start(
     State(node): State<Arc<Node>>,
     Path(credential): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<StartForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<StartForm>,
 ) -> Response {
-    let form = match checked(
-        &node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open the credential page again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let n = node.clone();
     let outcome = blocking(move || {
         let Some(actor) = signed_in(&n, &headers) else {
@@ -332,18 +322,8 @@ pub(crate) async fn add_item(
     State(web): State<Web>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<ItemForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(form): CheckedForm<ItemForm>,
 ) -> Response {
-    let form = match checked(
-        &web.node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open your submission again.",
-    ) {
-        Ok(f) => f,
-        Err(page) => return *page,
-    };
     let (field, item) = if form.kind == "reflection" {
         (
             "text",
@@ -604,9 +584,9 @@ pub(crate) async fn submit(
     State(web): State<Web>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(_): CheckedForm<PlainForm>,
 ) -> Response {
-    on_submission(web, id, headers, form, "submit", |n, actor, id| {
+    on_submission(web, id, headers, "submit", |n, actor, id| {
         n.submit(actor, id)
     })
     .await
@@ -617,37 +597,27 @@ pub(crate) async fn resubmit(
     State(web): State<Web>,
     Path(id): Path<String>,
     headers: HeaderMap,
-    form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
+    CheckedForm(_): CheckedForm<PlainForm>,
 ) -> Response {
-    on_submission(web, id, headers, form, "resubmit", |n, actor, id| {
+    on_submission(web, id, headers, "resubmit", |n, actor, id| {
         let s = n.submission(actor, id)?;
         n.start_submission(actor, &s.credential_id, Some(id))
     })
     .await
 }
 
-/// A button on the submission page: checks the form, runs `act` as the signed-in teacher,
+/// A button on the submission page (its form already checked): runs `act` as the signed-in teacher,
 /// then opens the submission it leads to, or shows the page again with the problem beside
 /// the button (`field`).
 async fn on_submission(
     web: Web,
     id: String,
     headers: HeaderMap,
-    form: Result<Form<PlainForm>, axum::extract::rejection::FormRejection>,
     field: &'static str,
     act: impl FnOnce(&Node, &Actor, &str) -> Result<SubmissionView, credreg_node::NodeError>
         + Send
         + 'static,
 ) -> Response {
-    if let Err(page) = checked(
-        &web.node,
-        &headers,
-        form,
-        |f| f.csrf.as_str(),
-        "Open your submission again.",
-    ) {
-        return *page;
-    }
     let (n, h, id2) = (web.node.clone(), headers.clone(), id.clone());
     let done = blocking(move || {
         let actor = signed_in(&n, &h).ok_or(None)?;
@@ -673,3 +643,5 @@ async fn on_submission(
         None => not_yours(&web.node),
     }
 }
+
+crate::forms::csrf_field!(ItemForm, PlainForm, StartForm);

@@ -361,11 +361,11 @@ fn people(
         )?;
         Ok(())
     };
-    let code = |node: &Node, email: &str| -> Result<String> {
+    // The outbox is not in time order: the mail is picked by its subject.
+    let code_in = |node: &Node, email: &str, subject: &str| -> Result<String> {
         node.outbox(&Actor::Operator)?
             .into_iter()
-            .rev()
-            .find(|m| m.to == email)
+            .find(|m| m.to == email && m.subject.starts_with(subject))
             .and_then(|m| {
                 m.body
                     .split_whitespace()
@@ -374,6 +374,8 @@ fn people(
             })
             .context("a sign-in code in the outbox")
     };
+    let code = |node: &Node, email: &str| code_in(node, email, "You are invited");
+    let fresh = |node: &Node, email: &str| code_in(node, email, "Sign in");
     invite(
         km,
         "Maya Lindqvist",
@@ -456,7 +458,7 @@ fn people(
         "Consortium curator (Rosa Vang)".to_owned(),
         format!(
             "{state_url}/sign-in?code={}",
-            code(&state.node, "rosa.vang@consortium.example")?
+            fresh(&state.node, "rosa.vang@consortium.example")?
         ),
     ));
     Ok(links)
