@@ -16,7 +16,7 @@ use axum::response::Response;
 use credreg_model::{Evidence, Recipient};
 use credreg_node::issue::csv_rows::{award_rows, row_problems};
 use credreg_node::review::Actor;
-use credreg_node::{AwardRequest, Node, SearchQuery};
+use credreg_node::{AwardRequest, Node};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -61,20 +61,7 @@ impl IssuePage {
 }
 
 fn issue_page(node: &Node, actor: &Actor, csrf: String) -> IssuePage {
-    let credentials = node
-        .search(&SearchQuery {
-            issuer: Some(node.did().to_owned()),
-            limit: 500,
-            ..Default::default()
-        })
-        .map(|p| {
-            p.items
-                .iter()
-                .filter(|e| e.def.status == credreg_model::DefStatus::Active)
-                .map(|e| (e.id.clone(), e.def.name.clone()))
-                .collect()
-        })
-        .unwrap_or_default();
+    let credentials = crate::catalog::own_credentials(node, true);
     IssuePage {
         site: site_for(node, actor),
         csrf,

@@ -529,3 +529,21 @@ pub(crate) async fn issuers(State(node): State<Arc<Node>>) -> Response {
         ),
     }
 }
+
+/// This node's own credentials (id and name, at most 500), active ones only when `active`:
+/// the choices the coordinator's forms offer.
+pub(crate) fn own_credentials(node: &Node, active: bool) -> Vec<(String, String)> {
+    node.search(&SearchQuery {
+        issuer: Some(node.did().to_owned()),
+        limit: 500,
+        ..Default::default()
+    })
+    .map(|p| {
+        p.items
+            .iter()
+            .filter(|e| !active || e.def.status == credreg_model::DefStatus::Active)
+            .map(|e| (e.id.clone(), e.def.name.clone()))
+            .collect()
+    })
+    .unwrap_or_default()
+}

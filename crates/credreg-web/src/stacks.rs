@@ -12,7 +12,7 @@ use axum::response::Response;
 use credreg_model::{LocalValue, Stack, StackRule, ValueUnit};
 use credreg_node::review::Actor;
 use credreg_node::value::transfer::show_amount;
-use credreg_node::{Node, SearchQuery};
+use credreg_node::Node;
 use std::sync::Arc;
 
 #[derive(Template)]
@@ -89,19 +89,10 @@ pub(crate) struct NewStackPage {
 }
 
 fn new_page(node: &Node, actor: &Actor, csrf: String) -> NewStackPage {
-    let credentials = node
-        .search(&SearchQuery {
-            issuer: Some(node.did().to_owned()),
-            limit: 500,
-            ..Default::default()
-        })
-        .map(|p| {
-            p.items
-                .iter()
-                .map(|e| (e.id.clone(), e.def.name.clone(), false))
-                .collect()
-        })
-        .unwrap_or_default();
+    let credentials = crate::catalog::own_credentials(node, false)
+        .into_iter()
+        .map(|(id, name)| (id, name, false))
+        .collect();
     NewStackPage {
         site: site_for(node, actor),
         csrf,
