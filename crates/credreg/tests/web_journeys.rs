@@ -130,9 +130,11 @@ async fn keyboard_order(c: &Client, ids: &[&str]) {
     panic!("Tab did not reach {:?} in order", &ids[next..]);
 }
 
+/// Opens a page, checks it with axe-core and at 360 px wide, and saves a screenshot.
 async fn visit(c: &Client, axe: &str, url: &str, shot: &str) {
     c.goto(url).await.expect("goto");
     accessible(c, axe, shot).await;
+    fits_narrow(c, shot).await;
     screenshot(c, &format!("journey-{shot}")).await;
 }
 
