@@ -532,3 +532,37 @@ fn earning_the_named_calibration_credential_calibrates_a_reviewer() {
         "the second review waits for another calibrated reviewer"
     );
 }
+
+/// The sign-in page cannot flood a mailbox: at most five codes go to one address in fifteen
+/// minutes; asking more changes nothing in the answer (it tells nobody who has an account);
+/// after the window, codes go out again.
+#[test]
+fn sign_in_codes_to_one_address_are_limited() {
+    let Some(d) = district_at(None) else { return };
+    invite(
+        &d.node,
+        "Ana Ruiz",
+        "ana.ruiz@kmsd.edu",
+        "Dousman Elementary",
+        &[PersonRole::Teacher],
+    );
+    let sign_in_mails = || {
+        d.node
+            .outbox(&Actor::Operator)
+            .expect("outbox")
+            .iter()
+            .filter(|m| m.to == "ana.ruiz@kmsd.edu" && m.subject.starts_with("Sign in to"))
+            .count()
+    };
+    for _ in 0..8 {
+        d.node.request_sign_in("ana.ruiz@kmsd.edu").expect("asked");
+        d.clock.advance(10);
+    }
+    assert_eq!(sign_in_mails(), 5);
+    d.node
+        .request_sign_in("nobody@kmsd.edu")
+        .expect("the same answer");
+    d.clock.advance(15 * 60);
+    d.node.request_sign_in("ana.ruiz@kmsd.edu").expect("asked");
+    assert_eq!(sign_in_mails(), 6, "a new window lets one more through");
+}

@@ -65,7 +65,7 @@ impl Node {
         Ok(())
     }
 
-    fn all_mail(&self) -> Result<Vec<Mail>, NodeError> {
+    pub(crate) fn all_mail(&self) -> Result<Vec<Mail>, NodeError> {
         self.store
             .documents(Family::Outbox)?
             .into_iter()

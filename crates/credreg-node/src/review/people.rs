@@ -42,8 +42,19 @@ struct Link {
 
 /// How long a sign-in or verification link works.
 pub const LINK_SECS: i64 = 15 * 60;
+/// Sign-in codes mailed to one address in [`LINK_SECS`]: more are not sent (and the answer
+/// does not change, so it tells nobody who has an account), so the sign-in page cannot be used
+/// to flood someone's mailbox.
+pub const SIGN_IN_MAILS_PER_WINDOW: usize = 5;
 /// How long a session lasts.
 pub const SESSION_SECS: i64 = 12 * 3600;
+
+/// When a message was queued (its id starts with the Unix time in hex, see `outbox.rs`).
+fn queued_unix(id: &str) -> i64 {
+    id.get(2..14)
+        .and_then(|h| i64::from_str_radix(h, 16).ok())
+        .unwrap_or(i64::MAX)
+}
 
 pub(crate) fn token_hash(token: &str) -> String {
     hex::encode(blake3::hash(token.as_bytes()).as_bytes())
@@ -275,6 +286,17 @@ impl Node {
         let Some(person) = person else {
             return Ok(());
         };
+        let since = self.now().unix_timestamp() - LINK_SECS;
+        let subject = format!("Sign in to {}", self.settings().name);
+        let recent = self
+            .all_mail()?
+            .iter()
+            .filter(|m| m.to == address && m.subject == subject && queued_unix(&m.id) >= since)
+            .count();
+        if recent >= SIGN_IN_MAILS_PER_WINDOW {
+            tracing::info!("sign-in codes for one address are held back: too many just now");
+            return Ok(());
+        }
         let link = self.new_link(LinkPurpose::SignIn { person })?;
         self.queue_mail(
             &address,
