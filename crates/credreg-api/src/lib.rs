@@ -151,7 +151,15 @@ pub fn router(mut state: AppState) -> Router {
                 ))
             },
         ))
-        .layer(tower_http::trace::TraceLayer::new_for_http())
+        // Spans name the path only: query strings carry share tokens and sign-in codes, which
+        // must never reach a log.
+        .layer(
+            tower_http::trace::TraceLayer::new_for_http().make_span_with(
+                |req: &axum::http::Request<axum::body::Body>| {
+                    tracing::debug_span!("request", method = %req.method(), path = %req.uri().path())
+                },
+            ),
+        )
         .with_state(state)
 }
 

@@ -301,7 +301,14 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         .replace("poll_secs = 10", "poll_secs = 1");
     std::fs::write(data.join("credreg.toml"), config).expect("write config");
     let federated = ["--federation", "wi-cesa1", "--p2p", "/ip4/127.0.0.1/tcp/0"];
-    let server = Server::start_with(&data, TOKEN, "Kettle Moraine School District", &federated);
+    let server_log = data.parent().expect("parent").join("kettle-moraine.log");
+    let server = Server::start_logging(
+        &data,
+        TOKEN,
+        "Kettle Moraine School District",
+        &federated,
+        Some(&server_log),
+    );
     let setup_line = server.printed("credreg first run: ");
     // A neighbouring district's node: it trusts Kettle Moraine and replicates its log.
     let (_other_dir, other_data) = common::data_dir_with_contexts().expect("contexts");
@@ -809,4 +816,23 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
     c.close().await.expect("close");
     other.stop();
     server.stop();
+    // Nothing secret or personal reached the node's log, at debug: no sign-in, setup or share
+    // code, no session or API token, no teacher's address.
+    let log = std::fs::read_to_string(&server_log).expect("the node's log");
+    assert!(log.contains("serving"), "the log was written: {log}");
+    for secret in [
+        "crl_", "crs_", "crsetup_", "crx_", "crt_", "share=", "code=",
+    ] {
+        assert!(!log.contains(secret), "the log holds {secret}: {log}");
+    }
+    for address in [
+        TEACHER,
+        COORDINATOR,
+        REVIEWERS[0].1,
+        REVIEWERS[1].1,
+        REVIEWERS[2].1,
+    ] {
+        let lines: Vec<&str> = log.lines().filter(|l| l.contains(address)).take(3).collect();
+        assert!(lines.is_empty(), "the log holds {address}: {lines:#?}");
+    }
 }

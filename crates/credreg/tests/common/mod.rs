@@ -45,12 +45,35 @@ impl Server {
 
     /// Starts it as the district `name` with more `serve` arguments.
     pub fn start_with(data: &Path, token: &str, name: &str, more: &[&str]) -> Server {
-        let mut child = credreg(data)
+        Self::start_logging(data, token, name, more, None)
+    }
+
+    /// [`start_with`](Self::start_with), its log (stderr, at debug for credreg's own crates)
+    /// written to `log` when given.
+    pub fn start_logging(
+        data: &Path,
+        token: &str,
+        name: &str,
+        more: &[&str],
+        log: Option<&Path>,
+    ) -> Server {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("log file")),
+            None => Stdio::inherit(),
+        };
+        let mut command = credreg(data);
+        if log.is_some() {
+            command.env(
+                "RUST_LOG",
+                "info,credreg=debug,credreg_api=debug,credreg_web=debug,credreg_node=debug,tower_http=debug",
+            );
+        }
+        let mut child = command
             .env("CREDREG_ADMIN_TOKEN", token)
             .args(["serve", "--http", "127.0.0.1:0", "--name", name])
             .args(more)
             .stdout(Stdio::piped())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("spawn credreg serve");
         let stdout = child.stdout.take().expect("stdout");
