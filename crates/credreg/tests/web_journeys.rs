@@ -832,7 +832,11 @@ async fn coordinators_teachers_reviewers_and_principals_do_their_work_in_the_bro
         REVIEWERS[1].1,
         REVIEWERS[2].1,
     ] {
-        let lines: Vec<&str> = log.lines().filter(|l| l.contains(address)).take(3).collect();
+        let lines: Vec<&str> = log
+            .lines()
+            .filter(|l| l.contains(address))
+            .take(3)
+            .collect();
         assert!(lines.is_empty(), "the log holds {address}: {lines:#?}");
     }
 }
