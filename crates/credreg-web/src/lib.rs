@@ -1,12 +1,14 @@
 //! # credreg-web: the pages
 //!
-//! Server-rendered HTML for the people a registry serves, beside the JSON API: the home page,
-//! catalog search, credential pages, public award pages and the verify page. Templates are
-//! compiled and auto-escaping (askama); the stylesheet is embedded in the binary; pages work
+//! Server-rendered HTML for the people a registry serves, beside the JSON API: public pages
+//! (catalog, credentials, stacks, issuers, awards, verify, transfer reports) and the pages of
+//! teachers, reviewers, coordinators and curators. Templates are compiled and auto-escaping
+//! (askama); the stylesheet and two small scripts are embedded in the binary; pages work
 //! without JavaScript. Handlers call the node's use cases directly, on the blocking pool.
 //!
-//! Forms carry a CSRF token bound to a `SameSite=Strict; HttpOnly` cookie (double submit);
-//! every page is sent with a Content-Security-Policy that allows no script.
+//! Forms carry a CSRF token bound to a `SameSite=Strict; HttpOnly` cookie (double submit,
+//! checked by [`forms::CheckedForm`]); every page is sent with a Content-Security-Policy that
+//! allows scripts only from the node's own files, never inline.
 #![deny(missing_docs)]
 
 mod awarding;
