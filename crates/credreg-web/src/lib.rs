@@ -7,7 +7,7 @@
 //! without JavaScript. Handlers call the node's use cases directly, on the blocking pool.
 //!
 //! Forms carry a CSRF token bound to a `SameSite=Strict; HttpOnly` cookie (double submit,
-//! checked by [`forms::CheckedForm`]); every page is sent with a Content-Security-Policy that
+//! checked by the `CheckedForm` extractor); every page is sent with a Content-Security-Policy that
 //! allows scripts only from the node's own files, never inline.
 #![deny(missing_docs)]
 
