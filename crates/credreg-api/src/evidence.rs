@@ -219,7 +219,7 @@ async fn serve_item(state: &AppState, item: EvidenceItem) -> Result<Response, Pr
     let file = tokio::fs::File::open(path)
         .await
         .map_err(|e| Problem::internal(format!("evidence file {digest}: {e}")))?;
-    let stream = file_chunks(file);
+    let stream = tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024);
     let mut res = Response::new(Body::from_stream(stream));
     let h = res.headers_mut();
     h.insert(
@@ -245,25 +245,6 @@ async fn serve_item(state: &AppState, item: EvidenceItem) -> Result<Response, Pr
         HeaderValue::from_static("sandbox; default-src 'none'"),
     );
     Ok(res)
-}
-
-/// A file as a stream of 64 KiB chunks.
-fn file_chunks(
-    file: tokio::fs::File,
-) -> impl futures::Stream<Item = Result<axum::body::Bytes, std::io::Error>> {
-    use tokio::io::AsyncReadExt;
-    futures::stream::unfold(Some(file), |state| async move {
-        let mut file = state?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(axum::body::Bytes::from(buf)), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    })
 }
 
 #[derive(Deserialize, utoipa::IntoParams)]

@@ -440,7 +440,8 @@ pub(crate) async fn evidence(
         );
     };
     let inline = shown_inline(&media_type);
-    let mut res = Body::from_stream(file_chunks(file)).into_response();
+    let mut res = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024))
+        .into_response();
     let h = res.headers_mut();
     let shown = if inline {
         media_type.as_str()
@@ -478,25 +479,6 @@ pub(crate) async fn evidence(
         HeaderValue::from_static("private, no-store"),
     );
     res
-}
-
-/// A file as a stream of 64 KiB chunks.
-fn file_chunks(
-    file: tokio::fs::File,
-) -> impl futures::Stream<Item = Result<Vec<u8>, std::io::Error>> {
-    use tokio::io::AsyncReadExt;
-    futures::stream::unfold(Some(file), |state| async move {
-        let mut file = state?;
-        let mut buf = vec![0u8; 64 * 1024];
-        match file.read(&mut buf).await {
-            Ok(0) => None,
-            Ok(n) => {
-                buf.truncate(n);
-                Some((Ok(buf), Some(file)))
-            }
-            Err(e) => Some((Err(e), None)),
-        }
-    })
 }
 
 crate::forms::csrf_field!(ClaimForm);
