@@ -177,7 +177,7 @@ fn upload_problem(e: UploadError) -> Problem {
     match e {
         UploadError::TooLarge { limit } => too_large(limit),
         UploadError::LongerThanDeclared | UploadError::CutOff { .. } => {
-            Problem::malformed(format!("{}.", sentence(&e.to_string())))
+            Problem::malformed(format!("{}.", crate::extract::capitalized(&e.to_string())))
         }
         UploadError::Empty => problem(
             StatusCode::UNPROCESSABLE_ENTITY,
@@ -192,14 +192,6 @@ fn upload_problem(e: UploadError) -> Problem {
             "Evidence may be a PDF, an office document, plain text, an image, audio or video.",
         ),
     }
-}
-
-/// `text` with a capital first letter.
-fn sentence(text: &str) -> String {
-    let mut c = text.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
 
 /// Serves an item: JSON, or a file as a download (never rendered: `attachment`, `nosniff`, a

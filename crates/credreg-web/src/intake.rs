@@ -97,7 +97,7 @@ async fn read_bounded(mut field: axum::extract::multipart::Field<'_>) -> Result<
 /// The badge document in a file's bytes, or why there is none this node can check.
 fn badge_in(bytes: &[u8]) -> Result<Value, String> {
     if is_image(bytes) {
-        let baked = unbake(bytes).map_err(|e| format!("{}.", sentence(&e.to_string())))?;
+        let baked = unbake(bytes).map_err(|e| crate::badges::sentence(&e.to_string()))?;
         let text = baked.text.trim();
         return match (baked.kind, text.starts_with('{')) {
             (BakedKind::OpenBadges3, true) => serde_json::from_str(text)
@@ -119,11 +119,4 @@ fn badge_in(bytes: &[u8]) -> Result<Value, String> {
         return Err("a JWT-signed badge, which this node cannot check yet.".into());
     }
     serde_json::from_str(text).map_err(|e| format!("not JSON: {e}."))
-}
-
-fn sentence(text: &str) -> String {
-    let mut c = text.chars();
-    c.next()
-        .map(|f| f.to_uppercase().chain(c).collect())
-        .unwrap_or_default()
 }
