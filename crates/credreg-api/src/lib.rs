@@ -327,10 +327,5 @@ pub(crate) fn outside_for(
     state: &AppState,
     value: &serde_json::Value,
 ) -> credreg_node::verify::outside::OutsideDocuments {
-    match &state.fetcher {
-        Some(f) => {
-            credreg_node::verify::outside::OutsideDocuments::fetched_for(value, |u| f.fetch_json(u))
-        }
-        None => credreg_node::verify::outside::OutsideDocuments::none(),
-    }
+    credreg_node::verify::outside::OutsideDocuments::fetched_by(value, state.fetcher.as_deref())
 }

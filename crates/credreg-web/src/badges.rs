@@ -10,6 +10,7 @@ use askama::Template;
 use axum::extract::{Multipart, Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
+use credreg_node::verify::outside::OutsideDocuments;
 use credreg_node::{CheckStatus, CredentialReport, Node, Verdict};
 use serde_json::Value;
 use std::sync::Arc;
@@ -388,7 +389,7 @@ pub(crate) async fn verify_submit(
         let mut reports = Vec::new();
         let mut more = Vec::new();
         for (from, doc) in &docs {
-            let outside = Web::outside_for(&fetcher, doc);
+            let outside = OutsideDocuments::fetched_by(doc, fetcher.as_deref());
             match n.verify_with(doc, &outside) {
                 Ok(report) => reports.extend(report.credentials.iter().map(report_view)),
                 Err(e) => more.push(format!("{from}: nothing to check: {e}")),
@@ -523,7 +524,7 @@ pub(crate) async fn transfer_submit(
         if under.is_some_and(|d| !districts(&n).iter().any(|(known, _)| known == d)) {
             return Err(("district", "Choose a district from the list".to_owned()));
         }
-        let outside = Web::outside_for(&fetcher, &doc);
+        let outside = OutsideDocuments::fetched_by(&doc, fetcher.as_deref());
         n.transfer_report_with(&input, under, &outside)
             .map_err(|_| ("badges", "The report could not be made".to_owned()))
     })

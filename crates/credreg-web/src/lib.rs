@@ -53,21 +53,6 @@ pub(crate) struct Web {
     pub(crate) fetcher: Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
 }
 
-impl Web {
-    /// What the credentials in `value` need from outside, fetched (blocking).
-    pub(crate) fn outside_for(
-        fetcher: &Option<Arc<dyn credreg_wire::fetch::DocumentFetcher>>,
-        value: &serde_json::Value,
-    ) -> credreg_node::verify::outside::OutsideDocuments {
-        match fetcher {
-            Some(f) => credreg_node::verify::outside::OutsideDocuments::fetched_for(value, |u| {
-                f.fetch_json(u)
-            }),
-            None => credreg_node::verify::outside::OutsideDocuments::none(),
-        }
-    }
-}
-
 /// What the pages need besides the node.
 #[derive(Clone, Default)]
 pub struct Options {

@@ -38,6 +38,18 @@ impl OutsideDocuments {
         docs
     }
 
+    /// [`fetched_for`](Self::fetched_for) with the node's fetcher, or nothing when it has none
+    /// (then an outside list is "not available to this node").
+    pub fn fetched_by(
+        input: &Value,
+        fetcher: Option<&dyn credreg_wire::fetch::DocumentFetcher>,
+    ) -> Self {
+        match fetcher {
+            Some(f) => Self::fetched_for(input, |url| f.fetch_json(url)),
+            None => Self::none(),
+        }
+    }
+
     /// The answer for `url`, if it was asked for.
     pub fn get(&self, url: &str) -> Option<&Answer> {
         self.docs.get(url)
