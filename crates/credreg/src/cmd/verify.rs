@@ -84,7 +84,6 @@ fn line_for(name: &str, c: &CredentialReport) -> FileVerdict {
         .map(|k| k.check)
         .collect();
     let first_fail = c.checks.iter().find(|k| k.status == CheckStatus::Fail);
-    let expired = first_fail.is_some_and(|k| k.check == "validity");
     let line = match (c.verdict, first_fail) {
         (Verdict::Valid, _) if c.trusted => {
             let mut l = format!(
@@ -115,7 +114,7 @@ fn line_for(name: &str, c: &CredentialReport) -> FileVerdict {
         }
         (v, Some(k)) => format!(
             "FAIL {name}: {}: [{}] {}",
-            if expired { "expired" } else { v.as_str() },
+            v.as_str(),
             k.code.unwrap_or(k.check),
             k.reason.as_deref().unwrap_or("")
         ),
