@@ -172,6 +172,16 @@ pub async fn paste(c: &Client, id: &str, text: &str) {
     .expect("paste");
 }
 
+/// Types `text` into the field with `id`, key by key (as a person would).
+pub async fn type_into(c: &Client, id: &str, text: &str) {
+    c.find(Locator::Id(id))
+        .await
+        .expect(id)
+        .send_keys(text)
+        .await
+        .expect("type");
+}
+
 /// Clicks the first element matching `css`.
 pub async fn click(c: &Client, css: &str) {
     c.find(Locator::Css(css))

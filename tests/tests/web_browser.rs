@@ -28,6 +28,26 @@ async fn serve_pages(n: &TestNode) -> String {
     base
 }
 
+/// Invites a person (as the operator), who is mailed a sign-in code.
+fn invite(
+    n: &TestNode,
+    name: &str,
+    email: &str,
+    roles: &[credreg_node::review::PersonRole],
+) -> credreg_node::review::PersonView {
+    n.node
+        .invite_person(
+            &credreg_node::review::Actor::Operator,
+            credreg_node::review::NewPerson {
+                name: name.into(),
+                email: email.into(),
+                school: None,
+                roles: roles.to_vec(),
+            },
+        )
+        .expect("invited")
+}
+
 /// The sign-in code in the first invitation the node mailed.
 fn first_code(n: &TestNode) -> String {
     n.node
@@ -92,12 +112,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     assert_eq!(focused, json!("skip-link"));
 
     // Search, then the credential page.
-    c.find(Locator::Id("q"))
-        .await
-        .expect("search box")
-        .send_keys("wait time")
-        .await
-        .expect("type");
+    type_into(&c, "q", "wait time").await;
     click(&c, "form.search button").await;
     assert!(
         text_of(&c, "p.count")
@@ -190,12 +205,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         })
         .collect();
     c.goto(&format!("{base}/verify")).await.expect("verify");
-    c.find(Locator::Id("files"))
-        .await
-        .expect("file input")
-        .send_keys(&paths.join("\n"))
-        .await
-        .expect("choose files");
+    type_into(&c, "files", &paths.join("\n")).await;
     click(&c, "form button").await;
     let summary = text_with(&c, ".error-summary", "cut-off.png").await;
     assert!(
@@ -219,12 +229,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     c.goto(&format!("{base}/transfer")).await.expect("transfer");
     accessible(&c, &axe, "the transfer page").await;
     paste(&c, "badges", &valid.to_string()).await;
-    c.find(Locator::Id("email"))
-        .await
-        .expect("email")
-        .send_keys("not an address")
-        .await
-        .expect("type");
+    type_into(&c, "email", "not an address").await;
     click(&c, "form button").await;
     assert!(text_of(&c, ".error-summary a[href='#email']")
         .await
@@ -251,19 +256,13 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     accessible(&c, &axe, "the issuer directory").await;
 
     // A teacher signs in with the mailed code and sees where her credential is.
-    use credreg_node::review::{Actor, NewPerson, PersonRole};
-    let maya = n
-        .node
-        .invite_person(
-            &Actor::Operator,
-            NewPerson {
-                name: "Maya Lindqvist".into(),
-                email: "maya.lindqvist@juab.k12.ut.us".into(),
-                school: None,
-                roles: vec![PersonRole::Teacher],
-            },
-        )
-        .expect("invited");
+    use credreg_node::review::{Actor, PersonRole};
+    let maya = invite(
+        &n,
+        "Maya Lindqvist",
+        "maya.lindqvist@juab.k12.ut.us",
+        &[PersonRole::Teacher],
+    );
     let teacher = Actor::Person {
         id: maya.id.clone(),
         roles: maya.roles.clone(),
@@ -276,12 +275,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
         "signed out, /mine asks to sign in"
     );
     accessible(&c, &axe, "the sign-in page").await;
-    c.find(Locator::Id("email"))
-        .await
-        .expect("email")
-        .send_keys("maya.lindqvist@juab.k12.ut.us")
-        .await
-        .expect("type");
+    type_into(&c, "email", "maya.lindqvist@juab.k12.ut.us").await;
     click(&c, "button[value=send]").await;
     assert!(text_of(&c, ".notice")
         .await
@@ -300,12 +294,7 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
                 .map(str::to_owned)
         })
         .expect("a code");
-    c.find(Locator::Id("code"))
-        .await
-        .expect("code")
-        .send_keys(&code)
-        .await
-        .expect("type");
+    type_into(&c, "code", &code).await;
     click(&c, "button[value=code]").await;
     assert!(
         text_of(&c, "table").await.contains("Draft"),
@@ -325,23 +314,18 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
 /// credential, finds it in the shared repository, and ends the membership.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
-    use credreg_node::review::{Actor, NewPerson, PersonRole};
+    use credreg_node::review::PersonRole;
     let Some(dir) = conformance() else { return };
     let Some(axe) = browser_parts() else { return };
     let n = TestNode::new("Wisconsin DPI", 73, contexts(&dir));
     let id = n.publish(&samples::wait_time()).await;
     let second = n.publish(&samples::growth_mindset()).await;
-    n.node
-        .invite_person(
-            &Actor::Operator,
-            NewPerson {
-                name: "Rosa Vang".into(),
-                email: "rosa.vang@dpi.wi.gov".into(),
-                school: None,
-                roles: vec![PersonRole::Curator, PersonRole::Coordinator],
-            },
-        )
-        .expect("invite");
+    invite(
+        &n,
+        "Rosa Vang",
+        "rosa.vang@dpi.wi.gov",
+        &[PersonRole::Curator, PersonRole::Coordinator],
+    );
     let code = first_code(&n);
     let base = serve_pages(&n).await;
     let (_driver, c) = browser().await;
@@ -450,7 +434,7 @@ async fn a_state_curator_vouches_publishes_a_standard_and_endorses() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_reviewer_calibrates_on_sample_submissions() {
     use credreg_node::review::{
-        Actor, CalibrationSample, CalibrationSet, EvidenceItem, NewPerson, PersonRole,
+        Actor, CalibrationSample, CalibrationSet, EvidenceItem, PersonRole,
     };
     let Some(dir) = conformance() else { return };
     let Some(axe) = browser_parts() else { return };
@@ -481,17 +465,12 @@ async fn a_reviewer_calibrates_on_sample_submissions() {
             },
         )
         .expect("calibration set");
-    n.node
-        .invite_person(
-            &Actor::Operator,
-            NewPerson {
-                name: "Tomas Greer".into(),
-                email: "tomas.greer@kmsd.edu".into(),
-                school: None,
-                roles: vec![PersonRole::Reviewer],
-            },
-        )
-        .expect("invite");
+    invite(
+        &n,
+        "Tomas Greer",
+        "tomas.greer@kmsd.edu",
+        &[PersonRole::Reviewer],
+    );
     let code = first_code(&n);
     let base = serve_pages(&n).await;
     let (_driver, c) = browser().await;
