@@ -153,15 +153,22 @@ pub async fn fits_narrow(c: &Client, page: &str) {
         .execute("return window.innerWidth;", vec![])
         .await
         .expect("inner");
-    assert!(
-        wide.as_i64() <= inner.as_i64(),
-        "{page} scrolls sideways at 360 px: {wide} > {inner}"
-    );
+    if wide.as_i64() > inner.as_i64() {
+        // Name the elements that stick out, for the failure message.
+        let culprits = c
+            .execute(
+                r#"const w = window.innerWidth; return [...document.querySelectorAll('main *')]
+                     .filter(e => e.getBoundingClientRect().right > w + 1)
+                     .filter(e => !e.querySelector('*')).slice(0, 6).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().width) + 'px: ' + (e.textContent || '').slice(0, 60));"#,
+                vec![],
+            )
+            .await
+            .unwrap_or_default();
+        panic!("{page} scrolls sideways at 360 px: {wide} > {inner}; sticking out: {culprits}");
+    }
     c.set_window_size(1200, 900).await.expect("resize");
 }
 
-/// The text of the first element matching `css`, waiting (with a deadline) for it to appear:
-/// a click that submits a form returns before the next page has loaded.
 /// Sets a field's value (long JSON is pasted, not typed key by key).
 pub async fn paste(c: &Client, id: &str, text: &str) {
     c.execute(
