@@ -1,11 +1,15 @@
-//! Ed25519 keys in the encodings Data Integrity uses: Multikey (`z6Mk...`), `did:key`, and
-//! verification methods found in a supplied DID document.
+//! Keys in the encodings Data Integrity uses: Multikey (`z6Mk...`, `zDn...`), `did:key`,
+//! `did:jwk`, and verification methods found in a supplied DID or controller document
+//! (`publicKeyMultibase`, `publicKeyBase58`, `publicKeyJwk`). This node signs with Ed25519; the
+//! NIST curves are read for other issuers' credentials ([`PublicKey`]).
 //!
-//! Resolution never touches the network: `did:key` carries its key, and any other DID method
-//! (notably `did:web`) is resolved from a document the caller supplies (the node fetches and
-//! caches `did.json`; this crate only reads it).
+//! Resolution never touches the network: `did:key` and `did:jwk` carry their key, and any other
+//! DID method (notably `did:web`) or an HTTPS verification method is resolved from a document
+//! the caller supplies (the node fetches and caches it; this crate only reads it).
 
 use crate::error::ProofError;
+pub use crate::public_key::PublicKey;
+use crate::public_key::{did_jwk_document, ed25519_from_bytes as public_from_bytes};
 use ed25519_dalek::{SigningKey, VerifyingKey};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -35,6 +39,12 @@ pub enum KeyError {
     /// A public Multikey of another algorithm.
     #[error("not an Ed25519 multikey (multicodec 0xed01 expected)")]
     NotEd25519Public,
+    /// A public Multikey of an algorithm this node does not check.
+    #[error("not an Ed25519, P-256 or P-384 multikey")]
+    UnknownMulticodec,
+    /// A JSON Web Key that cannot be used.
+    #[error("unusable JSON Web Key: {0}")]
+    Jwk(String),
     /// A secret Multikey of another algorithm.
     #[error("not an Ed25519 secret multikey (multicodec 0x8026 expected)")]
     NotEd25519Secret,
@@ -61,14 +71,6 @@ pub fn multibase_decode(s: &str) -> Result<Vec<u8>, KeyError> {
     bs58::decode(rest)
         .into_vec()
         .map_err(|e| KeyError::Base58(e.to_string()))
-}
-
-/// 32 bytes as an Ed25519 public key.
-fn public_from_bytes(raw: &[u8]) -> Result<VerifyingKey, KeyError> {
-    let arr: [u8; 32] = raw
-        .try_into()
-        .map_err(|_| KeyError::PublicLength(raw.len()))?;
-    VerifyingKey::from_bytes(&arr).map_err(|_| KeyError::NotAPoint)
 }
 
 fn short(s: &str) -> &str {
@@ -157,7 +159,7 @@ pub struct ResolvedKey {
     /// The DID or URL that controls the key.
     pub controller: String,
     /// The public key.
-    pub key: VerifyingKey,
+    pub key: PublicKey,
     /// How it was resolved.
     pub source: KeySource,
 }
@@ -172,9 +174,9 @@ pub struct ResolvedKey {
 pub struct KeyResolver {
     documents: HashMap<String, Value>,
     allow_fragment_multikey: bool,
-    /// `did:key` multikeys already decoded (decoding is an Ed25519 point decompression,
-    /// about a third of a signature check: worth skipping for a page of one issuer's records).
-    decoded: HashMap<String, VerifyingKey>,
+    /// `did:key` multikeys already decoded (decoding is a point decompression, about a third
+    /// of an Ed25519 signature check: worth skipping for a page of one issuer's records).
+    decoded: HashMap<String, PublicKey>,
 }
 
 impl KeyResolver {
@@ -193,7 +195,7 @@ impl KeyResolver {
     /// `did` is not a valid `did:key`; resolution then reports the error).
     pub fn with_did_key(mut self, did: &str) -> Self {
         if let Some(mk) = did.strip_prefix("did:key:") {
-            if let Ok(key) = public_from_multikey(mk) {
+            if let Ok(key) = PublicKey::from_multikey(mk) {
                 self.decoded.insert(mk.to_owned(), key);
             }
         }
@@ -229,10 +231,24 @@ impl KeyResolver {
             }
             let key = match self.decoded.get(mk) {
                 Some(k) => *k,
-                None => {
-                    public_from_multikey(mk).map_err(|e| ProofError::key(method, e.to_string()))?
-                }
+                None => PublicKey::from_multikey(mk)
+                    .map_err(|e| ProofError::key(method, e.to_string()))?,
             };
+            return Ok(ResolvedKey {
+                method: method.to_owned(),
+                controller: controller.to_owned(),
+                key,
+                source: KeySource::DidKey,
+            });
+        }
+        if controller.starts_with("did:jwk:") {
+            // A did:jwk's one method is `#0`, authorized for every relationship.
+            if fragment.is_some_and(|f| f != "0") {
+                return Err(ProofError::key(method, "a did:jwk has only the method #0"));
+            }
+            let key = did_jwk_document(controller)
+                .and_then(|jwk| PublicKey::from_jwk(&jwk))
+                .map_err(|e| ProofError::key(method, e.to_string()))?;
             return Ok(ResolvedKey {
                 method: method.to_owned(),
                 controller: controller.to_owned(),
@@ -243,10 +259,14 @@ impl KeyResolver {
         if let Some(doc) = self.documents.get(controller) {
             return resolve_in_document(doc, method, controller, purpose);
         }
+        // A verification method given as its own URL: the controller document names it.
+        if let Some(key) = self.method_documents(method) {
+            return key;
+        }
         if self.allow_fragment_multikey {
-            if let Some(f) = fragment.filter(|f| f.starts_with("z6Mk")) {
-                let key =
-                    public_from_multikey(f).map_err(|e| ProofError::key(method, e.to_string()))?;
+            if let Some(f) = fragment.filter(|f| f.starts_with("z6Mk") || f.starts_with("zDn")) {
+                let key = PublicKey::from_multikey(f)
+                    .map_err(|e| ProofError::key(method, e.to_string()))?;
                 return Ok(ResolvedKey {
                     method: method.to_owned(),
                     controller: controller.to_owned(),
@@ -258,8 +278,28 @@ impl KeyResolver {
         Err(ProofError::key(
             method,
             format!(
-                "no DID document for {controller} was supplied (only did:key resolves offline)"
+                "no DID document for {controller} was supplied (only did:key and did:jwk resolve offline)"
             ),
+        ))
+    }
+
+    /// A method that is a document of its own (an HTTPS URL dereferencing to a `Multikey` or
+    /// `JsonWebKey` with its `controller`): resolved when both it and its controller's document
+    /// were supplied and the controller lists it, so the key is bound both ways.
+    fn method_documents(&self, method: &str) -> Option<Result<ResolvedKey, ProofError>> {
+        let definition = self.documents.get(method)?;
+        let controller = definition.get("controller").and_then(Value::as_str)?;
+        let Some(doc) = self.documents.get(controller) else {
+            return Some(Err(ProofError::key(
+                method,
+                format!("its controller {controller} was not available to confirm it"),
+            )));
+        };
+        Some(resolve_in_document(
+            doc,
+            method,
+            controller,
+            "assertionMethod",
         ))
     }
 }
@@ -313,17 +353,23 @@ fn resolve_in_document(
         }
     }
     let key = if let Some(mk) = definition.get("publicKeyMultibase").and_then(Value::as_str) {
-        public_from_multikey(mk).or_else(|_| {
+        PublicKey::from_multikey(mk).or_else(|_| {
             // Ed25519VerificationKey2020 uses the same multikey form; 2018 keys are raw base58.
-            public_from_bytes(&multibase_decode(mk)?)
+            public_from_bytes(&multibase_decode(mk)?).map(PublicKey::Ed25519)
         })
     } else if let Some(b58) = definition.get("publicKeyBase58").and_then(Value::as_str) {
         bs58::decode(b58)
             .into_vec()
             .map_err(|e| KeyError::Base58(e.to_string()))
             .and_then(|raw| public_from_bytes(&raw))
+            .map(PublicKey::Ed25519)
+    } else if let Some(jwk) = definition.get("publicKeyJwk") {
+        PublicKey::from_jwk(jwk)
     } else {
-        return Err(ProofError::key(method, "method has no publicKeyMultibase"));
+        return Err(ProofError::key(
+            method,
+            "method has no publicKeyMultibase or publicKeyJwk",
+        ));
     }
     .map_err(|e| ProofError::key(method, e.to_string()))?;
     Ok(ResolvedKey {
@@ -359,7 +405,7 @@ mod tests {
         let did = did_key(&sk.verifying_key());
         assert!(did.starts_with("did:key:z6Mk"));
         let r = KeyResolver::new().resolve(&did_key_method(&sk.verifying_key()), "assertionMethod");
-        assert_eq!(r.map(|k| k.key), Ok(sk.verifying_key()));
+        assert_eq!(r.map(|k| k.key), Ok(PublicKey::Ed25519(sk.verifying_key())));
         let back = secret_from_multikey(&multikey_from_secret(&sk)).map(|k| k.to_bytes());
         assert_eq!(back, Ok(sk.to_bytes()));
     }
@@ -398,7 +444,7 @@ mod tests {
         let got = r
             .resolve("did:web:district.example#key-1", "assertionMethod")
             .map(|k| k.key);
-        assert_eq!(got, Ok(k));
+        assert_eq!(got, Ok(PublicKey::Ed25519(k)));
     }
 
     #[test]

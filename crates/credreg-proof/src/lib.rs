@@ -44,6 +44,7 @@ pub mod error;
 pub mod facts;
 pub mod keys;
 pub mod limits;
+pub mod public_key;
 pub mod suite;
 
 pub use canon::Canonicalizer;
@@ -52,6 +53,7 @@ pub use error::{Check, ProofError};
 pub use facts::{CredentialFacts, DateFact, SignedGraph};
 pub use keys::{KeyResolver, KeySource, ResolvedKey};
 pub use limits::DocumentLimits;
+pub use public_key::PublicKey;
 pub use suite::{DataIntegrity, SignOptions, Suite, Verification, VerifiedProof, VerifyOptions};
 
 pub use ed25519_dalek::{SigningKey, VerifyingKey};

@@ -1,18 +1,20 @@
 //! Creating and verifying Data Integrity proofs.
 //!
 //! Supported: `DataIntegrityProof` with `eddsa-rdfc-2022` (and its pre-standard name
-//! `eddsa-2022`, verify only) and `eddsa-jcs-2022`; `Ed25519Signature2020` (verify only).
-//! All three hash the same way: `SHA-256(canonical proof configuration) ||
-//! SHA-256(canonical document)`, signed with Ed25519; they differ in the canonical form
-//! (RDFC-1.0 N-Quads or RFC 8785 JCS) and in the proof's field names.
+//! `eddsa-2022`, verify only) and `eddsa-jcs-2022`; `Ed25519Signature2020` (verify only);
+//! `ecdsa-rdfc-2019` and `ecdsa-jcs-2019` with P-256 or P-384 keys (verify only: other
+//! issuers' credentials).
+//! All hash the same way: `H(canonical proof configuration) || H(canonical document)`, with
+//! H = SHA-256 (SHA-384 for a P-384 key), signed with the key's algorithm; they differ in the
+//! canonical form (RDFC-1.0 N-Quads or RFC 8785 JCS) and in the proof's field names.
 
 use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
 use crate::facts::{CredentialFacts, SignedGraph};
-use crate::keys::{multibase_decode, multibase_encode, KeyResolver, ResolvedKey};
+use crate::keys::{multibase_decode, multibase_encode, KeyResolver, PublicKey, ResolvedKey};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
-use sha2::{Digest, Sha256};
+use sha2::{Digest, Sha256, Sha384};
 use std::collections::HashMap;
 use std::sync::RwLock;
 use time::format_description::well_known::Rfc3339;
@@ -27,6 +29,10 @@ pub enum Suite {
     EddsaJcs2022,
     /// Legacy `Ed25519Signature2020`; verification only.
     Ed25519Signature2020,
+    /// `DataIntegrityProof` + `ecdsa-rdfc-2019` (P-256 or P-384); verification only.
+    EcdsaRdfc2019,
+    /// `DataIntegrityProof` + `ecdsa-jcs-2019` (P-256 or P-384); verification only.
+    EcdsaJcs2019,
 }
 
 impl Suite {
@@ -36,6 +42,21 @@ impl Suite {
             Suite::EddsaRdfc2022 => "eddsa-rdfc-2022",
             Suite::EddsaJcs2022 => "eddsa-jcs-2022",
             Suite::Ed25519Signature2020 => "Ed25519Signature2020",
+            Suite::EcdsaRdfc2019 => "ecdsa-rdfc-2019",
+            Suite::EcdsaJcs2019 => "ecdsa-jcs-2019",
+        }
+    }
+
+    /// Whether the suite canonicalizes with JCS (else RDFC-1.0).
+    fn is_jcs(self) -> bool {
+        matches!(self, Suite::EddsaJcs2022 | Suite::EcdsaJcs2019)
+    }
+
+    /// Whether `key` is one this suite signs with.
+    fn takes(self, key: &PublicKey) -> bool {
+        match self {
+            Suite::EcdsaRdfc2019 | Suite::EcdsaJcs2019 => !matches!(key, PublicKey::Ed25519(_)),
+            _ => matches!(key, PublicKey::Ed25519(_)),
         }
     }
 
@@ -47,6 +68,8 @@ impl Suite {
                 // credentials issued in 2023 (the 1EdTech validator accepts it).
                 Some("eddsa-rdfc-2022") | Some("eddsa-2022") => Ok(Suite::EddsaRdfc2022),
                 Some("eddsa-jcs-2022") => Ok(Suite::EddsaJcs2022),
+                Some("ecdsa-rdfc-2019") => Ok(Suite::EcdsaRdfc2019),
+                Some("ecdsa-jcs-2019") => Ok(Suite::EcdsaJcs2019),
                 Some(other) => Err(ProofError::UnsupportedSuite(format!(
                     "cryptosuite `{other}`"
                 ))),
@@ -159,11 +182,28 @@ pub struct DataIntegrity {
     did_key_cache: RwLock<HashMap<String, ResolvedKey>>,
 }
 
-/// A proof reduced to the bytes Ed25519 checks: what batch verification consumes.
+/// A proof reduced to the bytes its key checks (Ed25519 ones go to batch verification).
 struct Prepared {
-    message: [u8; 64],
-    signature: Signature,
+    message: Vec<u8>,
+    signature: Vec<u8>,
     verified: VerifiedProof,
+}
+
+impl Prepared {
+    /// The Ed25519 key and signature, when this is an Ed25519 proof.
+    fn ed25519(&self) -> Option<(VerifyingKey, Signature)> {
+        let key = self.verified.key.key.as_ed25519()?;
+        let sig: [u8; 64] = self.signature.as_slice().try_into().ok()?;
+        Some((*key, Signature::from_bytes(&sig)))
+    }
+
+    fn check(&self) -> Result<(), ProofError> {
+        if self.verified.key.key.verify(&self.message, &self.signature) {
+            Ok(())
+        } else {
+            Err(ProofError::Signature)
+        }
+    }
 }
 
 /// Canonical proof configuration, canonical document, and (when asked for) the document's quads.
@@ -208,10 +248,11 @@ impl DataIntegrity {
         let obj = doc
             .as_object()
             .ok_or_else(|| ProofError::malformed("only JSON objects can be signed"))?;
-        if options.suite == Suite::Ed25519Signature2020 {
-            return Err(ProofError::UnsupportedSuite(
-                "Ed25519Signature2020 is accepted for verification only".into(),
-            ));
+        if !matches!(options.suite, Suite::EddsaRdfc2022 | Suite::EddsaJcs2022) {
+            return Err(ProofError::UnsupportedSuite(format!(
+                "{} is accepted for verification only",
+                options.suite.name()
+            )));
         }
         let mut proof = Map::new();
         proof.insert("type".into(), "DataIntegrityProof".into());
@@ -229,11 +270,12 @@ impl DataIntegrity {
         proof.insert("proofPurpose".into(), options.proof_purpose.clone().into());
 
         let existing = obj.get("proof").cloned();
-        let message = self.hash_views(
+        let (config_canon, doc_canon) = self.canonical_views(
             &View::of(obj).without(&["proof"]),
             &View::of(&proof),
             options.suite,
         )?;
+        let message = sha256_pair(&config_canon, &doc_canon);
         let signature = key.sign(&message);
         proof.insert(
             "proofValue".into(),
@@ -264,11 +306,7 @@ impl DataIntegrity {
         let (prepared, skipped, facts) = self.prepare(doc, resolver, options)?;
         let mut proofs = Vec::with_capacity(prepared.len());
         for p in prepared {
-            p.verified
-                .key
-                .key
-                .verify_strict(&p.message, &p.signature)
-                .map_err(|_| ProofError::Signature)?;
+            p.check()?;
             proofs.push(p.verified);
         }
         Ok(Verification {
@@ -296,9 +334,11 @@ impl DataIntegrity {
         let mut keys = Vec::new();
         for (ps, _, _) in prepared.iter().flatten() {
             for p in ps {
-                messages.push(&p.message);
-                signatures.push(p.signature);
-                keys.push(p.verified.key.key);
+                if let Some((key, signature)) = p.ed25519() {
+                    messages.push(&p.message);
+                    signatures.push(signature);
+                    keys.push(key);
+                }
             }
         }
         // Batch verification cannot reject weak (small-order) keys the way verify_strict does.
@@ -311,12 +351,9 @@ impl DataIntegrity {
                 let (ps, skipped, facts) = r?;
                 let mut proofs = Vec::with_capacity(ps.len());
                 for p in ps {
-                    if !batch_ok {
-                        p.verified
-                            .key
-                            .key
-                            .verify_strict(&p.message, &p.signature)
-                            .map_err(|_| ProofError::Signature)?;
+                    // ECDSA proofs are not in the batch: each is checked on its own.
+                    if !batch_ok || p.ed25519().is_none() {
+                        p.check()?;
                     }
                     proofs.push(p.verified);
                 }
@@ -431,17 +468,30 @@ impl DataIntegrity {
             .map(str::to_owned);
         check_validity(proof, options)?;
         let key = self.resolve(method, purpose, resolver)?;
+        if !suite.takes(&key.key) {
+            return Err(ProofError::key(
+                method,
+                format!(
+                    "{} does not sign with a {} key",
+                    suite.name(),
+                    key.key.curve()
+                ),
+            ));
+        }
 
         let value = str_field(proof, "proofValue")?;
-        let sig_bytes = multibase_decode(value)
+        let signature = multibase_decode(value)
             .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
-        let sig_arr: [u8; 64] = sig_bytes.as_slice().try_into().map_err(|_| {
-            ProofError::malformed(format!(
-                "proofValue must be 64 bytes, found {}",
-                sig_bytes.len()
-            ))
-        })?;
-        let signature = Signature::from_bytes(&sig_arr);
+        let size = match key.key {
+            PublicKey::Ed25519(_) | PublicKey::P256(_) => 64,
+            PublicKey::P384(_) => 96,
+        };
+        if signature.len() != size {
+            return Err(ProofError::malformed(format!(
+                "proofValue must be {size} bytes, found {}",
+                signature.len()
+            )));
+        }
 
         let config = View::of(proof).without(&["proofValue"]);
         // A chained proof signs the document together with the proofs it names.
@@ -476,7 +526,17 @@ impl DataIntegrity {
             };
             document = document.with("proof", &chained_value);
         }
-        let (message, quads) = self.hash_views_with_quads(&document, &config, suite, want_quads)?;
+        let (config_canon, doc_canon, quads) =
+            self.canonical_views_with_quads(&document, &config, suite, want_quads)?;
+        let document_digest: [u8; 32] = Sha256::digest(&doc_canon).into();
+        let message = match key.key {
+            PublicKey::P384(_) => {
+                let mut m = Sha384::digest(&config_canon).to_vec();
+                m.extend_from_slice(&Sha384::digest(&doc_canon));
+                m
+            }
+            _ => sha256_pair(&config_canon, &doc_canon).to_vec(),
+        };
         let signed_by_issuer = issuer.is_some_and(|i| i == key.controller);
         Ok((
             Prepared {
@@ -487,7 +547,7 @@ impl DataIntegrity {
                     key,
                     created,
                     signed_by_issuer,
-                    document_digest: digest_half(&message),
+                    document_digest,
                 },
             },
             quads,
@@ -524,39 +584,16 @@ impl DataIntegrity {
         Ok(resolved)
     }
 
-    /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite`.
+    /// `SHA-256(canonical config) || SHA-256(canonical document)` for `suite` (what an
+    /// EdDSA or P-256 proof signs).
     pub fn hash_data(
         &self,
         unsecured: &Map<String, Value>,
         config: &Map<String, Value>,
         suite: Suite,
     ) -> Result<[u8; 64], ProofError> {
-        self.hash_views(&View::of(unsecured), &View::of(config), suite)
-    }
-
-    fn hash_views(
-        &self,
-        unsecured: &View<'_>,
-        config: &View<'_>,
-        suite: Suite,
-    ) -> Result<[u8; 64], ProofError> {
-        self.hash_views_with_quads(unsecured, config, suite, false)
-            .map(|(m, _)| m)
-    }
-
-    fn hash_views_with_quads(
-        &self,
-        unsecured: &View<'_>,
-        config: &View<'_>,
-        suite: Suite,
-        want_quads: bool,
-    ) -> Result<([u8; 64], Option<Vec<oxrdf::Quad>>), ProofError> {
-        let (config_canon, doc_canon, quads) =
-            self.canonical_views_with_quads(unsecured, config, suite, want_quads)?;
-        let mut out = [0u8; 64];
-        out[..32].copy_from_slice(&Sha256::digest(&config_canon));
-        out[32..].copy_from_slice(&Sha256::digest(&doc_canon));
-        Ok((out, quads))
+        let (c, d) = self.canonical_views(&View::of(unsecured), &View::of(config), suite)?;
+        Ok(sha256_pair(&c, &d))
     }
 
     /// SHA-256 of `doc`'s canonical form under `suite`, without its `proof`: the
@@ -566,11 +603,10 @@ impl DataIntegrity {
             .as_object()
             .ok_or_else(|| ProofError::malformed("only JSON objects are canonicalized"))?;
         let unsecured = View::of(obj).without(&["proof"]);
-        let canonical = match suite {
-            Suite::EddsaJcs2022 => jcs(&unsecured)?,
-            Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
-                self.canon.rdfc_view(&unsecured)?.into_bytes()
-            }
+        let canonical = if suite.is_jcs() {
+            jcs(&unsecured)?
+        } else {
+            self.canon.rdfc_view(&unsecured)?.into_bytes()
         };
         Ok(Sha256::digest(&canonical).into())
     }
@@ -605,51 +641,56 @@ impl DataIntegrity {
         want_quads: bool,
     ) -> Result<CanonicalPair, ProofError> {
         let mut config = config.clone();
-        match suite {
-            Suite::EddsaJcs2022 => {
-                if let Some(proof_ctx) = config.get("@context") {
-                    // The proof's contexts must be a prefix of the document's.
-                    let doc_ctx = unsecured
-                        .get("@context")
-                        .map(context_urls)
-                        .unwrap_or_default();
-                    let proof_ctx = context_urls(proof_ctx);
-                    if !doc_ctx.starts_with(&proof_ctx) {
-                        return Err(ProofError::malformed(
-                            "the proof's @context is not a prefix of the document's",
-                        ));
-                    }
+        if suite.is_jcs() {
+            if let Some(proof_ctx) = config.get("@context") {
+                // The proof's contexts must be a prefix of the document's.
+                let doc_ctx = unsecured
+                    .get("@context")
+                    .map(context_urls)
+                    .unwrap_or_default();
+                let proof_ctx = context_urls(proof_ctx);
+                if !doc_ctx.starts_with(&proof_ctx) {
+                    return Err(ProofError::malformed(
+                        "the proof's @context is not a prefix of the document's",
+                    ));
                 }
-                if let Some(ctx) = unsecured.get("@context") {
-                    config = config.with("@context", ctx);
-                }
-                let config_canon = jcs(&config)?;
-                let doc_canon = jcs(unsecured)?;
-                let quads = if want_quads {
-                    Some(self.canon.quads(unsecured)?)
-                } else {
-                    None
-                };
-                Ok((config_canon, doc_canon, quads))
             }
-            Suite::EddsaRdfc2022 | Suite::Ed25519Signature2020 => {
-                // The proof configuration is expanded with the document's contexts; without
-                // them it would expand to nothing and sign an empty configuration.
-                let ctx = unsecured.get("@context").ok_or_else(|| {
-                    ProofError::malformed("a JSON-LD credential needs an @context")
-                })?;
-                let config = config.with("@context", ctx);
-                let config_canon = self.canon.rdfc_view(&config)?;
-                let (doc_canon, quads) = if want_quads {
-                    let (c, q) = self.canon.rdfc_with_quads(unsecured)?;
-                    (c, Some(q))
-                } else {
-                    (self.canon.rdfc_view(unsecured)?, None)
-                };
-                Ok((config_canon.into_bytes(), doc_canon.into_bytes(), quads))
+            if let Some(ctx) = unsecured.get("@context") {
+                config = config.with("@context", ctx);
             }
+            let config_canon = jcs(&config)?;
+            let doc_canon = jcs(unsecured)?;
+            let quads = if want_quads {
+                Some(self.canon.quads(unsecured)?)
+            } else {
+                None
+            };
+            Ok((config_canon, doc_canon, quads))
+        } else {
+            // The proof configuration is expanded with the document's contexts; without
+            // them it would expand to nothing and sign an empty configuration.
+            let ctx = unsecured
+                .get("@context")
+                .ok_or_else(|| ProofError::malformed("a JSON-LD credential needs an @context"))?;
+            let config = config.with("@context", ctx);
+            let config_canon = self.canon.rdfc_view(&config)?;
+            let (doc_canon, quads) = if want_quads {
+                let (c, q) = self.canon.rdfc_with_quads(unsecured)?;
+                (c, Some(q))
+            } else {
+                (self.canon.rdfc_view(unsecured)?, None)
+            };
+            Ok((config_canon.into_bytes(), doc_canon.into_bytes(), quads))
         }
     }
+}
+
+/// `SHA-256(config) || SHA-256(document)`.
+fn sha256_pair(config_canon: &[u8], doc_canon: &[u8]) -> [u8; 64] {
+    let mut out = [0u8; 64];
+    out[..32].copy_from_slice(&Sha256::digest(config_canon));
+    out[32..].copy_from_slice(&Sha256::digest(doc_canon));
+    out
 }
 
 fn digest_half(message: &[u8; 64]) -> [u8; 32] {
