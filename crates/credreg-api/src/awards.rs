@@ -161,8 +161,8 @@ pub(crate) async fn get_status_list(
 // ---- verification --------------------------------------------------------------------------
 
 #[utoipa::path(post, path = "/api/v1/verify", tag = "verification",
-    request_body(description = "A credential, a VerifiablePresentation, or {\"credentials\": [...]} as JSON; or an image with an Open Badges 3.0 badge baked in (PNG iTXt `openbadgecredential`, or SVG)",
-        content((Object = "application/json"), (Vec<u8> = "image/png"), (Vec<u8> = "image/svg+xml"))),
+    request_body(description = "A credential, a VerifiablePresentation, or {\"credentials\": [...]} as JSON (entries may be VC-JWT strings); a VC-JWT (compact JWS) as text; or an image with an Open Badges 3.0 badge baked in (PNG iTXt `openbadgecredential`, or SVG), JSON or JWT",
+        content((Object = "application/json"), (String = "application/jwt"), (String = "application/vc+jwt"), (Vec<u8> = "image/png"), (Vec<u8> = "image/svg+xml"))),
     responses((status = 200, description = "Per-credential verdicts with each check and a reason for every failure"),
         (status = 400, body = Problem), (status = 422, description = "An image without a badge this node can check", body = Problem)))]
 pub(crate) async fn verify(
@@ -173,11 +173,7 @@ pub(crate) async fn verify(
     let node = state.node.clone();
     let st = state.clone();
     let report = heavy(&state, move || {
-        let value = if credreg_model::baked::is_image(&bytes) {
-            baked_badge(&bytes)?
-        } else {
-            parse_json_value(&bytes)?
-        };
+        let value = badge_body(&bytes)?;
         let outside = crate::outside_for(&st, &value);
         node.verify_with(&value, &outside)
             .map_err(|e| Problem::malformed(e.to_string()))
@@ -187,24 +183,21 @@ pub(crate) async fn verify(
     Ok(Json(report).into_response())
 }
 
-/// The Open Badges 3.0 credential baked into an image, as JSON.
-fn baked_badge(bytes: &[u8]) -> Result<serde_json::Value, Problem> {
-    use credreg_model::baked::{unbake, BakedKind};
-    let unprocessable = |detail: String| {
-        Problem::new(
+/// The badge in a body: JSON, a VC-JWT as text, or an image with a badge baked in (422 when
+/// the image holds none this node can read).
+pub(crate) fn badge_body(bytes: &[u8]) -> Result<serde_json::Value, Problem> {
+    use credreg_node::verify::read::{badge_in, ReadBadgeError};
+    // The same bounds as any JSON body (nesting, size) before anything reads it.
+    badge_in(bytes, |b| parse_json_value(b).map_err(|p| p.detail)).map_err(|e| match e {
+        ReadBadgeError::Image(why) => Problem::new(
             axum::http::StatusCode::UNPROCESSABLE_ENTITY,
             "no-badge",
             "No badge this node can check",
-            detail,
-        )
-    };
-    let baked = unbake(bytes).map_err(|e| unprocessable(format!("{e}.")))?;
-    if baked.kind != BakedKind::OpenBadges3 || !baked.text.trim_start().starts_with('{') {
-        return Err(unprocessable(
-            "The image holds an Open Badges 2.0 or JWT badge, which this node cannot check yet."
-                .into(),
-        ));
-    }
-    // The same bounds as a JSON body (nesting, size) before anything reads it.
-    parse_json_value(baked.text.as_bytes())
+            format!("{}.", crate::extract::capitalized(&why)),
+        ),
+        ReadBadgeError::NotABadge(why) => Problem::malformed(why),
+        ReadBadgeError::NotText => Problem::malformed(
+            "The body is neither JSON, a VC-JWT, nor a PNG or SVG image with a badge baked in.",
+        ),
+    })
 }

@@ -149,6 +149,9 @@ pub enum KeySource {
     /// but nothing proves the controller published this key: callers must report the binding as
     /// unconfirmed (or confirm it by other means, such as a federation's issuer profile).
     FragmentMultikey,
+    /// A key a JWT carries in its own `jwk` header: it proves the token was not changed, not
+    /// who made it (its controller is never an issuer).
+    TokenHeader,
 }
 
 /// A verification method resolved to a key.
@@ -230,7 +233,7 @@ impl KeyResolver {
                 }
             }
             let key = match self.decoded.get(mk) {
-                Some(k) => *k,
+                Some(k) => k.clone(),
                 None => PublicKey::from_multikey(mk)
                     .map_err(|e| ProofError::key(method, e.to_string()))?,
             };

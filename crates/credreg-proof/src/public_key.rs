@@ -2,8 +2,7 @@
 //! 3.0 issuers), NIST P-256 and P-384 (`ecdsa-rdfc-2019`, ES256 JWTs), each readable from a
 //! Multikey (`z6Mk...`, `zDn...`, `z82...`) or a JSON Web Key.
 //!
-//! RSA appears only in JWTs and is handled by the JOSE code (`credreg-node`'s `jose`); a
-//! Data Integrity suite never uses it.
+//! RSA appears only in JWTs (RS256, read from a JWK); no Data Integrity suite uses it.
 
 use crate::keys::{multibase_decode, KeyError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,7 +17,7 @@ const P384_PUB: [u8; 2] = [0x81, 0x24];
 const ED25519_PUB: [u8; 2] = [0xed, 0x01];
 
 /// A public key a proof or a JWT may be checked with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PublicKey {
     /// Ed25519.
     Ed25519(ed25519_dalek::VerifyingKey),
@@ -26,6 +25,13 @@ pub enum PublicKey {
     P256(p256::ecdsa::VerifyingKey),
     /// NIST P-384 (secp384r1).
     P384(p384::ecdsa::VerifyingKey),
+    /// RSA (JWTs only): big-endian modulus and exponent.
+    Rsa {
+        /// Modulus `n`.
+        n: Vec<u8>,
+        /// Public exponent `e`.
+        e: Vec<u8>,
+    },
 }
 
 impl PublicKey {
@@ -35,6 +41,7 @@ impl PublicKey {
             PublicKey::Ed25519(_) => "Ed25519",
             PublicKey::P256(_) => "P-256",
             PublicKey::P384(_) => "P-384",
+            PublicKey::Rsa { .. } => "RSA",
         }
     }
 
@@ -63,6 +70,14 @@ impl PublicKey {
                 .is_ok_and(|s| k.verify(message, &s).is_ok()),
             PublicKey::P384(k) => p384::ecdsa::Signature::from_slice(signature)
                 .is_ok_and(|s| k.verify(message, &s).is_ok()),
+            // RS256: PKCS#1 v1.5 with SHA-256, keys of 2048 bits or more.
+            PublicKey::Rsa { n, e } => ring::signature::RsaPublicKeyComponents { n, e }
+                .verify(
+                    &ring::signature::RSA_PKCS1_2048_8192_SHA256,
+                    message,
+                    signature,
+                )
+                .is_ok(),
         }
     }
 
@@ -85,20 +100,22 @@ impl PublicKey {
         Err(KeyError::UnknownMulticodec)
     }
 
-    /// The key as a Multikey (compressed points for the NIST curves).
-    pub fn to_multikey(&self) -> String {
+    /// The key as a Multikey (compressed points for the NIST curves); `None` for RSA, which
+    /// this node reads only as a JWK.
+    pub fn to_multikey(&self) -> Option<String> {
         let (prefix, raw): ([u8; 2], Vec<u8>) = match self {
             PublicKey::Ed25519(k) => (ED25519_PUB, k.as_bytes().to_vec()),
             PublicKey::P256(k) => (P256_PUB, k.to_encoded_point(true).as_bytes().to_vec()),
             PublicKey::P384(k) => (P384_PUB, k.to_encoded_point(true).as_bytes().to_vec()),
+            PublicKey::Rsa { .. } => return None,
         };
         let mut bytes = prefix.to_vec();
         bytes.extend_from_slice(&raw);
-        crate::keys::multibase_encode(&bytes)
+        Some(crate::keys::multibase_encode(&bytes))
     }
 
-    /// Reads a public JSON Web Key (RFC 7517): `OKP`/`Ed25519` or `EC`/`P-256`/`P-384`. A JWK
-    /// carrying a private part (`d`) is refused: it was published by mistake, and a verifier
+    /// Reads a public JSON Web Key (RFC 7517): `OKP`/`Ed25519`, `EC`/`P-256`/`P-384` or `RSA`
+    /// (2048 bits or more). A JWK carrying a private part (`d`) is refused: it was published by mistake, and a verifier
     /// should not trust whoever did that with a badge.
     pub fn from_jwk(jwk: &Value) -> Result<PublicKey, KeyError> {
         let field = |name: &str| jwk.get(name).and_then(Value::as_str);
@@ -133,6 +150,18 @@ impl PublicKey {
                 }
                 .map_err(|_| KeyError::NotAPoint)
             }
+            (Some("RSA"), _) => {
+                let (n, e) = (b64("n")?, b64("e")?);
+                let n = n
+                    .iter()
+                    .skip_while(|b| **b == 0)
+                    .copied()
+                    .collect::<Vec<u8>>();
+                if n.len() < 256 {
+                    return Err(KeyError::Jwk("RSA keys under 2048 bits are refused".into()));
+                }
+                Ok(PublicKey::Rsa { n, e })
+            }
             (kty, crv) => Err(KeyError::Jwk(format!(
                 "kty {} / crv {} is not a key this node checks",
                 kty.unwrap_or("missing"),
@@ -160,6 +189,7 @@ impl PublicKey {
                     "x": b64(p.x().map(|x| x.as_slice()).unwrap_or_default()),
                     "y": b64(p.y().map(|y| y.as_slice()).unwrap_or_default())})
             }
+            PublicKey::Rsa { n, e } => json!({"kty": "RSA", "n": b64(n), "e": b64(e)}),
         }
     }
 }
@@ -191,13 +221,13 @@ mod tests {
     fn p256_multikey_and_jwk_round_trip() {
         let secret = p256::ecdsa::SigningKey::from_slice(&[7u8; 32]).expect("scalar");
         let key = PublicKey::P256(*secret.verifying_key());
-        let mk = key.to_multikey();
+        let mk = key.to_multikey().expect("multikey");
         assert!(mk.starts_with("zDn"), "{mk}");
-        assert_eq!(PublicKey::from_multikey(&mk), Ok(key));
+        assert_eq!(PublicKey::from_multikey(&mk).as_ref(), Ok(&key));
         assert_eq!(PublicKey::from_jwk(&key.to_jwk()), Ok(key));
         let ed =
             PublicKey::Ed25519(ed25519_dalek::SigningKey::from_bytes(&[1; 32]).verifying_key());
-        assert_eq!(PublicKey::from_jwk(&ed.to_jwk()), Ok(ed));
+        assert_eq!(PublicKey::from_jwk(&ed.to_jwk()).as_ref(), Ok(&ed));
     }
 
     #[test]
@@ -209,6 +239,7 @@ mod tests {
         assert!(PublicKey::from_jwk(&jwk).is_err());
         let short = json!({"kty": "EC", "crv": "P-256", "x": "AAAA", "y": "AAAA"});
         assert!(PublicKey::from_jwk(&short).is_err());
-        assert!(PublicKey::from_jwk(&json!({"kty": "RSA", "n": "x", "e": "AQAB"})).is_err());
+        // RSA under 2048 bits.
+        assert!(PublicKey::from_jwk(&json!({"kty": "RSA", "n": "AQAB", "e": "AQAB"})).is_err());
     }
 }

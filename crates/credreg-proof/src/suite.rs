@@ -33,6 +33,9 @@ pub enum Suite {
     EcdsaRdfc2019,
     /// `DataIntegrityProof` + `ecdsa-jcs-2019` (P-256 or P-384); verification only.
     EcdsaJcs2019,
+    /// Not a Data Integrity suite: the credential came as a compact JWS (VC-JWT), verified by
+    /// the node's JOSE code. Named here so reports list every way a credential was signed.
+    VcJwt,
 }
 
 impl Suite {
@@ -44,6 +47,7 @@ impl Suite {
             Suite::Ed25519Signature2020 => "Ed25519Signature2020",
             Suite::EcdsaRdfc2019 => "ecdsa-rdfc-2019",
             Suite::EcdsaJcs2019 => "ecdsa-jcs-2019",
+            Suite::VcJwt => "VC-JWT",
         }
     }
 
@@ -55,7 +59,10 @@ impl Suite {
     /// Whether `key` is one this suite signs with.
     fn takes(self, key: &PublicKey) -> bool {
         match self {
-            Suite::EcdsaRdfc2019 | Suite::EcdsaJcs2019 => !matches!(key, PublicKey::Ed25519(_)),
+            Suite::EcdsaRdfc2019 | Suite::EcdsaJcs2019 => {
+                matches!(key, PublicKey::P256(_) | PublicKey::P384(_))
+            }
+            Suite::VcJwt => false,
             _ => matches!(key, PublicKey::Ed25519(_)),
         }
     }
@@ -249,6 +256,7 @@ impl DataIntegrity {
             .as_object()
             .ok_or_else(|| ProofError::malformed("only JSON objects can be signed"))?;
         if !matches!(options.suite, Suite::EddsaRdfc2022 | Suite::EddsaJcs2022) {
+            // Ed25519Signature2020, the ECDSA suites and VC-JWT are read, never written.
             return Err(ProofError::UnsupportedSuite(format!(
                 "{} is accepted for verification only",
                 options.suite.name()
@@ -483,8 +491,8 @@ impl DataIntegrity {
         let signature = multibase_decode(value)
             .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
         let size = match key.key {
-            PublicKey::Ed25519(_) | PublicKey::P256(_) => 64,
             PublicKey::P384(_) => 96,
+            _ => 64,
         };
         if signature.len() != size {
             return Err(ProofError::malformed(format!(
@@ -594,6 +602,23 @@ impl DataIntegrity {
     ) -> Result<[u8; 64], ProofError> {
         let (c, d) = self.canonical_views(&View::of(unsecured), &View::of(config), suite)?;
         Ok(sha256_pair(&c, &d))
+    }
+
+    /// What an unsigned credential states, read from its RDF (for credentials whose signature
+    /// is not a Data Integrity proof: a VC-JWT's payload, checked by its JWS).
+    pub fn facts_of(&self, doc: &Value) -> Result<CredentialFacts, ProofError> {
+        let obj = doc
+            .as_object()
+            .ok_or_else(|| ProofError::malformed("a credential must be a JSON object"))?;
+        let quads = self.canon.quads(&View::of(obj).without(&["proof"]))?;
+        let top_id = obj
+            .get("id")
+            .or_else(|| obj.get("@id"))
+            .and_then(Value::as_str);
+        Ok(CredentialFacts::from_graph(
+            &SignedGraph::from_quads(&quads),
+            top_id,
+        ))
     }
 
     /// SHA-256 of `doc`'s canonical form under `suite`, without its `proof`: the

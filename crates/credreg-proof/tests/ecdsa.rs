@@ -45,7 +45,7 @@ fn issuer(alg: &'static EcdsaSigningAlgorithm, p384: bool, as_jwk: bool) -> Issu
         );
         (did.clone(), format!("{did}#0"))
     } else {
-        let mk = key.to_multikey();
+        let mk = key.to_multikey().expect("multikey");
         (format!("did:key:{mk}"), format!("did:key:{mk}#{mk}"))
     };
     Issuer {

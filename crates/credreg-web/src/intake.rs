@@ -3,7 +3,6 @@
 //! in (PNG or SVG). Read whole but bounded: a few megabytes per file, fifty files at most.
 
 use axum::extract::Multipart;
-use credreg_model::baked::{is_image, unbake, BakedKind};
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -96,27 +95,13 @@ async fn read_bounded(mut field: axum::extract::multipart::Field<'_>) -> Result<
 
 /// The badge document in a file's bytes, or why there is none this node can check.
 fn badge_in(bytes: &[u8]) -> Result<Value, String> {
-    if is_image(bytes) {
-        let baked = unbake(bytes).map_err(|e| crate::badges::sentence(&e.to_string()))?;
-        let text = baked.text.trim();
-        return match (baked.kind, text.starts_with('{')) {
-            (BakedKind::OpenBadges3, true) => serde_json::from_str(text)
-                .map_err(|e| format!("the badge baked into the image is not JSON: {e}.")),
-            (BakedKind::OpenBadges3, false) => {
-                Err("the image holds a JWT-signed badge, which this node cannot check yet.".into())
-            }
-            (BakedKind::OpenBadges2, _) => Err(
-                "the image holds an Open Badges 2.0 badge, which this node cannot check yet."
-                    .into(),
-            ),
-        };
-    }
-    let text = std::str::from_utf8(bytes).map_err(|_| {
-        "not a badge: neither JSON nor a PNG or SVG image with a badge baked in.".to_owned()
-    })?;
-    let text = text.trim_start_matches('\u{feff}').trim();
-    if !text.starts_with('{') && text.split('.').count() == 3 {
-        return Err("a JWT-signed badge, which this node cannot check yet.".into());
-    }
-    serde_json::from_str(text).map_err(|e| format!("not JSON: {e}."))
+    use credreg_node::verify::read::{badge_in, ReadBadgeError};
+    badge_in(bytes, |b| {
+        serde_json::from_slice(b).map_err(|e| e.to_string())
+    })
+    .map_err(|e| match e {
+        ReadBadgeError::Image(why) => format!("{}.", crate::badges::sentence(&why)),
+        ReadBadgeError::NotABadge(why) => format!("not JSON: {why}."),
+        ReadBadgeError::NotText => format!("not a badge: {e}."),
+    })
 }

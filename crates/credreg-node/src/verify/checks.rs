@@ -68,7 +68,17 @@ pub(crate) fn issuer_key_check(verification: &Verification, issuer: &str) -> Che
             KeySource::DidKey => CheckResult::new(
                 "issuer_key",
                 CheckStatus::Pass,
-                Some(format!("signed by the issuer's own did:key {}", p.key.controller)),
+                Some(format!(
+                    "signed by the key the issuer's id {} itself carries",
+                    p.key.controller
+                )),
+            ),
+            // A header key's controller is never an issuer id, so this is not reached; kept
+            // failing should that change.
+            KeySource::TokenHeader => CheckResult::new(
+                "issuer_key",
+                CheckStatus::Fail,
+                Some("The token was signed by a key it carries itself, which proves nothing about who issued it.".to_owned()),
             ),
             KeySource::DidDocument => CheckResult::new(
                 "issuer_key",
@@ -84,6 +94,17 @@ pub(crate) fn issuer_key_check(verification: &Verification, issuer: &str) -> Che
                 )),
             ),
         },
+        None if verification
+            .proofs
+            .iter()
+            .any(|p| p.key.source == KeySource::TokenHeader) =>
+        {
+            CheckResult::new(
+                "issuer_key",
+                CheckStatus::Fail,
+                Some(format!("The token was signed by a key it carries itself, which proves nothing about who issued it: nothing ties that key to {issuer}.")),
+            )
+        }
         None => {
             let by: Vec<&str> = verification
                 .proofs

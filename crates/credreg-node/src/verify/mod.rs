@@ -3,14 +3,16 @@
 
 pub mod bundle;
 mod checks;
+pub mod jose;
 mod judge;
 mod node_source;
 mod offline;
 pub mod outside;
+pub mod read;
 mod source;
 
 use crate::node::Node;
-use credreg_proof::{CredentialFacts, KeyResolver, ProofError, VerifyOptions};
+use credreg_proof::{CredentialFacts, ProofError, VerifyOptions};
 use serde::Serialize;
 use serde_json::Value;
 
@@ -194,7 +196,7 @@ pub struct Summary {
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
     /// The body is not a JSON object.
-    #[error("the body must be a JSON object: a credential, a VerifiablePresentation or {{\"credentials\": [...]}}")]
+    #[error("the body must be a JSON object (a credential, a VerifiablePresentation or {{\"credentials\": [...]}}) or a VC-JWT")]
     NotAnObject,
     /// `credentials` is there but not an array.
     #[error("`credentials` must be an array")]
@@ -216,6 +218,9 @@ pub enum InputError {
 /// Pulls the credentials out of a request body: one credential, a `VerifiablePresentation`, or
 /// `{"credentials": [...]}`. Borrows them: nothing is copied on the way to verification.
 pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, InputError> {
+    if jose::token_of(input).is_some() {
+        return Ok(vec![input]);
+    }
     let Some(obj) = input.as_object() else {
         return Err(InputError::NotAnObject);
     };
@@ -277,6 +282,15 @@ pub(crate) fn issuer_of(v: &Value) -> (Option<String>, Option<String>) {
 /// needs (a JSON object whose first context is the VC context) and a proof to check. Everything
 /// else is judged from the signed data ([`signed_shape`]).
 pub(crate) fn well_formed(v: &Value) -> Result<(), String> {
+    ld_shape(v)?;
+    if v.get("proof").is_none() {
+        return Err("it carries no proof (it was never signed)".into());
+    }
+    Ok(())
+}
+
+/// A JSON object whose first context is the VC context (1.1 or 2.0).
+fn ld_shape(v: &Value) -> Result<(), String> {
     let Some(obj) = v.as_object() else {
         return Err("it is not a JSON object".into());
     };
@@ -286,10 +300,32 @@ pub(crate) fn well_formed(v: &Value) -> Result<(), String> {
     {
         return Err("its first @context is not the W3C Verifiable Credentials context".into());
     }
-    if !obj.contains_key("proof") {
-        return Err("it carries no proof (it was never signed)".into());
-    }
     Ok(())
+}
+
+/// A credential as it arrived: JSON-LD with its proofs inside, or a VC-JWT read into the
+/// credential its payload states.
+enum Arrived<'a> {
+    Ld(&'a Value),
+    Jwt(Result<Box<jose::Token>, String>),
+}
+
+impl Arrived<'_> {
+    /// The credential the checks read (for a JWT that could not be read, the token string).
+    fn credential<'v>(&'v self, raw: &'v Value) -> &'v Value {
+        match self {
+            Arrived::Jwt(Ok(t)) => &t.credential,
+            _ => raw,
+        }
+    }
+
+    fn shape(&self) -> Result<(), String> {
+        match self {
+            Arrived::Ld(v) => well_formed(v),
+            Arrived::Jwt(Ok(t)) => ld_shape(&t.credential).map_err(|e| format!("its payload: {e}")),
+            Arrived::Jwt(Err(why)) => Err(format!("the JWT cannot be read: {why}")),
+        }
+    }
 }
 
 const VC_V1: &str = "https://www.w3.org/2018/credentials/v1";
@@ -341,29 +377,52 @@ impl Node {
         outside: &outside::OutsideDocuments,
     ) -> VerifyReport {
         let now = self.now();
-        let resolver = KeyResolver::new().allow_fragment_multikey(true);
+        let resolver = outside.key_resolver().allow_fragment_multikey(true);
         let options = VerifyOptions {
             now: Some(now),
             credential_facts: true,
             ..VerifyOptions::default()
         };
-        let shapes: Vec<Result<(), String>> = creds.iter().map(|c| well_formed(c)).collect();
-        let to_check = creds
+        let arrived: Vec<Arrived> = creds
             .iter()
-            .zip(&shapes)
-            .filter(|(_, s)| s.is_ok())
-            .map(|(c, _)| *c);
+            .map(|c| match jose::token_of(c) {
+                Some(token) => Arrived::Jwt(jose::read(token).map(Box::new)),
+                None => Arrived::Ld(c),
+            })
+            .collect();
+        let shapes: Vec<Result<(), String>> = arrived.iter().map(Arrived::shape).collect();
+        let to_check = arrived.iter().zip(&shapes).filter_map(|(a, s)| match a {
+            Arrived::Ld(c) if s.is_ok() => Some(*c),
+            _ => None,
+        });
         let mut proofs = self
             .di
             .verify_batch(to_check, &resolver, &options)
             .into_iter();
+        let key_document = |url: &str| outside.json(url);
         let mut reports = Vec::with_capacity(creds.len());
         let mut summary = Summary::default();
-        for (index, (cred, shape)) in creds.iter().zip(shapes).enumerate() {
-            let proof = match shape {
-                Ok(()) => proofs.next(),
-                Err(_) => None,
+        for (index, ((raw, form), shape)) in creds.iter().zip(&arrived).zip(shapes).enumerate() {
+            let proof = match (form, &shape) {
+                (_, Err(_)) => None,
+                (Arrived::Ld(_), Ok(())) => proofs.next(),
+                (Arrived::Jwt(Ok(token)), Ok(())) => Some(
+                    jose::verify(token, &resolver, &key_document)
+                        .and_then(|key| jose::verification(&self.di, token, key)),
+                ),
+                (Arrived::Jwt(Err(_)), Ok(())) => None,
             };
+            // A key that had to be fetched and was not: say why, not just "no document".
+            let proof = proof.map(|r| {
+                r.map_err(|e| match e {
+                    ProofError::KeyResolution { method, reason } => {
+                        let reason = outside.key_failure(&method).unwrap_or(reason);
+                        ProofError::KeyResolution { method, reason }
+                    }
+                    other => other,
+                })
+            });
+            let cred = form.credential(raw);
             let report = judge::judge(
                 index,
                 cred,
@@ -372,6 +431,8 @@ impl Node {
                 |issuer| node_source::NodeEvidence::about(self, issuer, outside),
                 now,
             );
+            let mut report = report;
+            explain_unconfirmed_key(&mut report, outside);
             summary.total += 1;
             match report.verdict {
                 Verdict::Valid => summary.valid += 1,
@@ -389,6 +450,25 @@ impl Node {
             summary,
             credentials: reports,
         }
+    }
+}
+
+/// A key named under the issuer's id but not confirmed (`issuer_key` warns): when the
+/// issuer's document was fetched and failed, say so.
+fn explain_unconfirmed_key(report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
+    let Some(issuer) = report.issuer.id.as_deref() else {
+        return;
+    };
+    let Some(why) = outside.key_failure(issuer) else {
+        return;
+    };
+    if let Some(c) = report
+        .checks
+        .iter_mut()
+        .find(|c| c.check == "issuer_key" && c.status == CheckStatus::Warn)
+    {
+        let said = c.reason.take().unwrap_or_default();
+        c.reason = Some(format!("{said} The issuer's document {why}."));
     }
 }
 

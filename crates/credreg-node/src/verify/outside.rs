@@ -1,7 +1,8 @@
-//! Documents fetched from the outside world for one verification (status lists of issuers this
-//! node does not replicate). The node itself fetches nothing: the caller runs the fetcher
-//! first (on the URLs [`status_list_urls`] names) and hands the answers in, failures included,
-//! so a report can say why a status could not be checked.
+//! Documents fetched from the outside world for one verification: status lists of issuers this
+//! node does not replicate, `did:web` documents, and keys published at HTTPS URLs. The node
+//! itself fetches nothing: the caller runs the fetcher first (on the URLs [`status_list_urls`]
+//! and [`key_urls`] name) and hands the answers in, failures included, so a report can say why
+//! a status or a key could not be checked.
 
 use serde_json::Value;
 use std::collections::HashMap;
@@ -31,11 +32,69 @@ impl OutsideDocuments {
     /// [`MAX_STATUS_LISTS`]). Blocking: run it where blocking is allowed.
     pub fn fetched_for(input: &Value, fetch: impl Fn(&str) -> Answer) -> Self {
         let mut docs = Self::none();
-        for url in status_list_urls(input) {
+        for url in status_list_urls(input).into_iter().chain(key_urls(input)) {
+            let answer = fetch(&url);
+            docs.add(&url, answer);
+        }
+        // A verification method published at its own URL names its controller, whose
+        // document must list it: one more round for those.
+        let controllers: Vec<String> = docs
+            .docs
+            .keys()
+            .filter_map(|url| docs.json(url))
+            .filter_map(|d| {
+                d.get("controller")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            })
+            .filter_map(|c| document_url(&c))
+            .filter(|u| !docs.docs.contains_key(u))
+            .take(MAX_KEY_DOCUMENTS)
+            .collect();
+        for url in controllers {
             let answer = fetch(&url);
             docs.add(&url, answer);
         }
         docs
+    }
+
+    /// The fetched document at `url` as JSON, if it came and parses.
+    pub fn json(&self, url: &str) -> Option<Value> {
+        let url = url.split('#').next().unwrap_or(url);
+        let (bytes, _) = self.docs.get(url)?.as_ref().ok()?;
+        serde_json::from_slice(bytes).ok()
+    }
+
+    /// A key resolver holding every fetched DID or controller document whose `id` is the DID
+    /// or URL it was fetched for (a server answering for another id is not believed).
+    pub fn key_resolver(&self) -> credreg_proof::KeyResolver {
+        let mut resolver = credreg_proof::KeyResolver::new();
+        for url in self.docs.keys() {
+            let Some(doc) = self.json(url) else { continue };
+            let Some(id) = doc.get("id").and_then(Value::as_str) else {
+                continue;
+            };
+            if document_url(id).as_deref() == Some(url.as_str()) {
+                let _ = resolver.add_document(doc);
+            }
+        }
+        resolver
+    }
+
+    /// Why the key document for `did_or_url` is not there, in words (for a report).
+    pub fn key_failure(&self, did_or_url: &str) -> Option<String> {
+        let url = document_url(did_or_url)?;
+        match self.docs.get(&url)? {
+            Err(why) => Some(format!("{url} could not be fetched: {why}")),
+            Ok(_) => match self.json(&url) {
+                None => Some(format!("at {url} is not JSON")),
+                Some(doc) => {
+                    let id = doc.get("id").and_then(Value::as_str).unwrap_or("no id");
+                    (document_url(id).as_deref() != Some(url.as_str()))
+                        .then(|| format!("at {url} answers for {id}, not for {did_or_url}"))
+                }
+            },
+        }
     }
 
     /// [`fetched_for`](Self::fetched_for) with the node's fetcher, or nothing when it has none
@@ -58,6 +117,81 @@ impl OutsideDocuments {
 
 /// At most this many distinct status lists are fetched for one request.
 pub const MAX_STATUS_LISTS: usize = 20;
+
+/// At most this many key documents (DID documents, key URLs) are fetched for one request.
+pub const MAX_KEY_DOCUMENTS: usize = 20;
+
+/// Where the document for a DID or key URL is fetched from: a `did:web`'s `did.json`
+/// (`did:web:host` is `https://host/.well-known/did.json`; `did:web:host:a:b` is
+/// `https://host/a/b/did.json`; `%3A` in the host is a port), or an HTTPS URL without its
+/// fragment. `None` for what is not fetched (did:key, did:jwk, anything else).
+pub fn document_url(did_or_url: &str) -> Option<String> {
+    let base = did_or_url.split('#').next().unwrap_or(did_or_url);
+    if base.starts_with("https://") {
+        return Some(base.to_owned());
+    }
+    let rest = base.strip_prefix("did:web:")?;
+    let mut parts = rest.split(':');
+    let host = parts.next()?.replace("%3A", ":").replace("%3a", ":");
+    if host.is_empty()
+        || !host
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'-' | b':'))
+    {
+        return None;
+    }
+    let path: Vec<&str> = parts.collect();
+    if path
+        .iter()
+        .any(|p| p.is_empty() || *p == "." || *p == ".." || p.contains('/'))
+    {
+        return None;
+    }
+    Some(if path.is_empty() {
+        format!("https://{host}/.well-known/did.json")
+    } else {
+        format!("https://{host}/{}/did.json", path.join("/"))
+    })
+}
+
+/// The key documents `input`'s credentials need: for each proof's verification method (or a
+/// JWT's `kid`) that is a `did:web` or an HTTPS URL, the document to fetch.
+pub fn key_urls(input: &Value) -> Vec<String> {
+    let mut out: Vec<String> = Vec::new();
+    let Ok(creds) = super::credentials_of(input) else {
+        return out;
+    };
+    for c in creds {
+        let mut methods: Vec<String> = Vec::new();
+        if let Some(token) = super::jose::token_of(c) {
+            if let Ok(t) = super::jose::read(token) {
+                methods.extend(t.kid);
+            }
+        } else {
+            let proofs = match c.get("proof") {
+                Some(Value::Array(a)) => a.iter().collect(),
+                Some(v @ Value::Object(_)) => vec![v],
+                _ => Vec::new(),
+            };
+            methods.extend(
+                proofs
+                    .iter()
+                    .filter_map(|p| p.get("verificationMethod").and_then(Value::as_str))
+                    .map(str::to_owned),
+            );
+        }
+        for url in methods.iter().filter_map(|m| document_url(m)) {
+            if !out.contains(&url) {
+                out.push(url);
+            }
+        }
+        if out.len() >= MAX_KEY_DOCUMENTS {
+            out.truncate(MAX_KEY_DOCUMENTS);
+            break;
+        }
+    }
+    out
+}
 
 /// The status list URLs the credentials of `input` name (read from the JSON as given, only to
 /// know what to fetch: the checks judge the signed facts, and a list the signed credential does

@@ -132,20 +132,10 @@ fn read_json(path: &Path) -> Result<Value, FileVerdict> {
     std::fs::read(path)
         .map_err(|e| e.to_string())
         .and_then(|b| {
-            if credreg_model::baked::is_image(&b) {
-                let baked = credreg_model::baked::unbake(&b).map_err(|e| e.to_string())?;
-                if baked.kind != credreg_model::baked::BakedKind::OpenBadges3
-                    || !baked.text.trim_start().starts_with('{')
-                {
-                    return Err(
-                        "the image holds an Open Badges 2.0 or JWT badge, which this verifier cannot check yet"
-                            .to_owned(),
-                    );
-                }
-                return serde_json::from_str(&baked.text)
-                    .map_err(|e| format!("the badge baked into the image is not JSON: {e}"));
-            }
-            serde_json::from_slice(&b).map_err(|e| format!("not JSON: {e}"))
+            credreg_node::verify::read::badge_in(&b, |j| {
+                serde_json::from_slice(j).map_err(|e| format!("not JSON: {e}"))
+            })
+            .map_err(|e| e.to_string())
         })
         .map_err(|e| FileVerdict {
             ok: false,
