@@ -79,6 +79,9 @@ pub enum FetchError {
     /// The server answered with an error status.
     #[error("the server answered {0}")]
     Status(u16),
+    /// The server answered 410: the document was withdrawn.
+    #[error("the server answered 410 Gone")]
+    Gone,
     /// The answer is larger than the limit.
     #[error("the answer is larger than {0} bytes")]
     TooLarge(u64),
@@ -236,6 +239,7 @@ impl Fetcher {
             .call()
         {
             Ok(r) => r,
+            Err(ureq::Error::Status(410, _)) => return Err(FetchError::Gone),
             Err(ureq::Error::Status(code, _)) => return Err(FetchError::Status(code)),
             Err(ureq::Error::Transport(t)) => {
                 let text = t.to_string();

@@ -264,6 +264,13 @@ pub fn identity_names_email(
     }
     let email = crate::identity::normalize_email(email);
     if hashed {
+        // Open Badges 2.0 badges made before 2017 may hash with MD5 (`md5$`).
+        if hash
+            .get(..4)
+            .is_some_and(|p| p.eq_ignore_ascii_case("md5$"))
+        {
+            return hash.eq_ignore_ascii_case(&crate::identity::md5_identity(&email, salt));
+        }
         hash.eq_ignore_ascii_case(&hash_identity(&email, salt))
     } else {
         crate::identity::normalize_email(hash) == email

@@ -19,6 +19,15 @@ pub fn hash_identity(identity: &str, salt: &str) -> String {
     format!("sha256${}", hex::encode(h.finalize()))
 }
 
+/// The older Open Badges 2.0 form, `md5$` + hex MD5 of identity and salt: read, never made.
+pub fn md5_identity(identity: &str, salt: &str) -> String {
+    use md5::Digest as _;
+    let mut h = md5::Md5::new();
+    h.update(identity.as_bytes());
+    h.update(salt.as_bytes());
+    format!("md5${}", hex::encode(h.finalize()))
+}
+
 /// Whether `email` is plausibly an address (one `@`, non-empty parts, a dot in the domain).
 pub fn looks_like_email(email: &str) -> bool {
     let e = email.trim();

@@ -3,6 +3,10 @@
 
 use std::sync::Arc;
 
+/// How a fetcher's answer says the server answered 410 Gone (a withdrawn document: for an
+/// Open Badges 2.0 hosted assertion, its revocation). Fetchers put it in their error text.
+pub const GONE: &str = "410 Gone";
+
 /// Fetches outside documents (status lists now) under the node's fetching rules.
 pub trait DocumentFetcher: Send + Sync {
     /// The JSON document at `url`: its bytes and age in seconds, or why nothing came (in

@@ -6,6 +6,7 @@ mod checks;
 pub mod jose;
 mod judge;
 mod node_source;
+pub mod ob2;
 mod offline;
 pub mod outside;
 pub mod read;
@@ -137,11 +138,27 @@ pub struct IssuerInfo {
     pub equivocated: bool,
 }
 
+/// How a badge was presented and secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Format {
+    /// A JSON-LD verifiable credential with Data Integrity proofs (Open Badges 3.0 as this
+    /// node issues them).
+    DataIntegrity,
+    /// A verifiable credential as a compact JWS (VC-JWT).
+    VcJwt,
+    /// An Open Badges 2.0 assertion (hosted or signed).
+    #[serde(rename = "open_badges_2")]
+    OpenBadges2,
+}
+
 /// The report for one credential.
 #[derive(Debug, Clone, Serialize)]
 pub struct CredentialReport {
     /// Position in the request.
     pub index: usize,
+    /// How it was presented: `data_integrity`, `vc_jwt` or `open_badges_2`.
+    pub format: Format,
     /// Whether this node's federation trusts the issuer (the `trusted` check passed). Listed
     /// before the verdict: a `valid` badge from an issuer nobody vouches for proves only
     /// that someone with that key signed it.
@@ -192,6 +209,22 @@ pub struct Summary {
     pub untrusted: usize,
 }
 
+impl Summary {
+    fn count(&mut self, report: &CredentialReport) {
+        self.total += 1;
+        match report.verdict {
+            Verdict::Valid => self.valid += 1,
+            Verdict::Revoked => self.revoked += 1,
+            Verdict::Expired => self.expired += 1,
+            Verdict::CouldNotCheck => self.could_not_check += 1,
+            Verdict::Invalid => self.invalid += 1,
+        }
+        if report.verdict == Verdict::Valid && !report.trusted {
+            self.untrusted += 1;
+        }
+    }
+}
+
 /// Why a verification or transfer-report body holds no credentials to check.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum InputError {
@@ -218,7 +251,7 @@ pub enum InputError {
 /// Pulls the credentials out of a request body: one credential, a `VerifiablePresentation`, or
 /// `{"credentials": [...]}`. Borrows them: nothing is copied on the way to verification.
 pub fn credentials_of(input: &Value) -> Result<Vec<&Value>, InputError> {
-    if jose::token_of(input).is_some() {
+    if jose::token_of(input).is_some() || ob2::ob2_of(input).is_some() {
         return Ok(vec![input]);
     }
     let Some(obj) = input.as_object() else {
@@ -308,6 +341,7 @@ fn ld_shape(v: &Value) -> Result<(), String> {
 enum Arrived<'a> {
     Ld(&'a Value),
     Jwt(Result<Box<jose::Token>, String>),
+    Ob2(Box<ob2::Ob2>),
 }
 
 impl Arrived<'_> {
@@ -324,6 +358,7 @@ impl Arrived<'_> {
             Arrived::Ld(v) => well_formed(v),
             Arrived::Jwt(Ok(t)) => ld_shape(&t.credential).map_err(|e| format!("its payload: {e}")),
             Arrived::Jwt(Err(why)) => Err(format!("the JWT cannot be read: {why}")),
+            Arrived::Ob2(_) => Ok(()),
         }
     }
 }
@@ -385,9 +420,10 @@ impl Node {
         };
         let arrived: Vec<Arrived> = creds
             .iter()
-            .map(|c| match jose::token_of(c) {
-                Some(token) => Arrived::Jwt(jose::read(token).map(Box::new)),
-                None => Arrived::Ld(c),
+            .map(|c| match (ob2::ob2_of(c), jose::token_of(c)) {
+                (Some(badge), _) => Arrived::Ob2(Box::new(badge)),
+                (None, Some(token)) => Arrived::Jwt(jose::read(token).map(Box::new)),
+                (None, None) => Arrived::Ld(c),
             })
             .collect();
         let shapes: Vec<Result<(), String>> = arrived.iter().map(Arrived::shape).collect();
@@ -403,6 +439,18 @@ impl Node {
         let mut reports = Vec::with_capacity(creds.len());
         let mut summary = Summary::default();
         for (index, ((raw, form), shape)) in creds.iter().zip(&arrived).zip(shapes).enumerate() {
+            if let Arrived::Ob2(badge) = form {
+                let report = ob2::judge(
+                    index,
+                    badge,
+                    outside,
+                    |issuer| node_source::NodeEvidence::about(self, issuer, outside),
+                    now,
+                );
+                summary.count(&report);
+                reports.push(report);
+                continue;
+            }
             let proof = match (form, &shape) {
                 (_, Err(_)) => None,
                 (Arrived::Ld(_), Ok(())) => proofs.next(),
@@ -410,7 +458,7 @@ impl Node {
                     jose::verify(token, &resolver, &key_document)
                         .and_then(|key| jose::verification(&self.di, token, key)),
                 ),
-                (Arrived::Jwt(Err(_)), Ok(())) => None,
+                (Arrived::Jwt(Err(_)), Ok(())) | (Arrived::Ob2(_), _) => None,
             };
             // A key that had to be fetched and was not: say why, not just "no document".
             let proof = proof.map(|r| {
@@ -432,18 +480,11 @@ impl Node {
                 now,
             );
             let mut report = report;
+            if matches!(form, Arrived::Jwt(_)) {
+                report.format = Format::VcJwt;
+            }
             explain_unconfirmed_key(&mut report, outside);
-            summary.total += 1;
-            match report.verdict {
-                Verdict::Valid => summary.valid += 1,
-                Verdict::Revoked => summary.revoked += 1,
-                Verdict::Expired => summary.expired += 1,
-                Verdict::CouldNotCheck => summary.could_not_check += 1,
-                Verdict::Invalid => summary.invalid += 1,
-            }
-            if report.verdict == Verdict::Valid && !report.trusted {
-                summary.untrusted += 1;
-            }
+            summary.count(&report);
             reports.push(report);
         }
         VerifyReport {
@@ -510,6 +551,7 @@ pub(crate) fn finish(
         .any(|c| c.check == "trusted" && c.status == CheckStatus::Pass);
     CredentialReport {
         index,
+        format: Format::DataIntegrity,
         trusted,
         facts: None,
         id: cred.get("id").and_then(Value::as_str).map(str::to_owned),

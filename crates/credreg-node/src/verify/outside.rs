@@ -55,6 +55,33 @@ impl OutsideDocuments {
             let answer = fetch(&url);
             docs.add(&url, answer);
         }
+        // Open Badges 2.0: the assertion, then its BadgeClass, then the issuer Profile, then
+        // (signed) the revocation list: each round names what the last one revealed.
+        let badges: Vec<super::ob2::Ob2> = super::credentials_of(input)
+            .map(|cs| cs.into_iter().filter_map(super::ob2::ob2_of).collect())
+            .unwrap_or_default();
+        let mut fetched = 0;
+        for _round in 0..4 {
+            let mut next: Vec<String> = Vec::new();
+            for b in &badges {
+                for url in super::ob2::wanted(b, &docs) {
+                    if !next.contains(&url) {
+                        next.push(url);
+                    }
+                }
+            }
+            if next.is_empty() {
+                break;
+            }
+            for url in next {
+                if fetched >= MAX_OB2_DOCUMENTS {
+                    break;
+                }
+                fetched += 1;
+                let answer = fetch(&url);
+                docs.add(&url, answer);
+            }
+        }
         docs
     }
 
@@ -117,6 +144,10 @@ impl OutsideDocuments {
 
 /// At most this many distinct status lists are fetched for one request.
 pub const MAX_STATUS_LISTS: usize = 20;
+
+/// At most this many Open Badges 2.0 documents (assertions, BadgeClasses, Profiles, keys,
+/// revocation lists) are fetched for one request: four per badge for a 25-badge portfolio.
+pub const MAX_OB2_DOCUMENTS: usize = 100;
 
 /// At most this many key documents (DID documents, key URLs) are fetched for one request.
 pub const MAX_KEY_DOCUMENTS: usize = 20;
