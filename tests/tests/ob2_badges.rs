@@ -421,3 +421,88 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
         assert_eq!(res.status(), 422, "{what}");
     }
 }
+
+#[test]
+fn a_transfer_report_credits_an_outside_issuer_only_where_a_rule_names_it() {
+    use credreg_model::{AppliesTo, Credit, Recognition, ValueUnit};
+    use credreg_node::value::transfer::{transfer_input, Outcome, Reason};
+    let Some(dir) = conformance() else { return };
+    let n = node(&dir);
+    let mut issuer = Issuer::new();
+    let valid = issuer.host("/assertions/valid", json!({}));
+    let md5 = {
+        use md5::Digest as _;
+        let digest = hex::encode(md5::Md5::digest(format!("{EMAIL}old").as_bytes()));
+        issuer.host(
+            "/assertions/md5",
+            json!({"recipient": {"type": "email", "hashed": true, "salt": "old", "identity": format!("md5${digest}")}}),
+        )
+    };
+    let someone_else = issuer.host(
+        "/assertions/other",
+        json!({"recipient": recipient("someone.else@kmsd.example", "x")}),
+    );
+    let served = mirror(issuer.routes);
+    let f = fetcher(&served);
+    let body = json!({"email": EMAIL, "credentials": [valid, md5, someone_else]});
+    let input = transfer_input(&body).expect("input");
+    let outside = fetched(&body, &f);
+
+    // No rule names BloomBoard: its badges are genuine, and not credited.
+    let report = n
+        .transfer_report_with(&input, None, &outside)
+        .expect("report");
+    assert!(
+        report
+            .badges
+            .iter()
+            .all(|b| b.reason == Some(Reason::UnknownIssuer)),
+        "{:?}",
+        report.badges
+    );
+
+    // A rule naming BloomBoard's Formative Assessment BadgeClass: $75 each.
+    let rule = Recognition {
+        name: "BloomBoard Formative Assessment on our scale".into(),
+        applies_to: AppliesTo::Outside {
+            issuer: url("/issuers/bloomboard"),
+            achievement: Some(url("/badges/formative-assessment")),
+        },
+        credit: Credit::Amount {
+            amount: 75.0,
+            unit: ValueUnit::Dollars,
+            per: 1,
+        },
+        cap: None,
+        valid_from: "2020-01-01T00:00:00Z".into(),
+        valid_until: None,
+    };
+    n.publish_recognition(rule.clone()).expect("publish");
+    let report = n
+        .transfer_report_with(&input, None, &outside)
+        .expect("report");
+    let b = &report.badges;
+    assert_eq!(b[0].outcome, Outcome::Recognized, "{:?}", b[0]);
+    assert_eq!(b[0].credit.map(|c| c.amount), Some(75.0));
+    assert_eq!(
+        b[1].outcome,
+        Outcome::Recognized,
+        "md5$ recipient: {:?}",
+        b[1]
+    );
+    assert_eq!(b[2].reason, Some(Reason::IdentityMismatch), "{:?}", b[2]);
+    assert_eq!(report.totals.first().map(|t| t.amount), Some(150.0));
+
+    // A rule naming a federation member as "outside" is refused with the field named.
+    let mut member_rule = rule;
+    member_rule.applies_to = AppliesTo::Outside {
+        issuer: n.did().to_owned(),
+        achievement: None,
+    };
+    let err = n
+        .publish_recognition(member_rule)
+        .err()
+        .map(|e| e.to_string())
+        .unwrap_or_default();
+    assert!(err.contains("applies_to.issuer"), "{err}");
+}

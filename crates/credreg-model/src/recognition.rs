@@ -3,9 +3,11 @@
 //! district's log and replicated, so a teacher can read in advance what transfers where.
 //!
 //! One record is one rule:
-//! - **what it applies to**: one foreign credential definition, one foreign stack, or any
+//! - **what it applies to**: one foreign credential definition, one foreign stack, any
 //!   credential from the members of a federation (optionally only those meeting a quality
-//!   standard);
+//!   standard), or the badges of one issuer outside the federation, named explicitly (an Open
+//!   Badges 2.0 or 3.0 issuer such as a university or a PD provider, optionally only one of its
+//!   BadgeClasses / achievements);
 //! - **what it gives**: "counts as our credential Y" (the local definition's own value then
 //!   applies, and Y counts toward local stacks), or an amount in a unit per `per` credentials
 //!   (Lake County: 4 in-service hours per credential; Baltimore County: 1 CPD unit per 2);
@@ -57,6 +59,16 @@ pub enum AppliesTo {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         standard: Option<String>,
     },
+    /// Badges of one issuer outside the federation, named by its id: an Open Badges 2.0
+    /// issuer Profile URL or an Open Badges 3.0 issuer DID or URL. Its badges count nowhere
+    /// else: a district recognizes an outside issuer only by naming it.
+    Outside {
+        /// The issuer's id.
+        issuer: String,
+        /// Only this BadgeClass (2.0) or achievement (3.0) id, if given.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        achievement: Option<String>,
+    },
 }
 
 impl AppliesTo {
@@ -64,7 +76,15 @@ impl AppliesTo {
     /// (one credential, then a federation with a standard, then a whole federation).
     pub fn specificity(&self) -> u8 {
         match self {
-            AppliesTo::Credential { .. } | AppliesTo::Stack { .. } => 3,
+            AppliesTo::Credential { .. }
+            | AppliesTo::Stack { .. }
+            | AppliesTo::Outside {
+                achievement: Some(_),
+                ..
+            } => 3,
+            AppliesTo::Outside {
+                achievement: None, ..
+            } => 2,
             AppliesTo::Federation {
                 standard: Some(_), ..
             } => 2,
@@ -163,6 +183,31 @@ impl Validate for Recognition {
                         "must be a quality standard's record id (64 lowercase hex digits)",
                     );
                 }
+            }
+            // Checked below, with the ids it names.
+            AppliesTo::Outside { .. } => {}
+        }
+        if let AppliesTo::Outside {
+            issuer,
+            achievement,
+        } = &self.applies_to
+        {
+            let is_id = |s: &str| {
+                (s.starts_with("https://") || s.starts_with("did:") || s.starts_with("urn:"))
+                    && s.len() <= 2048
+                    && !s.contains(char::is_whitespace)
+            };
+            if !is_id(issuer) || issuer.starts_with("urn:") {
+                e.add(
+                    "applies_to.issuer",
+                    "must be the issuer's id: an https URL (an Open Badges 2.0 Profile) or a DID",
+                );
+            }
+            if achievement.as_deref().is_some_and(|a| !is_id(a)) {
+                e.add(
+                    "applies_to.achievement",
+                    "must be the BadgeClass's or achievement's id (an https URL, DID or urn)",
+                );
             }
         }
         match &self.credit {

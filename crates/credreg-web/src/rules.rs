@@ -62,6 +62,13 @@ fn applies_words(node: &Node, a: &credreg_model::AppliesTo) -> String {
             Some(s) => format!("any member credential of {federation} that meets {s}"),
             None => format!("any member credential of {federation}"),
         },
+        A::Outside {
+            issuer,
+            achievement,
+        } => match achievement {
+            Some(a) => format!("the badge {a} of {issuer} (outside the federation)"),
+            None => format!("any badge of {issuer} (outside the federation)"),
+        },
     }
 }
 
@@ -162,6 +169,17 @@ fn rule_of(form: &HashMap<String, String>) -> Result<Recognition, Problems> {
     let mut errors = Problems::default();
     let applies = match get("applies").as_str() {
         "federation" => json!({"kind": "federation", "federation": get("federation")}),
+        "outside" => {
+            if get("outside_issuer").is_empty() {
+                errors.add(
+                    "applies_to-issuer",
+                    "Enter the issuer's id, like https://badges.example.org/issuers/1",
+                );
+            }
+            let achievement = get("outside_achievement");
+            json!({"kind": "outside", "issuer": get("outside_issuer"),
+                "achievement": (!achievement.is_empty()).then_some(achievement)})
+        }
         _ => {
             if get("credential").is_empty() {
                 errors.add("credential", "Choose the credential the rule is for");
@@ -201,10 +219,11 @@ fn rule_of(form: &HashMap<String, String>) -> Result<Recognition, Problems> {
 
 /// Previews the rule on the sample portfolio, or publishes it (`action`).
 pub(crate) async fn submit(
-    State(node): State<Arc<Node>>,
+    State(web): State<crate::Web>,
     headers: HeaderMap,
     form: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Response {
+    let (node, fetcher) = (web.node.clone(), web.fetcher.clone());
     let again = "Open the recognition rules again.";
     let Ok(form) = form else {
         return expired(&node, again);
@@ -266,10 +285,13 @@ pub(crate) async fn submit(
             return Some((StatusCode::UNPROCESSABLE_ENTITY, p));
         }
         let doc = json!({ "credentials": all });
+        // Open Badges 2.0 and did:web samples need their documents, as a real report would.
+        let outside =
+            credreg_node::verify::outside::OutsideDocuments::fetched_by(&doc, fetcher.as_deref());
         let report = credreg_node::value::transfer::transfer_input(&doc)
             .map_err(|e| e.to_string())
             .and_then(|input| {
-                n.transfer_report_preview(&input, &rule)
+                n.transfer_report_preview_with(&input, &rule, &outside)
                     .map_err(|e| say(&e))
             });
         match report {

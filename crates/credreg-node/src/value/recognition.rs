@@ -67,6 +67,24 @@ impl<'n> RuleMatcher<'n> {
                     && standard.as_deref().is_none_or(|s| self.meets(s, entry))
                     && self.member(&entry.issuer)
             }
+            // Outside issuers' badges have no definition in the catalogs; they are matched by
+            // issuer and achievement id (`covers_outside`).
+            AppliesTo::Outside { .. } => false,
+        }
+    }
+
+    /// Whether a rule covers a badge of an issuer outside the federation.
+    pub(crate) fn covers_outside(
+        applies_to: &AppliesTo,
+        issuer: &str,
+        achievement: Option<&str>,
+    ) -> bool {
+        match applies_to {
+            AppliesTo::Outside {
+                issuer: named,
+                achievement: only,
+            } => named == issuer && only.as_deref().is_none_or(|a| Some(a) == achievement),
+            _ => false,
         }
     }
 
@@ -144,6 +162,19 @@ impl Node {
                     if !self.quality_standards()?.iter().any(|q| &q.id == s) {
                         errors.add("applies_to.standard", "no such quality standard is known here");
                     }
+                }
+            }
+            AppliesTo::Outside { issuer, .. } => {
+                if issuer == self.did() {
+                    errors.add("applies_to.issuer", "is this district itself");
+                } else if matches!(
+                    self.trust_of(issuer).status,
+                    crate::TrustStatus::Member | crate::TrustStatus::Anchor
+                ) {
+                    errors.add(
+                        "applies_to.issuer",
+                        "is a member of this node's federation: name its credential, or the federation",
+                    );
                 }
             }
         }

@@ -15,6 +15,7 @@ impl Node {
         let mut tally = Tally {
             badges: Vec::with_capacity(verification.credentials.len()),
             eligible: Vec::new(),
+            outside: Vec::new(),
             held: BTreeMap::new(),
             totals: BTreeMap::new(),
         };
@@ -77,6 +78,17 @@ impl Node {
                     }
                 }
                 Verdict::Valid if !report.trusted => {
+                    // An issuer nobody vouches for, and the operator did not refuse: its badge
+                    // may still count where a rule names that issuer (`best_rules`).
+                    if report.issuer.status == "unknown" && !issuer.is_empty() {
+                        tally.outside.push(OutsideBadge {
+                            index: report.index,
+                            issuer: issuer.clone(),
+                            achievement: facts.achievement().map(str::to_owned),
+                            year: issuance_year(facts),
+                            recipient_matches: email.is_none_or(|e| names_email(facts, e)),
+                        });
+                    }
                     let note = if report.issuer.equivocated {
                         "Its issuer signed inconsistent logs, so its badges are not recognized."
                             .to_owned()

@@ -8,6 +8,9 @@
 //!   federation with a quality standard, then a whole federation); among equals the newest,
 //!   since a district revises its schedule by publishing a new rule;
 //! - stack rules are granted once, in addition, when the badges complete the foreign stack;
+//! - a badge of an issuer outside the federation (an Open Badges 2.0 provider, a university)
+//!   counts only under a rule naming that issuer (and perhaps its BadgeClass); without one it
+//!   stays "issuer not a member";
 //! - "counts as our credential Y" grants Y's own local value and counts Y toward local stacks,
 //!   whose values are granted too;
 //! - `per: N` grants the amount on every N-th matching badge, so per-badge credits add up to
@@ -313,10 +316,21 @@ impl Node {
         input: &TransferInput<'_>,
         draft: &credreg_model::Recognition,
     ) -> Result<TransferReport, crate::NodeError> {
+        self.transfer_report_preview_with(input, draft, &OutsideDocuments::none())
+    }
+
+    /// [`transfer_report_preview`](Self::transfer_report_preview), with documents fetched
+    /// from outside (Open Badges 2.0 badges, did:web keys, status lists).
+    pub fn transfer_report_preview_with(
+        &self,
+        input: &TransferInput<'_>,
+        draft: &credreg_model::Recognition,
+        outside: &OutsideDocuments,
+    ) -> Result<TransferReport, crate::NodeError> {
         let mut errors = credreg_model::Errors::default();
         credreg_model::Validate::validate(draft, &mut errors);
         errors.finish()?;
-        self.report_under(input, None, Some(draft), &OutsideDocuments::none())
+        self.report_under(input, None, Some(draft), outside)
     }
 
     fn report_under(
@@ -422,9 +436,22 @@ struct Tally {
     badges: Vec<BadgeOutcome>,
     /// Badges that may earn credit: (badge index, definition, year of issuance).
     eligible: Vec<(usize, Arc<CatalogEntry>, i32)>,
+    /// Genuine badges of issuers outside the federation: they earn credit only under a rule
+    /// naming their issuer.
+    outside: Vec<OutsideBadge>,
     /// Local definition id -> badges that count as it.
     held: BTreeMap<String, Vec<usize>>,
     totals: BTreeMap<ValueUnit, f64>,
+}
+
+/// A genuine badge of an issuer outside the federation.
+struct OutsideBadge {
+    index: usize,
+    issuer: String,
+    achievement: Option<String>,
+    year: i32,
+    /// Issued to the given e-mail (true when none was given).
+    recipient_matches: bool,
 }
 
 impl Tally {

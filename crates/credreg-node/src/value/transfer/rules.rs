@@ -6,7 +6,8 @@ use super::*;
 
 /// Each eligible badge's best rule: the most specific in force, the newest among equals
 /// (stack rules are applied to whole stacks, in `stacks.rs`). Badges no rule covers are marked
-/// so. Returns rule index -> the badges it matched, with their year of issuance.
+/// so. Outside issuers' badges get a rule only if one names their issuer; otherwise they keep
+/// their "not a member" line. Returns rule index -> the badges it matched, with their year of issuance.
 pub(super) fn best_rules(
     rules: &[Rule<'_>],
     matcher: &mut RuleMatcher<'_>,
@@ -34,6 +35,34 @@ pub(super) fn best_rules(
                 b.note = "No recognition rule of this district applies to it.".into();
             }
         }
+    }
+
+    for badge in &tally.outside {
+        let best = rules
+            .iter()
+            .enumerate()
+            .filter(|(_, rule)| {
+                RuleMatcher::covers_outside(
+                    &rule.r.applies_to,
+                    &badge.issuer,
+                    badge.achievement.as_deref(),
+                )
+            })
+            .max_by(|(_, a), (_, b)| {
+                (a.r.applies_to.specificity(), a.issued)
+                    .cmp(&(b.r.applies_to.specificity(), b.issued))
+            });
+        let Some((k, _)) = best else { continue };
+        if !badge.recipient_matches {
+            let b = &mut tally.badges[badge.index];
+            b.reason = Some(Reason::IdentityMismatch);
+            b.note = "It was not issued to the given e-mail address.".into();
+            continue;
+        }
+        by_rule
+            .entry(k)
+            .or_default()
+            .push((badge.index, badge.year));
     }
 
     by_rule
