@@ -481,3 +481,147 @@ fn an_ecdsa_rdfc_2019_credential_verifies_at_the_node() {
     let r = verify_one(&n, &signed, &OutsideDocuments::none());
     assert_eq!(r.verdict, Verdict::Invalid);
 }
+
+#[test]
+fn a_1edtech_revocation_list_from_the_issuers_domain_is_read_and_a_foreign_one_is_not() {
+    let Some(dir) = conformance() else { return };
+    let n = node(&dir);
+    let badge = read_json(
+        &dir.join("ob3-examples/1edtech-validator-fixtures/credential-status-revoked.json"),
+    );
+    let issuer = badge["issuer"]["id"].as_str().expect("issuer").to_owned();
+    let method = badge["proof"]["verificationMethod"]
+        .as_str()
+        .expect("method")
+        .to_owned();
+    let multikey = method.split('#').nth(1).expect("fragment").to_owned();
+    let did_doc = json!({"id": issuer,
+        "verificationMethod": [{"id": method, "type": "Ed25519VerificationKey2020", "controller": issuer, "publicKeyMultibase": multikey}],
+        "assertionMethod": [method]});
+    let list_path = "/dc.1edtech.org/wellspring2022/wellspring-portal/api/revocations/da1e96e9-afcc-4eed-b9a2-2ddf7353214c";
+    let did_path = "/dc.1edtech.org/wellspring2022/wellspring-portal/org/da1e96e9-afcc-4eed-b9a2-2ddf7353214c/did.json";
+    let list = |issuer: &str, revoked: Value| {
+        json!({"id": format!("https:/{list_path}"), "issuer": issuer, "revokedCredentials": revoked})
+            .to_string()
+            .into_bytes()
+    };
+    let serve = |list_body: Vec<u8>| {
+        mirror(HashMap::from([
+            (
+                did_path.to_owned(),
+                ("200 OK", did_doc.to_string().into_bytes()),
+            ),
+            (list_path.to_owned(), ("200 OK", list_body)),
+        ]))
+    };
+    let id = badge["id"].as_str().expect("id").to_owned();
+    let revoked = serve(list(
+        &issuer,
+        json!([{"id": id, "revocationReason": "Awarded in error"}]),
+    ));
+    let r = verify_one(&n, &badge, &fetched(&badge, &revoked));
+    assert_eq!(r.verdict, Verdict::Revoked, "{:?}", r.checks);
+    assert!(
+        reason(&r, "status").contains("Awarded in error"),
+        "{:?}",
+        r.checks
+    );
+    assert!(
+        reason(&r, "issuer_key").contains("DID document"),
+        "{:?}",
+        r.checks
+    );
+
+    let clean = serve(list(&issuer, json!([])));
+    let r = verify_one(&n, &badge, &fetched(&badge, &clean));
+    assert_eq!(r.verdict, Verdict::Valid, "{:?}", r.checks);
+    assert!(reason(&r, "status").contains("not revoked"));
+
+    let someone_elses = serve(list("did:web:elsewhere.example", json!([])));
+    let r = verify_one(&n, &badge, &fetched(&badge, &someone_elses));
+    assert_eq!(r.verdict, Verdict::CouldNotCheck, "{:?}", r.checks);
+    assert!(reason(&r, "status").contains("not of the credential's issuer"));
+}
+
+#[test]
+fn status_list_2021_lists_are_read_like_bitstring_lists() {
+    use credreg_proof::{DataIntegrity, SignOptions, Suite};
+    let Some(dir) = conformance() else { return };
+    let n = node(&dir);
+    let di = DataIntegrity::new(credreg_proof::Canonicalizer::new(Arc::new(contexts(&dir))));
+    let issuer_key = SigningKey::from_bytes(&[31; 32]);
+    let did = keys::did_key(&issuer_key.verifying_key());
+    let other_key = SigningKey::from_bytes(&[32; 32]);
+    let list_url = "https://status.juab.example/lists/2021/1";
+    // VC 1.1, as StatusList2021 badges were (a StatusList2021Credential cannot be written
+    // under the VC 2.0 context: its scoped terms redefine protected ones), with the Data
+    // Integrity context for the proof.
+    let contexts = json!([
+        "https://www.w3.org/2018/credentials/v1",
+        "https://w3id.org/vc/status-list/2021/v1",
+        "https://w3id.org/security/data-integrity/v2"
+    ]);
+    let sign = |doc: &Value, key: &SigningKey| {
+        let m = keys::did_key_method(&key.verifying_key());
+        di.sign(
+            doc,
+            key,
+            &SignOptions::assertion(Suite::EddsaRdfc2022, m, "2026-08-15T00:00:00Z"),
+        )
+        .unwrap_or_else(|e| panic!("{e:?} {doc}"))
+    };
+    let badge = |index: u32| {
+        sign(
+            &json!({"@context": contexts, "type": ["VerifiableCredential"],
+                "id": format!("urn:uuid:00000000-0000-4000-8000-00000000000{index}"),
+                "issuer": did, "issuanceDate": "2026-08-15T00:00:00Z",
+                "credentialSubject": {"id": "did:example:dana"},
+                "credentialStatus": {"id": format!("{list_url}#{index}"), "type": "StatusList2021Entry",
+                    "statusPurpose": "revocation", "statusListIndex": index.to_string(),
+                    "statusListCredential": list_url}}),
+            &issuer_key,
+        )
+    };
+    // Bit 5 set (most significant bit first, as both specifications number them).
+    let mut bits = vec![0u8; 2048];
+    bits[0] = 0b0000_0100;
+    let encoded = credreg_node::issue::status_list::encode_list(&bits).expect("encode");
+    let list_doc = |issuer: &str| {
+        json!({"@context": contexts, "type": ["VerifiableCredential", "StatusList2021Credential"],
+            "id": list_url, "issuer": issuer, "issuanceDate": "2026-08-15T00:00:00Z",
+            "credentialSubject": {"id": format!("{list_url}#list"), "type": "StatusList2021",
+                "statusPurpose": "revocation", "encodedList": encoded.trim_start_matches('u')}})
+    };
+    let answer = |doc: &Value| {
+        let mut o = OutsideDocuments::none();
+        o.add(list_url, Ok((Arc::new(doc.to_string().into_bytes()), 3)));
+        o
+    };
+    let signed_list = answer(&sign(&list_doc(&did), &issuer_key));
+    let r = verify_one(&n, &badge(5), &signed_list);
+    assert_eq!(r.verdict, Verdict::Revoked, "{:?}", r.checks);
+    let r = verify_one(&n, &badge(6), &signed_list);
+    assert_eq!(r.verdict, Verdict::Valid, "{:?}", r.checks);
+
+    let unsigned = answer(&list_doc(&did));
+    let r = verify_one(&n, &badge(5), &unsigned);
+    assert_eq!(r.verdict, Verdict::CouldNotCheck);
+    assert!(
+        reason(&r, "status").contains("is not signed"),
+        "{:?}",
+        r.checks
+    );
+
+    let other_did = keys::did_key(&other_key.verifying_key());
+    let foreign = answer(&sign(&list_doc(&other_did), &other_key));
+    let r = verify_one(&n, &badge(5), &foreign);
+    assert_eq!(r.verdict, Verdict::CouldNotCheck);
+    assert!(
+        reason(&r, "status").contains("not by the credential's issuer"),
+        "{:?}",
+        r.checks
+    );
+
+    let r = verify_one(&n, &badge(5), &OutsideDocuments::none());
+    assert_eq!(r.verdict, Verdict::CouldNotCheck);
+}

@@ -23,6 +23,9 @@ use time::OffsetDateTime;
 pub const CRED: &str = "https://www.w3.org/2018/credentials#";
 /// The Bitstring Status List vocabulary.
 pub const STATUS: &str = "https://www.w3.org/ns/credentials/status#";
+/// The vocabulary of StatusList2021 (`https://w3id.org/vc/status-list/2021/v1`), the Bitstring
+/// Status List's predecessor, still in badges issued before 2024. Same fields, other IRIs.
+pub const STATUS_2021: &str = "https://w3id.org/vc/status-list#";
 /// The Open Badges 3.0 vocabulary.
 pub const OB: &str = "https://purl.imsglobal.org/spec/vc/ob/vocab.html#";
 /// `rdf:type`.
@@ -302,6 +305,12 @@ impl CredentialFacts {
             v.dedup();
             v
         };
+        // A status field in either vocabulary (an entry uses one; a list names its own).
+        let both = |subject: &Term<'_>, field: &str| -> Vec<String> {
+            let mut v = lexicals(subject, &format!("{STATUS}{field}"));
+            v.extend(lexicals(subject, &format!("{STATUS_2021}{field}")));
+            v
+        };
         let date = |name: &str, fallback: &str| -> DateFact {
             let primary = date_fact(graph.values(&root, &p(name)), name);
             if primary == DateFact::Absent {
@@ -317,9 +326,9 @@ impl CredentialFacts {
             .map(|entry| StatusFact {
                 id: entry.iri().map(str::to_owned),
                 types: graph.types(entry),
-                purposes: lexicals(entry, &format!("{STATUS}statusPurpose")),
-                lists: lexicals(entry, &format!("{STATUS}statusListCredential")),
-                indexes: lexicals(entry, &format!("{STATUS}statusListIndex")),
+                purposes: both(entry, "statusPurpose"),
+                lists: both(entry, "statusListCredential"),
+                indexes: both(entry, "statusListIndex"),
             })
             .collect();
 
@@ -329,7 +338,7 @@ impl CredentialFacts {
         let mut identifiers = Vec::new();
         let mut encoded_lists = Vec::new();
         for s in &subjects {
-            encoded_lists.extend(lexicals(s, &format!("{STATUS}encodedList")));
+            encoded_lists.extend(both(s, "encodedList"));
             if let Some(i) = s.iri() {
                 subject_ids.push(i.to_owned());
             }

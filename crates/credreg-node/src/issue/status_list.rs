@@ -22,8 +22,11 @@ pub fn encode_list(bits: &[u8]) -> Result<String, std::io::Error> {
 /// beyond a bound.
 pub fn decode_list(encoded: &str) -> Result<Vec<u8>, ListError> {
     let b64 = encoded.strip_prefix('u').unwrap_or(encoded);
+    // Bitstring lists are multibase base64url (`u...`); StatusList2021 lists are plain
+    // base64url, and some issuers wrote them in standard base64.
     let compressed = URL_SAFE_NO_PAD
         .decode(b64.trim_end_matches('='))
+        .or_else(|_| base64::engine::general_purpose::STANDARD.decode(encoded))
         .map_err(|e| ListError::NotBase64(e.to_string()))?;
     let mut out = Vec::new();
     GzDecoder::new(compressed.as_slice())

@@ -31,7 +31,8 @@ struct ReceiptDigestsBody<'a> {
 /// and index, the index a decimal number. `Ok(None)`: another status method.
 fn bitstring_entry(entry: &StatusFact) -> Result<Option<BitstringEntry<'_>>, String> {
     let bitstring = format!("{}BitstringStatusListEntry", facts::STATUS);
-    if !entry.types.contains(&bitstring) {
+    let list_2021 = format!("{}StatusList2021Entry", facts::STATUS_2021);
+    if !entry.types.contains(&bitstring) && !entry.types.contains(&list_2021) {
         return Ok(None);
     }
     let one = |what: &str, values: &'_ [String]| -> Result<(), String> {
@@ -148,6 +149,21 @@ pub(crate) fn status_check(
     let mut unsupported = Vec::new();
     let mut checked = None;
     for entry in &facts.status {
+        if entry
+            .types
+            .iter()
+            .any(|t| t.ends_with("1EdTechRevocationList"))
+        {
+            let Some(list) = entry.id.as_deref() else {
+                return fail("The 1EdTechRevocationList entry names no list (no id).".into());
+            };
+            let result = source.revocation_list_status(facts, issuer, list);
+            if result.status == CheckStatus::Fail {
+                return result;
+            }
+            checked.get_or_insert(result);
+            continue;
+        }
         let entry = match bitstring_entry(entry) {
             Ok(Some(e)) => e,
             Ok(None) => {
@@ -171,7 +187,7 @@ pub(crate) fn status_check(
             "status",
             CheckStatus::Warn,
             Some(format!(
-                "Revocation could not be checked: the credential's status method ({}) is not a revocation BitstringStatusListEntry.",
+                "Revocation could not be checked: the credential's status method ({}) is not a revocation BitstringStatusListEntry or StatusList2021Entry.",
                 unsupported.join("; ")
             )),
         )

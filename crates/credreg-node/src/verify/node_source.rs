@@ -121,6 +121,85 @@ impl EvidenceSource for NodeEvidence<'_> {
         }
     }
 
+    fn revocation_list_status(
+        &self,
+        facts: &CredentialFacts,
+        issuer: &str,
+        list: &str,
+    ) -> CheckResult {
+        let unsure = |why: String| {
+            CheckResult::new(
+                "status",
+                CheckStatus::Warn,
+                Some(format!(
+                    "Revocation could not be checked: its 1EdTechRevocationList at {list} {why}."
+                )),
+            )
+        };
+        let (bytes, age) = match self.outside.get(list) {
+            Some(Ok((b, age))) => (b, *age),
+            Some(Err(why)) => return unsure(format!("could not be fetched: {why}")),
+            None => return unsure("is not available to this node".into()),
+        };
+        // The list carries no signature: it is believed only when served over HTTPS from the
+        // issuer's own host (an https issuer id, or a did:web's domain).
+        let host = |url: &str| {
+            url.strip_prefix("https://")
+                .and_then(|r| r.split(['/', ':', '?', '#']).next())
+                .map(str::to_ascii_lowercase)
+        };
+        let issuer_host = super::outside::document_url(issuer)
+            .as_deref()
+            .and_then(host);
+        if issuer_host.is_none() || issuer_host != host(list) {
+            return unsure(format!(
+                "is not signed and is not served from the issuer's own domain ({issuer})"
+            ));
+        }
+        let doc: serde_json::Value = match credreg_model::read_json(bytes) {
+            Ok(d) => d,
+            Err(_) => return unsure("is not a JSON document this node reads".into()),
+        };
+        if let Some(named) = doc
+            .get("issuer")
+            .and_then(|i| i.as_str().or_else(|| i.get("id").and_then(|v| v.as_str())))
+        {
+            if named != issuer {
+                return unsure(format!(
+                    "is the list of {named}, not of the credential's issuer"
+                ));
+            }
+        }
+        let Some(revoked) = doc.get("revokedCredentials").and_then(|v| v.as_array()) else {
+            return unsure("has no revokedCredentials".into());
+        };
+        let id = facts.id.as_deref().unwrap_or_default();
+        match revoked
+            .iter()
+            .find(|e| e.get("id").and_then(|v| v.as_str()) == Some(id))
+        {
+            Some(e) => {
+                let why = e
+                    .get("revocationReason")
+                    .and_then(|v| v.as_str())
+                    .map(|r| format!(": {}", r.trim_end_matches('.')))
+                    .unwrap_or_default();
+                CheckResult::new(
+                    "status",
+                    CheckStatus::Fail,
+                    Some(format!("The issuer revoked this credential (its 1EdTechRevocationList, fetched {age} s ago){why}.")),
+                )
+            }
+            None => CheckResult::new(
+                "status",
+                CheckStatus::Pass,
+                Some(format!(
+                    "not revoked (the issuer's 1EdTechRevocationList, fetched {age} s ago)"
+                )),
+            ),
+        }
+    }
+
     fn holds_log(&self, _issuer: &str) -> bool {
         self.ours || self.replicated
     }
@@ -206,12 +285,13 @@ impl NodeEvidence<'_> {
                 list.issuer().unwrap_or("another issuer")
             ));
         }
-        if !list
-            .types
-            .iter()
-            .any(|t| t.ends_with("#BitstringStatusListCredential"))
-        {
-            return unsure("is not a BitstringStatusListCredential".to_owned());
+        if !list.types.iter().any(|t| {
+            t.ends_with("#BitstringStatusListCredential")
+                || t.ends_with("#StatusList2021Credential")
+        }) {
+            return unsure(
+                "is not a BitstringStatusListCredential or StatusList2021Credential".to_owned(),
+            );
         }
         super::checks::list_bit(
             &list,

@@ -239,7 +239,19 @@ pub fn status_list_urls(input: &Value) -> Vec<String> {
             _ => Vec::new(),
         };
         for e in entries {
-            if let Some(url) = e.get("statusListCredential").and_then(Value::as_str) {
+            let revocation_list = match e.get("type") {
+                Some(Value::String(t)) => t == "1EdTechRevocationList",
+                Some(Value::Array(a)) => a
+                    .iter()
+                    .any(|t| t.as_str() == Some("1EdTechRevocationList")),
+                _ => false,
+            };
+            let url = if revocation_list {
+                e.get("id").and_then(Value::as_str)
+            } else {
+                e.get("statusListCredential").and_then(Value::as_str)
+            };
+            if let Some(url) = url {
                 if url.starts_with("https://") && !out.iter().any(|u| u == url) {
                     out.push(url.to_owned());
                 }

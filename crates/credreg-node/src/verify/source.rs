@@ -57,6 +57,23 @@ pub(crate) trait EvidenceSource {
         entry: &BitstringEntry<'_>,
     ) -> CheckResult;
 
+    /// The `status` check for a `1EdTechRevocationList` entry naming the list at `list`.
+    /// Such a list is plain JSON, unsigned; a source that cannot fetch it cannot check it.
+    fn revocation_list_status(
+        &self,
+        _facts: &CredentialFacts,
+        _issuer: &str,
+        list: &str,
+    ) -> CheckResult {
+        CheckResult::new(
+            "status",
+            super::CheckStatus::Warn,
+            Some(format!(
+                "Revocation could not be checked: its 1EdTechRevocationList at {list} is not available here."
+            )),
+        )
+    }
+
     /// Whether this source holds the issuer's log (without it `logged` only warns).
     fn holds_log(&self, issuer: &str) -> bool;
 
