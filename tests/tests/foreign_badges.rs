@@ -329,6 +329,36 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
     // not the issuer's list, so could not check, never valid.
     assert_eq!(r.verdict, Verdict::CouldNotCheck, "{:?}", r.checks);
 
+    // The document now lists a second assertion key: pinned keys changed, and the report says
+    // so (the signature itself still checks).
+    let mut rotated = did_doc.clone();
+    let extra = format!("{did}#key-2");
+    rotated["verificationMethod"]
+        .as_array_mut()
+        .expect("methods")
+        .push(json!({"id": extra, "type": "Multikey", "controller": did,
+            "publicKeyMultibase": keys::multikey_from_public(&SigningKey::from_bytes(&[5; 32]).verifying_key())}));
+    rotated["assertionMethod"]
+        .as_array_mut()
+        .expect("list")
+        .push(extra.into());
+    let served = mirror(HashMap::from([(
+        "/digitalcredentials.github.io/dcc-did-web/multikey/did.json".to_owned(),
+        ("200 OK", rotated.to_string().into_bytes()),
+    )]));
+    let r = verify_one(&n, &badge, &fetched(&badge, &served));
+    assert_eq!(
+        check(&r, "issuer_key").status,
+        credreg_node::CheckStatus::Warn,
+        "{:?}",
+        r.checks
+    );
+    assert!(
+        reason(&r, "issuer_key").contains("changed on"),
+        "{:?}",
+        r.checks
+    );
+
     // The document is not there: the signature still checks against the key its method
     // names, but nothing confirms the issuer published that key, and the report says why.
     let gone = mirror(HashMap::new());

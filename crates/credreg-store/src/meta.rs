@@ -20,6 +20,26 @@ impl Store {
         self.flush()
     }
 
+    /// What this node pinned for a `did:web` (the keys it first saw, as JSON), if anything.
+    pub fn key_pin(&self, did: &str) -> Result<Option<String>, StoreError> {
+        Ok(self
+            .meta
+            .get(format!("pin/{did}"))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned()))
+    }
+
+    /// Records a `did:web`'s pin (not flushed at once: a lost pin is re-made at the next
+    /// sighting).
+    pub fn set_key_pin(&self, did: &str, pin: &str) -> Result<(), StoreError> {
+        self.meta.insert(format!("pin/{did}"), pin.as_bytes())?;
+        Ok(())
+    }
+
+    /// How many `did:web` pins are held.
+    pub fn key_pins(&self) -> usize {
+        self.meta.scan_prefix("pin/").count()
+    }
+
     /// The next free status-list position (list number, index within the list), counting
     /// from every award stored so far.
     pub fn next_status_position(&self) -> Result<u64, StoreError> {

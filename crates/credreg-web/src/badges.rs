@@ -27,6 +27,8 @@ pub(crate) struct ReportView {
     verdict: &'static str,
     verdict_words: &'static str,
     summary: String,
+    /// What kind of badge it is, in words.
+    kind: &'static str,
     checks: Vec<(String, String)>,
 }
 
@@ -163,6 +165,13 @@ pub(crate) fn report_view(r: &CredentialReport) -> ReportView {
         verdict,
         verdict_words: words,
         summary,
+        kind: match r.format {
+            credreg_node::verify::Format::DataIntegrity => {
+                "A verifiable credential (Open Badges 3.0 or later) with an embedded proof."
+            }
+            credreg_node::verify::Format::VcJwt => "A verifiable credential signed as a JWT.",
+            credreg_node::verify::Format::OpenBadges2 => "An Open Badges 2.0 badge.",
+        },
         checks,
     }
 }

@@ -65,11 +65,11 @@ pub(crate) async fn read(mut form: Multipart, pasted: &str) -> Result<Intake, St
     }
     let text = intake.field(pasted).trim().to_owned();
     if !text.is_empty() {
-        match serde_json::from_str(&text) {
+        match badge_in(text.as_bytes()) {
             Ok(doc) => intake.docs.insert(0, ("pasted".into(), doc)),
             Err(e) => intake
                 .refused
-                .insert(0, format!("The pasted text is not JSON: {e}")),
+                .insert(0, format!("The pasted text is {e}")),
         }
     }
     Ok(intake)

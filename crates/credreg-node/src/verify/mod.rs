@@ -9,6 +9,7 @@ mod node_source;
 pub mod ob2;
 mod offline;
 pub mod outside;
+mod pins;
 pub mod read;
 mod source;
 
@@ -484,12 +485,46 @@ impl Node {
                 report.format = Format::VcJwt;
             }
             explain_unconfirmed_key(&mut report, outside);
+            self.note_key_change(&mut report, outside);
             summary.count(&report);
             reports.push(report);
         }
         VerifyReport {
             summary,
             credentials: reports,
+        }
+    }
+}
+
+impl Node {
+    /// A `did:web` issuer whose document's keys changed since this node pinned them: the
+    /// `issuer_key` check warns, saying when (see `pins.rs`).
+    fn note_key_change(&self, report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
+        let Some(issuer) = report.issuer.id.clone() else {
+            return;
+        };
+        let Some(doc) = outside::document_url(&issuer).and_then(|u| outside.json(&u)) else {
+            return;
+        };
+        if doc.get("id").and_then(Value::as_str) != Some(issuer.as_str()) {
+            return;
+        }
+        let Some(note) = self.key_change_note(&issuer, &doc) else {
+            return;
+        };
+        if let Some(c) = report
+            .checks
+            .iter_mut()
+            .find(|c| c.check == "issuer_key" && c.status != CheckStatus::Fail)
+        {
+            let said = c.reason.take().unwrap_or_default();
+            c.status = CheckStatus::Warn;
+            let said = said.trim_end_matches('.');
+            c.reason = Some(if said.is_empty() {
+                note
+            } else {
+                format!("{said}. {note}")
+            });
         }
     }
 }
