@@ -67,9 +67,7 @@ pub(crate) async fn read(mut form: Multipart, pasted: &str) -> Result<Intake, St
     if !text.is_empty() {
         match badge_in(text.as_bytes()) {
             Ok(doc) => intake.docs.insert(0, ("pasted".into(), doc)),
-            Err(e) => intake
-                .refused
-                .insert(0, format!("The pasted text is {e}")),
+            Err(e) => intake.refused.insert(0, format!("The pasted text is {e}")),
         }
     }
     Ok(intake)
