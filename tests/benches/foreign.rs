@@ -12,7 +12,6 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use credreg_fetch::{FetchPolicy, Fetcher};
 use credreg_node::verify::outside::OutsideDocuments;
 use credreg_node::{Node, NodeSettings};
 use credreg_proof::{
@@ -20,6 +19,7 @@ use credreg_proof::{
 };
 use credreg_store::Store;
 use credreg_testkit::measure;
+use credreg_tests::outside::{mirror_fetcher, serve_routes};
 use credreg_tests::{conformance, contexts, percentile};
 use criterion::{black_box, Criterion};
 use ed25519_dalek::{Signer as _, SigningKey};
@@ -27,8 +27,6 @@ use p256::ecdsa::signature::Verifier as _;
 use serde_json::{json, Map, Value};
 use sha2::Digest as _;
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -85,32 +83,6 @@ fn jwt(header: Value, payload: &Value, sign: impl Fn(&[u8]) -> Vec<u8>) -> Strin
     );
     let sig = sign(input.as_bytes());
     format!("{input}.{}", URL_SAFE_NO_PAD.encode(sig))
-}
-
-/// Serves the issuer's documents (the fetcher's lab mirror layout, `/{host}/{path}`).
-fn serve(routes: HashMap<String, Vec<u8>>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let (status, body) = match routes.get(&path) {
-                Some(b) => ("200 OK", b.clone()),
-                None => ("404 Not Found", b"{}".to_vec()),
-            };
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(&body);
-        }
-    });
-    format!("http://{addr}")
 }
 
 fn main() {
@@ -224,41 +196,32 @@ fn main() {
     }
     let host = "badges.bloomboard.example";
     let mut routes = HashMap::new();
-    routes.insert(
+    let mut add = |path: String, doc: Value| {
+        routes.insert(path, ("200 OK", doc.to_string().into_bytes()));
+    };
+    add(
         format!("/{host}/issuers/1"),
         json!({"@context": "https://w3id.org/openbadges/v2", "type": "Issuer",
-            "id": format!("https://{host}/issuers/1"), "name": "BloomBoard"})
-        .to_string()
-        .into_bytes(),
+            "id": format!("https://{host}/issuers/1"), "name": "BloomBoard"}),
     );
-    routes.insert(
+    add(
         format!("/{host}/badges/1"),
         json!({"@context": "https://w3id.org/openbadges/v2", "type": "BadgeClass",
             "id": format!("https://{host}/badges/1"), "name": "Formative Assessment",
-            "issuer": format!("https://{host}/issuers/1")})
-        .to_string()
-        .into_bytes(),
+            "issuer": format!("https://{host}/issuers/1")}),
     );
     for n in 0..15 {
         let id = format!("https://{host}/assertions/{n}");
-        routes.insert(
+        add(
             format!("/{host}/assertions/{n}"),
             json!({"@context": "https://w3id.org/openbadges/v2", "type": "Assertion", "id": id,
                 "recipient": {"type": "email", "hashed": false, "identity": "dana@kmsd.example"},
                 "badge": format!("https://{host}/badges/1"), "verification": {"type": "hosted"},
-                "issuedOn": "2024-05-01T00:00:00Z"})
-            .to_string()
-            .into_bytes(),
+                "issuedOn": "2024-05-01T00:00:00Z"}),
         );
         badges.push(Value::String(id));
     }
-    let mirror = serve(routes);
-    let fetcher = Fetcher::new(FetchPolicy {
-        allow_loopback: true,
-        mirror,
-        per_host_per_minute: 100_000,
-        ..Default::default()
-    });
+    let fetcher = mirror_fetcher(&serve_routes(routes, "application/json"));
     let input = json!({ "credentials": badges });
     let fetch = |url: &str| {
         fetcher

@@ -16,6 +16,7 @@ use tower::ServiceExt as _;
 pub use credreg_testkit::conformance;
 
 pub mod fed;
+pub mod outside;
 
 /// RDF-equivalent re-spellings of an award: each changes the JSON and keeps its RDF (so its
 /// proof) the same. A verifier's verdict must not change under any of them.

@@ -7,19 +7,17 @@
 
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
-use credreg_fetch::{FetchPolicy, Fetcher};
 use credreg_node::verify::outside::OutsideDocuments;
 use credreg_node::{CredentialReport, FederationSettings, Node, NodeSettings, Verdict};
 use credreg_proof::{keys, PublicKey, SigningKey};
 use credreg_store::Store;
+use credreg_tests::outside::{mirror_fetcher, serve_routes};
 use credreg_tests::{conformance, contexts};
 use ed25519_dalek::Signer as _;
 use ring::rand::SystemRandom;
 use ring::signature::{EcdsaKeyPair, KeyPair as _, RsaKeyPair};
 use serde_json::{json, Value};
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -240,44 +238,13 @@ fn vc_jwts_signed_elsewhere_verify_and_bad_ones_say_why() {
     );
 }
 
-/// Serves fixed answers by path, as the fetcher's lab mirror (`/{host}/{path}`).
+/// Serves `routes` as JSON on loopback (the fetcher's mirror layout).
 fn mirror(routes: HashMap<String, (&'static str, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let (status, body) = routes
-                .get(&path)
-                .cloned()
-                .unwrap_or(("404 Not Found", b"{}".to_vec()));
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\ncontent-type: application/json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(&body);
-        }
-    });
-    format!("http://{addr}")
+    serve_routes(routes, "application/json")
 }
 
 fn fetched(input: &Value, mirror: &str) -> OutsideDocuments {
-    let fetcher = Fetcher::new(FetchPolicy {
-        allow_loopback: true,
-        mirror: mirror.to_owned(),
-        ..Default::default()
-    });
-    OutsideDocuments::fetched_for(input, |url| {
-        fetcher
-            .fetch_json(url)
-            .map(|f| (f.bytes, f.age_secs))
-            .map_err(|e| e.to_string())
-    })
+    credreg_tests::outside::fetched(input, &mirror_fetcher(mirror))
 }
 
 fn read_json(path: &Path) -> Value {

@@ -9,19 +9,17 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use credreg_api::AppState;
-use credreg_fetch::{FetchPolicy, Fetcher};
 use credreg_node::verify::outside::OutsideDocuments;
 use credreg_node::{CredentialReport, Node, NodeSettings, Verdict};
 use credreg_proof::SigningKey;
 use credreg_store::Store;
+use credreg_tests::outside::{fetched, mirror_fetcher as fetcher, serve_routes, FetcherAdapter};
 use credreg_tests::{conformance, contexts};
 use ring::rand::SystemRandom;
 use ring::signature::RsaKeyPair;
 use serde_json::{json, Value};
 use sha2::Digest as _;
 use std::collections::HashMap;
-use std::io::{Read, Write};
-use std::net::TcpListener;
 use std::path::Path;
 use std::sync::Arc;
 
@@ -69,47 +67,9 @@ fn assertion(id: &str, extra: Value) -> Value {
     a
 }
 
-/// Serves fixed answers by path, as the fetcher's lab mirror (`/{host}/{path}`).
+/// An issuer's site on loopback (documents as `application/ld+json`, as Badgr serves them).
 fn mirror(routes: HashMap<String, (&'static str, Vec<u8>)>) -> String {
-    let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
-    let addr = listener.local_addr().expect("addr");
-    std::thread::spawn(move || {
-        for stream in listener.incoming() {
-            let Ok(mut s) = stream else { continue };
-            let mut buf = [0u8; 8192];
-            let n = s.read(&mut buf).unwrap_or(0);
-            let request = String::from_utf8_lossy(&buf[..n]);
-            let path = request.split_whitespace().nth(1).unwrap_or("/").to_owned();
-            let (status, body) = routes
-                .get(&path)
-                .cloned()
-                .unwrap_or(("404 Not Found", b"{}".to_vec()));
-            let _ = write!(
-                s,
-                "HTTP/1.1 {status}\r\ncontent-type: application/ld+json\r\ncontent-length: {}\r\nconnection: close\r\n\r\n",
-                body.len()
-            );
-            let _ = s.write_all(&body);
-        }
-    });
-    format!("http://{addr}")
-}
-
-fn fetcher(mirror: &str) -> Fetcher {
-    Fetcher::new(FetchPolicy {
-        allow_loopback: true,
-        mirror: mirror.to_owned(),
-        ..Default::default()
-    })
-}
-
-fn fetched(input: &Value, fetcher: &Fetcher) -> OutsideDocuments {
-    OutsideDocuments::fetched_for(input, |u| {
-        fetcher
-            .fetch_json(u)
-            .map(|f| (f.bytes, f.age_secs))
-            .map_err(|e| e.to_string())
-    })
+    serve_routes(routes, "application/ld+json")
 }
 
 fn reason(r: &CredentialReport, check: &str) -> String {
@@ -365,16 +325,7 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
     let hosted_json = assertion(&valid, json!({}));
     let served = mirror(issuer.routes);
     let mut state = AppState::new(n.clone());
-    struct Adapter(Fetcher);
-    impl credreg_wire::fetch::DocumentFetcher for Adapter {
-        fn fetch_json(&self, url: &str) -> Result<(Arc<Vec<u8>>, u64), String> {
-            self.0
-                .fetch_json(url)
-                .map(|f| (f.bytes, f.age_secs))
-                .map_err(|e| e.to_string())
-        }
-    }
-    state.fetcher = Some(Arc::new(Adapter(fetcher(&served))));
+    state.fetcher = Some(Arc::new(FetcherAdapter(fetcher(&served))));
     let app = credreg_api::router(state);
     let images = [
         (

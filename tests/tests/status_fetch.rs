@@ -169,16 +169,7 @@ async fn the_api_fetches_the_list_through_the_fetcher() {
             mirror,
             ..Default::default()
         });
-        struct Adapter(Fetcher);
-        impl credreg_wire::fetch::DocumentFetcher for Adapter {
-            fn fetch_json(&self, url: &str) -> Result<(Arc<Vec<u8>>, u64), String> {
-                self.0
-                    .fetch_json(url)
-                    .map(|f| (f.bytes, f.age_secs))
-                    .map_err(|e| e.to_string())
-            }
-        }
-        state.fetcher = Some(Arc::new(Adapter(fetcher)));
+        state.fetcher = Some(Arc::new(credreg_tests::outside::FetcherAdapter(fetcher)));
         credreg_api::router(state)
     };
     let good = app(mirror("200 OK", list));
