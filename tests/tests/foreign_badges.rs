@@ -8,6 +8,7 @@
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use credreg_node::verify::outside::OutsideDocuments;
+use credreg_node::CheckStatus::{Pass, Warn};
 use credreg_node::{CredentialReport, FederationSettings, Node, NodeSettings, Verdict};
 use credreg_proof::{keys, PublicKey, SigningKey};
 use credreg_store::Store;
@@ -134,10 +135,7 @@ fn vc_jwts_signed_elsewhere_verify_and_bad_ones_say_why() {
         "{}",
         reason(&r, "proof")
     );
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Pass
-    );
+    assert_eq!(check(&r, "issuer_key").status, Pass);
     assert_eq!(r.issuer.id.as_deref(), Some(issuer.did.as_str()));
     assert!(
         !r.trusted,
@@ -247,6 +245,14 @@ fn fetched(input: &Value, mirror: &str) -> OutsideDocuments {
     credreg_tests::outside::fetched(input, &mirror_fetcher(mirror))
 }
 
+/// Serves the DCC fixture issuer's did.json.
+fn serve_did_json(doc: &Value) -> String {
+    mirror(HashMap::from([(
+        "/digitalcredentials.github.io/dcc-did-web/multikey/did.json".to_owned(),
+        ("200 OK", doc.to_string().into_bytes()),
+    )]))
+}
+
 fn read_json(path: &Path) -> Value {
     serde_json::from_slice(&std::fs::read(path).expect("fixture")).expect("json")
 }
@@ -275,18 +281,9 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
             "publicKeyMultibase": multikey}],
         "assertionMethod": [method]
     });
-    let routes = HashMap::from([(
-        "/digitalcredentials.github.io/dcc-did-web/multikey/did.json".to_owned(),
-        ("200 OK", did_doc.to_string().into_bytes()),
-    )]);
-    let served = mirror(routes);
+    let served = serve_did_json(&did_doc);
     let r = verify_one(&n, &badge, &fetched(&badge, &served));
-    assert_eq!(
-        check(&r, "proof").status,
-        credreg_node::CheckStatus::Pass,
-        "{:?}",
-        r.checks
-    );
+    assert_eq!(check(&r, "proof").status, Pass, "{:?}", r.checks);
     assert!(
         reason(&r, "issuer_key").contains("DID document"),
         "{:?}",
@@ -309,17 +306,9 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
         .as_array_mut()
         .expect("list")
         .push(extra.into());
-    let served = mirror(HashMap::from([(
-        "/digitalcredentials.github.io/dcc-did-web/multikey/did.json".to_owned(),
-        ("200 OK", rotated.to_string().into_bytes()),
-    )]));
+    let served = serve_did_json(&rotated);
     let r = verify_one(&n, &badge, &fetched(&badge, &served));
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Warn,
-        "{:?}",
-        r.checks
-    );
+    assert_eq!(check(&r, "issuer_key").status, Warn, "{:?}", r.checks);
     assert!(
         reason(&r, "issuer_key").contains("changed on"),
         "{:?}",
@@ -330,10 +319,7 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
     // names, but nothing confirms the issuer published that key, and the report says why.
     let gone = mirror(HashMap::new());
     let r = verify_one(&n, &badge, &fetched(&badge, &gone));
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Warn
-    );
+    assert_eq!(check(&r, "issuer_key").status, Warn);
     assert!(
         reason(&r, "issuer_key").contains("could not be fetched: the server answered 404"),
         "{:?}",
@@ -344,17 +330,9 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
     // A document answering for another DID is not believed.
     let mut wrong = did_doc.clone();
     wrong["id"] = "did:web:elsewhere.example".into();
-    let liar = mirror(HashMap::from([(
-        "/digitalcredentials.github.io/dcc-did-web/multikey/did.json".to_owned(),
-        ("200 OK", wrong.to_string().into_bytes()),
-    )]));
+    let liar = serve_did_json(&wrong);
     let r = verify_one(&n, &badge, &fetched(&badge, &liar));
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Warn,
-        "{:?}",
-        r.checks
-    );
+    assert_eq!(check(&r, "issuer_key").status, Warn, "{:?}", r.checks);
 
     // The 1EdTech fixture's method is an HTTPS URL under the issuer's id: the issuer's
     // controller document, fetched, confirms the key.
@@ -373,18 +351,8 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
         ("200 OK", controller.to_string().into_bytes()),
     )]));
     let r = verify_one(&n, &badge, &fetched(&badge, &served));
-    assert_eq!(
-        check(&r, "proof").status,
-        credreg_node::CheckStatus::Pass,
-        "{:?}",
-        r.checks
-    );
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Pass,
-        "{:?}",
-        r.checks
-    );
+    assert_eq!(check(&r, "proof").status, Pass, "{:?}", r.checks);
+    assert_eq!(check(&r, "issuer_key").status, Pass, "{:?}", r.checks);
 }
 
 #[test]
@@ -427,10 +395,7 @@ fn an_rs256_jwt_with_its_key_in_the_issuers_controller_document() {
     let input = Value::String(token.clone());
     let r = verify_one(&n, &input, &fetched(&input, &served));
     assert_eq!(r.verdict, Verdict::Valid, "{:?}", r.checks);
-    assert_eq!(
-        check(&r, "issuer_key").status,
-        credreg_node::CheckStatus::Pass
-    );
+    assert_eq!(check(&r, "issuer_key").status, Pass);
 
     // The same token presented as ES256 (an algorithm the key cannot make): refused.
     let mut parts: Vec<&str> = token.split('.').collect();

@@ -335,17 +335,16 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
         ("iTXt signed", bake(Some(("openbadges", &signed)), None)),
         ("tEXt URL", bake(None, Some(&valid))),
     ];
+    let post_png = |png: Vec<u8>| {
+        app.clone().oneshot(
+            axum::http::Request::post("/api/v1/verify")
+                .header("content-type", "image/png")
+                .body(axum::body::Body::from(png))
+                .expect("request"),
+        )
+    };
     for (what, png) in images {
-        let res = app
-            .clone()
-            .oneshot(
-                axum::http::Request::post("/api/v1/verify")
-                    .header("content-type", "image/png")
-                    .body(axum::body::Body::from(png))
-                    .expect("request"),
-            )
-            .await
-            .expect("answer");
+        let res = post_png(png).await.expect("answer");
         assert_eq!(res.status(), 200, "{what}");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
@@ -359,16 +358,7 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
     let mut cut = bake(None, Some(&valid));
     cut.truncate(cut.len() - 20);
     for (what, png) in [("two badges", two), ("truncated", cut)] {
-        let res = app
-            .clone()
-            .oneshot(
-                axum::http::Request::post("/api/v1/verify")
-                    .header("content-type", "image/png")
-                    .body(axum::body::Body::from(png))
-                    .expect("request"),
-            )
-            .await
-            .expect("answer");
+        let res = post_png(png).await.expect("answer");
         assert_eq!(res.status(), 422, "{what}");
     }
 }
