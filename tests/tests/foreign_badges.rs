@@ -587,3 +587,26 @@ fn status_list_2021_lists_are_read_like_bitstring_lists() {
     let r = verify_one(&n, &badge(5), &OutsideDocuments::none());
     assert_eq!(r.verdict, Verdict::CouldNotCheck);
 }
+
+#[test]
+fn the_1edtech_bitstring_fixture_is_revoked_by_its_fetched_list() {
+    let Some(dir) = conformance() else { return };
+    let n = node(&dir);
+    let fixtures = dir.join("ob3-examples/1edtech-validator-fixtures");
+    let badge = read_json(&fixtures.join("bit-string-list_credential-status-revoked.json"));
+    let list = std::fs::read(fixtures.join("bit-string-list_testlist.json")).expect("list");
+    let served = mirror(HashMap::from([(
+        "/raw.githubusercontent.com/1EdTech/digital-credentials-public-validator/refs/heads/main/inspector-vc/src/test/resources/ob30/bit-string-list/testlist".to_owned(),
+        ("200 OK", list),
+    )]));
+    let r = verify_one(&n, &badge, &fetched(&badge, &served));
+    assert_eq!(r.verdict, Verdict::Revoked, "{:?}", r.checks);
+    // Unreachable: could not check, with why.
+    let r = verify_one(&n, &badge, &fetched(&badge, &mirror(HashMap::new())));
+    assert_eq!(r.verdict, Verdict::CouldNotCheck, "{:?}", r.checks);
+    assert!(
+        reason(&r, "status").contains("could not be fetched"),
+        "{:?}",
+        r.checks
+    );
+}
