@@ -25,6 +25,7 @@ mod log_routes;
 pub mod metrics;
 mod node_routes;
 pub mod problem;
+pub mod rate;
 mod respond;
 mod review;
 mod router;

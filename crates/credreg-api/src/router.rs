@@ -178,6 +178,12 @@ pub fn openapi_document() -> Value {
             add("414", "Request target too long");
             add("431", "Request headers too large");
             add("500", "Internal error; nothing was changed");
+            if method != "get" {
+                add(
+                    "429",
+                    "Too many writes or sign-in attempts from this address; see Retry-After",
+                );
+            }
             if has_body {
                 add("408", "The request body did not arrive in time");
                 add("413", "Request body too large");

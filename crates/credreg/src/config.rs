@@ -136,6 +136,10 @@ pub struct LimitsConfig {
     pub shutdown_grace_secs: u64,
     pub heavy_requests: usize,
     pub token_days: u32,
+    /// Writes (POST, PUT, PATCH, DELETE) one client address may make per minute; 0: no limit.
+    pub writes_per_minute: u32,
+    /// Sign-in and setup attempts one client address may make per minute; 0: no limit.
+    pub sign_ins_per_minute: u32,
 }
 
 impl Default for LimitsConfig {
@@ -147,11 +151,21 @@ impl Default for LimitsConfig {
             shutdown_grace_secs: 10,
             heavy_requests: 0,
             token_days: 365,
+            writes_per_minute: credreg_api::rate::RateLimits::default().writes_per_minute,
+            sign_ins_per_minute: credreg_api::rate::RateLimits::default().sign_ins_per_minute,
         }
     }
 }
 
 impl LimitsConfig {
+    /// The per-client rate limits.
+    pub fn rates(&self) -> credreg_api::rate::RateLimits {
+        credreg_api::rate::RateLimits {
+            writes_per_minute: self.writes_per_minute,
+            sign_ins_per_minute: self.sign_ins_per_minute,
+        }
+    }
+
     /// The HTTP server's bounds.
     pub fn server(&self) -> credreg_api::ServerLimits {
         credreg_api::ServerLimits {

@@ -179,14 +179,20 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let federation = running;
         // The pages beside the API: `/` is the home page.
         let web_federation = state.federation.clone();
-        let app = credreg_api::router(state).merge(credreg_web::router(
-            node.clone(),
-            credreg_web::Options {
-                evidence: Some(evidence),
-                federation: web_federation,
-                fetcher: Some(fetcher),
-            },
-        ));
+        let app = credreg_api::router(state)
+            .merge(credreg_web::router(
+                node.clone(),
+                credreg_web::Options {
+                    evidence: Some(evidence),
+                    federation: web_federation,
+                    fetcher: Some(fetcher),
+                },
+            ))
+            // Per client address, before any handler (the API's and the pages' alike).
+            .layer(axum::middleware::from_fn_with_state(
+                credreg_api::rate::Limiter::new(limits.rates()),
+                credreg_api::rate::limit,
+            ));
         let shutdown = shutdown_signal()?;
         // Tests and scripts read this line to find the port when --http uses port 0.
         println!(
