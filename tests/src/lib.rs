@@ -15,6 +15,7 @@ use tower::ServiceExt as _;
 
 pub use credreg_testkit::conformance;
 
+pub mod decoders;
 pub mod fed;
 pub mod outside;
 
