@@ -10,8 +10,11 @@ use credreg_store::Store;
 use serde_json::Value;
 use std::sync::{Arc, OnceLock};
 
+/// A decoder under test: it must return whatever the bytes.
+pub type Target = fn(&[u8]);
+
 /// The targets, by name (the `fuzz/fuzz_targets/<name>.rs` files and `fuzz/corpus/<name>/`).
-pub const TARGETS: [(&str, fn(&[u8])); 13] = [
+pub const TARGETS: [(&str, Target); 13] = [
     ("credential", credential),
     ("jwt", jwt),
     ("baked_image", baked_image),
