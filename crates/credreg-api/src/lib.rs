@@ -81,6 +81,8 @@ pub struct AppState {
     pub evidence: Option<credreg_node::review::files::EvidenceFiles>,
     /// Time an evidence upload has to arrive in full.
     pub upload_deadline: std::time::Duration,
+    /// The node's data directory, for backups (none in-process: backups are refused).
+    pub data_dir: Option<std::path::PathBuf>,
     /// The served OpenAPI document, rendered once when the router is built.
     openapi_json: Arc<Vec<u8>>,
 }
@@ -102,6 +104,7 @@ impl AppState {
             evidence: None,
             fetcher: None,
             upload_deadline: std::time::Duration::from_secs(1800),
+            data_dir: None,
             body_limit: DEFAULT_BODY_LIMIT,
             federation: None,
             heavy_work: Arc::new(tokio::sync::Semaphore::new(default_heavy_work())),

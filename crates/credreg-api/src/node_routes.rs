@@ -135,3 +135,59 @@ pub(crate) async fn metrics(State(state): State<AppState>) -> Response {
 pub(crate) async fn openapi_json(State(state): State<AppState>) -> Response {
     json_bytes(StatusCode::OK, state.openapi_json.to_vec())
 }
+
+#[utoipa::path(post, path = "/api/v1/node/backup", tag = "node", security(("bearer" = [])),
+    responses((status = 200, description = "A backup of the running node: one tar.gz of its keys, database (exported without splitting a transaction), contexts and evidence files, with a manifest of their blake3 hashes. `credreg restore FILE DIR` restores it and verifies every log against its checkpoints.",
+        content_type = "application/gzip", body = Vec<u8>),
+        (status = 404, description = "This node runs without a data directory (in-process)", body = Problem)))]
+pub(crate) async fn backup(
+    State(state): State<AppState>,
+    caller: crate::extract::Caller,
+) -> Result<Response, Problem> {
+    caller.require(&[credreg_node::Role::Admin])?;
+    let Some(dir) = state.data_dir.clone() else {
+        return Err(Problem::not_found(
+            "This node runs without a data directory, so there is nothing to back up.",
+        ));
+    };
+    let node = state.node.clone();
+    let (file, manifest) = crate::extract::blocking(move || {
+        use std::io::Seek as _;
+        // An unnamed temporary file beside the database: gone when the answer is sent.
+        let mut file = tempfile::tempfile_in(&dir).map_err(|e| {
+            tracing::error!(error = %e, "backup: no temporary file");
+            Problem::internal("The backup could not be written; nothing was changed.")
+        })?;
+        let manifest =
+            credreg_node::backup::write_backup(&node, &credreg_node::Home::new(&dir), &mut file)
+                .map_err(|e| {
+                    tracing::error!(error = %e, "backup failed");
+                    Problem::internal("The backup could not be written; nothing was changed.")
+                })?;
+        file.rewind()
+            .map_err(|_| Problem::internal("The backup could not be read back."))?;
+        Ok((file, manifest))
+    })
+    .await?;
+    tracing::info!(
+        rows = manifest.rows,
+        files = manifest.files.len(),
+        "backup made"
+    );
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
+    let mut res = Response::new(axum::body::Body::from_stream(stream));
+    let h = res.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/gzip"),
+    );
+    let name = format!(
+        "attachment; filename=\"credreg-backup-{}.tar.gz\"",
+        manifest.created.get(..10).unwrap_or("now")
+    );
+    if let Ok(v) = HeaderValue::from_str(&name) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(res)
+}

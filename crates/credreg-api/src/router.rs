@@ -33,6 +33,7 @@ pub(crate) fn api_router() -> OpenApiRouter<AppState> {
     OpenApiRouter::with_openapi(ApiDoc::openapi())
         .routes(routes!(crate::node_routes::healthz))
         .routes(routes!(crate::node_routes::node_info))
+        .routes(routes!(crate::node_routes::backup))
         .routes(routes!(
             crate::catalog::search_credentials,
             crate::catalog::publish_credential

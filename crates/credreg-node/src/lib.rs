@@ -29,6 +29,7 @@
 #![deny(missing_docs)]
 
 pub mod auth;
+pub mod backup;
 pub mod catalog;
 pub mod clock;
 pub mod contexts_dir;

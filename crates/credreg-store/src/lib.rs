@@ -19,6 +19,7 @@ mod awards;
 mod documents;
 mod evidence;
 mod evidence_files;
+mod export;
 mod keys;
 mod log;
 mod log_nodes;
@@ -72,6 +73,9 @@ pub enum StoreError {
         /// What failed.
         detail: String,
     },
+    /// Reading or writing a database export (a backup) failed.
+    #[error("database export: {0}")]
+    Io(String),
     /// The award is already revoked.
     #[error("award {0} is already revoked")]
     AlreadyRevoked(String),
@@ -182,6 +186,9 @@ pub struct Store {
     replica_award_pages: sled::Tree,
     replica_awards: Arc<RwLock<ReplicaAwards>>,
     evidence: sled::Tree,
+    /// Held shared by every log-and-record transaction ([`Store::write`]) and exclusively by a
+    /// backup's export, so a backup never splits a transaction's writes.
+    snapshot: Arc<RwLock<()>>,
 }
 
 /// Replicated receipts and revocations by award (`award_key` -> log prefix and position).

@@ -80,7 +80,7 @@ impl Store {
         Self::from_db(sled::Config::new().temporary(true).open()?)
     }
 
-    fn from_db(db: sled::Db) -> Result<Self, StoreError> {
+    pub(crate) fn from_db(db: sled::Db) -> Result<Self, StoreError> {
         let meta = db.open_tree(META)?;
         match meta.get(b"schema-version")? {
             None => {
@@ -109,6 +109,7 @@ impl Store {
             replica_award_pages: db.open_tree(REPLICA_AWARD_PAGES)?,
             replica_awards: Arc::default(),
             evidence: db.open_tree(EVIDENCE)?,
+            snapshot: Arc::default(),
             db,
         }
         .with_replica_awards()

@@ -20,6 +20,8 @@ pub(crate) fn tx_error(e: TransactionError<StoreError>) -> StoreError {
 impl Store {
     /// Runs `f` in one transaction over every tree it may write, then flushes.
     pub(crate) fn write<T>(&self, f: impl Fn(&Tx<'_>) -> TxResult<T>) -> Result<T, StoreError> {
+        // A poisoned lock only means a backup panicked; writing on is safe.
+        let _no_backup_in_between = self.snapshot.read().unwrap_or_else(|p| p.into_inner());
         let trees = [
             self.records.clone(),
             self.record_index.clone(),

@@ -119,6 +119,26 @@ enum Command {
         #[command(subcommand)]
         command: TokenCommand,
     },
+    /// Write a backup of this node to FILE (a tar.gz of keys, database, contexts and evidence
+    /// files). A running node is asked for it over HTTP with an admin token.
+    Backup {
+        /// Where to write the backup.
+        file: PathBuf,
+        /// The running node's URL (default: the HTTP address in the data directory's config).
+        #[arg(long)]
+        node: Option<String>,
+        /// An admin token for a running node (default: CREDREG_ADMIN_TOKEN).
+        #[arg(long)]
+        token: Option<String>,
+    },
+    /// Restore a backup into DIR (new or empty), verifying every log against its signed
+    /// checkpoints before declaring success.
+    Restore {
+        /// The backup file.
+        file: PathBuf,
+        /// The new data directory.
+        dir: PathBuf,
+    },
 }
 
 #[derive(Subcommand)]
@@ -348,6 +368,22 @@ fn run(cli: Cli) -> Result<ExitCode> {
             let fallback = PathBuf::from("../shared/conformance/contexts");
             let contexts = contexts.or_else(|| fallback.is_dir().then_some(fallback));
             demo::run(&dir, contexts.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Backup { file, node, token } => {
+            let node = match node {
+                Some(n) => n,
+                None => {
+                    let home = credreg_node::Home::new(&cli.data_dir);
+                    let config = config::Config::load(&home.config_file(), &Overrides::default())?;
+                    format!("http://{}", config.http)
+                }
+            };
+            cmd::backup::backup(&cli.data_dir, &file, &node, token.as_deref())?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Restore { file, dir } => {
+            cmd::backup::restore(&file, &dir)?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Token { command } => {

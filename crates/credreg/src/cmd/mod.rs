@@ -1,5 +1,6 @@
 //! The subcommands, one module each; `main.rs` parses the command line and calls them.
 
+pub mod backup;
 pub mod contexts_fetch;
 pub mod demo;
 pub mod fetching;

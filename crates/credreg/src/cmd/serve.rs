@@ -143,6 +143,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         let (mail, review) = (init.config.mail.clone(), init.config.review.clone());
         let fetcher = crate::cmd::fetching::fetcher(&init.config.fetch);
         let evidence_dir = init.home.root().join("evidence");
+        let init_root = init.home.root().to_path_buf();
         let node = Arc::new(open_node(init, public_url.clone())?);
         let (upload_mib, upload_secs) = (review.max_upload_mib, review.upload_timeout_secs);
         if !review.first_coordinator.is_empty() {
@@ -163,6 +164,7 @@ pub fn serve(data_dir: &Path, overrides: &Overrides) -> Result<()> {
         state.heavy_work = Arc::new(tokio::sync::Semaphore::new(limits.heavy_requests()));
         let evidence = EvidenceFiles::new(evidence_dir, upload_mib.saturating_mul(1024 * 1024));
         state.evidence = Some(evidence.clone());
+        state.data_dir = Some(init_root.clone());
         state.fetcher = Some(fetcher.clone());
         state.upload_deadline = std::time::Duration::from_secs(upload_secs.max(1));
         let mut running: Option<Federation> = None;
