@@ -128,12 +128,12 @@ async fn store_stream(
 ) -> Result<CheckedFile, Problem> {
     tokio::fs::create_dir_all(files.dir())
         .await
-        .map_err(|e| Problem::internal(format!("evidence directory: {e}")))?;
+        .map_err(|e| Problem::from_io("evidence directory", &e))?;
     let temp_path = files.temp_path();
     let mut temp = TempFile(Some(temp_path.clone()));
     let mut file = tokio::fs::File::create(&temp_path)
         .await
-        .map_err(|e| Problem::internal(format!("evidence file: {e}")))?;
+        .map_err(|e| Problem::from_io("evidence file", &e))?;
     let mut check = UploadCheck::new(files.limit(), Some(declared)).map_err(upload_problem)?;
     let mut stream = body.into_data_stream();
     while let Some(chunk) = stream.next().await {
@@ -154,12 +154,12 @@ async fn store_stream(
         check.feed(&chunk).map_err(upload_problem)?;
         file.write_all(&chunk)
             .await
-            .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
+            .map_err(|e| Problem::from_io("writing evidence", &e))?;
     }
     let checked = check.finish().map_err(upload_problem)?;
     file.sync_all()
         .await
-        .map_err(|e| Problem::internal(format!("writing evidence: {e}")))?;
+        .map_err(|e| Problem::from_io("writing evidence", &e))?;
     drop(file);
     let (files2, temp2, checked2) = (files.clone(), temp_path.clone(), checked.clone());
     blocking(move || {

@@ -148,7 +148,31 @@ impl From<NodeError> for Problem {
                 "A JSON-LD context is not installed",
                 e.to_string(),
             ),
+            NodeError::Store(ref s) if s.is_disk_full() => Problem::disk_full(),
             other => Problem::internal(other.to_string()),
+        }
+    }
+}
+
+impl Problem {
+    /// 507: the disk is full. Nothing was stored (sled writes a transaction whole or not at
+    /// all; an upload's temporary file is removed).
+    pub fn disk_full() -> Self {
+        tracing::error!("the disk is full: writes are refused until space is freed");
+        Problem::new(
+            StatusCode::INSUFFICIENT_STORAGE,
+            "insufficient-storage",
+            "The node's disk is full",
+            "The node has no room to store this; nothing was changed. Its operator must free space.",
+        )
+    }
+
+    /// 507 for a full disk, else an internal error (whose cause is logged, never sent).
+    pub fn from_io(what: &str, e: &std::io::Error) -> Self {
+        if credreg_node::is_disk_full(e) {
+            Problem::disk_full()
+        } else {
+            Problem::internal(format!("{what}: {e}"))
         }
     }
 }
@@ -156,6 +180,21 @@ impl From<NodeError> for Problem {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_full_disk_is_507_and_says_nothing_was_changed() {
+        let full = std::io::Error::from_raw_os_error(28);
+        let p = Problem::from(NodeError::Store(credreg_store::StoreError::Sled(
+            sled::Error::Io(full),
+        )));
+        assert_eq!(p.status, StatusCode::INSUFFICIENT_STORAGE.as_u16());
+        assert!(p.detail.contains("nothing was changed"));
+        let p = Problem::from_io("writing evidence", &std::io::Error::from_raw_os_error(122));
+        assert_eq!(p.status, 507);
+        let p = Problem::from_io("writing evidence", &std::io::Error::other("bad sector"));
+        assert_eq!(p.status, 500);
+        assert!(!p.detail.contains("bad sector"), "causes stay in the log");
+    }
 
     #[test]
     fn internal_errors_name_an_incident_not_their_cause() {

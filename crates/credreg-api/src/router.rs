@@ -184,6 +184,7 @@ pub fn openapi_document() -> Value {
                     "429",
                     "Too many writes or sign-in attempts from this address; see Retry-After",
                 );
+                add("507", "The node's disk is full; nothing was changed");
             }
             if has_body {
                 add("408", "The request body did not arrive in time");

@@ -49,6 +49,7 @@ pub use auth::{
     revoke_token, Role, TokenEntry, TokenOptions, TokenSource,
 };
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
+pub use credreg_store::is_disk_full;
 pub use error::{HomeError, NodeError};
 pub use home::Home;
 pub use issue::{AwardRequest, BulkFailure, IssuedAward, PreparedAwards, Reviewed};

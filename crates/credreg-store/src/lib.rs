@@ -95,6 +95,24 @@ pub enum StoreError {
     },
 }
 
+/// Whether an IO error is the disk (or the user's quota) being full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    // ENOSPC (28) and EDQUOT (122) on Linux.
+    e.kind() == std::io::ErrorKind::StorageFull
+        || e.kind() == std::io::ErrorKind::QuotaExceeded
+        || matches!(e.raw_os_error(), Some(28) | Some(122))
+}
+
+impl StoreError {
+    /// Whether the write failed because the disk is full.
+    pub fn is_disk_full(&self) -> bool {
+        match self {
+            StoreError::Sled(sled::Error::Io(e)) => is_disk_full(e),
+            _ => false,
+        }
+    }
+}
+
 /// What the node tracks about one of its awards besides the signed bytes.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AwardState {
