@@ -132,6 +132,16 @@ fn backup_a_running_node_restore_it_and_serve_the_same_log() {
         out.contains("verified against its signed checkpoint"),
         "{out}"
     );
+    {
+        use std::os::unix::fs::PermissionsExt as _;
+        let mode = |p: &Path| std::fs::metadata(p).expect("stat").permissions().mode() & 0o777;
+        assert_eq!(
+            mode(&restored.join("issuer.key")),
+            0o600,
+            "restored key stays private"
+        );
+        assert_eq!(mode(&restored), 0o700);
+    }
     let again = Server::start_with(&restored, TOKEN, NAME, &public);
     assert_eq!(again.did, did);
     assert_eq!(
