@@ -168,3 +168,37 @@ async fn a_sign_in_ends_the_session_the_browser_held() {
     );
     assert!(n.session_actor(&second).expect("read").is_some());
 }
+
+#[tokio::test]
+async fn sign_out_everywhere_ends_every_session_and_needs_the_form_token() {
+    let n = node("http://127.0.0.1:8080");
+    let app = credreg_web::router(n.clone(), Default::default());
+    invite(&n);
+    // Two browsers (a laptop and a phone), each with its own session.
+    let laptop = session_of(&sign_in(&app, &code(&n), None).await);
+    n.request_sign_in("ana.ruiz@kmsd.edu").expect("code");
+    let phone = session_of(&sign_in(&app, &code_in(&n, "Sign in"), None).await);
+    let post = |csrf: &'static str| {
+        app.clone().oneshot(
+            Request::post("/sign-out/everywhere")
+                .header(
+                    header::COOKIE,
+                    format!("credreg_csrf=t0k3n; credreg_session={phone}"),
+                )
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(format!("csrf={csrf}")))
+                .expect("request"),
+        )
+    };
+    // Without the form's token nothing happens.
+    let refused = post("forged").await.expect("answer");
+    assert_ne!(refused.status(), StatusCode::OK);
+    assert!(n.session_actor(&laptop).expect("read").is_some());
+    let done = post("t0k3n").await.expect("answer");
+    assert_eq!(done.status(), StatusCode::OK);
+    assert!(set_cookies(&done)
+        .iter()
+        .any(|c| c.starts_with("credreg_session=;")));
+    assert!(n.session_actor(&laptop).expect("read").is_none());
+    assert!(n.session_actor(&phone).expect("read").is_none());
+}

@@ -169,11 +169,7 @@ pub(crate) async fn backup(
         Ok((file, manifest))
     })
     .await?;
-    tracing::info!(
-        rows = manifest.rows,
-        files = manifest.files.len(),
-        "backup made"
-    );
+    tracing::info!(target: "credreg::audit", event = "backup", rows = manifest.rows, files = manifest.files.len());
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 64 * 1024);
     let mut res = Response::new(axum::body::Body::from_stream(stream));

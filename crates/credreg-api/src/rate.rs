@@ -26,7 +26,8 @@ pub struct ClientAddr(pub IpAddr);
 pub struct RateLimits {
     /// Writes (POST, PUT, PATCH, DELETE) per minute.
     pub writes_per_minute: u32,
-    /// Sign-in attempts (`POST /sign-in`, `/setup`) per minute.
+    /// Sign-in attempts (`POST /sign-in`, `/setup`, `/api/v1/sign-in`, `/api/v1/sessions`:
+    /// mailed codes and passwords alike) per minute.
     pub sign_ins_per_minute: u32,
 }
 
@@ -119,11 +120,16 @@ fn kind_of(req: &Request) -> Option<Kind> {
         return None;
     }
     let path = req.uri().path();
-    Some(if path == "/sign-in" || path == "/setup" {
-        Kind::SignIn
-    } else {
-        Kind::Write
-    })
+    Some(
+        if matches!(
+            path,
+            "/sign-in" | "/setup" | "/api/v1/sign-in" | "/api/v1/sessions"
+        ) {
+            Kind::SignIn
+        } else {
+            Kind::Write
+        },
+    )
 }
 
 /// The middleware: 429 with `Retry-After` over the limit.
@@ -131,6 +137,7 @@ pub async fn limit(State(limiter): State<Arc<Limiter>>, req: Request, next: Next
     if let Some(kind) = kind_of(&req) {
         let client = req.extensions().get::<ClientAddr>().map(|c| c.0);
         if let Err(wait) = limiter.take(client, kind, Instant::now()) {
+            tracing::warn!(target: "credreg::audit", event = "rate_limited", kind = ?kind, client = ?client, retry_after = wait);
             let what = match kind {
                 Kind::Write => "changes or checks",
                 Kind::SignIn => "sign-in attempts",

@@ -184,6 +184,8 @@ pub fn register_token_with(
     };
     let bytes = serde_json::to_vec(&stored).map_err(|e| invalid_token(&e.to_string()))?;
     store.put_token(&hash, &bytes)?;
+    // The id is a prefix of the token's hash: it names the token without revealing it.
+    tracing::info!(target: "credreg::audit", event = "token_created", id = %&hex::encode(hash)[..12], role = options.role.as_str());
     Ok(())
 }
 
@@ -254,6 +256,7 @@ pub fn revoke_token(store: &Store, id: &str) -> Result<TokenEntry, NodeError> {
             id: id.clone(),
         })?;
     store.delete_token(&hash)?;
+    tracing::info!(target: "credreg::audit", event = "token_revoked", id = %entry.id);
     Ok(entry)
 }
 

@@ -121,6 +121,7 @@ pub fn router(node: Arc<Node>, options: Options) -> Router {
             get(people::sign_in_form).post(people::sign_in_submit),
         )
         .route("/sign-out", get(people::sign_out))
+        .route("/sign-out/everywhere", post(people::sign_out_everywhere))
         .route("/mine", get(people::mine))
         .route(
             "/mine/emails",

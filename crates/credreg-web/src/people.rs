@@ -360,4 +360,42 @@ pub(crate) async fn emails_submit(
     }
 }
 
-crate::forms::csrf_field!(EmailForm, SignInForm);
+crate::forms::csrf_field!(EmailForm, SignInForm, EverywhereForm);
+
+#[derive(Deserialize)]
+pub(crate) struct EverywhereForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// Ends every session of the signed-in person, this browser's included.
+pub(crate) async fn sign_out_everywhere(
+    State(node): State<Arc<Node>>,
+    headers: HeaderMap,
+    CheckedForm(_form): CheckedForm<EverywhereForm>,
+) -> Response {
+    let (n, h) = (node.clone(), headers.clone());
+    let ended = blocking(move || {
+        let actor = signed_in(&n, &h)?;
+        n.end_all_sessions(&actor).ok()
+    })
+    .await
+    .flatten();
+    let Some(ended) = ended else {
+        return to_sign_in();
+    };
+    let mut res = message(
+        &node,
+        StatusCode::OK,
+        "You are signed out everywhere",
+        &format!(
+            "{ended} {} ended, this one included. Sign in again from the sign-in page when you need to.",
+            if ended == 1 { "session was" } else { "sessions were" }
+        ),
+    );
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("credreg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}

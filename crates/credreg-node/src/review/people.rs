@@ -324,7 +324,11 @@ impl Node {
         address: &str,
         password: &str,
     ) -> Result<(String, Session), NodeError> {
-        let refused = || NodeError::Forbidden("Wrong e-mail address or password.".to_owned());
+        let refused = || {
+            // Who tried is not logged (the address is personal); that someone did is.
+            tracing::warn!(target: "credreg::audit", event = "sign_in_refused", how = "password");
+            NodeError::Forbidden("Wrong e-mail address or password.".to_owned())
+        };
         let address = normalize_email(address);
         let (id, hash) = {
             let book = self.review.book()?;
@@ -418,6 +422,25 @@ impl Node {
         Ok(false)
     }
 
+    /// Ends every session of the signed-in person (signing out on every device, after a lost
+    /// phone or a shared computer). Returns how many were open.
+    pub fn end_all_sessions(&self, actor: &Actor) -> Result<usize, NodeError> {
+        let person = actor.person().ok_or_else(|| {
+            NodeError::Forbidden("Only a signed-in person has sessions.".to_owned())
+        })?;
+        let mut ended = 0;
+        for (key, bytes) in self.store.documents(Family::Sessions)? {
+            let Ok(s) = serde_json::from_slice::<Session>(&bytes) else {
+                continue;
+            };
+            if s.person == person && self.store.delete_document(Family::Sessions, &key)? {
+                ended += 1;
+            }
+        }
+        tracing::info!(target: "credreg::audit", event = "sign_out_everywhere", person, ended);
+        Ok(ended)
+    }
+
     /// Ends the session a token opened (signing out); an unknown token is already ended.
     pub fn end_session(&self, token: &str) -> Result<(), NodeError> {
         self.store
@@ -441,6 +464,7 @@ impl Node {
         };
         let bytes = serde_json::to_vec(&session).map_err(internal)?;
         self.store.put_document(Family::Sessions, &hash, &bytes)?;
+        tracing::info!(target: "credreg::audit", event = "sign_in", person, how, session = %session.id);
         Ok((token, session))
     }
 

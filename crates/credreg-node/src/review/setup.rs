@@ -59,6 +59,7 @@ impl Node {
             ));
         }
         if !same {
+            tracing::warn!(target: "credreg::audit", event = "setup_refused");
             return Err(NodeError::Forbidden(
                 "That setup code is not the one this node printed when it started.".to_owned(),
             ));
@@ -78,6 +79,7 @@ impl Node {
         };
         self.save_person(&mut book, person.clone())?;
         drop(book);
+        tracing::info!(target: "credreg::audit", event = "setup", person = %person.id);
         *held = None;
         self.open_session(&person.id, "setup")
     }
