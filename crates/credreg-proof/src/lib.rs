@@ -44,6 +44,7 @@ pub mod error;
 pub mod facts;
 pub mod keys;
 pub mod limits;
+pub mod multibase;
 pub mod public_key;
 pub mod suite;
 

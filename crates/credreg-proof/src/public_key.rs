@@ -4,7 +4,7 @@
 //!
 //! RSA appears only in JWTs (RS256, read from a JWK); no Data Integrity suite uses it.
 
-use crate::keys::{multibase_decode, KeyError};
+use crate::multibase::{multibase_decode, KeyError};
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use base64::Engine as _;
 use serde_json::{json, Value};
@@ -121,7 +121,7 @@ impl PublicKey {
         };
         let mut bytes = prefix.to_vec();
         bytes.extend_from_slice(&raw);
-        Some(crate::keys::multibase_encode(&bytes))
+        Some(crate::multibase::multibase_encode(&bytes))
     }
 
     /// Reads a public JSON Web Key (RFC 7517): `OKP`/`Ed25519`, `EC`/`P-256`/`P-384` or `RSA`

@@ -4,7 +4,7 @@ use crate::forms::{
     csrf_cookie, csrf_matches, expired, fresh_csrf, page_token, with_csrf_cookie, Problems,
 };
 use crate::intake;
-use crate::shell::{blocking, html, message, site, Site};
+use crate::shell::{blocking, html, message, sentence, site, Site};
 use crate::Web;
 use askama::Template;
 use axum::extract::{Multipart, Path, State};
@@ -100,19 +100,6 @@ pub(crate) fn check_name(check: &str) -> &'static str {
         "definition" => "Credential known",
         _ => "Check",
     }
-}
-
-/// `text` as a sentence: capital first letter, a full stop.
-pub(crate) fn sentence(text: &str) -> String {
-    let mut chars = text.trim().chars();
-    let mut out: String = chars
-        .next()
-        .map(|f| f.to_uppercase().chain(chars).collect())
-        .unwrap_or_default();
-    if !out.ends_with('.') {
-        out.push('.');
-    }
-    out
 }
 
 pub(crate) fn report_view(r: &CredentialReport) -> ReportView {

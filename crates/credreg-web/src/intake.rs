@@ -98,7 +98,7 @@ fn badge_in(bytes: &[u8]) -> Result<Value, String> {
         serde_json::from_slice(b).map_err(|e| e.to_string())
     })
     .map_err(|e| match e {
-        ReadBadgeError::Image(why) => format!("{}.", crate::badges::sentence(&why)),
+        ReadBadgeError::Image(why) => crate::shell::sentence(&why),
         ReadBadgeError::NotABadge(why) => format!("not JSON: {why}."),
         ReadBadgeError::NotText => format!("not a badge: {e}."),
     })

@@ -164,3 +164,16 @@ pub(crate) async fn secure_when_https(
     );
     res
 }
+
+/// `text` as a sentence: capital first letter, a full stop.
+pub(crate) fn sentence(text: &str) -> String {
+    let mut chars = text.trim().chars();
+    let mut out: String = chars
+        .next()
+        .map(|f| f.to_uppercase().chain(chars).collect())
+        .unwrap_or_default();
+    if !out.ends_with('.') {
+        out.push('.');
+    }
+    out
+}

@@ -3,6 +3,7 @@
 
 pub mod bundle;
 mod checks;
+mod fetch_plan;
 pub mod jose;
 mod judge;
 mod node_source;
