@@ -35,7 +35,9 @@ impl Default for RateLimits {
     fn default() -> Self {
         Self {
             writes_per_minute: 600,
-            sign_ins_per_minute: 10,
+            // A school's staff behind one NAT address signing in at 8 am: generous per
+            // address; each e-mail address also gets at most 5 codes per 15 minutes.
+            sign_ins_per_minute: 30,
         }
     }
 }
