@@ -101,6 +101,9 @@ pub struct Fetched {
 
 type CacheEntry = (Instant, Result<Arc<Vec<u8>>, FetchError>);
 
+/// Most answers cached (each at most `max_bytes`; documents are a few kilobytes).
+pub const MAX_CACHED: usize = 2_000;
+
 /// The fetcher (cheap to clone: the cache and rate counters are shared).
 #[derive(Clone)]
 pub struct Fetcher {
@@ -201,6 +204,14 @@ impl Fetcher {
         };
         let answer = self.get(&target);
         if let Ok(mut cache) = self.cache.lock() {
+            // Bounded: expired answers go first, then (a flood of distinct URLs) all of them.
+            if cache.len() >= MAX_CACHED {
+                let ttl = self.policy.cache_ttl;
+                cache.retain(|_, (at, _)| at.elapsed() < ttl);
+                if cache.len() >= MAX_CACHED {
+                    cache.clear();
+                }
+            }
             cache.insert(url.to_owned(), (Instant::now(), answer.clone()));
         }
         answer.map(|bytes| Fetched { bytes, age_secs: 0 })
@@ -217,6 +228,10 @@ impl Fetcher {
             return Ok(());
         };
         let now = Instant::now();
+        if hosts.len() >= MAX_CACHED {
+            // Hosts whose minute is over hold nothing worth keeping.
+            hosts.retain(|_, (at, _)| now.duration_since(*at) < Duration::from_secs(60));
+        }
         let entry = hosts.entry(host.to_owned()).or_insert((now, 0));
         if now.duration_since(entry.0) >= Duration::from_secs(60) {
             *entry = (now, 0);
