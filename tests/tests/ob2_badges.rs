@@ -334,17 +334,26 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
         ),
         ("iTXt signed", bake(Some(("openbadges", &signed)), None)),
         ("tEXt URL", bake(None, Some(&valid))),
+        // SVG, as the 2.0 baking specification writes it: the assertion's URL in `verify`, or
+        // the signature as the element's text.
+        (
+            "SVG verify URL",
+            format!("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"http://openbadges.org\"><openbadges:assertion verify=\"{valid}\"/></svg>").into_bytes(),
+        ),
+        (
+            "SVG signed",
+            format!("<svg xmlns=\"http://www.w3.org/2000/svg\" xmlns:openbadges=\"http://openbadges.org\"><openbadges:assertion verify=\"{signed}\"/></svg>").into_bytes(),
+        ),
     ];
-    let post_png = |png: Vec<u8>| {
+    let post_image = |png: Vec<u8>| {
         app.clone().oneshot(
             axum::http::Request::post("/api/v1/verify")
-                .header("content-type", "image/png")
                 .body(axum::body::Body::from(png))
                 .expect("request"),
         )
     };
     for (what, png) in images {
-        let res = post_png(png).await.expect("answer");
+        let res = post_image(png).await.expect("answer");
         assert_eq!(res.status(), 200, "{what}");
         let body = axum::body::to_bytes(res.into_body(), usize::MAX)
             .await
@@ -358,7 +367,7 @@ async fn baked_open_badges_2_images_verify_over_the_api() {
     let mut cut = bake(None, Some(&valid));
     cut.truncate(cut.len() - 20);
     for (what, png) in [("two badges", two), ("truncated", cut)] {
-        let res = post_png(png).await.expect("answer");
+        let res = post_image(png).await.expect("answer");
         assert_eq!(res.status(), 422, "{what}");
     }
 }
