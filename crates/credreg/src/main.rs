@@ -285,14 +285,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             html,
             json,
         } => {
-            let node = match node {
-                Some(n) => n,
-                None => {
-                    let home = credreg_node::Home::new(&cli.data_dir);
-                    let config = config::Config::load(&home.config_file(), &Overrides::default())?;
-                    format!("http://{}", config.http)
-                }
-            };
+            let node = node_url(&cli.data_dir, node)?;
             transfer_report::run(&transfer_report::Args {
                 files: &files,
                 email: email.as_deref(),
@@ -371,14 +364,7 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Backup { file, node, token } => {
-            let node = match node {
-                Some(n) => n,
-                None => {
-                    let home = credreg_node::Home::new(&cli.data_dir);
-                    let config = config::Config::load(&home.config_file(), &Overrides::default())?;
-                    format!("http://{}", config.http)
-                }
-            };
+            let node = node_url(&cli.data_dir, node)?;
             cmd::backup::backup(&cli.data_dir, &file, &node, token.as_deref())?;
             Ok(ExitCode::SUCCESS)
         }
@@ -450,4 +436,14 @@ fn run(cli: Cli) -> Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
     }
+}
+
+/// The running node's URL: the one given, or the HTTP address in the data directory's config.
+fn node_url(data_dir: &std::path::Path, given: Option<String>) -> Result<String> {
+    if let Some(n) = given {
+        return Ok(n);
+    }
+    let home = credreg_node::Home::new(data_dir);
+    let config = config::Config::load(&home.config_file(), &Overrides::default())?;
+    Ok(format!("http://{}", config.http))
 }

@@ -127,15 +127,8 @@ impl EvidenceSource for NodeEvidence<'_> {
         issuer: &str,
         list: &str,
     ) -> CheckResult {
-        let unsure = |why: String| {
-            CheckResult::new(
-                "status",
-                CheckStatus::Warn,
-                Some(format!(
-                    "Revocation could not be checked: its 1EdTechRevocationList at {list} {why}."
-                )),
-            )
-        };
+        let unsure =
+            |why: String| could_not_check(format!("its 1EdTechRevocationList at {list} {why}"));
         let (bytes, age) = match self.outside.get(list) {
             Some(Ok((b, age))) => (b, *age),
             Some(Err(why)) => return unsure(format!("could not be fetched: {why}")),
@@ -248,16 +241,7 @@ impl NodeEvidence<'_> {
         bytes: &[u8],
         age: u64,
     ) -> CheckResult {
-        let unsure = |why: String| {
-            CheckResult::new(
-                "status",
-                CheckStatus::Warn,
-                Some(format!(
-                    "Revocation could not be checked: the status list {} {why}.",
-                    entry.list
-                )),
-            )
-        };
+        let unsure = |why: String| could_not_check(format!("the status list {} {why}", entry.list));
         let doc: serde_json::Value = match credreg_model::read_json(bytes) {
             Ok(d) => d,
             Err(_) => return unsure("is not a JSON document this node reads".to_owned()),
@@ -416,4 +400,13 @@ fn trusted_check(trust: &Trust, equivocated: bool, federation: &str) -> CheckRes
         reason
     };
     CheckResult::new("trusted", status, Some(reason))
+}
+
+/// The `status` check when revocation could not be checked: `what` says why.
+fn could_not_check(what: String) -> CheckResult {
+    CheckResult::new(
+        "status",
+        CheckStatus::Warn,
+        Some(format!("Revocation could not be checked: {what}.")),
+    )
 }
