@@ -24,7 +24,7 @@
 //! | infrastructure | [`error`], [`clock`], [`home`], [`contexts_dir`], [`auth`], [`node`] |
 //! | 1 | [`catalog`] (+ counts), [`trust`], [`ledger`] (this node's own log) |
 //! | 2 | [`issue`] (+ revocation, status lists), [`replica`] (gossip judging, pages, serving) |
-//! | 3 | [`review`] (people, submissions, blind review, decisions), [`verify`] (input, checks, offline bundles) |
+//! | 3 | [`review`] (people, submissions, blind review, decisions), [`verify`] (input, checks, offline bundles), [`backup`] (backups, and restores that verify every log) |
 //! | 4 | [`value`] (standards, quality, recognition, transfer reports) |
 #![deny(missing_docs)]
 

@@ -20,6 +20,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("replica", 2),
     ("review", 3),
     ("verify", 3),
+    ("backup", 3),
     ("value", 4),
 ];
 
