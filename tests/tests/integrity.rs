@@ -29,6 +29,7 @@ fn signer() -> Option<DataIntegrity> {
         max_inline_context_bytes: usize::MAX,
         max_text_bytes: usize::MAX,
         max_contexts: usize::MAX,
+        max_blank_nodes: usize::MAX,
     };
     Some(DataIntegrity::new(
         Canonicalizer::new(Arc::new(contexts(&dir))).with_limits(unbounded),

@@ -28,6 +28,9 @@ pub struct DocumentLimits {
     /// Number of `@context` entries anywhere in the document (each is processed against the
     /// whole active context; remote ones are served from the local store).
     pub max_contexts: usize,
+    /// Objects without an `id` (each becomes a blank node, which RDFC-1.0 must label: its cost
+    /// grows with their number and how alike they are). An Open Badges award has about ten.
+    pub max_blank_nodes: usize,
 }
 
 impl Default for DocumentLimits {
@@ -39,6 +42,7 @@ impl Default for DocumentLimits {
             max_inline_context_bytes: 8 * 1024,
             max_text_bytes: 1024 * 1024,
             max_contexts: 16,
+            max_blank_nodes: 500,
         }
     }
 }
@@ -51,7 +55,7 @@ impl DocumentLimits {
     ) -> Result<(), ProofError> {
         let mut tally = Tally::default();
         for (k, v) in entries {
-            self.visit_entry(k, v, 2, &mut tally)?;
+            self.visit_entry(k, v, 2, false, &mut tally)?;
         }
         Ok(())
     }
@@ -59,7 +63,7 @@ impl DocumentLimits {
     /// Checks a whole JSON value (for callers that hold one, such as request bodies).
     pub fn check_value(&self, v: &Value) -> Result<(), ProofError> {
         let mut tally = Tally::default();
-        self.visit(v, 1, &mut tally)
+        self.visit(v, 1, false, &mut tally)
     }
 
     fn visit_entry(
@@ -67,9 +71,11 @@ impl DocumentLimits {
         key: &str,
         v: &Value,
         depth: usize,
+        in_context: bool,
         tally: &mut Tally,
     ) -> Result<(), ProofError> {
         self.text(key.len(), tally)?;
+        let in_context = in_context || key == "@context";
         if key == "@context" {
             tally.contexts += 1;
             if tally.contexts > self.max_contexts {
@@ -86,10 +92,16 @@ impl DocumentLimits {
                 )));
             }
         }
-        self.visit(v, depth, tally)
+        self.visit(v, depth, in_context, tally)
     }
 
-    fn visit(&self, v: &Value, depth: usize, tally: &mut Tally) -> Result<(), ProofError> {
+    fn visit(
+        &self,
+        v: &Value,
+        depth: usize,
+        in_context: bool,
+        tally: &mut Tally,
+    ) -> Result<(), ProofError> {
         tally.values += 1;
         if tally.values > self.max_values {
             return Err(ProofError::TooLarge(format!(
@@ -100,8 +112,21 @@ impl DocumentLimits {
         match v {
             Value::Object(o) => {
                 self.deeper(depth)?;
+                let node = !in_context
+                    && !["id", "@id", "@value", "@list"]
+                        .iter()
+                        .any(|k| o.contains_key(*k));
+                if node {
+                    tally.blank_nodes += 1;
+                    if tally.blank_nodes > self.max_blank_nodes {
+                        return Err(ProofError::TooLarge(format!(
+                            "it holds more than {} objects without an id",
+                            self.max_blank_nodes
+                        )));
+                    }
+                }
                 for (k, v) in o {
-                    self.visit_entry(k, v, depth + 1, tally)?;
+                    self.visit_entry(k, v, depth + 1, in_context, tally)?;
                 }
             }
             Value::Array(a) => {
@@ -114,7 +139,7 @@ impl DocumentLimits {
                     )));
                 }
                 for v in a {
-                    self.visit(v, depth + 1, tally)?;
+                    self.visit(v, depth + 1, in_context, tally)?;
                 }
             }
             Value::String(text) => self.text(text.len(), tally)?,
@@ -151,6 +176,7 @@ struct Tally {
     contexts: usize,
     inline_bytes: usize,
     text_bytes: usize,
+    blank_nodes: usize,
 }
 
 /// Serialized size of the object parts of a `@context` value (URLs are free: they name
@@ -212,5 +238,15 @@ mod tests {
         assert!(l
             .check_value(&json!({"@context": ["https://www.w3.org/ns/credentials/v2", {"x": "https://e.org/x"}]}))
             .is_ok());
+        // Objects without an id are blank nodes; objects with one, and contexts, are not.
+        let blank: Vec<Value> = (0..501).map(|i| json!({"name": i})).collect();
+        let e = l
+            .check_value(&json!({"evidence": blank}))
+            .expect_err("refused");
+        assert!(e.to_string().contains("without an id"), "{e}");
+        let named: Vec<Value> = (0..600)
+            .map(|i| json!({"id": format!("urn:x:{i}")}))
+            .collect();
+        assert!(l.check_value(&json!({"evidence": named})).is_ok());
     }
 }
