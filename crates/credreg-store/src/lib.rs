@@ -95,12 +95,16 @@ pub enum StoreError {
     },
 }
 
-/// Whether an IO error is the disk (or the user's quota) being full.
+/// Whether an IO error is the disk, the user's quota or the process's file-size limit being
+/// reached.
 pub fn is_disk_full(e: &std::io::Error) -> bool {
-    // ENOSPC (28) and EDQUOT (122) on Linux.
-    e.kind() == std::io::ErrorKind::StorageFull
-        || e.kind() == std::io::ErrorKind::QuotaExceeded
-        || matches!(e.raw_os_error(), Some(28) | Some(122))
+    // ENOSPC (28), EDQUOT (122) and EFBIG (27: `ulimit -f`) on Linux.
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::StorageFull
+            | std::io::ErrorKind::QuotaExceeded
+            | std::io::ErrorKind::FileTooLarge
+    ) || matches!(e.raw_os_error(), Some(27) | Some(28) | Some(122))
 }
 
 impl StoreError {

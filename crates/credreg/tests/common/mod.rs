@@ -76,27 +76,7 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("spawn credreg serve");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut lines = BufReader::new(stdout).lines();
-        let (addr, did) = loop {
-            let line = lines
-                .next()
-                .expect("credreg serve exited before listening")
-                .expect("read stdout");
-            if let Some(rest) = line.strip_prefix("credreg listening on http://") {
-                let mut words = rest.split_whitespace();
-                let addr = words.next().expect("addr").to_owned();
-                let did = words.nth(1).unwrap_or_default().to_owned();
-                break (addr, did);
-            }
-        };
-        // Keep draining stdout so the child never blocks on a full pipe.
-        let (tx, output) = std::sync::mpsc::channel();
-        std::thread::spawn(move || {
-            for line in lines.map_while(Result::ok) {
-                let _ = tx.send(line);
-            }
-        });
+        let (addr, did, output) = wait_listening(&mut child);
         Server {
             child,
             addr,
@@ -201,6 +181,37 @@ impl Drop for Server {
 }
 
 /// A fresh data directory with the conformance contexts installed (the TempDir keeps it alive).
+/// Reads a `credreg serve` child's stdout until its "listening" line: its address and DID, and
+/// the lines printed after it (stdout keeps being drained, so the child never blocks on it).
+pub fn wait_listening(child: &mut Child) -> (String, String, std::sync::mpsc::Receiver<String>) {
+    let stdout = child.stdout.take().expect("stdout");
+    let mut lines = BufReader::new(stdout).lines();
+    let (addr, did) = loop {
+        let line = lines
+            .next()
+            .expect("credreg serve exited before listening")
+            .expect("read stdout");
+        if let Some(rest) = line.strip_prefix("credreg listening on http://") {
+            let mut words = rest.split_whitespace();
+            let addr = words.next().expect("addr").to_owned();
+            let did = words.nth(1).unwrap_or_default().to_owned();
+            break (addr, did);
+        }
+    };
+    let (tx, output) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in lines.map_while(Result::ok) {
+            let _ = tx.send(line);
+        }
+    });
+    (addr, did, output)
+}
+
+/// The address a `credreg serve` child listens on (see [`wait_listening`]).
+pub fn listening_address(child: &mut Child) -> String {
+    wait_listening(child).0
+}
+
 pub fn data_dir_with_contexts() -> Option<(tempfile::TempDir, PathBuf)> {
     let contexts = credreg_testkit::conformance()?.join("contexts");
     let dir = tempfile::tempdir().expect("tempdir");
