@@ -3,66 +3,9 @@
 //! (gossiped, or shown only to some peers over sync). Every wait polls with a deadline.
 
 use credreg_tests::fed::{
-    converged, eventually, four_node_federation as federation, vouch, FedNode, PATIENCE,
+    converged, eventually, four_node_federation as federation, vouch, FedNode, Rogue, PATIENCE,
 };
 use serde_json::{json, Value};
-use std::time::Duration;
-
-/// A raw libp2p participant that speaks credreg's protocols but is not a credreg node: it
-/// publishes whatever bytes a test gives it and serves nothing.
-struct Rogue {
-    net: credreg_net::NetClient,
-    _events: tokio::sync::mpsc::Receiver<credreg_net::NetEvent>,
-}
-
-struct ServesNothing;
-
-impl credreg_net::SyncService for ServesNothing {
-    fn serve(
-        &self,
-        _: credreg_net::PeerId,
-        _: credreg_net::SyncRequest,
-    ) -> credreg_net::SyncResponse {
-        credreg_net::SyncResponse::Error("not telling".into())
-    }
-}
-
-impl Rogue {
-    async fn join(seed: u8, peer: &FedNode) -> Self {
-        let (net, events) = credreg_net::start(
-            credreg_tests::fed::test_net_config(seed, vec![peer.addr().await]),
-            std::sync::Arc::new(ServesNothing),
-        )
-        .await
-        .expect("rogue starts");
-        Self {
-            net,
-            _events: events,
-        }
-    }
-
-    /// Publishes on the records topic, retrying while the receiver has not yet seen its
-    /// subscription (gossipsub reports no peers for the topic until then).
-    async fn publish(&self, data: Vec<u8>) {
-        let deadline = std::time::Instant::now() + PATIENCE;
-        loop {
-            match self
-                .net
-                .publish(credreg_net::Topic::Records, data.clone())
-                .await
-            {
-                Ok(()) => return,
-                Err(e) => {
-                    assert!(
-                        std::time::Instant::now() < deadline,
-                        "rogue could not publish: {e}"
-                    );
-                    tokio::time::sleep(Duration::from_millis(25)).await;
-                }
-            }
-        }
-    }
-}
 
 /// An issuer's log as an announcement carrying all of it, built by a standalone node that
 /// holds the issuer's key (for the rogue tests: the "issuer" signs whatever the test wants).
