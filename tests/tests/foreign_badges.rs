@@ -285,7 +285,8 @@ fn keys_published_on_the_web_are_fetched_and_a_missing_one_is_named() {
     let r = verify_one(&n, &badge, &fetched(&badge, &served));
     assert_eq!(check(&r, "proof").status, Pass, "{:?}", r.checks);
     assert!(
-        reason(&r, "issuer_key").contains("DID document"),
+        reason(&r, "issuer_key").contains("DID document")
+            && reason(&r, "issuer_key").contains("fetched 0 s ago"),
         "{:?}",
         r.checks
     );

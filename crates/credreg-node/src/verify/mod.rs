@@ -486,6 +486,7 @@ impl Node {
                 report.format = Format::VcJwt;
             }
             explain_unconfirmed_key(&mut report, outside);
+            note_key_age(&mut report, outside);
             self.note_key_change(&mut report, outside);
             summary.count(&report);
             reports.push(report);
@@ -527,6 +528,25 @@ impl Node {
                 format!("{said}. {note}")
             });
         }
+    }
+}
+
+/// A key confirmed by a document fetched from the issuer (`did:web`, an HTTPS controller):
+/// the `issuer_key` sentence says how old that copy is, as status checks do for their lists.
+fn note_key_age(report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
+    let Some(url) = report.issuer.id.as_deref().and_then(outside::document_url) else {
+        return;
+    };
+    let Some(Ok((_, age))) = outside.get(&url) else {
+        return;
+    };
+    if let Some(c) = report
+        .checks
+        .iter_mut()
+        .find(|c| c.check == "issuer_key" && c.status == CheckStatus::Pass)
+    {
+        let said = c.reason.take().unwrap_or_default();
+        c.reason = Some(format!("{said} (its document fetched {age} s ago)"));
     }
 }
 
