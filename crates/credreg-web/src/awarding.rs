@@ -3,6 +3,7 @@
 //! progress page that updates itself while the awards are signed (a `refresh` every second:
 //! no script needed).
 
+use crate::forms::form_page;
 use crate::forms::{
     csrf_matches, expired, page_token, say, see_other, signed_in, to_sign_in, with_csrf_cookie,
     Problems,
@@ -199,10 +200,9 @@ pub(crate) async fn issue_submit(
     .await;
     match outcome {
         Some(Ok(to)) => see_other(&to),
-        Some(Err(Some(p))) => {
-            let token = p.csrf.clone();
-            with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, *p), &token)
-        }
+        Some(Err(Some(p))) => form_page(Some((StatusCode::UNPROCESSABLE_ENTITY, *p)), |p| {
+            p.csrf.clone()
+        }),
         _ => to_sign_in(),
     }
 }

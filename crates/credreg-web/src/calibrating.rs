@@ -1,6 +1,7 @@
 //! A reviewer's calibration: score a credential's sample submissions against its rubric; at
 //! the set's agreement threshold the reviewer may review real submissions of it.
 
+use crate::forms::form_page;
 use crate::forms::{
     page_token, say, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
@@ -160,11 +161,5 @@ pub(crate) async fn attempt(
     })
     .await
     .flatten();
-    match shown {
-        Some((status, p)) => {
-            let token = p.csrf.clone();
-            with_csrf_cookie(html(status, p), &token)
-        }
-        None => to_sign_in(),
-    }
+    form_page(shown, |p| p.csrf.clone())
 }

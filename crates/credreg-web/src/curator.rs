@@ -2,6 +2,7 @@
 //! membership), quality standards, endorsements, and the shared repository of vetted
 //! credentials across the federation. For curators and coordinators.
 
+use crate::forms::form_page;
 use crate::forms::{
     page_token, say, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
@@ -308,13 +309,7 @@ pub(crate) async fn submit(
     })
     .await
     .flatten();
-    match outcome {
-        Some((status, p)) => {
-            let token = p.csrf.clone();
-            with_csrf_cookie(html(status, p), &token)
-        }
-        None => to_sign_in(),
-    }
+    form_page(outcome, |p| p.csrf.clone())
 }
 
 fn one(field: &str, e: &credreg_node::NodeError) -> Problems {

@@ -1,7 +1,7 @@
 //! Cookies: the CSRF token every form carries (double submit: cookie and field must
 //! match) and the session cookie; and the check every form submission goes through.
 
-use crate::shell::message;
+use crate::shell::{html, message};
 use axum::extract::Form;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -173,6 +173,21 @@ pub(crate) fn see_other(to: &str) -> Response {
 /// A signed-out visitor sent to sign in.
 pub(crate) fn to_sign_in() -> Response {
     see_other("/sign-in")
+}
+
+/// A form page with `status`, its token `csrf` also set as the CSRF cookie (so the next submit
+/// matches), or the sign-in page when there is no page (nobody signed in).
+pub(crate) fn form_page<P: askama::Template>(
+    shown: Option<(StatusCode, P)>,
+    csrf: impl FnOnce(&P) -> String,
+) -> Response {
+    match shown {
+        Some((status, p)) => {
+            let token = csrf(&p);
+            with_csrf_cookie(html(status, p), &token)
+        }
+        None => to_sign_in(),
+    }
 }
 
 /// The words for a node error a person can act on; internal failures say only that something

@@ -2,6 +2,7 @@
 //! coordinator writes a rule, previews it on a sample portfolio ("what would these badges be
 //! worth here with this rule"), and publishes it as a signed record.
 
+use crate::forms::form_page;
 use crate::forms::{
     csrf_matches, expired, page_token, say, signed_in, to_sign_in, with_csrf_cookie, Problems,
 };
@@ -329,11 +330,5 @@ pub(crate) async fn submit(
     })
     .await
     .flatten();
-    match shown {
-        Some((status, p)) => {
-            let token = p.csrf.clone();
-            with_csrf_cookie(html(status, p), &token)
-        }
-        None => to_sign_in(),
-    }
+    form_page(shown, |p| p.csrf.clone())
 }

@@ -1,6 +1,7 @@
 //! Stacks: a pathway of credentials (all of them, or at least n) worth more together. The
 //! public stack page, and the coordinator's form to publish one.
 
+use crate::forms::form_page;
 use crate::forms::{
     page_token, see_other, signed_in, to_sign_in, with_csrf_cookie, CheckedForm, Problems,
 };
@@ -204,10 +205,9 @@ pub(crate) async fn publish(
     .await;
     match outcome {
         Some(Ok(id)) => see_other(&format!("/stacks/{id}")),
-        Some(Err(Some(p))) => {
-            let token = p.csrf.clone();
-            with_csrf_cookie(html(StatusCode::UNPROCESSABLE_ENTITY, *p), &token)
-        }
+        Some(Err(Some(p))) => form_page(Some((StatusCode::UNPROCESSABLE_ENTITY, *p)), |p| {
+            p.csrf.clone()
+        }),
         _ => to_sign_in(),
     }
 }
