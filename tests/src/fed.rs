@@ -413,3 +413,17 @@ impl Rogue {
         }
     }
 }
+
+/// How many gossip messages `node` refused for `reason` (its `/metrics` counter).
+pub async fn refused(node: &FedNode, reason: &str) -> u64 {
+    let text = String::from_utf8(node.http.get("/metrics").await.body).expect("utf-8");
+    text.lines()
+        .find(|l| {
+            l.starts_with(&format!(
+                "credreg_federation_refused{{reason=\"{reason}\"}}"
+            ))
+        })
+        .and_then(|l| l.rsplit(' ').next())
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(0)
+}

@@ -4,21 +4,8 @@
 //! file holds one test, so the process's memory is the federation's alone) and printed.
 
 use credreg_tests::fed::{
-    converged, eventually, four_node_federation as federation, FedNode, Rogue, PATIENCE,
+    converged, eventually, four_node_federation as federation, refused, Rogue, PATIENCE,
 };
-
-async fn refused(node: &FedNode, reason: &str) -> u64 {
-    let text = String::from_utf8(node.http.get("/metrics").await.body).expect("utf-8");
-    text.lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "credreg_federation_refused{{reason=\"{reason}\"}}"
-            ))
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
-}
 
 /// This process's resident memory in KiB (Linux), for the flood's bound.
 fn rss_kib() -> u64 {

@@ -3,7 +3,8 @@
 //! (gossiped, or shown only to some peers over sync). Every wait polls with a deadline.
 
 use credreg_tests::fed::{
-    converged, eventually, four_node_federation as federation, vouch, FedNode, Rogue, PATIENCE,
+    converged, eventually, four_node_federation as federation, refused, vouch, FedNode, Rogue,
+    PATIENCE,
 };
 use serde_json::{json, Value};
 
@@ -47,19 +48,6 @@ fn standalone(name: &str, seed: u8, defs: &[&str]) -> credreg_node::Node {
         .expect("publish");
     }
     node
-}
-
-async fn refused(node: &FedNode, reason: &str) -> u64 {
-    let text = String::from_utf8(node.http.get("/metrics").await.body).expect("utf-8");
-    text.lines()
-        .find(|l| {
-            l.starts_with(&format!(
-                "credreg_federation_refused{{reason=\"{reason}\"}}"
-            ))
-        })
-        .and_then(|l| l.rsplit(' ').next())
-        .and_then(|n| n.parse().ok())
-        .unwrap_or(0)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
