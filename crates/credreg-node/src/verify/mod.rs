@@ -485,9 +485,7 @@ impl Node {
             if matches!(form, Arrived::Jwt(_)) {
                 report.format = Format::VcJwt;
             }
-            explain_unconfirmed_key(&mut report, outside);
-            note_key_age(&mut report, outside);
-            self.note_key_change(&mut report, outside);
+            self.note_issuer_document(&mut report, outside);
             summary.count(&report);
             reports.push(report);
         }
@@ -499,73 +497,50 @@ impl Node {
 }
 
 impl Node {
-    /// A `did:web` issuer whose document's keys changed since this node pinned them: the
-    /// `issuer_key` check warns, saying when (see `pins.rs`).
-    fn note_key_change(&self, report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
+    /// What the issuer's fetched document (`did:web`, an HTTPS controller) adds to the
+    /// `issuer_key` sentence, in one place: why a key it should have confirmed is unconfirmed
+    /// (the fetch failed), how old the copy that confirmed it is, and whether its keys changed
+    /// since this node pinned them (then the check warns; see `pins.rs`).
+    fn note_issuer_document(
+        &self,
+        report: &mut CredentialReport,
+        outside: &outside::OutsideDocuments,
+    ) {
         let Some(issuer) = report.issuer.id.clone() else {
             return;
         };
-        let Some(doc) = outside::document_url(&issuer).and_then(|u| outside.json(&u)) else {
+        let Some(url) = outside::document_url(&issuer) else {
             return;
         };
-        if doc.get("id").and_then(Value::as_str) != Some(issuer.as_str()) {
+        let Some(c) = report.checks.iter_mut().find(|c| c.check == "issuer_key") else {
             return;
+        };
+        let mut said = c.reason.take().unwrap_or_default();
+        match (c.status, outside.get(&url)) {
+            (CheckStatus::Warn, _) => {
+                if let Some(why) = outside.key_failure(&issuer) {
+                    said = format!("{said} The issuer's document {why}.");
+                }
+            }
+            (CheckStatus::Pass, Some(Ok((_, age)))) => {
+                said = format!("{said} (its document fetched {age} s ago)");
+            }
+            _ => {}
         }
-        let Some(note) = self.key_change_note(&issuer, &doc) else {
-            return;
-        };
-        if let Some(c) = report
-            .checks
-            .iter_mut()
-            .find(|c| c.check == "issuer_key" && c.status != CheckStatus::Fail)
-        {
-            let said = c.reason.take().unwrap_or_default();
+        let changed = outside
+            .json(&url)
+            .filter(|doc| doc.get("id").and_then(Value::as_str) == Some(issuer.as_str()))
+            .and_then(|doc| self.key_change_note(&issuer, &doc));
+        if let (Some(note), false) = (changed, c.status == CheckStatus::Fail) {
             c.status = CheckStatus::Warn;
-            let said = said.trim_end_matches('.');
-            c.reason = Some(if said.is_empty() {
+            let trimmed = said.trim_end_matches('.');
+            said = if trimmed.is_empty() {
                 note
             } else {
-                format!("{said}. {note}")
-            });
+                format!("{trimmed}. {note}")
+            };
         }
-    }
-}
-
-/// A key confirmed by a document fetched from the issuer (`did:web`, an HTTPS controller):
-/// the `issuer_key` sentence says how old that copy is, as status checks do for their lists.
-fn note_key_age(report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
-    let Some(url) = report.issuer.id.as_deref().and_then(outside::document_url) else {
-        return;
-    };
-    let Some(Ok((_, age))) = outside.get(&url) else {
-        return;
-    };
-    if let Some(c) = report
-        .checks
-        .iter_mut()
-        .find(|c| c.check == "issuer_key" && c.status == CheckStatus::Pass)
-    {
-        let said = c.reason.take().unwrap_or_default();
-        c.reason = Some(format!("{said} (its document fetched {age} s ago)"));
-    }
-}
-
-/// A key named under the issuer's id but not confirmed (`issuer_key` warns): when the
-/// issuer's document was fetched and failed, say so.
-fn explain_unconfirmed_key(report: &mut CredentialReport, outside: &outside::OutsideDocuments) {
-    let Some(issuer) = report.issuer.id.as_deref() else {
-        return;
-    };
-    let Some(why) = outside.key_failure(issuer) else {
-        return;
-    };
-    if let Some(c) = report
-        .checks
-        .iter_mut()
-        .find(|c| c.check == "issuer_key" && c.status == CheckStatus::Warn)
-    {
-        let said = c.reason.take().unwrap_or_default();
-        c.reason = Some(format!("{said} The issuer's document {why}."));
+        c.reason = (!said.is_empty()).then_some(said);
     }
 }
 
