@@ -437,7 +437,7 @@ impl Node {
             .di
             .verify_batch(to_check, &resolver, &options)
             .into_iter();
-        let key_document = |url: &str| outside.json(url);
+        let key_document = |url: &str| outside.json(url).map(|v| Value::clone(&v));
         let mut reports = Vec::with_capacity(creds.len());
         let mut summary = Summary::default();
         for (index, ((raw, form), shape)) in creds.iter().zip(&arrived).zip(shapes).enumerate() {

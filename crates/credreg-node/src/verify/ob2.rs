@@ -115,7 +115,7 @@ pub fn wanted(badge: &Ob2, docs: &OutsideDocuments) -> Vec<String> {
                 return vec![url.clone()];
             }
             match docs.json(url) {
-                Some(a) => a,
+                Some(a) => Value::clone(&a),
                 None => return out,
             }
         }
@@ -132,7 +132,7 @@ pub fn wanted(badge: &Ob2, docs: &OutsideDocuments) -> Vec<String> {
     let badge_class = match linked(&assertion, "badge") {
         Linked::Url(u) => {
             out.push(u.to_owned());
-            docs.json(u)
+            docs.json(u).map(|v| Value::clone(&v))
         }
         Linked::Embedded(b) => Some(b.clone()),
         Linked::Missing => None,
@@ -228,7 +228,7 @@ pub(crate) fn judge<S: EvidenceSource>(
                 Some(Ok((_, age))) => match outside.json(url) {
                     // The issuer's copy is the badge, whatever copy was handed in.
                     Some(fetched) if str_of(&fetched, "id") == Some(url.as_str()) => (
-                        fetched,
+                        Value::clone(&fetched),
                         format!("hosted by its issuer at {url} (fetched {age} s ago)"),
                     ),
                     _ => {
@@ -377,6 +377,7 @@ fn documents(assertion: &Value, outside: &OutsideDocuments) -> Result<Documents,
                 Some(Ok(_)) => outside
                     .json(u)
                     .filter(|d| str_of(d, "id") == Some(u))
+                    .map(|d| Value::clone(&d))
                     .ok_or_else(|| format!("What {u} serves is not the {what} with that id.")),
                 Some(Err(why)) => Err(format!("Its {what} could not be fetched from {u}: {why}.")),
                 None => Err(format!("Its {what} at {u} was not fetched.")),

@@ -15,6 +15,9 @@ pub type Answer = Result<(Arc<Vec<u8>>, u64), String>;
 #[derive(Debug, Clone, Default)]
 pub struct OutsideDocuments {
     docs: HashMap<String, Answer>,
+    /// Each answer's JSON, parsed once when it is added (documents are read by several
+    /// checks and fetch rounds).
+    parsed: HashMap<String, Arc<Value>>,
 }
 
 impl OutsideDocuments {
@@ -25,14 +28,23 @@ impl OutsideDocuments {
 
     /// Records the answer for `url`.
     pub fn add(&mut self, url: &str, answer: Answer) {
+        // The fetcher bounds an answer's size; a document that does not parse is kept as bytes
+        // only (the checks that want it say it is not JSON).
+        match answer
+            .as_ref()
+            .ok()
+            .and_then(|(bytes, _)| serde_json::from_slice::<Value>(bytes).ok())
+        {
+            Some(v) => self.parsed.insert(url.to_owned(), Arc::new(v)),
+            None => self.parsed.remove(url),
+        };
         self.docs.insert(url.to_owned(), answer);
     }
 
-    /// The fetched document at `url` as JSON, if it came and parses.
-    pub fn json(&self, url: &str) -> Option<Value> {
+    /// The fetched document at `url` (without its fragment) as JSON, if it came and parses.
+    pub fn json(&self, url: &str) -> Option<Arc<Value>> {
         let url = url.split('#').next().unwrap_or(url);
-        let (bytes, _) = self.docs.get(url)?.as_ref().ok()?;
-        serde_json::from_slice(bytes).ok()
+        self.parsed.get(url).cloned()
     }
 
     /// A key resolver holding every fetched DID or controller document whose `id` is the DID
@@ -45,7 +57,7 @@ impl OutsideDocuments {
                 continue;
             };
             if document_url(id).as_deref() == Some(url.as_str()) {
-                let _ = resolver.add_document(doc);
+                let _ = resolver.add_document(Value::clone(&doc));
             }
         }
         resolver
