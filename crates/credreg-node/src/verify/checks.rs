@@ -58,6 +58,15 @@ fn bitstring_entry(entry: &StatusFact) -> Result<Option<BitstringEntry<'_>>, Str
     }))
 }
 
+/// `issuer_key` for a token signed by a key it carries in its own header.
+fn self_keyed(issuer: &str) -> CheckResult {
+    CheckResult::new(
+        "issuer_key",
+        CheckStatus::Fail,
+        Some(format!("The token was signed by a key it carries itself, which proves nothing about who issued it: nothing ties that key to {issuer}.")),
+    )
+}
+
 /// `issuer_key`: one of the proofs was made by a key of the signed issuer.
 pub(crate) fn issuer_key_check(verification: &Verification, issuer: &str) -> CheckResult {
     let issuer_proof = verification
@@ -74,13 +83,9 @@ pub(crate) fn issuer_key_check(verification: &Verification, issuer: &str) -> Che
                     p.key.controller
                 )),
             ),
-            // A header key's controller is never an issuer id, so this is not reached; kept
-            // failing should that change.
-            KeySource::TokenHeader => CheckResult::new(
-                "issuer_key",
-                CheckStatus::Fail,
-                Some("The token was signed by a key it carries itself, which proves nothing about who issued it.".to_owned()),
-            ),
+            // A header key's controller is never an issuer id, so this is not reached; it
+            // fails the same way should that change.
+            KeySource::TokenHeader => self_keyed(issuer),
             KeySource::DidDocument => CheckResult::new(
                 "issuer_key",
                 CheckStatus::Pass,
@@ -100,11 +105,7 @@ pub(crate) fn issuer_key_check(verification: &Verification, issuer: &str) -> Che
             .iter()
             .any(|p| p.key.source == KeySource::TokenHeader) =>
         {
-            CheckResult::new(
-                "issuer_key",
-                CheckStatus::Fail,
-                Some(format!("The token was signed by a key it carries itself, which proves nothing about who issued it: nothing ties that key to {issuer}.")),
-            )
+            self_keyed(issuer)
         }
         None => {
             let by: Vec<&str> = verification
