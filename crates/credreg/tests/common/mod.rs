@@ -288,3 +288,125 @@ pub fn start_smtp(port: u16, log: &Path) -> SmtpServer {
     }
     server
 }
+
+/// Replaces `from` with `to` in the data directory's `credreg.toml` (which the first start
+/// writes); panics if `from` is not there, so a changed default cannot make a test pass by
+/// silently configuring nothing.
+pub fn set_config(data: &Path, from: &str, to: &str) {
+    let path = data.join("credreg.toml");
+    let config = std::fs::read_to_string(&path).expect("credreg.toml");
+    assert!(config.contains(from), "credreg.toml has no {from:?}");
+    std::fs::write(&path, config.replace(from, to)).expect("write credreg.toml");
+}
+
+/// Every entry of `issuer`'s log as `server` holds it (paged), checked against the
+/// checkpoint it serves: the entries, and that checkpoint's size and root.
+pub fn log_entries(server: &Server, issuer: &str) -> (Vec<Vec<u8>>, u64, String) {
+    use base64::Engine as _;
+    let (status, cp) = server.request("GET", &format!("/api/v1/log/{issuer}/checkpoint"), None, "");
+    assert_eq!(status, 200, "{cp}");
+    let cp = json(&cp);
+    let size = cp["size"].as_u64().expect("size");
+    let root = cp["root"].as_str().expect("root").to_owned();
+    let mut entries = Vec::new();
+    while (entries.len() as u64) < size {
+        let (status, page) = server.request(
+            "GET",
+            &format!(
+                "/api/v1/log/{issuer}/entries?from={}&to={size}",
+                entries.len()
+            ),
+            None,
+            "",
+        );
+        assert_eq!(status, 200, "{page}");
+        for e in json(&page)["entries"].as_array().expect("entries") {
+            entries.push(
+                base64::engine::general_purpose::STANDARD
+                    .decode(e["data"].as_str().expect("data"))
+                    .expect("base64"),
+            );
+        }
+    }
+    (entries, size, root)
+}
+
+/// The checkpoints a node was seen to sign, checked at the end against its whole log: a node
+/// that, after a crash, signed a size it had signed before over different entries (a fork of
+/// its own log) fails [`CheckpointsSeen::all_match`].
+#[derive(Default)]
+pub struct CheckpointsSeen(std::collections::BTreeMap<u64, String>);
+
+impl CheckpointsSeen {
+    /// Reads the checkpoint `server` serves for `issuer` now, if it has one.
+    pub fn look(&mut self, server: &Server, issuer: &str) {
+        let (status, cp) =
+            server.request("GET", &format!("/api/v1/log/{issuer}/checkpoint"), None, "");
+        if status != 200 {
+            return;
+        }
+        let cp = json(&cp);
+        let size = cp["size"].as_u64().expect("size");
+        let root = cp["root"].as_str().expect("root").to_owned();
+        if let Some(before) = self.0.insert(size, root.clone()) {
+            assert_eq!(
+                before, root,
+                "checkpoint size {size} signed twice, over different logs"
+            );
+        }
+    }
+
+    /// How many distinct sizes were seen.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// Every checkpoint seen is the root of the first `size` entries of `entries`.
+    pub fn all_match(&self, entries: &[Vec<u8>]) {
+        let mut log = credreg_log::MemoryLog::new();
+        for e in entries {
+            log.append(e);
+        }
+        for (size, root) in &self.0 {
+            assert_eq!(
+                log.root_at(*size).map(hex::encode).as_deref(),
+                Some(root.as_str()),
+                "the checkpoint of size {size} does not match the log as it is now"
+            );
+        }
+    }
+}
+
+/// The trial count and seed of a crash soak: `CREDREG_KILL_TRIALS` (default `suite`) and
+/// `CREDREG_KILL_SEED`, so a failing soak can be replayed; [`Trials::draw`] gives the next
+/// number in `1..=max` from a xorshift generator.
+pub struct Trials {
+    pub count: u64,
+    pub seed: u64,
+    state: u64,
+}
+
+impl Trials {
+    pub fn from_env(suite: u64) -> Trials {
+        let count = std::env::var("CREDREG_KILL_TRIALS")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(suite);
+        let seed = std::env::var("CREDREG_KILL_SEED")
+            .ok()
+            .and_then(|v| v.parse().ok())
+            .unwrap_or(0x2545_f491_4f6c_dd1d_u64);
+        Trials {
+            count,
+            seed,
+            state: seed.max(1),
+        }
+    }
+
+    pub fn draw(&mut self, max: u64) -> u64 {
+        self.state ^= self.state << 13;
+        self.state ^= self.state >> 7;
+        self.state ^= self.state << 17;
+        1 + self.state % max.max(1)
+    }
+}
