@@ -84,6 +84,8 @@ pub fn test_net_config(seed: u8, bootstrap: Vec<Address>) -> NetConfig {
     net.bootstrap = bootstrap;
     net.redial_every = Duration::from_millis(300);
     net.heartbeat = Duration::from_millis(200);
+    // A stalling peer is given up on quickly (the default is 30 s).
+    net.sync_timeout = Duration::from_secs(2);
     net
 }
 
@@ -379,12 +381,19 @@ impl credreg_net::SyncService for ServesNothing {
 impl Rogue {
     /// Joins the federation through `peer`.
     pub async fn join(seed: u8, peer: &FedNode) -> Self {
-        let (net, events) = credreg_net::start(
-            test_net_config(seed, vec![peer.addr().await]),
-            std::sync::Arc::new(ServesNothing),
-        )
-        .await
-        .expect("rogue starts");
+        Self::join_serving(seed, peer, std::sync::Arc::new(ServesNothing)).await
+    }
+
+    /// Joins through `peer`, answering sync requests with `service`.
+    pub async fn join_serving(
+        seed: u8,
+        peer: &FedNode,
+        service: std::sync::Arc<dyn credreg_net::SyncService>,
+    ) -> Self {
+        let (net, events) =
+            credreg_net::start(test_net_config(seed, vec![peer.addr().await]), service)
+                .await
+                .expect("rogue starts");
         Self {
             net,
             _events: events,
@@ -412,6 +421,35 @@ impl Rogue {
             }
         }
     }
+}
+
+/// This process's resident memory in KiB (Linux), for a hostile peer's memory bound.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmRSS:"))
+                .and_then(|l| l.split_whitespace().nth(1))
+                .and_then(|n| n.parse().ok())
+        })
+        .unwrap_or(0)
+}
+
+/// CPU seconds this process has used, user and system (Linux `/proc/self/stat`, in clock
+/// ticks of 1/100 s, the value on every Linux target), for a hostile peer's CPU bound.
+pub fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name (which may hold spaces, so split after its ')').
+            let rest = s.rsplit_once(')')?.1;
+            let fields: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = fields.get(11)?.parse().ok()?;
+            let stime: f64 = fields.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
 }
 
 /// How many gossip messages `node` refused for `reason` (its `/metrics` counter).

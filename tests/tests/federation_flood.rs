@@ -4,21 +4,9 @@
 //! file holds one test, so the process's memory is the federation's alone) and printed.
 
 use credreg_tests::fed::{
-    converged, eventually, four_node_federation as federation, refused, Rogue, PATIENCE,
+    converged, cpu_secs, eventually, four_node_federation as federation, refused, rss_kib, Rogue,
+    PATIENCE,
 };
-
-/// This process's resident memory in KiB (Linux), for the flood's bound.
-fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/status")
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmRSS:"))
-                .and_then(|l| l.split_whitespace().nth(1))
-                .and_then(|n| n.parse().ok())
-        })
-        .unwrap_or(0)
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
@@ -30,6 +18,8 @@ async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
     };
     converged(&[&state, km, juab], "before the flood").await;
     let before = rss_kib();
+    let cpu_before = cpu_secs();
+    let episode = std::time::Instant::now();
     let rogue = Rogue::join(67, km).await;
     // Once the rogue is connected (its first junk message is accepted for sending): 300 sync
     // requests at once (the node serves at most 64 streams per connection).
@@ -82,6 +72,8 @@ async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
     .await;
     let judged = refused(km, "malformed").await;
     let grown_mib = rss_kib().saturating_sub(before) as f64 / 1024.0;
+    let cpu = cpu_secs() - cpu_before;
+    let wall = episode.elapsed().as_secs_f64();
     // The node kept serving HTTP, and honest peers kept converging.
     let (status, _) = (km.http.get("/healthz").await.status, ());
     assert_eq!(status, axum::http::StatusCode::OK);
@@ -94,7 +86,8 @@ async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
     let honest = std::time::Instant::now();
     converged(&[&state, km, juab], "after the flood").await;
     println!(
-        "flood: {sent} junk messages sent, {judged} judged malformed before the peer was cut off, {answered}/300 sync requests answered; process RSS grew {grown_mib:.1} MiB; honest peers converged {} ms later; flood lasted {} ms",
+        "flood: {sent} junk messages sent, {judged} judged malformed before the peer was cut off, {answered}/300 sync requests answered; process RSS grew {grown_mib:.1} MiB and used {cpu:.2} CPU s over the {wall:.2} s from the rogue's arrival to its cut-off ({:.2} cores; every node and the rogue included); honest peers converged {} ms later; flood lasted {} ms",
+        cpu / wall.max(0.001),
         honest.elapsed().as_millis(),
         started.elapsed().as_millis()
     );
@@ -102,6 +95,10 @@ async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
         judged <= 50,
         "a flood is cut off after a few offences, not judged whole: {judged}"
     );
+    // Junk is refused before anything expensive (no signature check, no store), and the
+    // rogue is cut off after a few offences: the episode, 300 sync requests and the rogue's
+    // own sending included, stays within a few CPU seconds.
+    assert!(cpu < 10.0, "the flood cost {cpu:.2} CPU s");
     assert!(
         grown_mib < 128.0,
         "memory stays bounded: +{grown_mib:.1} MiB"

@@ -40,9 +40,26 @@ pub(crate) async fn catch_up(inner: Arc<Inner>, issuer: String) {
                 candidates.push(*p);
             }
         }
+        // A peer that lately could not serve (it timed out, or held nothing) is asked last:
+        // one that never answers would otherwise cost every catch-up the request timeout.
+        {
+            let unhelpful = lock(&inner.unhelpful);
+            candidates.sort_by_key(|p| unhelpful.contains(p));
+        }
         let mut progressed = false;
         for peer in candidates {
-            match fetch_from(&inner, peer, &target).await {
+            let fetched = fetch_from(&inner, peer, &target).await;
+            if matches!(fetched, Err(Fault::Unavailable)) {
+                let mut unhelpful = lock(&inner.unhelpful);
+                // Bounded: peer ids cost a rogue nothing to make.
+                if unhelpful.len() >= 1_024 {
+                    unhelpful.clear();
+                }
+                unhelpful.insert(peer);
+            } else {
+                lock(&inner.unhelpful).remove(&peer);
+            }
+            match fetched {
                 Ok(()) | Err(Fault::Moved) => {
                     progressed = true;
                     break;
@@ -113,11 +130,18 @@ pub(crate) async fn fetch_from(
                 ))
             }
         };
+        let bytes: u64 = entries.iter().map(|e| e.len() as u64).sum();
+        let asked = MAX_PAGE_ENTRIES.min(n - from);
+        if credreg_wire::sync::page_cut_short(asked, entries.len(), bytes as usize) {
+            return Err(Fault::Bad(format!(
+                "served {} of {asked} entries in {bytes} bytes, far below the page limit",
+                entries.len()
+            )));
+        }
         let end = from.saturating_add(entries.len() as u64);
         if end < n {
             next = Some(spawn_request(end));
         }
-        let bytes: u64 = entries.iter().map(|e| e.len() as u64).sum();
         inner.received(bytes as usize + 32 * proof.len());
         inner.metrics.pages_fetched.fetch_add(1, Ordering::Relaxed);
         inner
@@ -175,7 +199,13 @@ pub(crate) async fn investigate(
         };
         match inner.net.request(peer, request).await {
             Ok(SyncResponse::Entries { entries: page, .. }) if !page.is_empty() => {
-                inner.received(page.iter().map(|e| e.len()).sum());
+                let bytes = page.iter().map(|e| e.len()).sum();
+                let asked = MAX_PAGE_ENTRIES.min(n - from);
+                if credreg_wire::sync::page_cut_short(asked, page.len(), bytes) {
+                    // A copy served an entry at a time is not investigated: the peer is blamed.
+                    return None;
+                }
+                inner.received(bytes);
                 entries.extend(page.into_iter().map(|e| e.into_vec()));
             }
             _ => return None,

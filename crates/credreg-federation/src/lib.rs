@@ -153,6 +153,9 @@ struct Inner {
     /// Per issuer: the newest checkpoint to catch up to and peers known to hold it.
     targets: Mutex<HashMap<String, (Target, Vec<PeerId>)>>,
     syncing: Mutex<HashSet<String>>,
+    /// Peers whose last catch-up attempt got nothing (timed out, or held nothing): asked
+    /// after the others.
+    unhelpful: Mutex<HashSet<PeerId>>,
     task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     /// A comparison round with every peer is scheduled (after trust changed).
     resync_pending: std::sync::atomic::AtomicBool,
@@ -203,6 +206,7 @@ impl Federation {
             peer_sync: Mutex::default(),
             targets: Mutex::default(),
             syncing: Mutex::default(),
+            unhelpful: Mutex::default(),
             task: Mutex::new(None),
             resync_pending: std::sync::atomic::AtomicBool::new(false),
         });

@@ -39,6 +39,7 @@ pub(crate) fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetErr
         .build()
         .map_err(|e| setup(&e))?;
     let mdns_enabled = config.mdns;
+    let sync_timeout = config.sync_timeout;
     let federation = config.federation.clone();
     let swarm = libp2p::SwarmBuilder::with_existing_identity(config.key.0.clone())
         .with_tokio()
@@ -63,7 +64,7 @@ pub(crate) fn build_swarm(config: &NetConfig) -> Result<Swarm<Behaviour>, NetErr
                 codec,
                 [(StreamProtocol::new(SYNC_PROTOCOL), ProtocolSupport::Full)],
                 request_response::Config::default()
-                    .with_request_timeout(Duration::from_secs(30))
+                    .with_request_timeout(sync_timeout)
                     .with_max_concurrent_streams(64),
             );
             let identify = identify::Behaviour::new(

@@ -30,6 +30,9 @@ pub struct NetConfig {
     pub redial_every: Duration,
     /// Gossipsub heartbeat (mesh maintenance).
     pub heartbeat: Duration,
+    /// How long a sync request may wait for its whole answer: a peer that stalls, or
+    /// trickles an answer, is given up on after it.
+    pub sync_timeout: Duration,
 }
 
 impl NetConfig {
@@ -43,6 +46,7 @@ impl NetConfig {
             mdns: false,
             redial_every: Duration::from_secs(10),
             heartbeat: Duration::from_millis(700),
+            sync_timeout: Duration::from_secs(30),
         }
     }
 }

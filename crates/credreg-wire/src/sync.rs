@@ -16,6 +16,16 @@ pub const MAX_PAGE_ENTRIES: u64 = 1024;
 /// Most bytes of entries served in one page (a page ends early rather than exceed it).
 pub const MAX_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
+/// Whether a page of `entries` entries and `bytes` bytes, answering a request for `asked`
+/// entries, is shorter than the protocol allows. A server ends a page early only when the
+/// next entry would take it past [`MAX_PAGE_BYTES`], and no entry is larger than
+/// [`MAX_RECORD_BYTES`](crate::gossip::MAX_RECORD_BYTES); a shorter page is a peer making a
+/// catch-up last forever (one entry per round trip over a long log).
+pub fn page_cut_short(asked: u64, entries: usize, bytes: usize) -> bool {
+    (entries as u64) < asked
+        && bytes.saturating_add(crate::gossip::MAX_RECORD_BYTES) <= MAX_PAGE_BYTES
+}
+
 /// A 32-byte tree hash.
 pub type Hash = [u8; 32];
 
@@ -68,4 +78,25 @@ pub enum SyncResponse {
     Evidence(Vec<serde_bytes::ByteBuf>),
     /// The peer cannot answer; one sentence why.
     Error(String),
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_page_may_end_early_only_at_the_byte_limit() {
+        // Whole pages, and the last page of a log, are never short.
+        assert!(!page_cut_short(1024, 1024, 500_000));
+        assert!(!page_cut_short(3, 3, 900));
+        // Ended early because the next entry (up to 64 KiB) would pass 4 MiB: allowed.
+        assert!(!page_cut_short(1024, 70, MAX_PAGE_BYTES - 1_000));
+        // One small entry where 1,024 were asked: a peer stretching the catch-up.
+        assert!(page_cut_short(1024, 1, 1_200));
+        assert!(page_cut_short(
+            1024,
+            1023,
+            MAX_PAGE_BYTES - crate::gossip::MAX_RECORD_BYTES
+        ));
+    }
 }
