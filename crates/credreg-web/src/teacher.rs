@@ -384,6 +384,18 @@ fn refusal(e: UploadError) -> String {
     }
 }
 
+/// The refusal when writing the file failed: a full disk is said as such (trying again would
+/// not help, and the coordinator is the one who can act), anything else may pass.
+fn not_saved(e: &std::io::Error) -> Upload {
+    if credreg_node::is_disk_full(e) {
+        Upload::Refused(
+            "This node's storage is full, so your file was not saved and your draft is unchanged. Tell your coordinator: trying again will not work until space is freed".into(),
+        )
+    } else {
+        Upload::Refused("The file could not be saved: try again".into())
+    }
+}
+
 /// Reads the upload form: the CSRF field, then the file, streamed to a temporary file while
 /// it is checked.
 async fn receive(
@@ -424,10 +436,8 @@ async fn receive(
                             if let Err(e) = check.feed(&chunk) {
                                 return Ok(Upload::Refused(refusal(e)));
                             }
-                            if out.write_all(&chunk).await.is_err() {
-                                return Ok(Upload::Refused(
-                                    "The file could not be saved: try again".into(),
-                                ));
+                            if let Err(e) = out.write_all(&chunk).await {
+                                return Ok(not_saved(&e));
                             }
                         }
                         Ok(None) => break,
@@ -443,20 +453,15 @@ async fn receive(
                     }
                     Err(e) => return Ok(Upload::Refused(refusal(e))),
                 };
-                if out.sync_all().await.is_err() {
-                    return Ok(Upload::Refused(
-                        "The file could not be saved: try again".into(),
-                    ));
+                if let Err(e) = out.sync_all().await {
+                    return Ok(not_saved(&e));
                 }
                 drop(out);
                 let (f, t, c) = (files.clone(), temp.clone(), checked.clone());
-                if !blocking(move || f.commit(&t, &c.digest).is_ok())
-                    .await
-                    .unwrap_or(false)
+                let committed = blocking(move || f.commit(&t, &c.digest).err()).await;
+                if let Some(e) = committed.unwrap_or_else(|| Some(std::io::ErrorKind::Other.into()))
                 {
-                    return Ok(Upload::Refused(
-                        "The file could not be saved: try again".into(),
-                    ));
+                    return Ok(not_saved(&e));
                 }
                 let name = if name.is_empty() {
                     "evidence".to_owned()

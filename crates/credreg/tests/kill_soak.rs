@@ -8,8 +8,8 @@
 mod common;
 
 use common::{
-    data_dir_with_contexts, json, log_entries, set_config, CheckpointsSeen, Client, Server, Trials,
-    TOKEN,
+    data_dir_with_contexts, invite_and_sign_in, json, log_entries, set_config, CheckpointsSeen,
+    Client, Server, Trials, TOKEN,
 };
 use serde_json::Value;
 use std::path::Path;
@@ -224,29 +224,6 @@ fn review_cycles(client: Client, teacher: String, reviewer: String, round: u64, 
     if let Err(Some(unexpected)) = run() {
         let _ = tx.send(Step::Unexpected(unexpected));
     }
-}
-
-/// Signs `email` in with the code its invitation put in the outbox: a session token.
-fn session_for(server: &Server, email: &str) -> String {
-    let (_, outbox) = server.request("GET", "/api/v1/outbox", Some(TOKEN), "");
-    let code = json(&outbox)["messages"]
-        .as_array()
-        .expect("messages")
-        .iter()
-        .rev()
-        .find(|m| m["to"] == email)
-        .and_then(|m| m["body"].as_str())
-        .and_then(|b| b.split_whitespace().find(|w| w.starts_with("crl_")))
-        .expect("a sign-in code")
-        .to_owned();
-    let (status, body) = server.request(
-        "POST",
-        "/api/v1/sessions",
-        None,
-        &format!(r#"{{"code":"{code}"}}"#),
-    );
-    assert_eq!(status, 201, "{body}");
-    json(&body)["token"].as_str().expect("token").to_owned()
 }
 
 #[test]

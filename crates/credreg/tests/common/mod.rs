@@ -153,6 +153,18 @@ impl Client {
         token: Option<&str>,
         body: &str,
     ) -> Option<(u16, String)> {
+        self.try_send(method, path, token, "application/json", body.as_bytes())
+    }
+
+    /// [`try_request`](Self::try_request) with any body and content type.
+    pub fn try_send(
+        &self,
+        method: &str,
+        path: &str,
+        token: Option<&str>,
+        content_type: &str,
+        body: &[u8],
+    ) -> Option<(u16, String)> {
         let mut s = TcpStream::connect(&self.addr).ok()?;
         s.set_read_timeout(Some(Duration::from_secs(60))).ok()?;
         let auth = token
@@ -160,11 +172,12 @@ impl Client {
             .unwrap_or_default();
         write!(
             s,
-            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: {content_type}\r\n{auth}Content-Length: {}\r\nConnection: close\r\n\r\n",
             self.addr,
             body.len()
         )
         .ok()?;
+        s.write_all(body).ok()?;
         let mut raw = String::new();
         s.read_to_string(&mut raw).ok()?;
         let status = raw.split_whitespace().nth(1).and_then(|c| c.parse().ok())?;
@@ -409,4 +422,35 @@ impl Trials {
         self.state ^= self.state << 17;
         1 + self.state % max.max(1)
     }
+}
+
+/// Signs `email` in with the code its invitation put in the outbox: a session token.
+pub fn session_for(server: &Server, email: &str) -> String {
+    let (_, outbox) = server.request("GET", "/api/v1/outbox", Some(TOKEN), "");
+    let code = json(&outbox)["messages"]
+        .as_array()
+        .expect("messages")
+        .iter()
+        .rev()
+        .find(|m| m["to"] == email)
+        .and_then(|m| m["body"].as_str())
+        .and_then(|b| b.split_whitespace().find(|w| w.starts_with("crl_")))
+        .expect("a sign-in code")
+        .to_owned();
+    let (status, body) = server.request(
+        "POST",
+        "/api/v1/sessions",
+        None,
+        &format!(r#"{{"code":"{code}"}}"#),
+    );
+    assert_eq!(status, 201, "{body}");
+    json(&body)["token"].as_str().expect("token").to_owned()
+}
+
+/// Invites `person` (JSON with name, email, school and roles) as the admin, then signs them
+/// in: their session token.
+pub fn invite_and_sign_in(server: &Server, person: &serde_json::Value) -> String {
+    let (status, body) = server.request("POST", "/api/v1/people", Some(TOKEN), &person.to_string());
+    assert_eq!(status, 201, "{body}");
+    session_for(server, person["email"].as_str().expect("email"))
 }
