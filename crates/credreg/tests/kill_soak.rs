@@ -250,10 +250,7 @@ fn sigkill_during_review_steps_loses_nothing_acknowledged() {
     ] {
         let body =
             serde_json::json!({"name": name, "email": email, "school": school, "roles": [role]});
-        let (status, body) =
-            server.request("POST", "/api/v1/people", Some(TOKEN), &body.to_string());
-        assert_eq!(status, 201, "{body}");
-        tokens.push(session_for(&server, email));
+        tokens.push(invite_and_sign_in(&server, &body));
     }
     let (teacher, reviewer) = (tokens[0].clone(), tokens[1].clone());
     server.stop();
