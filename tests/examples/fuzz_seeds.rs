@@ -195,5 +195,102 @@ async fn main() {
         "alg-none.jwt",
         b"eyJhbGciOiJub25lIn0.eyJ2YyI6e319.",
     );
+    form_seeds(&out);
+    multipart_seeds(&out, &award);
     println!("seeds written under {}", out.display());
+}
+
+/// A body for each of the pages' urlencoded forms (`decoders::FORMS`, picked by the first
+/// byte): the fields the form has, filled as a person would.
+fn form_seeds(out: &Path) {
+    let bodies: [&str; 12] = [
+        "step=send&email=ana.ruiz%40fuzz.k12.us",
+        "code=crsetup_abc&name=Ana+Ruiz&email=ana.ruiz%40fuzz.k12.us",
+        "plan=Two+lessons+in+May",
+        "step=add&address=ana.home%40example.org",
+        "kind=link&url=https%3A%2F%2Fportfolio.example.org%2Fana&name=Lesson+plan&text=",
+        "name=Ben+Ode&email=ben.ode%40fuzz.k12.us&school=Fuzz+Elementary&roles=teacher&roles=reviewer",
+        "name=Wait+Time&description=Pauses+after+questions.&narrative=Record+a+lesson.&r0-description=A+recording&c0-name=Planned+questions&c0-levels=Not+yet%3B+Developing%3B+Proficient&c0-pass=3&value-amount=6&reviewers=2&tiebreak=on",
+        "award=urn%3Auuid%3A00000000-0000-4000-8000-000000000000&reason=Issued+in+error",
+        "name=Questioning+Stack&description=Three+badges.&credentials=a&credentials=b",
+        "role=reviewer&days=30",
+        "name=Fuzz+District&public_url=https%3A%2F%2Fregistry.fuzz.k12.us",
+        "action=approve&id=abc&note=Fine",
+    ];
+    for (i, body) in bodies.iter().enumerate() {
+        let mut bytes = vec![i as u8];
+        bytes.extend_from_slice(body.as_bytes());
+        write(out, "form_body", &format!("form-{i}.txt"), &bytes);
+    }
+}
+
+/// One `multipart/form-data` part.
+fn part(name: &str, file: Option<(&str, &str)>, body: &[u8]) -> Vec<u8> {
+    let b = credreg_tests::decoders::FUZZ_BOUNDARY;
+    let mut v = format!("--{b}\r\nContent-Disposition: form-data; name=\"{name}\"").into_bytes();
+    if let Some((filename, media_type)) = file {
+        v.extend_from_slice(
+            format!("; filename=\"{filename}\"\r\nContent-Type: {media_type}").as_bytes(),
+        );
+    }
+    v.extend_from_slice(b"\r\n\r\n");
+    v.extend_from_slice(body);
+    v.extend_from_slice(b"\r\n");
+    v
+}
+
+/// A body for each upload form (`decoders::UPLOADS`, picked by the first byte), CSRF part
+/// first as the pages send it.
+fn multipart_seeds(out: &Path, award: &[u8]) {
+    let csrf = part("csrf", None, credreg_tests::decoders::FUZZ_CSRF.as_bytes());
+    let end = format!("--{}--\r\n", credreg_tests::decoders::FUZZ_BOUNDARY).into_bytes();
+    let forms: [Vec<Vec<u8>>; 5] = [
+        vec![
+            part("files", Some(("badge.json", "application/json")), award),
+            part("badge", None, b""),
+        ],
+        vec![
+            part("files", Some(("badge.json", "application/json")), award),
+            part("badges", None, b""),
+            part("email", None, b"ana.ruiz@fuzz.k12.us"),
+            part("district", None, b""),
+        ],
+        vec![part(
+            "file",
+            Some(("reflection.pdf", "application/pdf")),
+            b"%PDF-1.7\n%reflection\n",
+        )],
+        vec![
+            part("credential", None, b"x"),
+            part(
+                "csv",
+                Some(("cohort.csv", "text/csv")),
+                b"email,name\nben.ode@fuzz.k12.us,Ben Ode\n",
+            ),
+        ],
+        vec![
+            part("name", None, b"Outside micro-credentials"),
+            part("applies", None, b"outside"),
+            part(
+                "outside_issuer",
+                None,
+                b"https://bloomboard.example.org/issuer",
+            ),
+            part("outside_achievement", None, b""),
+            part("amount", None, b"6"),
+            part("unit", None, b"ce_points"),
+            part("valid_from", None, b"2026-08-01"),
+            part("files", Some(("sample.json", "application/json")), award),
+            part("action", None, b"preview"),
+        ],
+    ];
+    for (i, parts) in forms.iter().enumerate() {
+        let mut bytes = vec![i as u8];
+        bytes.extend_from_slice(&csrf);
+        for p in parts {
+            bytes.extend_from_slice(p);
+        }
+        bytes.extend_from_slice(&end);
+        write(out, "multipart_upload", &format!("upload-{i}.txt"), &bytes);
+    }
 }

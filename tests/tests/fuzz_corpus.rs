@@ -89,3 +89,35 @@ fn every_fuzz_target_survives_its_corpus_and_mutations() {
         println!("{name}: {} seeds, {runs} mutations", seeds.len());
     }
 }
+
+/// The form targets' seeds reach the forms themselves: a seed turned away at the door (the
+/// CSRF check's 403, or a redirect to sign in) would leave the fuzzer decoding nothing.
+#[test]
+fn the_form_seeds_get_past_sign_in_and_the_csrf_check() {
+    use credreg_tests::decoders::{form_answer, upload_answer};
+    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join("../fuzz/corpus");
+    for (target, answer) in [
+        (
+            "form_body",
+            form_answer as fn(&[u8]) -> Option<(u16, Option<String>)>,
+        ),
+        ("multipart_upload", upload_answer),
+    ] {
+        let seeds = inputs(&corpus.join(target));
+        assert!(!seeds.is_empty(), "no seeds for {target}");
+        for (path, bytes) in seeds {
+            let (status, location) = answer(&bytes).expect("an answer");
+            assert_ne!(
+                status,
+                403,
+                "{}: turned away by the CSRF check",
+                path.display()
+            );
+            assert!(
+                !location.as_deref().unwrap_or("").starts_with("/sign-in"),
+                "{}: sent to sign in",
+                path.display()
+            );
+        }
+    }
+}
