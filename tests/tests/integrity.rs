@@ -359,3 +359,28 @@ async fn an_oversized_inline_context_is_refused_before_it_is_processed() {
     let c = &verified(&km, &signed).await;
     assert_eq!(check(c, "proof")["code"], "too-large", "{c}");
 }
+
+/// Found by fuzzing offline bundles: an IRI with a percent-encoded byte that is not UTF-8
+/// (`%d8`, valid in an IRI) panicked JSON-LD expansion when it hashed the node. Such a badge,
+/// signed, now verifies like any other, and with its signature broken it is invalid for that.
+#[tokio::test]
+async fn a_badge_with_a_non_utf8_percent_encoded_iri_is_judged_not_a_panic() {
+    let (Some(km), Some(di)) = (node("Kettle Moraine School District", 28), signer()) else {
+        return;
+    };
+    let wait = km.publish(&samples::wait_time()).await;
+    let (award, _) = km.award(&wait, "ana.ruiz@kmsd.edu").await;
+    let mut doc = award.clone();
+    doc["evidence"] = json!([{"id": "https://portfolio.kmsd.edu/ana/%d8%ff", "type": ["Evidence"], "name": "Lesson video"}]);
+    // As the district signed it: the proof no longer covers it.
+    let c = verified(&km, &doc).await;
+    assert_eq!(c["verdict"], "invalid", "{c}");
+    assert_eq!(check(&c, "proof")["status"], "fail", "{c}");
+    // Signed by a stranger over the odd IRI: the proof holds; the issuer is unknown.
+    let signed = sign(&di, &SigningKey::from_bytes(&[28; 32]), doc);
+    let c = verified(&km, &signed).await;
+    assert_eq!(check(&c, "proof")["status"], "pass", "{c}");
+    // Still serving, and still verifying.
+    let reply = km.post("/api/v1/verify", &award).await.json();
+    assert_eq!(report(&reply)["verdict"], "valid");
+}
