@@ -35,6 +35,13 @@ impl Role {
     }
 }
 
+/// Whether two secrets (CSRF tokens, hashes of codes) are equal, in time that depends on
+/// their lengths only, never on where they first differ.
+pub fn same_secret(a: &str, b: &str) -> bool {
+    use subtle::ConstantTimeEq;
+    a.len() == b.len() && bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
 /// A new random token (`crt_` + 43 base64url characters).
 pub fn generate_token() -> String {
     format!("crt_{}", URL_SAFE_NO_PAD.encode(rand::random::<[u8; 32]>()))
@@ -289,6 +296,14 @@ impl Node {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn secrets_compare_whole() {
+        assert!(same_secret("crcsrf_abc", "crcsrf_abc"));
+        assert!(!same_secret("crcsrf_abc", "crcsrf_abd"));
+        assert!(!same_secret("crcsrf_abc", "crcsrf_ab"));
+        assert!(!same_secret("", "x"));
+    }
 
     #[test]
     fn tokens_expire_rotate_list_and_revoke() {

@@ -46,7 +46,7 @@ pub mod verify;
 
 pub use auth::{
     generate_token, has_admin_token, list_tokens, register_token, register_token_with,
-    revoke_token, Role, TokenEntry, TokenOptions, TokenSource,
+    revoke_token, same_secret, Role, TokenEntry, TokenOptions, TokenSource,
 };
 pub use catalog::{CatalogEntry, SearchPage, SearchQuery, StackEntry};
 pub use credreg_store::is_disk_full;

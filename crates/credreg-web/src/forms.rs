@@ -6,7 +6,7 @@ use axum::extract::Form;
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::review::Actor;
-use credreg_node::{Node, NodeError};
+use credreg_node::{same_secret, Node, NodeError};
 
 pub(crate) const CSRF_COOKIE: &str = "credreg_csrf";
 
@@ -45,7 +45,7 @@ pub(crate) fn fresh_csrf() -> String {
 
 /// Whether a form's CSRF field matches the cookie (for multipart forms, read before this).
 pub(crate) fn csrf_matches(headers: &HeaderMap, token: &str) -> bool {
-    !token.is_empty() && csrf_cookie(headers).as_deref() == Some(token)
+    !token.is_empty() && csrf_cookie(headers).is_some_and(|c| same_secret(&c, token))
 }
 
 /// The page for a form whose CSRF token did not match.
@@ -131,7 +131,7 @@ pub(crate) fn checked<T>(
         )));
     };
     let token = csrf(&form);
-    if token.is_empty() || csrf_cookie(headers).as_deref() != Some(token) {
+    if !csrf_matches(headers, token) {
         return Err(Box::new(message(
             node,
             StatusCode::FORBIDDEN,

@@ -410,7 +410,7 @@ async fn receive(
         match field.name() {
             Some("csrf") => {
                 let value = field.text().await.unwrap_or_default();
-                csrf_ok = !value.is_empty() && value == expected;
+                csrf_ok = !value.is_empty() && credreg_node::same_secret(&value, &expected);
             }
             Some("file") if csrf_ok => {
                 let name = field.file_name().unwrap_or_default().trim().to_owned();

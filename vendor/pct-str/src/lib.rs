@@ -309,13 +309,13 @@ impl PctStr {
 
 	/// Iterate over the encoded characters of the string.
 	#[inline]
-	pub fn chars(&self) -> Chars {
+	pub fn chars(&self) -> Chars<'_> {
 		Chars::new(self.bytes())
 	}
 
 	/// Iterate over the encoded bytes of the string.
 	#[inline]
-	pub fn bytes(&self) -> Bytes {
+	pub fn bytes(&self) -> Bytes<'_> {
 		Bytes(self.0.iter())
 	}
 
