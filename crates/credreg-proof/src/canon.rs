@@ -277,6 +277,18 @@ impl Canonicalizer {
             .map_err(|e| ProofError::Canonicalization(e.to_string()))
     }
 
+    /// The canonical label RDFC-1.0 issues each blank node of `quads` (`b0` -> `c14n3`).
+    pub(crate) fn issued_labels(
+        &self,
+        quads: &[oxrdf::Quad],
+    ) -> Result<HashMap<String, String>, ProofError> {
+        let options = rdf_canon::CanonicalizationOptions {
+            hndq_call_limit: Some(self.hndq_call_limit),
+        };
+        rdf_canon::issue_quads_with::<sha2::Sha256>(quads, &options)
+            .map_err(|e| ProofError::Canonicalization(e.to_string()))
+    }
+
     /// The processed top-level context for `context_value`, and the key naming it.
     fn processed_context(
         &self,

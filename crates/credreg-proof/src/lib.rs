@@ -46,7 +46,9 @@ pub mod keys;
 pub mod limits;
 pub mod multibase;
 pub mod public_key;
+mod sd;
 pub mod suite;
+mod validity;
 
 pub use canon::Canonicalizer;
 pub use contexts::{parse_manifest, ContextStore, ManifestEntry, StoredContext};

@@ -93,7 +93,11 @@ impl PublicKey {
 
     /// Reads a public Multikey (`z6Mk...` Ed25519, `zDn...` P-256, `z82...` P-384).
     pub fn from_multikey(multikey: &str) -> Result<PublicKey, KeyError> {
-        let bytes = multibase_decode(multikey)?;
+        Self::from_multikey_bytes(&multibase_decode(multikey)?)
+    }
+
+    /// Reads a public Multikey's bytes (multicodec header, then the key).
+    pub fn from_multikey_bytes(bytes: &[u8]) -> Result<PublicKey, KeyError> {
         if let Some(raw) = bytes.strip_prefix(&ED25519_PUB[..]) {
             return ed25519_from_bytes(raw).map(PublicKey::Ed25519);
         }

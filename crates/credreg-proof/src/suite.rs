@@ -12,12 +12,12 @@ use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
 use crate::facts::{CredentialFacts, SignedGraph};
 use crate::keys::{multibase_decode, multibase_encode, KeyResolver, PublicKey, ResolvedKey};
+use crate::sd::{SdCheck, SdProof};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384};
 use std::collections::HashMap;
 use std::sync::RwLock;
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
 /// A proof suite.
@@ -33,6 +33,9 @@ pub enum Suite {
     EcdsaRdfc2019,
     /// `DataIntegrityProof` + `ecdsa-jcs-2019` (P-256 or P-384); verification only.
     EcdsaJcs2019,
+    /// `DataIntegrityProof` + `ecdsa-sd-2023` (P-256; selective disclosure, base and derived
+    /// proofs, see [`crate::sd`]); verification only.
+    EcdsaSd2023,
     /// Not a Data Integrity suite: the credential came as a compact JWS (VC-JWT), verified by
     /// the node's JOSE code. Named here so reports list every way a credential was signed.
     VcJwt,
@@ -47,6 +50,7 @@ impl Suite {
             Suite::Ed25519Signature2020 => "Ed25519Signature2020",
             Suite::EcdsaRdfc2019 => "ecdsa-rdfc-2019",
             Suite::EcdsaJcs2019 => "ecdsa-jcs-2019",
+            Suite::EcdsaSd2023 => "ecdsa-sd-2023",
             Suite::VcJwt => "VC-JWT",
         }
     }
@@ -62,6 +66,7 @@ impl Suite {
             Suite::EcdsaRdfc2019 | Suite::EcdsaJcs2019 => {
                 matches!(key, PublicKey::P256(_) | PublicKey::P384(_))
             }
+            Suite::EcdsaSd2023 => matches!(key, PublicKey::P256(_)),
             Suite::VcJwt => false,
             _ => matches!(key, PublicKey::Ed25519(_)),
         }
@@ -77,6 +82,7 @@ impl Suite {
                 Some("eddsa-jcs-2022") => Ok(Suite::EddsaJcs2022),
                 Some("ecdsa-rdfc-2019") => Ok(Suite::EcdsaRdfc2019),
                 Some("ecdsa-jcs-2019") => Ok(Suite::EcdsaJcs2019),
+                Some("ecdsa-sd-2023") => Ok(Suite::EcdsaSd2023),
                 Some(other) => Err(ProofError::UnsupportedSuite(format!(
                     "cryptosuite `{other}`"
                 ))),
@@ -193,6 +199,9 @@ pub struct DataIntegrity {
 struct Prepared {
     message: Vec<u8>,
     signature: Vec<u8>,
+    /// For `ecdsa-sd-2023`: the statements the ephemeral key signed, checked after the
+    /// issuer's signature over `message`.
+    statements: Option<SdCheck>,
     verified: VerifiedProof,
 }
 
@@ -205,7 +214,12 @@ impl Prepared {
     }
 
     fn check(&self) -> Result<(), ProofError> {
-        if self.verified.key.key.verify(&self.message, &self.signature) {
+        if self.verified.key.key.verify(&self.message, &self.signature)
+            && self
+                .statements
+                .as_ref()
+                .is_none_or(SdCheck::statements_hold)
+        {
             Ok(())
         } else {
             Err(ProofError::Signature)
@@ -474,7 +488,7 @@ impl DataIntegrity {
             .get("created")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        check_validity(proof, options)?;
+        crate::validity::check_validity(proof, options)?;
         let key = self.resolve(method, purpose, resolver)?;
         if !suite.takes(&key.key) {
             return Err(ProofError::key(
@@ -488,13 +502,20 @@ impl DataIntegrity {
         }
 
         let value = str_field(proof, "proofValue")?;
-        let signature = multibase_decode(value)
-            .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
+        let sd_proof = match suite {
+            Suite::EcdsaSd2023 => Some(SdProof::parse(value)?),
+            _ => None,
+        };
+        let signature = match sd_proof {
+            Some(_) => Vec::new(),
+            None => multibase_decode(value)
+                .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?,
+        };
         let size = match key.key {
             PublicKey::P384(_) => 96,
             _ => 64,
         };
-        if signature.len() != size {
+        if sd_proof.is_none() && signature.len() != size {
             return Err(ProofError::malformed(format!(
                 "proofValue must be {size} bytes, found {}",
                 signature.len()
@@ -537,19 +558,34 @@ impl DataIntegrity {
         let (config_canon, doc_canon, quads) =
             self.canonical_views_with_quads(&document, &config, suite, want_quads)?;
         let document_digest: [u8; 32] = Sha256::digest(&doc_canon).into();
-        let message = match key.key {
-            PublicKey::P384(_) => {
-                let mut m = Sha384::digest(&config_canon).to_vec();
-                m.extend_from_slice(&Sha384::digest(&doc_canon));
-                m
+        let (message, signature, statements) = match sd_proof {
+            Some(sd_proof) => {
+                let check =
+                    crate::sd::check(&self.canon, &sd_proof, &document, &config_canon, &doc_canon)?;
+                (
+                    check.message.clone(),
+                    check.base_signature.clone(),
+                    Some(check),
+                )
             }
-            _ => sha256_pair(&config_canon, &doc_canon).to_vec(),
+            None => {
+                let message = match key.key {
+                    PublicKey::P384(_) => {
+                        let mut m = Sha384::digest(&config_canon).to_vec();
+                        m.extend_from_slice(&Sha384::digest(&doc_canon));
+                        m
+                    }
+                    _ => sha256_pair(&config_canon, &doc_canon).to_vec(),
+                };
+                (message, signature, None)
+            }
         };
         let signed_by_issuer = issuer.is_some_and(|i| i == key.controller);
         Ok((
             Prepared {
                 message,
                 signature,
+                statements,
                 verified: VerifiedProof {
                     suite,
                     key,
@@ -737,35 +773,4 @@ fn str_field<'a>(proof: &'a Map<String, Value>, name: &str) -> Result<&'a str, P
         .get(name)
         .and_then(Value::as_str)
         .ok_or_else(|| ProofError::malformed(format!("proof has no string `{name}`")))
-}
-
-fn check_validity(proof: &Map<String, Value>, options: &VerifyOptions) -> Result<(), ProofError> {
-    let parse = |name: &str| -> Result<Option<OffsetDateTime>, ProofError> {
-        match proof.get(name) {
-            None => Ok(None),
-            Some(Value::String(s)) => OffsetDateTime::parse(s, &Rfc3339).map(Some).map_err(|_| {
-                ProofError::malformed(format!("proof `{name}` is not an RFC 3339 date-time: {s}"))
-            }),
-            Some(_) => Err(ProofError::malformed(format!(
-                "proof `{name}` must be a string"
-            ))),
-        }
-    };
-    let created = parse("created")?;
-    let expires = parse("expires")?;
-    if let Some(now) = options.now {
-        if let Some(c) = created {
-            if c > now + options.max_clock_skew {
-                return Err(ProofError::Validity(format!(
-                    "it was created in the future ({c})"
-                )));
-            }
-        }
-        if let Some(e) = expires {
-            if e < now {
-                return Err(ProofError::Validity(format!("it expired at {e}")));
-            }
-        }
-    }
-    Ok(())
 }
