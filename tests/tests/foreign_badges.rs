@@ -611,3 +611,27 @@ fn the_1edtech_bitstring_fixture_is_revoked_by_its_fetched_list() {
         r.checks
     );
 }
+
+/// The W3C `ecdsa-sd-2023` vectors (an issuer's base proof and a holder's derived proof,
+/// kept beside credreg-proof's tests) through the node: the proof check passes and names the
+/// suite; a revealed value changed fails it. Their issuer is an `https:` URL the `did:key`
+/// cannot speak for, so `issuer_key` still fails, as it should.
+#[test]
+fn ecdsa_sd_2023_base_and_derived_proofs_are_checked_at_the_node() {
+    let Some(dir) = conformance() else { return };
+    let n = node(&dir);
+    let vectors = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/credreg-proof/tests/vectors/ecdsa-sd-2023");
+    for name in ["addSignedSDBase.json", "derivedRevealDocument.json"] {
+        let doc = read_json(&vectors.join(name));
+        let r = verify_one(&n, &doc, &OutsideDocuments::none());
+        assert_eq!(check(&r, "proof").status, Pass, "{name}: {:?}", r.checks);
+        assert!(reason(&r, "proof").contains("ecdsa-sd-2023"), "{name}");
+        assert_ne!(check(&r, "issuer_key").status, Pass, "{name}");
+        let mut changed = doc.clone();
+        changed["credentialSubject"]["sailNumber"] = "Earth102".into();
+        let r = verify_one(&n, &changed, &OutsideDocuments::none());
+        assert_eq!(r.verdict, Verdict::Invalid, "{name}");
+        assert_ne!(check(&r, "proof").status, Pass, "{name}");
+    }
+}

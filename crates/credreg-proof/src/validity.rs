@@ -7,7 +7,10 @@ use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
-pub(crate) fn check_validity(proof: &Map<String, Value>, options: &VerifyOptions) -> Result<(), ProofError> {
+pub(crate) fn check_validity(
+    proof: &Map<String, Value>,
+    options: &VerifyOptions,
+) -> Result<(), ProofError> {
     let parse = |name: &str| -> Result<Option<OffsetDateTime>, ProofError> {
         match proof.get(name) {
             None => Ok(None),
