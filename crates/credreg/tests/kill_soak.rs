@@ -429,7 +429,7 @@ fn sigkill_during_replica_catch_up_converges() {
     with_origin.extend(["--bootstrap", p2p.as_str()]);
 
     let mut kills_mid_catch_up = 0;
-    for round in 0..trials.count {
+    for _ in 0..trials.count {
         let target = {
             let (_, cp) = origin.request(
                 "GET",
