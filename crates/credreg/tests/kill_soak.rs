@@ -23,14 +23,29 @@ fn without_rate_limits(data: &Path) {
     set_config(data, "sign_ins_per_minute = 30", "sign_ins_per_minute = 0");
 }
 
-/// Waits for `wanted` acknowledgements on `rx`, adding each to `acknowledged`.
-fn await_acknowledgements<T>(rx: &Receiver<T>, wanted: usize, acknowledged: &mut Vec<T>) {
+/// Once `wanted` acknowledgements have come on `rx` (each added to `acknowledged`), notes the
+/// checkpoint `server` serves for `did` and kills it with SIGKILL while `client` keeps
+/// writing; then adds whatever else the client saw acknowledged before the connection died.
+fn kill_after_acknowledgements<T>(
+    mut server: Server,
+    client: std::thread::JoinHandle<()>,
+    rx: &Receiver<T>,
+    wanted: usize,
+    acknowledged: &mut Vec<T>,
+    checkpoints: &mut CheckpointsSeen,
+    did: &str,
+) {
     for _ in 0..wanted {
         let step = rx
             .recv_timeout(Duration::from_secs(60))
             .expect("acknowledgements keep coming");
         acknowledged.push(step);
     }
+    checkpoints.look(&server, did);
+    server.child.kill().expect("SIGKILL");
+    server.child.wait().expect("reaped");
+    client.join().expect("client thread");
+    acknowledged.extend(rx.try_iter());
 }
 
 /// How many acknowledgements to wait for before the kill in trial `round`: fixed in the
@@ -76,7 +91,7 @@ fn sigkill_during_issuance_loses_nothing_acknowledged() {
     let mut expected = 0usize;
     let mut acknowledged: Vec<String> = Vec::new();
     for round in 0..trials.count {
-        let mut server = Server::start(&data);
+        let server = Server::start(&data);
         checkpoints.look(&server, &did);
         let client = Server::client(server.addr.clone());
         let cred = cred.clone();
@@ -108,12 +123,15 @@ fn sigkill_during_issuance_loses_nothing_acknowledged() {
         // while the client keeps sending.
         let wanted = kill_after(&mut trials, round, 12);
         expected += wanted;
-        await_acknowledgements(&rx, wanted, &mut acknowledged);
-        checkpoints.look(&server, &did);
-        server.child.kill().expect("SIGKILL");
-        server.child.wait().expect("reaped");
-        client.join().expect("client thread");
-        acknowledged.extend(rx.try_iter());
+        kill_after_acknowledgements(
+            server,
+            client,
+            &rx,
+            wanted,
+            &mut acknowledged,
+            &mut checkpoints,
+            &did,
+        );
     }
 
     let server = Server::start(&data);
@@ -260,7 +278,7 @@ fn sigkill_during_review_steps_loses_nothing_acknowledged() {
     let mut checkpoints = CheckpointsSeen::default();
     let mut acknowledged: Vec<Step> = Vec::new();
     for round in 0..trials.count {
-        let mut server = Server::start_as(&data, TOKEN, "Kettle Moraine School District");
+        let server = Server::start_as(&data, TOKEN, "Kettle Moraine School District");
         checkpoints.look(&server, &did);
         let client = Server::client(server.addr.clone());
         let (tx, rx) = std::sync::mpsc::channel();
@@ -269,12 +287,15 @@ fn sigkill_during_review_steps_loses_nothing_acknowledged() {
             std::thread::spawn(move || review_cycles(client, teacher, reviewer, round, tx));
         // Five steps make a cycle: the kill lands at every step across the trials.
         let wanted = kill_after(&mut trials, round, 15);
-        await_acknowledgements(&rx, wanted, &mut acknowledged);
-        checkpoints.look(&server, &did);
-        server.child.kill().expect("SIGKILL");
-        server.child.wait().expect("reaped");
-        client.join().expect("client thread");
-        acknowledged.extend(rx.try_iter());
+        kill_after_acknowledgements(
+            server,
+            client,
+            &rx,
+            wanted,
+            &mut acknowledged,
+            &mut checkpoints,
+            &did,
+        );
     }
 
     let server = Server::start_as(&data, TOKEN, "Kettle Moraine School District");
