@@ -488,7 +488,7 @@ impl DataIntegrity {
             .get("created")
             .and_then(Value::as_str)
             .map(str::to_owned);
-        crate::validity::check_validity(proof, options)?;
+        crate::validity::check_validity(proof, options.now, options.max_clock_skew)?;
         let key = self.resolve(method, purpose, resolver)?;
         if !suite.takes(&key.key) {
             return Err(ProofError::key(

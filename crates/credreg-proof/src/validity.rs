@@ -2,14 +2,16 @@
 //! and `expires` not passed, judged at the caller's time (this crate reads no clock).
 
 use crate::error::ProofError;
-use crate::suite::VerifyOptions;
 use serde_json::{Map, Value};
 use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
 
+/// Refuses `proof` if, at `now`, it was created more than `max_clock_skew` ahead or has
+/// expired; without `now` only its dates' form is checked.
 pub(crate) fn check_validity(
     proof: &Map<String, Value>,
-    options: &VerifyOptions,
+    now: Option<OffsetDateTime>,
+    max_clock_skew: time::Duration,
 ) -> Result<(), ProofError> {
     let parse = |name: &str| -> Result<Option<OffsetDateTime>, ProofError> {
         match proof.get(name) {
@@ -24,9 +26,9 @@ pub(crate) fn check_validity(
     };
     let created = parse("created")?;
     let expires = parse("expires")?;
-    if let Some(now) = options.now {
+    if let Some(now) = now {
         if let Some(c) = created {
-            if c > now + options.max_clock_skew {
+            if c > now + max_clock_skew {
                 return Err(ProofError::Validity(format!(
                     "it was created in the future ({c})"
                 )));
