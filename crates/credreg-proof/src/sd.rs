@@ -73,6 +73,11 @@ impl SdProof {
             let (sig, key, hmac, sigs, pointers): Base = cbor4ii::serde::from_slice(body)
                 .map_err(|e| malformed(format!("base proof: {e}")))?;
             too_many(sigs.len())?;
+            if sig.len() != 64 || sigs.iter().any(|s| s.len() != 64) || hmac.len() != 32 {
+                return Err(malformed(
+                    "signatures must be 64 bytes and the HMAC key 32 (P-256, SHA-256)",
+                ));
+            }
             return Ok(SdProof::Base {
                 base_signature: sig.into_vec(),
                 public_key: key.into_vec(),
@@ -92,6 +97,13 @@ impl SdProof {
             let (sig, key, sigs, labels, mandatory): Derived = cbor4ii::serde::from_slice(body)
                 .map_err(|e| malformed(format!("derived proof: {e}")))?;
             too_many(sigs.len())?;
+            // The specification fixes the sizes (P-256 signatures, SHA-256 HMAC labels).
+            if sig.len() != 64 || sigs.iter().any(|s| s.len() != 64) {
+                return Err(malformed("signatures must be 64 bytes"));
+            }
+            if labels.values().any(|l| l.len() != 32) {
+                return Err(malformed("blank-node labels must be 32 bytes"));
+            }
             return Ok(SdProof::Derived {
                 base_signature: sig.into_vec(),
                 public_key: key.into_vec(),
