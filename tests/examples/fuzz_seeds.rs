@@ -42,6 +42,13 @@ async fn main() {
         eprintln!("SKIP: fuzz seeds need ../shared/conformance");
         return;
     };
+    // The W3C ecdsa-sd-2023 vectors (base and derived proofs), kept beside credreg-proof.
+    let sd = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../crates/credreg-proof/tests/vectors/ecdsa-sd-2023");
+    for name in ["addSignedSDBase.json", "derivedRevealDocument.json"] {
+        let bytes = std::fs::read(sd.join(name)).expect("vector");
+        write(&out, "credential", &format!("ecdsa-sd-{name}"), &bytes);
+    }
     // Conformance fixtures.
     for dir in [
         "ob3-examples/1edtech-validator-fixtures",
