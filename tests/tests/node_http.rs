@@ -544,3 +544,44 @@ async fn a_baked_image_is_verified_like_its_json() {
         "{p}"
     );
 }
+
+/// A definition that passes every field's limit but signs to more than other districts accept
+/// (a 64 KiB record) is refused when published, naming why, and nothing is logged: logged, it
+/// would have stopped every replica of this district's log (and got the district's node
+/// blamed for serving it).
+#[tokio::test]
+async fn a_definition_too_large_to_replicate_is_refused_and_nothing_is_logged() {
+    let Some(km) = node("Kettle Moraine School District", 57) else {
+        return;
+    };
+    let level = |i: usize, j: usize| json!({"name": format!("Level {j} of criterion {i}: {}", "observed in the recorded lesson, ".repeat(5)), "passing": j == 9});
+    let criteria: Vec<Value> = (0..30)
+        .map(|i| json!({"name": format!("Criterion {i}"), "levels": (0..10).map(|j| level(i, j)).collect::<Vec<_>>()}))
+        .collect();
+    let def = json!({
+        "name": "Wait Time After Discussion Questions, the long version",
+        "description": "Pauses after questions. ".repeat(400),
+        "criteria": {"narrative": "Record a lesson and reflect. ".repeat(340)},
+        "rubric": {"criteria": criteria},
+        "review_policy": {"reviewers": 1}
+    });
+    let size_before = km.node.log_size(&km.node.did()).expect("size");
+    let p = km
+        .post_admin("/api/v1/credentials", &def)
+        .await
+        .assert_problem(StatusCode::UNPROCESSABLE_ENTITY, "invalid-input");
+    let text = p.to_string();
+    assert!(
+        text.contains("record") && text.contains("65536 bytes"),
+        "{p}"
+    );
+    assert_eq!(km.node.log_size(&km.node.did()).expect("size"), size_before);
+    let listed = km.get("/api/v1/credentials").await.json();
+    assert!(!listed.to_string().contains("the long version"), "{listed}");
+    // A definition of ordinary size still publishes.
+    km.publish(&samples::wait_time()).await;
+    assert_eq!(
+        km.node.log_size(&km.node.did()).expect("size"),
+        size_before + 1
+    );
+}

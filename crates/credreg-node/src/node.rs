@@ -214,6 +214,20 @@ impl Node {
         // Stored bytes are the JCS form, so the record id (blake3 of the bytes) is reproducible
         // by any node from the parsed record.
         let bytes = credreg_proof::canon::jcs(&signed).map_err(NodeError::Signing)?;
+        // Every other node refuses a larger record (and the peer serving it): logged here, it
+        // would stop the whole federation replicating this district's log.
+        let limit = credreg_wire::gossip::MAX_RECORD_BYTES;
+        if bytes.len() > limit {
+            return Err(NodeError::Invalid(credreg_model::Invalid(vec![
+                credreg_model::FieldError {
+                    field: "record".into(),
+                    message: format!(
+                        "is {} bytes once signed, and other districts accept records of at most {limit} bytes: shorten its texts (description, criteria, rubric levels)",
+                        bytes.len()
+                    ),
+                },
+            ])));
+        }
         Ok(NewRecord {
             kind,
             issuer: self.did.clone(),

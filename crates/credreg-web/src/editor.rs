@@ -265,6 +265,7 @@ fn form_field(record_field: &str) -> String {
     }
     match f {
         "criteria.narrative" => "narrative".into(),
+        "record" => "description".into(),
         "rubric" | "rubric.criteria" => "c0-name".into(),
         f if f.starts_with("review_policy") => "reviewers".into(),
         f if f.starts_with("local_value") => "value-amount".into(),
@@ -293,10 +294,14 @@ pub(crate) async fn publish(
                 match &e {
                     credreg_node::NodeError::Invalid(invalid) => {
                         for f in &invalid.0 {
-                            p.add(
-                                &form_field(&f.field),
-                                format!("{}: {}", f.field.replace('_', " "), f.message),
-                            );
+                            // The whole record too large to replicate: said of the credential,
+                            // pointing at its longest text.
+                            let message = if f.field == "record" {
+                                format!("This credential {}", f.message)
+                            } else {
+                                format!("{}: {}", f.field.replace('_', " "), f.message)
+                            };
+                            p.add(&form_field(&f.field), message);
                         }
                     }
                     other => p.add("name", crate::forms::say(other)),
