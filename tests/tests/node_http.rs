@@ -565,7 +565,7 @@ async fn a_definition_too_large_to_replicate_is_refused_and_nothing_is_logged() 
         "rubric": {"criteria": criteria},
         "review_policy": {"reviewers": 1}
     });
-    let size_before = km.node.log_size(&km.node.did()).expect("size");
+    let size_before = km.node.log_size(km.node.did()).expect("size");
     let p = km
         .post_admin("/api/v1/credentials", &def)
         .await
@@ -575,13 +575,13 @@ async fn a_definition_too_large_to_replicate_is_refused_and_nothing_is_logged() 
         text.contains("record") && text.contains("65536 bytes"),
         "{p}"
     );
-    assert_eq!(km.node.log_size(&km.node.did()).expect("size"), size_before);
+    assert_eq!(km.node.log_size(km.node.did()).expect("size"), size_before);
     let listed = km.get("/api/v1/credentials").await.json();
     assert!(!listed.to_string().contains("the long version"), "{listed}");
     // A definition of ordinary size still publishes.
     km.publish(&samples::wait_time()).await;
     assert_eq!(
-        km.node.log_size(&km.node.did()).expect("size"),
+        km.node.log_size(km.node.did()).expect("size"),
         size_before + 1
     );
 }
