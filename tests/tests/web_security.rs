@@ -202,3 +202,86 @@ async fn sign_out_everywhere_ends_every_session_and_needs_the_form_token() {
     assert!(n.session_actor(&laptop).expect("read").is_none());
     assert!(n.session_actor(&phone).expect("read").is_none());
 }
+
+/// A credential whose texts are each within their limits but which signs to more than other
+/// districts accept is refused by the editor with the reason at its description (the error
+/// summary links there), and nothing is published.
+#[tokio::test]
+async fn the_editor_refuses_a_credential_too_large_to_replicate() {
+    let n = node("http://127.0.0.1:8080");
+    let app = credreg_web::router(n.clone(), Default::default());
+    n.invite_person(
+        &Actor::Operator,
+        NewPerson {
+            name: "Maya Lindqvist".into(),
+            email: "maya.lindqvist@kmsd.edu".into(),
+            school: None,
+            roles: vec![PersonRole::Coordinator],
+        },
+    )
+    .expect("invite");
+    let session = session_of(&sign_in(&app, &code(&n), None).await);
+    let long = |what: &str| what.repeat(9_000 / what.len());
+    let mut form = vec![
+        ("csrf".to_owned(), "t0k3n".to_owned()),
+        ("name".into(), "Wait Time After Discussion Questions".into()),
+        ("description".into(), long("Pauses after questions. ")),
+        ("narrative".into(), long("Record a lesson. ")),
+        ("reviewers".into(), "1".into()),
+    ];
+    for i in 0..6 {
+        form.push((format!("c{i}-name"), format!("Criterion {i}")));
+        form.push((
+            format!("c{i}-description"),
+            long("What the reviewer looks for. "),
+        ));
+        form.push((format!("c{i}-levels"), "Not yet; Proficient".into()));
+        form.push((format!("c{i}-pass"), "2".into()));
+    }
+    let encode = |v: &str| -> String {
+        v.bytes()
+            .map(|b| match b {
+                b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' => {
+                    (b as char).to_string()
+                }
+                b' ' => "+".into(),
+                other => format!("%{other:02X}"),
+            })
+            .collect()
+    };
+    let body = form
+        .iter()
+        .map(|(k, v)| format!("{}={}", encode(k), encode(v)))
+        .collect::<Vec<_>>()
+        .join("&");
+    let logged = n.log_size(n.did()).expect("size");
+    let res = app
+        .clone()
+        .oneshot(
+            Request::post("/coordinator/credentials/new")
+                .header(
+                    header::COOKIE,
+                    format!("credreg_csrf=t0k3n; credreg_session={session}"),
+                )
+                .header(header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .body(Body::from(body))
+                .expect("request"),
+        )
+        .await
+        .expect("answer");
+    assert_eq!(res.status(), StatusCode::UNPROCESSABLE_ENTITY);
+    let page = String::from_utf8(
+        axum::body::to_bytes(res.into_body(), 1 << 20)
+            .await
+            .expect("body")
+            .to_vec(),
+    )
+    .expect("utf-8");
+    assert!(page.contains("This credential is"), "{page}");
+    assert!(page.contains("href=\"#description\""), "{page}");
+    assert_eq!(
+        n.log_size(n.did()).expect("size"),
+        logged,
+        "nothing is logged"
+    );
+}
