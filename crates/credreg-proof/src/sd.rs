@@ -26,23 +26,26 @@ const DERIVED_HEADER: [u8; 3] = [0xd9, 0x5d, 0x01];
 /// More signatures than this is no credential a person carries (a statement each).
 const MAX_STATEMENTS: usize = 10_000;
 
-/// A decoded `proofValue`.
-pub(crate) enum SdProof {
+/// A decoded `proofValue`: the issuer's signature, the per-credential ephemeral key (a
+/// Multikey's bytes), one ephemeral signature per non-mandatory statement, and what makes it
+/// a base or a derived proof.
+pub(crate) struct SdProof {
+    base_signature: Vec<u8>,
+    public_key: Vec<u8>,
+    signatures: Vec<Vec<u8>>,
+    kind: SdKind,
+}
+
+enum SdKind {
     /// The issuer's: its HMAC key relabels blank nodes; `mandatory_pointers` (JSON Pointers
     /// into the credential) name the statements every derived credential must reveal.
     Base {
-        base_signature: Vec<u8>,
-        public_key: Vec<u8>,
         hmac_key: Vec<u8>,
-        signatures: Vec<Vec<u8>>,
         mandatory_pointers: Vec<String>,
     },
     /// A holder's: the issuer's labels for the revealed blank nodes, by canonical index, and
     /// which of the revealed statements are the mandatory ones.
     Derived {
-        base_signature: Vec<u8>,
-        public_key: Vec<u8>,
-        signatures: Vec<Vec<u8>>,
         label_map: BTreeMap<u64, Vec<u8>>,
         mandatory_indexes: Vec<u64>,
     },
@@ -61,32 +64,23 @@ impl SdProof {
         let bytes = URL_SAFE_NO_PAD
             .decode(encoded)
             .map_err(|e| malformed(format!("not base64url: {e}")))?;
-        let too_many = |n: usize| {
-            if n > MAX_STATEMENTS {
-                Err(malformed(format!("more than {MAX_STATEMENTS} signatures")))
-            } else {
-                Ok(())
-            }
-        };
-        if let Some(body) = bytes.strip_prefix(&BASE_HEADER[..]) {
+        let proof = if let Some(body) = bytes.strip_prefix(&BASE_HEADER[..]) {
             type Base = (ByteBuf, ByteBuf, ByteBuf, Vec<ByteBuf>, Vec<String>);
             let (sig, key, hmac, sigs, pointers): Base = cbor4ii::serde::from_slice(body)
                 .map_err(|e| malformed(format!("base proof: {e}")))?;
-            too_many(sigs.len())?;
-            if sig.len() != 64 || sigs.iter().any(|s| s.len() != 64) || hmac.len() != 32 {
-                return Err(malformed(
-                    "signatures must be 64 bytes and the HMAC key 32 (P-256, SHA-256)",
-                ));
+            if hmac.len() != 32 {
+                return Err(malformed("the HMAC key must be 32 bytes (SHA-256)"));
             }
-            return Ok(SdProof::Base {
-                base_signature: sig.into_vec(),
-                public_key: key.into_vec(),
-                hmac_key: hmac.into_vec(),
-                signatures: sigs.into_iter().map(ByteBuf::into_vec).collect(),
-                mandatory_pointers: pointers,
-            });
-        }
-        if let Some(body) = bytes.strip_prefix(&DERIVED_HEADER[..]) {
+            SdProof::new(
+                sig,
+                key,
+                sigs,
+                SdKind::Base {
+                    hmac_key: hmac.into_vec(),
+                    mandatory_pointers: pointers,
+                },
+            )
+        } else if let Some(body) = bytes.strip_prefix(&DERIVED_HEADER[..]) {
             type Derived = (
                 ByteBuf,
                 ByteBuf,
@@ -96,132 +90,163 @@ impl SdProof {
             );
             let (sig, key, sigs, labels, mandatory): Derived = cbor4ii::serde::from_slice(body)
                 .map_err(|e| malformed(format!("derived proof: {e}")))?;
-            too_many(sigs.len())?;
-            // The specification fixes the sizes (P-256 signatures, SHA-256 HMAC labels).
-            if sig.len() != 64 || sigs.iter().any(|s| s.len() != 64) {
-                return Err(malformed("signatures must be 64 bytes"));
-            }
             if labels.values().any(|l| l.len() != 32) {
-                return Err(malformed("blank-node labels must be 32 bytes"));
+                return Err(malformed("blank-node labels must be 32 bytes (SHA-256)"));
             }
-            return Ok(SdProof::Derived {
-                base_signature: sig.into_vec(),
-                public_key: key.into_vec(),
-                signatures: sigs.into_iter().map(ByteBuf::into_vec).collect(),
-                label_map: labels.into_iter().map(|(k, v)| (k, v.into_vec())).collect(),
-                mandatory_indexes: mandatory,
-            });
+            SdProof::new(
+                sig,
+                key,
+                sigs,
+                SdKind::Derived {
+                    label_map: labels.into_iter().map(|(k, v)| (k, v.into_vec())).collect(),
+                    mandatory_indexes: mandatory,
+                },
+            )
+        } else {
+            return Err(malformed(
+                "neither a base (0xd95d00) nor a derived (0xd95d01) proof",
+            ));
+        };
+        if proof.signatures.len() > MAX_STATEMENTS {
+            return Err(malformed(format!("more than {MAX_STATEMENTS} signatures")));
         }
-        Err(malformed(
-            "neither a base (0xd95d00) nor a derived (0xd95d01) proof",
-        ))
+        // The specification fixes the sizes: P-256 signatures.
+        if proof.base_signature.len() != 64 || proof.signatures.iter().any(|s| s.len() != 64) {
+            return Err(malformed("signatures must be 64 bytes (P-256)"));
+        }
+        Ok(proof)
     }
 
-    fn base_signature(&self) -> &[u8] {
-        match self {
-            SdProof::Base { base_signature, .. } | SdProof::Derived { base_signature, .. } => {
-                base_signature
-            }
-        }
-    }
-
-    fn public_key(&self) -> &[u8] {
-        match self {
-            SdProof::Base { public_key, .. } | SdProof::Derived { public_key, .. } => public_key,
-        }
-    }
-
-    fn signatures(&self) -> &[Vec<u8>] {
-        match self {
-            SdProof::Base { signatures, .. } | SdProof::Derived { signatures, .. } => signatures,
+    fn new(
+        base_signature: ByteBuf,
+        public_key: ByteBuf,
+        signatures: Vec<ByteBuf>,
+        kind: SdKind,
+    ) -> SdProof {
+        SdProof {
+            base_signature: base_signature.into_vec(),
+            public_key: public_key.into_vec(),
+            signatures: signatures.into_iter().map(ByteBuf::into_vec).collect(),
+            kind,
         }
     }
 }
 
-/// What a proof of this suite comes to: the issuer's signature over `message`, and the
-/// ephemeral key's signature over each non-mandatory statement.
-pub(crate) struct SdCheck {
-    pub(crate) message: Vec<u8>,
-    pub(crate) base_signature: Vec<u8>,
-    pub(crate) statements: Vec<(Vec<u8>, Vec<u8>)>,
-    pub(crate) ephemeral: PublicKey,
+/// The statements an `ecdsa-sd-2023` proof has the ephemeral key sign, one signature each
+/// (the issuer's signature is checked by the caller, as for every suite).
+pub(crate) struct SdStatements {
+    ephemeral: PublicKey,
+    signed: Vec<(Vec<u8>, Vec<u8>)>,
 }
 
-impl SdCheck {
-    /// Whether the ephemeral key signed every non-mandatory statement (the issuer's signature
-    /// over [`message`](Self::message) is checked by the caller, as for every suite).
-    pub(crate) fn statements_hold(&self) -> bool {
-        self.statements
+impl SdStatements {
+    /// Whether the ephemeral key signed every one.
+    pub(crate) fn hold(&self) -> bool {
+        self.signed
             .iter()
             .all(|(quad, sig)| self.ephemeral.verify(quad, sig))
     }
 }
 
-/// The check of `proof` over `document` (without its proof), given the canonical proof
-/// configuration and the document's canonical N-Quads.
+/// What `proof` over `document` (without its proof) comes to, given the canonical proof
+/// configuration and the document's canonical N-Quads: the message the issuer signed, the
+/// issuer's signature over it, and the statements the ephemeral key signed.
 pub(crate) fn check(
     canon: &Canonicalizer,
-    proof: &SdProof,
+    proof: SdProof,
     document: &View<'_>,
     config_canon: &[u8],
     doc_canon: &[u8],
-) -> Result<SdCheck, ProofError> {
+) -> Result<(Vec<u8>, Vec<u8>, SdStatements), ProofError> {
     use sha2::Digest as _;
     let proof_hash = sha2::Sha256::digest(config_canon);
     let canonical =
         std::str::from_utf8(doc_canon).map_err(|_| malformed("canonical N-Quads are not UTF-8"))?;
-    match proof {
-        SdProof::Derived { .. } => derived_check(proof, &proof_hash, canonical),
-        SdProof::Base {
-            mandatory_pointers, ..
+    let (nquads, mandatory) = match &proof.kind {
+        SdKind::Derived {
+            label_map,
+            mandatory_indexes,
+        } => derived_statements(canonical, label_map, mandatory_indexes)?,
+        SdKind::Base {
+            hmac_key,
+            mandatory_pointers,
         } => {
-            let mandatory = mandatory_statements(canon, document, mandatory_pointers)?;
-            base_check(proof, &proof_hash, canonical, &mandatory)
+            let selected = mandatory_statements(canon, document, mandatory_pointers)?;
+            base_statements(canonical, hmac_key, &selected)?
+        }
+    };
+    let ephemeral = PublicKey::from_multikey_bytes(&proof.public_key)
+        .map_err(|e| malformed(format!("ephemeral public key: {e}")))?;
+    let mut mandatory_text = Vec::new();
+    let mut others = Vec::new();
+    for (quad, is_mandatory) in nquads.into_iter().zip(mandatory) {
+        if is_mandatory {
+            mandatory_text.extend_from_slice(quad.as_bytes());
+        } else {
+            others.push(quad.into_bytes());
         }
     }
+    if others.len() != proof.signatures.len() {
+        return Err(ProofError::Signature);
+    }
+    let mut message = proof_hash.to_vec();
+    message.extend_from_slice(&proof.public_key);
+    message.extend_from_slice(&sha2::Sha256::digest(&mandatory_text));
+    let statements = SdStatements {
+        ephemeral,
+        signed: others.into_iter().zip(proof.signatures).collect(),
+    };
+    Ok((message, proof.base_signature, statements))
 }
 
 /// `canonical` (RDFC-1.0 N-Quads, labels `_:c14nN`) with each blank node relabelled by
-/// `label` and the lines sorted again: the statements as the issuer signed them.
+/// `label` and the lines sorted again: the statements as the issuer signed them. Only terms
+/// are relabelled: a literal or an IRI that happens to contain `_:c14n0` keeps its text.
 fn relabelled(
     canonical: &str,
     label: impl Fn(&str) -> Result<String, ProofError>,
 ) -> Result<Vec<String>, ProofError> {
     let mut lines = Vec::new();
     for line in canonical.split_inclusive('\n') {
+        let bytes = line.as_bytes();
         let mut out = String::with_capacity(line.len());
-        let mut rest = line;
-        while let Some(at) = rest.find("_:c14n") {
-            out.push_str(&rest[..at]);
-            let after = &rest[at + 2..];
-            let end = after
-                .find(|c: char| !c.is_ascii_alphanumeric())
-                .unwrap_or(after.len());
-            out.push_str("_:");
-            out.push_str(&label(&after[..end])?);
-            rest = &after[end..];
+        let (mut at, mut copied) = (0, 0);
+        let (mut in_literal, mut in_iri) = (false, false);
+        while at < bytes.len() {
+            match bytes[at] {
+                // An escape inside a literal: the escaped character is never a quote.
+                b'\\' if in_literal => at += 1,
+                b'"' if !in_iri => in_literal = !in_literal,
+                b'<' if !in_literal => in_iri = true,
+                b'>' if !in_literal => in_iri = false,
+                b'_' if !in_literal && !in_iri && line[at..].starts_with("_:") => {
+                    let start = at + 2;
+                    let end = line[start..]
+                        .find(|c: char| !c.is_ascii_alphanumeric())
+                        .map_or(line.len(), |n| start + n);
+                    out.push_str(&line[copied..start]);
+                    out.push_str(&label(&line[start..end])?);
+                    (at, copied) = (end, end);
+                    continue;
+                }
+                _ => {}
+            }
+            at += 1;
         }
-        out.push_str(rest);
+        out.push_str(&line[copied..]);
         lines.push(out);
     }
     lines.sort();
     Ok(lines)
 }
 
-/// The check of a *derived* proof over the revealed document's canonical N-Quads.
-pub(crate) fn derived_check(
-    proof: &SdProof,
-    proof_hash: &[u8],
+/// A *derived* proof's statements (the revealed document's, relabelled as the issuer
+/// labelled them) and which of them are mandatory.
+fn derived_statements(
     canonical: &str,
-) -> Result<SdCheck, ProofError> {
-    let SdProof::Derived {
-        label_map,
-        mandatory_indexes,
-        ..
-    } = proof
-    else {
-        return Err(malformed("not a derived proof"));
-    };
+    label_map: &BTreeMap<u64, Vec<u8>>,
+    mandatory_indexes: &[u64],
+) -> Result<(Vec<String>, Vec<bool>), ProofError> {
     let nquads = relabelled(canonical, |c14n| {
         let n: u64 = c14n
             .strip_prefix("c14n")
@@ -240,21 +265,17 @@ pub(crate) fn derived_check(
             .ok_or_else(|| malformed(format!("mandatory index {i} out of range")))?;
         *slot = true;
     }
-    check_of(proof, proof_hash, &nquads, &mandatory)
+    Ok((nquads, mandatory))
 }
 
-/// The check of a *base* proof over the whole credential: blank nodes relabelled with the
-/// issuer's HMAC key; `mandatory` holds the statements its JSON Pointers select, with the
-/// document's canonical blank-node labels.
-fn base_check(
-    proof: &SdProof,
-    proof_hash: &[u8],
+/// A *base* proof's statements (the whole credential's, blank nodes relabelled with the
+/// issuer's HMAC key) and which of them are mandatory: those in `selected`, the statements
+/// its JSON Pointers select, under the document's canonical blank-node labels.
+fn base_statements(
     canonical: &str,
-    mandatory: &[String],
-) -> Result<SdCheck, ProofError> {
-    let SdProof::Base { hmac_key, .. } = proof else {
-        return Err(malformed("not a base proof"));
-    };
+    hmac_key: &[u8],
+    selected: &[String],
+) -> Result<(Vec<String>, Vec<bool>), ProofError> {
     let key = ring::hmac::Key::new(ring::hmac::HMAC_SHA256, hmac_key);
     let hmac_label = |c14n: &str| {
         Ok(format!(
@@ -263,11 +284,11 @@ fn base_check(
         ))
     };
     let nquads = relabelled(canonical, hmac_label)?;
-    let chosen: std::collections::HashSet<String> = relabelled(&mandatory.concat(), hmac_label)?
+    let chosen: std::collections::HashSet<String> = relabelled(&selected.concat(), hmac_label)?
         .into_iter()
         .collect();
-    let is_mandatory: Vec<bool> = nquads.iter().map(|q| chosen.contains(q)).collect();
-    check_of(proof, proof_hash, &nquads, &is_mandatory)
+    let mandatory = nquads.iter().map(|q| chosen.contains(q)).collect();
+    Ok((nquads, mandatory))
 }
 
 /// Prefix of the IRIs that stand for blank nodes while statements are selected.
@@ -480,37 +501,23 @@ fn select_path(value: &Value, steps: &[String], selected: &mut Selected) -> Opti
     select_path(next, rest, slot)
 }
 
-fn check_of(
-    proof: &SdProof,
-    proof_hash: &[u8],
-    nquads: &[String],
-    mandatory: &[bool],
-) -> Result<SdCheck, ProofError> {
-    let ephemeral = PublicKey::from_multikey_bytes(proof.public_key())
-        .map_err(|e| malformed(format!("ephemeral public key: {e}")))?;
-    let mut mandatory_text = Vec::new();
-    let mut others = Vec::new();
-    for (quad, &is_mandatory) in nquads.iter().zip(mandatory) {
-        if is_mandatory {
-            mandatory_text.extend_from_slice(quad.as_bytes());
-        } else {
-            others.push(quad.as_bytes().to_vec());
-        }
+#[cfg(test)]
+mod tests {
+    use super::relabelled;
+
+    #[test]
+    fn only_blank_node_terms_are_relabelled() {
+        let canonical = concat!(
+            "_:c14n1 <http://example.org/v#note> \"see _:c14n0 \\\" and _:c14n1\" _:c14n0 .\n",
+            "<http://example.org/_:c14n0> <http://example.org/v#p> _:c14n1 .\n",
+        );
+        let lines = relabelled(canonical, |l| Ok(format!("X{l}"))).expect("relabels");
+        assert_eq!(
+            lines,
+            [
+                "<http://example.org/_:c14n0> <http://example.org/v#p> _:Xc14n1 .\n",
+                "_:Xc14n1 <http://example.org/v#note> \"see _:c14n0 \\\" and _:c14n1\" _:Xc14n0 .\n",
+            ]
+        );
     }
-    if others.len() != proof.signatures().len() {
-        return Err(ProofError::Signature);
-    }
-    let mut message = proof_hash.to_vec();
-    message.extend_from_slice(proof.public_key());
-    use sha2::Digest as _;
-    message.extend_from_slice(&sha2::Sha256::digest(&mandatory_text));
-    Ok(SdCheck {
-        message,
-        base_signature: proof.base_signature().to_vec(),
-        statements: others
-            .into_iter()
-            .zip(proof.signatures().iter().cloned())
-            .collect(),
-        ephemeral,
-    })
 }

@@ -12,7 +12,7 @@ use crate::canon::{context_urls, jcs, Canonicalizer, View};
 use crate::error::ProofError;
 use crate::facts::{CredentialFacts, SignedGraph};
 use crate::keys::{multibase_decode, multibase_encode, KeyResolver, PublicKey, ResolvedKey};
-use crate::sd::{SdCheck, SdProof};
+use crate::sd::{SdProof, SdStatements};
 use ed25519_dalek::{Signature, Signer as _, SigningKey, VerifyingKey};
 use serde_json::{Map, Value};
 use sha2::{Digest, Sha256, Sha384};
@@ -201,7 +201,7 @@ struct Prepared {
     signature: Vec<u8>,
     /// For `ecdsa-sd-2023`: the statements the ephemeral key signed, checked after the
     /// issuer's signature over `message`.
-    statements: Option<SdCheck>,
+    statements: Option<SdStatements>,
     verified: VerifiedProof,
 }
 
@@ -215,10 +215,7 @@ impl Prepared {
 
     fn check(&self) -> Result<(), ProofError> {
         if self.verified.key.key.verify(&self.message, &self.signature)
-            && self
-                .statements
-                .as_ref()
-                .is_none_or(SdCheck::statements_hold)
+            && self.statements.as_ref().is_none_or(SdStatements::hold)
         {
             Ok(())
         } else {
@@ -502,25 +499,16 @@ impl DataIntegrity {
         }
 
         let value = str_field(proof, "proofValue")?;
+        // `ecdsa-sd-2023` packs several signatures and more into its value; every other
+        // suite's is one signature.
         let sd_proof = match suite {
             Suite::EcdsaSd2023 => Some(SdProof::parse(value)?),
             _ => None,
         };
         let signature = match sd_proof {
             Some(_) => Vec::new(),
-            None => multibase_decode(value)
-                .map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?,
+            None => one_signature(value, &key.key)?,
         };
-        let size = match key.key {
-            PublicKey::P384(_) => 96,
-            _ => 64,
-        };
-        if sd_proof.is_none() && signature.len() != size {
-            return Err(ProofError::malformed(format!(
-                "proofValue must be {size} bytes, found {}",
-                signature.len()
-            )));
-        }
 
         let config = View::of(proof).without(&["proofValue"]);
         // A chained proof signs the document together with the proofs it names.
@@ -560,13 +548,9 @@ impl DataIntegrity {
         let document_digest: [u8; 32] = Sha256::digest(&doc_canon).into();
         let (message, signature, statements) = match sd_proof {
             Some(sd_proof) => {
-                let check =
-                    crate::sd::check(&self.canon, &sd_proof, &document, &config_canon, &doc_canon)?;
-                (
-                    check.message.clone(),
-                    check.base_signature.clone(),
-                    Some(check),
-                )
+                let (message, signature, statements) =
+                    crate::sd::check(&self.canon, sd_proof, &document, &config_canon, &doc_canon)?;
+                (message, signature, Some(statements))
             }
             None => {
                 let message = match key.key {
@@ -773,4 +757,21 @@ fn str_field<'a>(proof: &'a Map<String, Value>, name: &str) -> Result<&'a str, P
         .get(name)
         .and_then(Value::as_str)
         .ok_or_else(|| ProofError::malformed(format!("proof has no string `{name}`")))
+}
+
+/// The one signature a `proofValue` holds (base58btc), of the size `key`'s curve makes.
+fn one_signature(value: &str, key: &PublicKey) -> Result<Vec<u8>, ProofError> {
+    let signature =
+        multibase_decode(value).map_err(|e| ProofError::malformed(format!("proofValue: {e}")))?;
+    let size = match key {
+        PublicKey::P384(_) => 96,
+        _ => 64,
+    };
+    if signature.len() != size {
+        return Err(ProofError::malformed(format!(
+            "proofValue must be {size} bytes, found {}",
+            signature.len()
+        )));
+    }
+    Ok(signature)
 }
