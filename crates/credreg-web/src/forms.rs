@@ -164,6 +164,15 @@ pub(crate) fn with_session_cookie(mut res: Response, session: &str) -> Response 
     res
 }
 
+/// `res` with the session cookie cleared (signing out).
+pub(crate) fn without_session_cookie(mut res: Response) -> Response {
+    res.headers_mut().append(
+        header::SET_COOKIE,
+        HeaderValue::from_static("credreg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
+    );
+    res
+}
+
 /// Where a form goes after it worked: back to a page, with a GET (303), so a reload does not
 /// post the form twice.
 pub(crate) fn see_other(to: &str) -> Response {

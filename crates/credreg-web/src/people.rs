@@ -2,12 +2,12 @@
 
 use crate::forms::{
     cookie, csrf_cookie, fresh_csrf, page_token, say, signed_in, to_sign_in, with_csrf_cookie,
-    with_session_cookie, CheckedForm, Problems, SESSION_COOKIE,
+    with_session_cookie, without_session_cookie, CheckedForm, Problems, SESSION_COOKIE,
 };
 use crate::shell::{blocking, html, message, site, site_for, Site};
 use askama::Template;
 use axum::extract::{Query, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use credreg_node::Node;
 use serde::Deserialize;
@@ -223,17 +223,12 @@ pub(crate) async fn sign_out(State(node): State<Arc<Node>>, headers: HeaderMap) 
         let n = node.clone();
         let _ = blocking(move || n.end_session(&token)).await;
     }
-    let mut res = message(
+    without_session_cookie(message(
         &node,
         StatusCode::OK,
         "You are signed out",
         "Sign in again from the sign-in page when you need to.",
-    );
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("credreg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    res
+    ))
 }
 
 #[derive(Template)]
@@ -384,7 +379,7 @@ pub(crate) async fn sign_out_everywhere(
     let Some(ended) = ended else {
         return to_sign_in();
     };
-    let mut res = message(
+    without_session_cookie(message(
         &node,
         StatusCode::OK,
         "You are signed out everywhere",
@@ -392,10 +387,5 @@ pub(crate) async fn sign_out_everywhere(
             "{ended} {} ended, this one included. Sign in again from the sign-in page when you need to.",
             if ended == 1 { "session was" } else { "sessions were" }
         ),
-    );
-    res.headers_mut().append(
-        header::SET_COOKIE,
-        HeaderValue::from_static("credreg_session=; Path=/; HttpOnly; SameSite=Strict; Max-Age=0"),
-    );
-    res
+    ))
 }

@@ -458,9 +458,11 @@ async fn receive(
                 }
                 drop(out);
                 let (f, t, c) = (files.clone(), temp.clone(), checked.clone());
-                let committed = blocking(move || f.commit(&t, &c.digest).err()).await;
-                if let Some(e) = committed.unwrap_or_else(|| Some(std::io::ErrorKind::Other.into()))
-                {
+                // `None` from the blocking pool is a task that panicked: not saved either.
+                let committed = blocking(move || f.commit(&t, &c.digest))
+                    .await
+                    .unwrap_or_else(|| Err(std::io::Error::other("the commit task failed")));
+                if let Err(e) = committed {
                     return Ok(not_saved(&e));
                 }
                 let name = if name.is_empty() {
