@@ -73,9 +73,7 @@ fn backup_a_running_node_restore_it_and_serve_the_same_log() {
     let public = ["--public-url", "https://badges.juab.k12.ut.us"];
     let server = Server::start_with(&data, TOKEN, NAME, &public);
     let def = r#"{"name":"Eliciting Thinking with Open-Ended Questions","description":"Asks questions with many possible answers.","criteria":{"narrative":"Submit two lesson plans and a reflection."}}"#;
-    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(def);
     let mut awards = Vec::new();
     for email in ["ana.ruiz@juab.k12.ut.us", "dana.whitfield@kmsd.example"] {
         let body = format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"{email}"}}}}"#);

@@ -49,9 +49,7 @@ fn a_full_disk_answers_507_and_loses_nothing_acknowledged() {
     // Set up the node (its definition) without a limit, then stop it.
     let server = Server::start(&data);
     let def = r#"{"name":"Wait Time After Discussion Questions","description":"Pausing after questions.","criteria":{"narrative":"Submit a video and a reflection."}}"#;
-    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(def);
     server.stop();
 
     // Under a 2 MiB file-size limit.
@@ -140,10 +138,7 @@ fn a_full_disk_refuses_an_upload_with_507_and_keeps_nothing_of_it() {
             {"name": "Not yet"}, {"name": "Proficient", "passing": true}]}]},
         "review_policy": {"reviewers": 1}
     });
-    let (status, body) =
-        server.request("POST", "/api/v1/credentials", Some(TOKEN), &def.to_string());
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(&def.to_string());
     let teacher = invite_and_sign_in(
         &server,
         &serde_json::json!({"name": "Maya Lindqvist", "email": "maya.lindqvist@kmsd.edu",

@@ -80,9 +80,7 @@ fn sigkill_during_issuance_loses_nothing_acknowledged() {
     let server = Server::start(&data);
     let did = server.did.clone();
     let def = r#"{"name":"Literacy Across Disciplines","description":"Embeds reading strategies in content lessons.","criteria":{"narrative":"Submit a unit plan and student work."}}"#;
-    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(def);
     server.stop();
     without_rate_limits(&data);
 
@@ -404,9 +402,7 @@ fn sigkill_during_replica_catch_up_converges() {
     let origin = Server::start_as(&origin_data, TOKEN, "Oconomowoc Area School District");
     let origin_did = origin.did.clone();
     let def = r#"{"name":"Questioning for Discussion","description":"Plans open questions that start student talk.","criteria":{"narrative":"Submit five planned questions and a reflection."}}"#;
-    let (status, body) = origin.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = origin.publish(def);
     origin.stop();
     let csv = origin_data.parent().expect("parent").join("backlog.csv");
     let rows: String = (0..backlog)

@@ -27,9 +27,7 @@ fn serve_restart_and_import() {
         server.request("POST", "/api/v1/credentials", None, def).0,
         401
     );
-    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(def);
     let award_body =
         format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"teacher@scps.k12.fl.us"}}}}"#);
     let (status, award) = server.request("POST", "/api/v1/awards", Some(TOKEN), &award_body);
@@ -112,9 +110,7 @@ fn offline_bundle_and_transfer_report_commands() {
     };
     let server = Server::start(&data);
     let def = r#"{"name":"Checking for Understanding","description":"Uses quick checks during a lesson.","criteria":{"narrative":"Two lesson plans with checks and a reflection."},"local_value":{"amount":6,"unit":"ce_points"}}"#;
-    let (status, body) = server.request("POST", "/api/v1/credentials", Some(TOKEN), def);
-    assert_eq!(status, 201, "{body}");
-    let cred = json(&body)["id"].as_str().expect("id").to_owned();
+    let cred = server.publish(def);
     let (status, award) = server.request(
         "POST",
         "/api/v1/awards",

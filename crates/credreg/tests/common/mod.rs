@@ -116,6 +116,13 @@ impl Server {
         .expect("the server answers")
     }
 
+    /// Publishes the definition `def` (JSON) with the admin token: its id.
+    pub fn publish(&self, def: &str) -> String {
+        let (status, body) = self.request("POST", "/api/v1/credentials", Some(TOKEN), def);
+        assert_eq!(status, 201, "{body}");
+        json(&body)["id"].as_str().expect("id").to_owned()
+    }
+
     /// Sends SIGTERM and waits (with a deadline) for a clean exit.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
