@@ -359,11 +359,24 @@ pub fn form_body(data: &[u8]) {
 
 /// What [`form_body`] is answered: status and redirect target (`None` for an empty input).
 pub fn form_answer(data: &[u8]) -> Option<(u16, Option<String>)> {
+    post_picked(
+        &FORMS,
+        "application/x-www-form-urlencoded",
+        format!("csrf={FUZZ_CSRF}&").as_bytes(),
+        data,
+    )
+}
+
+/// Posts the rest of `data` (after `prefix`) to the form its first byte picks from `forms`.
+fn post_picked(
+    forms: &[(&str, As)],
+    content_type: &str,
+    prefix: &[u8],
+    data: &[u8],
+) -> Option<(u16, Option<String>)> {
     let (&pick, rest) = data.split_first()?;
-    let (path, who) = FORMS[usize::from(pick) % FORMS.len()];
-    let mut body = format!("csrf={FUZZ_CSRF}&").into_bytes();
-    body.extend_from_slice(rest);
-    post_form(path, who, "application/x-www-form-urlencoded", body)
+    let (path, who) = forms[usize::from(pick) % forms.len()];
+    post_form(path, who, content_type, [prefix, rest].concat())
 }
 
 /// The forms that take `multipart/form-data`: badge files to verify or report on, a
@@ -385,12 +398,10 @@ pub fn multipart_upload(data: &[u8]) {
 
 /// What [`multipart_upload`] is answered: status and redirect target.
 pub fn upload_answer(data: &[u8]) -> Option<(u16, Option<String>)> {
-    let (&pick, rest) = data.split_first()?;
-    let (path, who) = UPLOADS[usize::from(pick) % UPLOADS.len()];
-    post_form(
-        path,
-        who,
+    post_picked(
+        &UPLOADS,
         &format!("multipart/form-data; boundary={FUZZ_BOUNDARY}"),
-        rest.to_vec(),
+        b"",
+        data,
     )
 }
