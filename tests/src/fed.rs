@@ -423,6 +423,26 @@ impl Rogue {
     }
 }
 
+/// How `node` sees `rogue` (its `/api/v1/peers` entry): (blocked, connected, offences);
+/// all false and 0 while it does not know the peer.
+pub async fn seen_as(node: &FedNode, rogue: &Rogue) -> (bool, bool, u64) {
+    let id = rogue.net.peer_id().to_string();
+    let peers = node.http.get("/api/v1/peers").await.json();
+    peers["peers"]
+        .as_array()
+        .expect("peers")
+        .iter()
+        .find(|p| p["peer_id"] == id.as_str())
+        .map(|p| {
+            (
+                p["blocked"] == true,
+                p["connected"] == true,
+                p["offences"].as_u64().unwrap_or(0),
+            )
+        })
+        .unwrap_or((false, false, 0))
+}
+
 /// This process's resident memory in KiB (Linux), for a hostile peer's memory bound.
 pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/status")

@@ -4,8 +4,8 @@
 //! file holds one test, so the process's memory is the federation's alone) and printed.
 
 use credreg_tests::fed::{
-    converged, cpu_secs, eventually, four_node_federation as federation, refused, rss_kib, Rogue,
-    PATIENCE,
+    converged, cpu_secs, eventually, four_node_federation as federation, refused, rss_kib, seen_as,
+    Rogue, PATIENCE,
 };
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -58,15 +58,12 @@ async fn a_flooding_peer_is_cut_off_and_the_node_stays_within_bounds() {
             sent += 1;
         }
     }
-    let rogue_id = rogue.net.peer_id().to_string();
     eventually(
         "the flooding peer is blocked and disconnected",
         PATIENCE,
         || async {
-            let peers = km.http.get("/api/v1/peers").await.json();
-            peers["peers"].as_array().expect("peers").iter().any(|p| {
-                p["peer_id"] == rogue_id.as_str() && p["blocked"] == true && p["connected"] == false
-            })
+            let (blocked, connected, _) = seen_as(km, &rogue).await;
+            blocked && !connected
         },
     )
     .await;

@@ -3,8 +3,8 @@
 //! (gossiped, or shown only to some peers over sync). Every wait polls with a deadline.
 
 use credreg_tests::fed::{
-    converged, eventually, four_node_federation as federation, refused, vouch, FedNode, Rogue,
-    PATIENCE,
+    converged, eventually, four_node_federation as federation, refused, seen_as, vouch, FedNode,
+    Rogue, PATIENCE,
 };
 use serde_json::{json, Value};
 
@@ -129,15 +129,8 @@ async fn a_peer_sending_forged_replayed_oversized_or_untrusted_records_is_reject
     .await;
     // Penalized: five offences (untrusted data is refused but not counted) block the peer,
     // and gossipsub scored it down.
-    let rogue_id = rogue.net.peer_id().to_string();
     eventually("the rogue is blocked", PATIENCE, || async {
-        let peers = km.http.get("/api/v1/peers").await.json();
-        peers["peers"].as_array().expect("peers").iter().any(|p| {
-            p["peer_id"] == rogue_id.as_str()
-                && p["blocked"] == true
-                && p["offences"] == 5
-                && p["connected"] == false
-        })
+        seen_as(km, &rogue).await == (true, false, 5)
     })
     .await;
     // Nothing of it was stored, anywhere.
@@ -148,6 +141,7 @@ async fn a_peer_sending_forged_replayed_oversized_or_untrusted_records_is_reject
     }
     assert_eq!(km.log_size(&juab_did), juab_size);
     // The honest peers were not penalized.
+    let rogue_id = rogue.net.peer_id().to_string();
     let peers = km.http.get("/api/v1/peers").await.json();
     for p in peers["peers"].as_array().expect("peers") {
         if p["peer_id"] != rogue_id.as_str() {

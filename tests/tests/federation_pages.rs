@@ -9,7 +9,7 @@ use credreg_net::{PeerId, SyncRequest, SyncResponse, SyncService};
 use credreg_node::Node;
 use credreg_tests::fed::{
     converged, cpu_secs, eventually, four_node_federation as federation, numbered_definitions,
-    rss_kib, FedNode, Rogue, PATIENCE,
+    rss_kib, seen_as, Rogue, PATIENCE,
 };
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Condvar, Mutex};
@@ -79,25 +79,6 @@ impl Drop for Release {
         *self.0 .0.lock().expect("lock") = true;
         self.0 .1.notify_all();
     }
-}
-
-/// The peer `rogue` as `node` sees it: (blocked, connected, offences).
-async fn seen_as(node: &FedNode, rogue: &Rogue) -> (bool, bool, u64) {
-    let id = rogue.net.peer_id().to_string();
-    let peers = node.http.get("/api/v1/peers").await.json();
-    peers["peers"]
-        .as_array()
-        .expect("peers")
-        .iter()
-        .find(|p| p["peer_id"] == id.as_str())
-        .map(|p| {
-            (
-                p["blocked"] == true,
-                p["connected"] == true,
-                p["offences"].as_u64().unwrap_or(0),
-            )
-        })
-        .unwrap_or((false, false, 0))
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
