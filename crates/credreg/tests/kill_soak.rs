@@ -490,6 +490,13 @@ fn sigkill_during_replica_catch_up_converges() {
         issue(&origin, &cred, issued, 40);
         issued += 40;
     }
+    // A soak whose kills all came after the catch-up finished would test restarts, not
+    // catch-up (as an earlier version of this test did for most of a long run).
+    assert!(
+        kills_mid_catch_up * 2 >= trials.count,
+        "only {kills_mid_catch_up} of {} kills landed mid catch-up",
+        trials.count
+    );
 
     let replica = Server::start_with(
         &replica_data,
