@@ -307,6 +307,23 @@ async fn a_visitor_finds_a_credential_checks_badges_and_is_told_in_words() {
     accessible(&c, &axe, "a teacher's credentials").await;
     fits_narrow(&c, "a teacher's credentials").await;
     screenshot(&c, "mine").await;
+    // Her addresses, and signing out everywhere (a shared computer, a lost phone).
+    c.goto(&format!("{base}/mine/emails"))
+        .await
+        .expect("emails");
+    assert!(text_of(&c, "main").await.contains("Signed in elsewhere?"));
+    accessible(&c, &axe, "a person's addresses").await;
+    fits_narrow(&c, "a person's addresses").await;
+    screenshot(&c, "emails").await;
+    click(&c, "form[action='/sign-out/everywhere'] button").await;
+    assert_eq!(
+        text_with(&c, "h1", "everywhere").await,
+        "You are signed out everywhere"
+    );
+    accessible(&c, &axe, "signed out everywhere").await;
+    screenshot(&c, "signed-out-everywhere").await;
+    c.goto(&format!("{base}/mine")).await.expect("mine");
+    assert_eq!(text_of(&c, "h1").await, "Sign in", "the session has ended");
     c.close().await.expect("close");
 }
 

@@ -383,9 +383,10 @@ pub(crate) async fn sign_out_everywhere(
         &node,
         StatusCode::OK,
         "You are signed out everywhere",
-        &format!(
-            "{ended} {} ended, this one included. Sign in again from the sign-in page when you need to.",
-            if ended == 1 { "session was" } else { "sessions were" }
-        ),
+        &if ended == 1 {
+            "This was your only session, and it has ended. Sign in again from the sign-in page when you need to.".to_owned()
+        } else {
+            format!("{ended} sessions were ended, this one included. Sign in again from the sign-in page when you need to.")
+        },
     ))
 }
