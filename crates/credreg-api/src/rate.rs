@@ -4,8 +4,8 @@
 //! runs. Verification is a POST too: a principal checking a 50-badge portfolio is one request.
 //!
 //! The client is the TCP peer the server loop recorded ([`ClientAddr`]); behind a reverse proxy
-//! every request comes from the proxy, so the proxy should rate-limit (README, "Serving over
-//! HTTPS"). Requests without a recorded peer (in-process tests) share one bucket.
+//! every request comes from the proxy, so the proxy should rate-limit (README, "Running it
+//! for real"). Requests without a recorded peer (in-process tests) share one bucket.
 
 use crate::problem::Problem;
 use axum::extract::{Request, State};
