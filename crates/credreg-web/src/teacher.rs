@@ -405,12 +405,11 @@ async fn receive(
 ) -> Result<Upload, &'static str> {
     use tokio::io::AsyncWriteExt;
     let mut csrf_ok = false;
-    let expected = crate::forms::csrf_cookie(headers).unwrap_or_default();
     while let Ok(Some(mut field)) = form.next_field().await {
         match field.name() {
             Some("csrf") => {
                 let value = field.text().await.unwrap_or_default();
-                csrf_ok = !value.is_empty() && credreg_node::same_secret(&value, &expected);
+                csrf_ok = crate::forms::csrf_matches(headers, &value);
             }
             Some("file") if csrf_ok => {
                 let name = field.file_name().unwrap_or_default().trim().to_owned();
