@@ -76,9 +76,7 @@ fn backup_a_running_node_restore_it_and_serve_the_same_log() {
     let cred = server.publish(def);
     let mut awards = Vec::new();
     for email in ["ana.ruiz@juab.k12.ut.us", "dana.whitfield@kmsd.example"] {
-        let body = format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"{email}"}}}}"#);
-        let (status, award) = server.request("POST", "/api/v1/awards", Some(TOKEN), &body);
-        assert_eq!(status, 201, "{award}");
+        let award = server.award(&cred, email);
         awards.push(json(&award)["id"].as_str().expect("id").to_owned());
     }
     let revoked = awards[1].rsplit('/').next().expect("id").to_owned();

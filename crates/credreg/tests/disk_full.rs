@@ -87,13 +87,7 @@ fn a_full_disk_answers_507_and_loses_nothing_acknowledged() {
         let (status, _) = server.request("GET", &format!("/api/v1/awards/{id}"), None, "");
         assert_eq!(status, 200, "acknowledged award {id} was lost");
     }
-    let (status, body) = server.request(
-        "POST",
-        "/api/v1/awards",
-        Some(TOKEN),
-        &format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"after@juab.k12.ut.us"}}}}"#),
-    );
-    assert_eq!(status, 201, "{body}");
+    server.award(&cred, "after@juab.k12.ut.us");
     println!(
         "{} awards acknowledged before the disk filled; all there after the restart",
         acknowledged.len()

@@ -377,11 +377,7 @@ fn replica_size(server: &Server, issuer: &str) -> u64 {
 /// Issues `count` awards of `cred` at `server`.
 fn issue(server: &Server, cred: &str, from: usize, count: usize) {
     for i in from..from + count {
-        let body = format!(
-            r#"{{"credential_id":"{cred}","recipient":{{"email":"t{i}@oasd.k12.wi.us"}}}}"#
-        );
-        let (status, body) = server.request("POST", "/api/v1/awards", Some(TOKEN), &body);
-        assert_eq!(status, 201, "{body}");
+        server.award(cred, &format!("t{i}@oasd.k12.wi.us"));
     }
 }
 

@@ -111,13 +111,7 @@ fn offline_bundle_and_transfer_report_commands() {
     let server = Server::start(&data);
     let def = r#"{"name":"Checking for Understanding","description":"Uses quick checks during a lesson.","criteria":{"narrative":"Two lesson plans with checks and a reflection."},"local_value":{"amount":6,"unit":"ce_points"}}"#;
     let cred = server.publish(def);
-    let (status, award) = server.request(
-        "POST",
-        "/api/v1/awards",
-        Some(TOKEN),
-        &format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"ana@scps.k12.fl.us"}}}}"#),
-    );
-    assert_eq!(status, 201, "{award}");
+    let award = server.award(&cred, "ana@scps.k12.fl.us");
     let award_id = json(&award)["id"].as_str().expect("id").to_owned();
     let (status, bundle) = server.request(
         "GET",

@@ -123,6 +123,14 @@ impl Server {
         json(&body)["id"].as_str().expect("id").to_owned()
     }
 
+    /// Issues an award of `cred` to `email` with the admin token: the award's JSON text.
+    pub fn award(&self, cred: &str, email: &str) -> String {
+        let body = format!(r#"{{"credential_id":"{cred}","recipient":{{"email":"{email}"}}}}"#);
+        let (status, award) = self.request("POST", "/api/v1/awards", Some(TOKEN), &body);
+        assert_eq!(status, 201, "{award}");
+        award
+    }
+
     /// Sends SIGTERM and waits (with a deadline) for a clean exit.
     pub fn stop(mut self) {
         let pid = self.child.id().to_string();
